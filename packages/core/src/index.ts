@@ -1,0 +1,37 @@
+/**
+ * @syscan/core: parse syscall telemetry (strace text, Linux audit, seccomp, AppArmor,
+ * SELinux) into typed records and judge them against a baseline. Pure: no I/O.
+ */
+
+// Records and options every entry point shares.
+export type * from './types.js';
+// The one error class, compared by name.
+export { SyscanError, isSyscanError } from './errors.js';
+export type { SyscanErrorCode } from './errors.js';
+
+// Parsing: one-shot (seed-compatible), incremental push parser, async streams.
+export { parseSyscallEvents, parseRecords, createParser, parseStream } from './parse/index.js';
+export type { SyscallParser } from './parse/index.js';
+// Single-line readers, for callers that already split lines.
+export { parseStraceLine } from './parse/strace.js';
+
+// Syscall number ↔ name tables for every common arch, and audit `arch=` ids.
+export { syscallName, syscallNumber, resolveArch, listArches, syscallTable } from './syscalls/index.js';
+export type { ArchName } from './syscalls/index.js';
+
+// Detection: the seed-compatible detector, its config, per-key registry, streaming verdicts.
+export { SyscallAnomalyDetector } from './detect/detector.js';
+export type { AnomalyVerdict, Alert, AlertType } from './detect/detector.js';
+export {
+  resolveDetectorConfig,
+  DEFAULT_DETECTOR_CONFIG,
+  detectorConfigJsonSchema,
+} from './detect/config.js';
+export type { DetectorConfig, ResolvedDetectorConfig } from './detect/config.js';
+export { DetectorRegistry } from './detect/registry.js';
+export type { DetectorRegistryOptions } from './detect/registry.js';
+export { analyzeStream } from './detect/stream.js';
+
+// Baselines learned from known-good runs (the same JSON `--baseline`/`--config` read).
+export { BaselineLearner, learnBaseline, mergeBaselines } from './profile/baseline.js';
+export type { Baseline } from './profile/baseline.js';

@@ -1,0 +1,160 @@
+import type { ParsedRecord, ParseOptions, ParseStats, SyscallEvent } from '../types.js';
+import { AuditParser } from './audit.js';
+import { type LineParser, type ResolvedParseOptions, resolveParseOptions } from './line-parser.js';
+import { LineSplitter } from './lines.js';
+import { StraceParser } from './strace.js';
+
+/** An incremental parser: push chunks (split anywhere), get records as they complete. */
+export interface SyscallParser {
+  /** Reads a chunk of input and returns the records it completed. */
+  push(chunk: string | Uint8Array): ParsedRecord[];
+  /** End of input: returns every record still pending (unmatched halves flagged, never dropped). */
+  end(): ParsedRecord[];
+  /** Counters so far. */
+  readonly stats: Readonly<ParseStats>;
+}
+
+/**
+ * Creates an incremental parser over strace text and Linux audit logs (auto-detected per
+ * line unless `options.source` says otherwise). Memory stays bounded by the longest line
+ * (capped at `maxLineLength`) and the readers' own bounded state.
+ *
+ * @example
+ * const parser = createParser();
+ * for await (const chunk of process.stdin) for (const r of parser.push(chunk)) handle(r);
+ * for (const r of parser.end()) handle(r);
+ */
+export function createParser(options: ParseOptions = {}): SyscallParser {
+  return new RecordParser(resolveParseOptions(options));
+}
+
+/** Parses a whole text at once into every record (syscalls, signals, exits, audit events, issues). */
+export function parseRecords(text: string, options: ParseOptions = {}): ParsedRecord[] {
+  const parser = createParser(options);
+  const out = parser.push(text);
+  for (const r of parser.end()) out.push(r);
+  return out;
+}
+
+/**
+ * The seed's one-shot form: the syscall events of `text`, in input order (other records
+ * dropped).
+ */
+export function parseSyscallEvents(text: string, options: ParseOptions = {}): SyscallEvent[] {
+  const events: SyscallEvent[] = [];
+  for (const r of parseRecords(text, options)) if (r.kind === 'syscall') events.push(r);
+  return events;
+}
+
+/**
+ * Parses an async stream of chunks (a file or socket stream, `process.stdin`, a child's
+ * stderr), yielding records as they complete. Memory stays flat whatever the input size.
+ */
+export async function* parseStream(
+  source: AsyncIterable<string | Uint8Array>,
+  options: ParseOptions = {},
+): AsyncGenerator<ParsedRecord, ParseStats, undefined> {
+  const parser = createParser(options);
+  for await (const chunk of source) yield* parser.push(chunk);
+  yield* parser.end();
+  return { ...parser.stats };
+}
+
+/** Routes each line to the reader of its format and keeps the counters. */
+class RecordParser implements SyscallParser {
+  readonly stats: ParseStats = {
+    lines: 0,
+    bytes: 0,
+    syscallEvents: 0,
+    otherRecords: 0,
+    issues: 0,
+    truncatedLines: 0,
+  };
+  readonly #splitter: LineSplitter;
+  readonly #strace: LineParser | undefined;
+  readonly #audit: LineParser | undefined;
+  readonly #source: ResolvedParseOptions['source'];
+  #out: ParsedRecord[] = [];
+  readonly #onLine = (line: string, truncated: boolean): void => this.#handleLine(line, truncated);
+
+  constructor(options: ResolvedParseOptions) {
+    this.#splitter = new LineSplitter(options.maxLineLength);
+    this.#source = options.source;
+    this.#strace = options.source === 'audit' ? undefined : new StraceParser(options);
+    this.#audit = options.source === 'strace' ? undefined : new AuditParser(options);
+  }
+
+  push(chunk: string | Uint8Array): ParsedRecord[] {
+    this.stats.bytes += chunk.length;
+    this.#splitter.push(chunk, this.#onLine);
+    return this.#take();
+  }
+
+  end(): ParsedRecord[] {
+    this.#splitter.end(this.#onLine);
+    const out = this.#out;
+    const before = out.length;
+    this.#strace?.end(out);
+    this.#audit?.end(out);
+    this.#count(before);
+    return this.#take();
+  }
+
+  #take(): ParsedRecord[] {
+    const out = this.#out;
+    this.#out = [];
+    return out;
+  }
+
+  #handleLine(line: string, truncated: boolean): void {
+    const lineNo = ++this.stats.lines;
+    const out = this.#out;
+    const before = out.length;
+    if (truncated) {
+      this.stats.truncatedLines++;
+      out.push({
+        kind: 'issue',
+        code: 'line_truncated',
+        message: `line ${lineNo} longer than ${line.length} characters: truncated`,
+        raw: line.slice(0, 240),
+        line: lineNo,
+      });
+    }
+    if (!isBlank(line)) this.#dispatch(line, lineNo, out);
+    this.#count(before);
+  }
+
+  #dispatch(line: string, lineNo: number, out: ParsedRecord[]): void {
+    // Audit lines carry `audit(` or start with `type=`/`node=`; try their reader first so
+    // that a strace-looking fragment inside an audit value is never read as a syscall.
+    const auditFirst = this.#source === 'audit' || (this.#source === 'auto' && looksLikeAudit(line));
+    const first = auditFirst ? this.#audit : this.#strace;
+    const second = auditFirst ? this.#strace : this.#audit;
+    if (!first?.parseLine(line, lineNo, out)) second?.parseLine(line, lineNo, out);
+  }
+
+  #count(from: number): void {
+    const out = this.#out;
+    for (let i = from; i < out.length; i++) {
+      const kind = out[i]!.kind;
+      if (kind === 'syscall') this.stats.syscallEvents++;
+      else if (kind === 'issue') this.stats.issues++;
+      else this.stats.otherRecords++;
+    }
+  }
+}
+
+function isBlank(line: string): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 13 && c !== 11 && c !== 12) return false;
+  }
+  return true;
+}
+
+function looksLikeAudit(line: string): boolean {
+  const c = line.charCodeAt(0);
+  // 't' (type=), 'n' (node=): cheap prefix checks before the substring search.
+  if ((c === 116 && line.startsWith('type=')) || (c === 110 && line.startsWith('node='))) return true;
+  return line.includes('audit(');
+}
