@@ -125,14 +125,18 @@ ${obj(userspace)}
 function main() {
   const sharedDir = process.env.SYSCAN_SHARED ?? join(repoRoot, '..', 'shared');
   if (!existsSync(join(sharedDir, 'corpus', 'syscalls'))) {
-    console.error(`gen-syscall-tables: no corpus at ${join(sharedDir, 'corpus', 'syscalls')} (set SYSCAN_SHARED)`);
+    console.error(
+      `gen-syscall-tables: no corpus at ${join(sharedDir, 'corpus', 'syscalls')} (set SYSCAN_SHARED)`,
+    );
     process.exit(2);
   }
   const text = generate(sharedDir);
   const current = existsSync(outFile) ? readFileSync(outFile, 'utf8') : '';
   if (process.argv.includes('--check')) {
     if (current !== text) {
-      console.error(`gen-syscall-tables: ${relative(repoRoot, outFile)} is out of date; run pnpm gen:syscalls`);
+      console.error(
+        `gen-syscall-tables: ${relative(repoRoot, outFile)} is out of date; run pnpm gen:syscalls`,
+      );
       process.exit(1);
     }
     console.log(`gen-syscall-tables: ${relative(repoRoot, outFile)} is up to date`);

@@ -8,7 +8,10 @@ for (const args of [
   ['install', '--frozen-lockfile', '--prefer-offline', '--reporter=silent'],
   ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only'],
 ]) {
-  const { status } = spawnSync(process.execPath, [pnpm, ...args], { stdio: 'inherit' });
+  const { status } = spawnSync(process.execPath, [pnpm, ...args], {
+    stdio: 'inherit',
+    env: { TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1', ...process.env },
+  });
   if (status !== 0) {
     console.error(`syscan setup: \`pnpm ${args.join(' ')}\` failed (exit ${status})`);
     process.exit(status ?? 1);

@@ -16,7 +16,15 @@ export type { SyscallParser } from './parse/index.js';
 export { parseStraceLine } from './parse/strace.js';
 
 // Syscall number ↔ name tables for every common arch, and audit `arch=` ids.
-export { syscallName, syscallNumber, resolveArch, listArches, syscallTable } from './syscalls/index.js';
+export {
+  syscallName,
+  syscallNumber,
+  resolveArch,
+  listArches,
+  syscallTable,
+  errnoName,
+  errnoNumber,
+} from './syscalls/index.js';
 export type { ArchName } from './syscalls/index.js';
 
 // Detection: the seed-compatible detector, its config, per-key registry, streaming verdicts.
