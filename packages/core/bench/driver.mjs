@@ -36,15 +36,40 @@ let alerts = 0;
 let clean = 0;
 let suppressed = 0;
 
-function judge(records) {
-  const batch = [];
-  for (const r of records) if (r.kind === 'syscall') batch.push(r);
+// The seed judged each CHUNK_LINES-line slice of the text. Records carry their 1-based line,
+// so the same slices are formed from the parser's own output instead of splitting the text
+// twice: an event belongs to the chunk of its (first) line; chunks without events count as
+// clean, as the seed's analyze() of an event-less chunk does.
+let batch = [];
+let batchChunk = 0; // index of the chunk `batch` belongs to
+let judged = 0; // chunks judged so far (batchChunk excluded)
+
+function judgeBatch() {
   events += batch.length;
-  if (parseOnly) return;
-  const verdict = detector.observe(batch);
-  if (verdict.kind === 'clean') clean++;
-  else if (verdict.kind === 'alert') alerts++;
-  else suppressed++;
+  if (!parseOnly) {
+    const verdict = detector.observe(batch);
+    if (verdict.kind === 'clean') clean++;
+    else if (verdict.kind === 'alert') alerts++;
+    else suppressed++;
+  }
+  batch = [];
+  judged = batchChunk + 1;
+}
+
+function take(records) {
+  for (const r of records) {
+    if (r.kind !== 'syscall') continue;
+    const chunk = Math.floor(((r.line ?? 1) - 1) / chunkLines);
+    // Audit events complete a few records late; one that belongs to an earlier chunk joins
+    // the open batch rather than re-opening a chunk already judged.
+    if (chunk > batchChunk) {
+      if (batch.length > 0) judgeBatch();
+      if (!parseOnly) clean += chunk - judged;
+      judged = chunk;
+      batchChunk = chunk;
+    }
+    batch.push(r);
+  }
 }
 
 let fd;
@@ -55,9 +80,6 @@ try {
   process.exit(1);
 }
 const buffer = Buffer.allocUnsafe(1 << 20);
-const decoder = new TextDecoder('utf-8');
-let pending = ''; // text of the current chunk not yet complete
-let inChunk = 0; // lines of the current chunk seen so far
 for (;;) {
   let n;
   try {
@@ -68,33 +90,13 @@ for (;;) {
     throw error;
   }
   if (n === 0) break;
-  const text = pending + decoder.decode(buffer.subarray(0, n), { stream: true });
-  let start = 0;
-  let nl = text.indexOf('\n');
-  while (nl !== -1) {
-    if (++inChunk === chunkLines) {
-      lines += inChunk;
-      inChunk = 0;
-      judge(parser.push(text.slice(start, nl + 1)));
-      start = nl + 1;
-    }
-    nl = text.indexOf('\n', nl + 1);
-  }
-  pending = text.slice(start);
+  take(parser.push(buffer.subarray(0, n)));
 }
 if (path !== '-') closeSync(fd);
-pending += decoder.decode();
-if (pending.length > 0) {
-  // Rust's str::lines: a final line without '\n' still counts.
-  if (!pending.endsWith('\n')) inChunk++;
-  lines += inChunk;
-  const records = parser.push(pending);
-  for (const r of parser.end()) records.push(r);
-  judge(records);
-} else {
-  const tail = parser.end();
-  if (tail.length > 0) judge(tail);
-}
+take(parser.end());
+if (batch.length > 0) judgeBatch();
+lines = parser.stats.lines;
+if (!parseOnly) clean += Math.ceil(lines / chunkLines) - judged;
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
 console.log(
   `{"lines":${lines},"events":${events},"alerts":${alerts},"clean":${clean},"suppressed":${suppressed},"seconds":${seconds.toFixed(6)}}`,
