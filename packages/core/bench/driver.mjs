@@ -4,10 +4,10 @@
 //
 //   node bench/driver.mjs [FILE|-] [CHUNK_LINES] [--parse-only]
 //
-// Reads FILE in 1 MiB byte chunks (never one string per file), cuts the text into chunks
-// of CHUNK_LINES lines (default 64; one chunk stands for one command's output), feeds each
-// chunk to one streaming parser, and the syscall events it completes to one detector with
-// the seed's default config (observe: one verdict per chunk). Prints the seed's JSON line:
+// Reads FILE in 1 MiB byte chunks (never one string per file) into one streaming parser,
+// groups the syscall events by CHUNK_LINES-line chunk of the input (default 64; one chunk
+// stands for one command's output) and feeds each group to one detector with the seed's
+// default config (observe: one verdict per chunk). Prints the seed's JSON line:
 // {"lines":..,"events":..,"alerts":..,"clean":..,"suppressed":..,"seconds":..}
 // `events` counts syscall events as syscan reads them: one per <unfinished>/<resumed> pair
 // and one per audit event, where the seed counted lines it recognised.
