@@ -14,7 +14,12 @@
 // SEED_MAX_ALERTS=N overrides maxAlertsPerMinute, as in the seed's driver.
 // --parse-only skips the detector (to measure what detection costs over parsing).
 import { closeSync, openSync, readSync } from 'node:fs';
-import { createParser, SyscallAnomalyDetector } from '../dist/index.mjs';
+import { pathToFileURL } from 'node:url';
+
+// SYSCAN_CORE: another build of core to measure (e.g. an esbuild bundle of src/ in /tmp).
+const { createParser, SyscallAnomalyDetector } = await import(
+  process.env.SYSCAN_CORE ? pathToFileURL(process.env.SYSCAN_CORE).href : '../dist/index.mjs'
+);
 
 const t0 = process.hrtime.bigint();
 const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
