@@ -28,18 +28,28 @@ export {
 export type { ArchName } from './syscalls/index.js';
 
 // Detection: the seed-compatible detector, its config, per-key registry, streaming verdicts.
-export { SyscallAnomalyDetector } from './detect/detector.js';
-export type { AnomalyVerdict, Alert, AlertType } from './detect/detector.js';
+export { SyscallAnomalyDetector, OVERFLOW_SYSCALL_KEY, cutSample } from './detect/detector.js';
+export type { AnomalyVerdict, Alert, AlertType, DetectorStats } from './detect/detector.js';
 export {
   resolveDetectorConfig,
+  isResolvedDetectorConfig,
   DEFAULT_DETECTOR_CONFIG,
+  DEFAULT_DANGEROUS_SYSCALLS,
+  DEFAULT_SEVERITY,
   detectorConfigJsonSchema,
 } from './detect/config.js';
-export type { DetectorConfig, ResolvedDetectorConfig } from './detect/config.js';
+export type { DetectorConfig, ResolvedDetectorConfig, TimeSource } from './detect/config.js';
 export { DetectorRegistry } from './detect/registry.js';
 export type { DetectorRegistryOptions } from './detect/registry.js';
 export { analyzeStream } from './detect/stream.js';
+export type { AnalyzeStreamOptions, StreamVerdict, StreamSummary } from './detect/stream.js';
 
 // Baselines learned from known-good runs (the same JSON `--baseline`/`--config` read).
 export { BaselineLearner, learnBaseline, mergeBaselines } from './profile/baseline.js';
-export type { Baseline } from './profile/baseline.js';
+export type {
+  Baseline,
+  LearnedFacts,
+  BaselineLearnerOptions,
+  ToBaselineOptions,
+  LearnBaselineOptions,
+} from './profile/baseline.js';

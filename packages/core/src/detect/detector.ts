@@ -1,42 +1,485 @@
-// PLACEHOLDER — replaced by the detector work.
+/**
+ * The seed's syscall anomaly detector, with its verdicts and wording, without its blind
+ * spots: rolling windows instead of fixed minutes, input still counted during cooldown,
+ * identical alerts merged wherever they occur in a verdict, bounded per-syscall counts, and
+ * time taken from event timestamps (or an injected clock) so a replay gives the live verdicts.
+ */
+import { parseSyscallEvents } from '../parse/index.js';
 import type { Severity, SyscallEvent } from '../types.js';
-import type { DetectorConfig, ResolvedDetectorConfig } from './config.js';
-import { resolveDetectorConfig } from './config.js';
+import {
+  type AlertType,
+  type DetectorConfig,
+  type ResolvedDetectorConfig,
+  resolveDetectorConfig,
+} from './config.js';
+import { BUCKETS, RollingCounter, Timeline } from './window.js';
 
-export type AlertType = 'unknown_syscall' | 'denied_syscall' | 'denied_rate' | 'total_rate' | 'forbidden_syscall';
+export type { AlertType } from './config.js';
+
+/** One finding. Identical findings of one verdict are merged (non-strict mode): `count` says how many. */
 export interface Alert {
   type: AlertType;
   severity: Severity;
+  /** The seed's wording, e.g. `unknown syscall 'ptrace' not in baseline`, `denied event rate 3 exceeds limit 2/min`. */
   message: string;
+  /** The syscall, for per-syscall alerts. */
   syscall?: string;
+  /** Events merged into this alert; for rate alerts, the peak count in the window. */
   count: number;
+  /** The limit passed (rate alerts). */
   limit?: number;
+  /** Raw line of the first event concerned (for rate alerts: the one that crossed the limit), cut to ~240 characters. */
   sample?: string;
+  /** Input line, pid and time (ms) of that event, when known. */
   line?: number;
   pid?: number;
   time?: number;
 }
+
 export type AnomalyVerdict =
   | { kind: 'clean' }
   | { kind: 'alert'; alerts: Alert[] }
-  | { kind: 'suppressed'; reason: string; heldBack: number; retryAfterMs: number };
+  | {
+      kind: 'suppressed';
+      /** `alert budget exhausted (30/min), cooldown 20s` or `alert cooldown active`. */
+      reason: string;
+      /** Alerts this verdict would have carried. The events behind them were still counted. */
+      heldBack: number;
+      /** Cooldown left, in ms of the detector's time. */
+      retryAfterMs: number;
+    };
 
+/** Lifetime counters of a detector (since construction or {@link SyscallAnomalyDetector.reset}). */
+export interface DetectorStats {
+  events: number;
+  deniedEvents: number;
+  cleanVerdicts: number;
+  alertVerdicts: number;
+  suppressedVerdicts: number;
+  /** Alerts delivered in `alert` verdicts. */
+  alerts: number;
+  /** Alerts held back by `suppressed` verdicts. */
+  heldBackAlerts: number;
+}
+
+/** Count key shared by the syscall names past `maxTrackedSyscalls`. */
+export const OVERFLOW_SYSCALL_KEY = '(other)';
+/** Samples are cut to this many UTF-16 units (never inside a surrogate pair). */
+export const SAMPLE_LENGTH = 240;
+
+const CLEAN: AnomalyVerdict = Object.freeze({ kind: 'clean' });
+
+/** Per-name state: its count, its class under the config, and this verdict's alerts for it. */
+interface Tracked {
+  count: number;
+  readonly known: boolean;
+  readonly dangerous: boolean;
+  readonly forbidden: boolean;
+  /** Verdict number the alert slots below belong to. */
+  gen: number;
+  unknownAlert: Alert | undefined;
+  deniedAlert: Alert | undefined;
+  forbiddenAlert: Alert | undefined;
+}
+
+/** Sets built once per resolved config and shared by every detector using it (registries). */
+interface Compiled {
+  baseline: ReadonlySet<string>;
+  dangerous: ReadonlySet<string>;
+  forbidden: ReadonlySet<string>;
+  windowLabel: string;
+}
+const compiledCache = new WeakMap<ResolvedDetectorConfig, Compiled>();
+function compile(config: ResolvedDetectorConfig): Compiled {
+  let c = compiledCache.get(config);
+  if (c === undefined) {
+    c = {
+      baseline: new Set(config.baselineSyscalls),
+      dangerous: new Set(config.dangerousSyscalls),
+      forbidden: new Set(config.forbiddenSyscalls),
+      windowLabel: windowLabel(config.windowMs),
+    };
+    compiledCache.set(config, c);
+  }
+  return c;
+}
+
+/**
+ * Judges syscall events against a baseline and rate limits.
+ *
+ * One `analyze`/`observe` call gives one verdict. Every event counts (totals, per-syscall
+ * counts, windows), also while the detector cools down. A verdict with alerts spends one
+ * unit of the alert budget (`maxAlertsPerMinute` per window); the verdict that finds the
+ * budget spent is `suppressed` and starts the cooldown, during which alerting verdicts are
+ * `suppressed` too, each saying how many alerts it held back.
+ *
+ * @example
+ * const detector = new SyscallAnomalyDetector({ baselineSyscalls: ['read', 'write', 'close'] });
+ * const verdict = detector.analyze('ptrace(PTRACE_ATTACH, 1234) = 0');
+ * if (verdict.kind === 'alert') for (const a of verdict.alerts) console.log(a.severity, a.message);
+ */
 export class SyscallAnomalyDetector {
   readonly config: ResolvedDetectorConfig;
+  readonly #compiled: Compiled;
+  readonly #bucketMs: number;
+  readonly #timeline: Timeline;
+  readonly #total = new RollingCounter();
+  readonly #denied = new RollingCounter();
+  readonly #budget = new RollingCounter();
+  /** Absolute bucket index the counters were last advanced to. */
+  #bucket = Number.NEGATIVE_INFINITY;
+  #cooldownUntil = Number.NEGATIVE_INFINITY;
+  readonly #names = new Map<string, Tracked>();
+  #overflowCount = 0;
+  #stats: DetectorStats = emptyStats();
+
+  // State of the verdict being built (fields, not locals, so the per-event path allocates nothing).
+  #gen = 0;
+  #alerts: Alert[] | undefined;
+  #overflowAlerts: Map<string, Alert> | undefined;
+  #callEvents = 0;
+  #peakTotal = 0;
+  #peakDenied = 0;
+  #totalOver: SyscallEvent | undefined;
+  #deniedOver: SyscallEvent | undefined;
+
+  /** @throws SyscanError `ERR_SYSCAN_CONFIG` listing every problem of `config`. */
   constructor(config: DetectorConfig = {}) {
     this.config = resolveDetectorConfig(config);
+    this.#compiled = compile(this.config);
+    this.#bucketMs = this.config.windowMs / BUCKETS;
+    this.#timeline = new Timeline(this.config.timeSource, this.config.now, this.config.windowMs);
   }
-  analyze(_text: string): AnomalyVerdict {
-    return { kind: 'clean' };
+
+  /** The seed's form: parses `text` (strace or audit, auto-detected) and judges its syscall events. */
+  analyze(text: string): AnomalyVerdict {
+    if (!this.config.enabled) return CLEAN;
+    return this.observe(parseSyscallEvents(text));
   }
-  observe(_events: SyscallEvent | Iterable<SyscallEvent>): AnomalyVerdict {
-    return { kind: 'clean' };
+
+  /**
+   * Judges a batch of events (one event, an array, any iterable) and returns one verdict for
+   * it. Records other than syscall events (e.g. straight from `parseRecords`) are skipped.
+   */
+  observe(events: SyscallEvent | Iterable<SyscallEvent>): AnomalyVerdict {
+    if (!this.config.enabled) return CLEAN;
+    this.#begin();
+    if (typeof (events as SyscallEvent).syscall === 'string') {
+      this.#one(events as SyscallEvent);
+    } else if (Array.isArray(events)) {
+      for (let i = 0; i < events.length; i++) this.#one(events[i] as SyscallEvent);
+    } else {
+      for (const e of events as Iterable<SyscallEvent>) this.#one(e);
+    }
+    return this.#finish();
   }
+
+  /** Events per syscall name since construction or reset (names past the cap under `(other)`). A copy. */
   syscallCounts(): ReadonlyMap<string, number> {
-    return new Map();
+    const out = new Map<string, number>();
+    for (const [name, t] of this.#names) out.set(name, t.count);
+    if (this.#overflowCount > 0) out.set(OVERFLOW_SYSCALL_KEY, this.#overflowCount);
+    return out;
   }
+
+  /** Cooldown left in ms (0 when not cooling down), in the detector's time (see `timeSource`). */
   cooldownRemainingMs(): number {
-    return 0;
+    const now = this.#timeline.tick();
+    return this.#cooldownUntil > now ? this.#cooldownUntil - now : 0;
   }
-  reset(): void {}
+
+  /** Lifetime counters (a copy). */
+  stats(): DetectorStats {
+    return { ...this.#stats };
+  }
+
+  /** Forgets everything: counts, windows, cooldown, time base, stats. */
+  reset(): void {
+    this.#total.clear();
+    this.#denied.clear();
+    this.#budget.clear();
+    this.#bucket = Number.NEGATIVE_INFINITY;
+    this.#cooldownUntil = Number.NEGATIVE_INFINITY;
+    this.#names.clear();
+    this.#overflowCount = 0;
+    this.#timeline.reset();
+    this.#stats = emptyStats();
+  }
+
+  #begin(): void {
+    this.#gen++;
+    this.#alerts = undefined;
+    if (this.#overflowAlerts !== undefined && this.#overflowAlerts.size > 0) this.#overflowAlerts.clear();
+    this.#callEvents = 0;
+    this.#peakTotal = 0;
+    this.#peakDenied = 0;
+    this.#totalOver = undefined;
+    this.#deniedOver = undefined;
+    this.#advance(this.#timeline.tick());
+  }
+
+  #advance(now: number): void {
+    const bucket = Math.floor(now / this.#bucketMs);
+    if (bucket !== this.#bucket) {
+      this.#bucket = bucket;
+      this.#total.advance(bucket);
+      this.#denied.advance(bucket);
+      this.#budget.advance(bucket);
+    }
+  }
+
+  #one(e: SyscallEvent): void {
+    const kind = (e as { kind?: string }).kind;
+    if (kind !== 'syscall' && kind !== undefined) return;
+    const time = e.time;
+    if (time !== undefined && this.#timeline.readsEvents && Number.isFinite(time)) {
+      this.#advance(this.#timeline.event(time));
+    }
+    const cfg = this.config;
+    this.#callEvents++;
+    this.#stats.events++;
+
+    const name = e.syscall;
+    let entry = this.#names.get(name);
+    if (entry === undefined) entry = this.#track(name);
+    let known: boolean;
+    let forbidden: boolean;
+    if (entry !== undefined) {
+      entry.count++;
+      known = entry.known;
+      forbidden = entry.forbidden;
+    } else {
+      this.#overflowCount++;
+      known = this.#compiled.baseline.has(name);
+      forbidden = this.#compiled.forbidden.has(name);
+    }
+
+    const total = this.#total;
+    total.add(1);
+    if (total.sum > this.#peakTotal) {
+      this.#peakTotal = total.sum;
+      const limit = cfg.maxTotalEventsPerMinute;
+      if (limit > 0 && total.sum > limit && this.#totalOver === undefined) this.#totalOver = e;
+    }
+
+    if (forbidden) this.#alert('forbidden_syscall', entry, e);
+    else if (!known && cfg.alertOnUnknownSyscall) this.#alert('unknown_syscall', entry, e);
+
+    if (e.denied === true) {
+      this.#stats.deniedEvents++;
+      const denied = this.#denied;
+      denied.add(1);
+      if (denied.sum > this.#peakDenied) {
+        this.#peakDenied = denied.sum;
+        const limit = cfg.maxDeniedEventsPerMinute;
+        if (limit > 0 && denied.sum > limit && this.#deniedOver === undefined) this.#deniedOver = e;
+      }
+      this.#alert('denied_syscall', entry, e);
+    }
+  }
+
+  /** Starts counting a new name, or returns undefined when the cap is reached (overflow). */
+  #track(name: string): Tracked | undefined {
+    // The overflow key takes one of the cap's slots, so the reported map never exceeds it.
+    if (this.#names.size >= this.config.maxTrackedSyscalls - 1) return undefined;
+    const c = this.#compiled;
+    const entry: Tracked = {
+      count: 0,
+      known: c.baseline.has(name),
+      dangerous: c.dangerous.has(name),
+      forbidden: c.forbidden.has(name),
+      gen: 0,
+      unknownAlert: undefined,
+      deniedAlert: undefined,
+      forbiddenAlert: undefined,
+    };
+    this.#names.set(name, entry);
+    return entry;
+  }
+
+  /** Adds a per-syscall alert to the verdict being built, merging it into an identical one (non-strict). */
+  #alert(
+    type: 'unknown_syscall' | 'denied_syscall' | 'forbidden_syscall',
+    entry: Tracked | undefined,
+    e: SyscallEvent,
+  ): void {
+    const strict = this.config.strictMode;
+    if (!strict) {
+      let existing: Alert | undefined;
+      if (entry !== undefined) {
+        if (entry.gen !== this.#gen) {
+          entry.gen = this.#gen;
+          entry.unknownAlert = undefined;
+          entry.deniedAlert = undefined;
+          entry.forbiddenAlert = undefined;
+        }
+        existing =
+          type === 'unknown_syscall'
+            ? entry.unknownAlert
+            : type === 'denied_syscall'
+              ? entry.deniedAlert
+              : entry.forbiddenAlert;
+      } else {
+        existing = this.#overflowAlerts?.get(`${type}\0${e.syscall}`);
+      }
+      if (existing !== undefined) {
+        existing.count++;
+        return;
+      }
+    }
+
+    const name = e.syscall;
+    const sev = this.config.severity;
+    let alert: Alert;
+    if (type === 'unknown_syscall') {
+      const dangerous = entry !== undefined ? entry.dangerous : this.#compiled.dangerous.has(name);
+      alert = newAlert(
+        type,
+        dangerous ? 'critical' : sev.unknown_syscall,
+        `unknown syscall '${name}' not in baseline`,
+      );
+    } else if (type === 'denied_syscall') {
+      alert = newAlert(type, sev.denied_syscall, `denied syscall: ${name}`);
+    } else {
+      alert = newAlert(type, sev.forbidden_syscall, `forbidden syscall: ${name}`);
+    }
+    alert.syscall = name;
+    describeEvent(alert, e);
+    this.#push(alert);
+
+    if (!strict) {
+      if (entry === undefined) {
+        this.#overflowAlerts ??= new Map();
+        this.#overflowAlerts.set(`${type}\0${name}`, alert);
+      } else if (type === 'unknown_syscall') entry.unknownAlert = alert;
+      else if (type === 'denied_syscall') entry.deniedAlert = alert;
+      else entry.forbiddenAlert = alert;
+    }
+  }
+
+  #push(alert: Alert): void {
+    if (this.#alerts === undefined) this.#alerts = [alert];
+    else this.#alerts.push(alert);
+  }
+
+  #finish(): AnomalyVerdict {
+    const cfg = this.config;
+    const stats = this.#stats;
+    const now = this.#timeline.current;
+    const cooling = now < this.#cooldownUntil;
+    if (this.#callEvents === 0) {
+      // The seed: nothing parsed → clean, unless cooling down.
+      if (!cooling) {
+        stats.cleanVerdicts++;
+        return CLEAN;
+      }
+      stats.suppressedVerdicts++;
+      return suppressed('alert cooldown active', 0, this.#cooldownUntil - now);
+    }
+
+    const label = this.#compiled.windowLabel;
+    const deniedLimit = cfg.maxDeniedEventsPerMinute;
+    if (deniedLimit > 0 && this.#peakDenied > deniedLimit) {
+      const a = newAlert(
+        'denied_rate',
+        cfg.severity.denied_rate,
+        `denied event rate ${this.#peakDenied} exceeds limit ${deniedLimit}/${label}`,
+      );
+      a.count = this.#peakDenied;
+      a.limit = deniedLimit;
+      if (this.#deniedOver !== undefined) describeEvent(a, this.#deniedOver);
+      this.#push(a);
+    }
+    const totalLimit = cfg.maxTotalEventsPerMinute;
+    if (totalLimit > 0 && this.#peakTotal > totalLimit) {
+      const a = newAlert(
+        'total_rate',
+        cfg.severity.total_rate,
+        `total event rate ${this.#peakTotal} exceeds limit ${totalLimit}/${label}`,
+      );
+      a.count = this.#peakTotal;
+      a.limit = totalLimit;
+      if (this.#totalOver !== undefined) describeEvent(a, this.#totalOver);
+      this.#push(a);
+    }
+
+    const alerts = this.#alerts;
+    this.#alerts = undefined;
+    if (alerts === undefined) {
+      if (!cooling) {
+        stats.cleanVerdicts++;
+        return CLEAN;
+      }
+      stats.suppressedVerdicts++;
+      return suppressed('alert cooldown active', 0, this.#cooldownUntil - now);
+    }
+    if (cooling) {
+      stats.suppressedVerdicts++;
+      stats.heldBackAlerts += alerts.length;
+      return suppressed('alert cooldown active', alerts.length, this.#cooldownUntil - now);
+    }
+    const budget = cfg.maxAlertsPerMinute;
+    if (budget > 0) {
+      if (this.#budget.sum >= budget) {
+        const cooldownMs = cfg.alertCooldownSecs * 1000;
+        this.#cooldownUntil = now + cooldownMs;
+        stats.suppressedVerdicts++;
+        stats.heldBackAlerts += alerts.length;
+        return suppressed(
+          `alert budget exhausted (${budget}/${label}), cooldown ${cfg.alertCooldownSecs}s`,
+          alerts.length,
+          cooldownMs,
+        );
+      }
+      this.#budget.add(1);
+    }
+    stats.alertVerdicts++;
+    stats.alerts += alerts.length;
+    return { kind: 'alert', alerts };
+  }
+}
+
+function newAlert(type: AlertType, severity: Severity, message: string): Alert {
+  return { type, severity, message, count: 1 };
+}
+
+/** Copies where an event came from onto an alert. */
+function describeEvent(alert: Alert, e: SyscallEvent): void {
+  if (typeof e.raw === 'string' && e.raw.length > 0) alert.sample = cutSample(e.raw);
+  if (e.line !== undefined) alert.line = e.line;
+  if (e.pid !== undefined) alert.pid = e.pid;
+  if (e.time !== undefined) alert.time = e.time;
+}
+
+/** The raw line, cut at a character boundary (never between the halves of a surrogate pair). */
+export function cutSample(raw: string, max = SAMPLE_LENGTH): string {
+  if (raw.length <= max) return raw;
+  let end = max;
+  const c = raw.charCodeAt(end - 1);
+  if (c >= 0xd800 && c <= 0xdbff) end--;
+  return `${raw.slice(0, end)}…`;
+}
+
+function suppressed(reason: string, heldBack: number, retryAfterMs: number): AnomalyVerdict {
+  return { kind: 'suppressed', reason, heldBack, retryAfterMs: Math.max(0, Math.ceil(retryAfterMs)) };
+}
+
+function emptyStats(): DetectorStats {
+  return {
+    events: 0,
+    deniedEvents: 0,
+    cleanVerdicts: 0,
+    alertVerdicts: 0,
+    suppressedVerdicts: 0,
+    alerts: 0,
+    heldBackAlerts: 0,
+  };
+}
+
+/** `min` for the seed's 60 s window (its messages say `/min`), else `30s`, `5min`, `1500ms`. */
+function windowLabel(ms: number): string {
+  if (ms === 60_000) return 'min';
+  if (ms % 60_000 === 0) return `${ms / 60_000}min`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
 }

@@ -9,9 +9,15 @@
  */
 export type LineSink = (line: string, truncated: boolean) => void;
 
+/** What the splitter needs of a TextDecoder. Typed structurally: under @types/node (in the
+ * adapters' typecheck) `TextDecoder` is a value only, not a type. */
+interface StreamingDecoder {
+  decode(input?: Uint8Array, options?: { stream?: boolean }): string;
+}
+
 export class LineSplitter {
   readonly #maxLineLength: number;
-  #decoder: TextDecoder | undefined;
+  #decoder: StreamingDecoder | undefined;
   /** Text of the current, unterminated line (at most `maxLineLength` units). */
   #carry = '';
   /** The current line passed the cap: drop what follows until its `\n`. */

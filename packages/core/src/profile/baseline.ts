@@ -1,11 +1,303 @@
-// PLACEHOLDER — replaced by the detector work.
+/**
+ * Baselines learned from known-good runs. A baseline is a detector config (JSON the CLI's
+ * `--baseline`/`--config` read as is): the syscalls seen, and rate limits set above the
+ * busiest window seen, measured with the detector's own rolling window and time rules so a
+ * run like the learned one stays clean under it.
+ */
+import { DEFAULT_DETECTOR_CONFIG, resolveDetectorConfig, type TimeSource } from '../detect/config.js';
+import { BUCKETS, RollingCounter, Timeline } from '../detect/window.js';
+import { SyscanError } from '../errors.js';
+import type { SyscallEvent } from '../types.js';
+
+/** What a learner saw; kept in the baseline for people and for merging (the detector ignores it). */
+export interface LearnedFacts {
+  events: number;
+  deniedEvents: number;
+  /** Most events in one rolling window. */
+  peakEventsPerWindow: number;
+  /** Most denied events in one rolling window. */
+  peakDeniedPerWindow: number;
+  windowMs: number;
+  /** Factor the limits were set at over the peaks. */
+  headroom: number;
+  /** Telemetry sources seen (`strace`, `audit`). */
+  sources: string[];
+  /** Distinct syscalls seen past the learner's cap, not in `baselineSyscalls` (0 normally). */
+  droppedSyscalls: number;
+  /** Event time span seen (ms), when events carried timestamps. */
+  firstTime?: number;
+  lastTime?: number;
+  /** Number of baselines merged into this one (absent for a single run). */
+  merged?: number;
+}
+
+/** A learned baseline: a valid detector config plus what was learned. */
 export interface Baseline {
+  $schema?: string;
+  description: string;
+  /** Syscalls seen, sorted. */
   baselineSyscalls: string[];
+  maxTotalEventsPerMinute: number;
+  maxDeniedEventsPerMinute: number;
+  /** Present when learned over a window other than the default 60 000 ms. */
+  windowMs?: number;
+  learned: LearnedFacts;
 }
-export class BaselineLearner {}
-export function learnBaseline(): Baseline {
-  return { baselineSyscalls: [] };
+
+export interface BaselineLearnerOptions {
+  /** Rolling window (ms); must match the detector's. Defaults to `60_000`. */
+  windowMs?: number | undefined;
+  /** As the detector's `timeSource`. Defaults to `'auto'`. */
+  timeSource?: TimeSource | undefined;
+  /** Clock in ms. Defaults to `Date.now`. */
+  now?: (() => number) | undefined;
+  /** Most distinct syscall names kept. Defaults to `4096` (every arch has fewer than 1000). */
+  maxSyscalls?: number | undefined;
 }
-export function mergeBaselines(a: Baseline): Baseline {
-  return a;
+
+export interface ToBaselineOptions {
+  /** Limits = ceil(peak × headroom). Defaults to `1.5`. */
+  headroom?: number | undefined;
+  /** Lowest `maxTotalEventsPerMinute` set, however quiet the run was. Defaults to `20`. */
+  minTotalEventsPerMinute?: number | undefined;
+  /** Overrides the generated description. */
+  description?: string | undefined;
+  /** A `$schema` URL or path to put in the file (for editors). */
+  $schema?: string | undefined;
+}
+
+export type LearnBaselineOptions = BaselineLearnerOptions & ToBaselineOptions;
+
+/** Learns a baseline from events fed in batches as they arrive (one batch = one clock reading, as in the detector). */
+export class BaselineLearner {
+  readonly windowMs: number;
+  readonly #maxSyscalls: number;
+  readonly #bucketMs: number;
+  readonly #timeline: Timeline;
+  readonly #total = new RollingCounter();
+  readonly #denied = new RollingCounter();
+  #bucket = Number.NEGATIVE_INFINITY;
+  readonly #syscalls = new Set<string>();
+  readonly #dropped = new Set<string>();
+  #droppedCount = 0;
+  readonly #sources = new Set<string>();
+  #events = 0;
+  #deniedEvents = 0;
+  #peak = 0;
+  #peakDenied = 0;
+  #firstTime: number | undefined;
+  #lastTime: number | undefined;
+
+  /** @throws SyscanError `ERR_SYSCAN_CONFIG` for bad options. */
+  constructor(options: BaselineLearnerOptions = {}) {
+    // The detector's validation, so the two never disagree on what a window is.
+    const cfg = resolveDetectorConfig({
+      windowMs: options.windowMs,
+      timeSource: options.timeSource,
+      now: options.now,
+    });
+    const max = options.maxSyscalls ?? 4096;
+    if (!Number.isSafeInteger(max) || max < 1) {
+      throw new SyscanError('ERR_SYSCAN_CONFIG', `maxSyscalls must be a positive integer, got ${max}`);
+    }
+    this.windowMs = cfg.windowMs;
+    this.#maxSyscalls = max;
+    this.#bucketMs = cfg.windowMs / BUCKETS;
+    this.#timeline = new Timeline(cfg.timeSource, cfg.now, cfg.windowMs);
+  }
+
+  /** Takes one event or a batch of them into account. Non-syscall records are skipped. */
+  observe(events: SyscallEvent | Iterable<SyscallEvent>): void {
+    this.#advance(this.#timeline.tick());
+    if (typeof (events as SyscallEvent).syscall === 'string') this.#one(events as SyscallEvent);
+    else for (const e of events as Iterable<SyscallEvent>) this.#one(e);
+  }
+
+  /** Events seen so far. */
+  get events(): number {
+    return this.#events;
+  }
+
+  /** The baseline so far (the learner can keep learning afterwards). */
+  toBaseline(options: ToBaselineOptions = {}): Baseline {
+    const headroom = options.headroom ?? 1.5;
+    const floor = options.minTotalEventsPerMinute ?? 20;
+    const problems: string[] = [];
+    if (typeof headroom !== 'number' || !Number.isFinite(headroom) || headroom < 1)
+      problems.push(`headroom must be a number >= 1, got ${headroom}`);
+    if (!Number.isSafeInteger(floor) || floor < 1)
+      problems.push(`minTotalEventsPerMinute must be a positive integer, got ${floor}`);
+    if (problems.length > 0)
+      throw new SyscanError('ERR_SYSCAN_CONFIG', `invalid baseline options: ${problems.join('; ')}`);
+
+    const learned: LearnedFacts = {
+      events: this.#events,
+      deniedEvents: this.#deniedEvents,
+      peakEventsPerWindow: this.#peak,
+      peakDeniedPerWindow: this.#peakDenied,
+      windowMs: this.windowMs,
+      headroom,
+      sources: [...this.#sources].sort(),
+      droppedSyscalls: this.#droppedCount,
+    };
+    if (this.#firstTime !== undefined) learned.firstTime = this.#firstTime;
+    if (this.#lastTime !== undefined) learned.lastTime = this.#lastTime;
+    return build([...this.#syscalls], learned, floor, options);
+  }
+
+  #advance(now: number): void {
+    const bucket = Math.floor(now / this.#bucketMs);
+    if (bucket !== this.#bucket) {
+      this.#bucket = bucket;
+      this.#total.advance(bucket);
+      this.#denied.advance(bucket);
+    }
+  }
+
+  #one(e: SyscallEvent): void {
+    const kind = (e as { kind?: string }).kind;
+    if (kind !== 'syscall' && kind !== undefined) return;
+    const time = e.time;
+    if (time !== undefined && this.#timeline.readsEvents && Number.isFinite(time)) {
+      this.#advance(this.#timeline.event(time));
+      if (this.#firstTime === undefined || time < this.#firstTime) this.#firstTime = time;
+      if (this.#lastTime === undefined || time > this.#lastTime) this.#lastTime = time;
+    }
+    this.#events++;
+    const name = e.syscall;
+    if (!this.#syscalls.has(name)) {
+      if (this.#syscalls.size < this.#maxSyscalls) this.#syscalls.add(name);
+      else if (!this.#dropped.has(name)) {
+        this.#droppedCount++;
+        // Remember a few, to count distinct names without growing without bound.
+        if (this.#dropped.size < 1024) this.#dropped.add(name);
+      }
+    }
+    if (e.source !== undefined && !this.#sources.has(e.source)) this.#sources.add(e.source);
+    this.#total.add(1);
+    if (this.#total.sum > this.#peak) this.#peak = this.#total.sum;
+    if (e.denied === true) {
+      this.#deniedEvents++;
+      this.#denied.add(1);
+      if (this.#denied.sum > this.#peakDenied) this.#peakDenied = this.#denied.sum;
+    }
+  }
+}
+
+/** Learns a baseline from one batch of events (e.g. `parseSyscallEvents(trace)` of a known-good run). */
+export function learnBaseline(events: Iterable<SyscallEvent>, options: LearnBaselineOptions = {}): Baseline {
+  const learner = new BaselineLearner(options);
+  learner.observe(events);
+  return learner.toBaseline(options);
+}
+
+/**
+ * Combines baselines of several known-good runs: the union of their syscalls and the highest
+ * of each limit. All must share one window length.
+ *
+ * @throws SyscanError `ERR_SYSCAN_CONFIG` when one is not a valid baseline or windows differ.
+ */
+export function mergeBaselines(...baselines: Baseline[]): Baseline {
+  if (baselines.length === 0)
+    throw new SyscanError('ERR_SYSCAN_CONFIG', 'mergeBaselines needs at least one baseline');
+  const syscalls = new Set<string>();
+  const sources = new Set<string>();
+  let total = 0;
+  let denied = 0;
+  let windowMs: number | undefined;
+  const learned: LearnedFacts = {
+    events: 0,
+    deniedEvents: 0,
+    peakEventsPerWindow: 0,
+    peakDeniedPerWindow: 0,
+    windowMs: DEFAULT_DETECTOR_CONFIG.windowMs,
+    headroom: 1,
+    sources: [],
+    droppedSyscalls: 0,
+    merged: 0,
+  };
+  baselines.forEach((b, i) => {
+    let cfg: ReturnType<typeof resolveDetectorConfig>;
+    try {
+      cfg = resolveDetectorConfig(b);
+    } catch (error) {
+      throw new SyscanError('ERR_SYSCAN_CONFIG', `baseline ${i + 1}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    if (windowMs !== undefined && cfg.windowMs !== windowMs) {
+      throw new SyscanError(
+        'ERR_SYSCAN_CONFIG',
+        `baseline ${i + 1} was learned over a ${cfg.windowMs} ms window, the others over ${windowMs} ms: limits cannot be merged`,
+      );
+    }
+    windowMs = cfg.windowMs;
+    for (const s of cfg.baselineSyscalls) syscalls.add(s);
+    total = Math.max(total, cfg.maxTotalEventsPerMinute);
+    denied = Math.max(denied, cfg.maxDeniedEventsPerMinute);
+    const l = (b as Partial<Baseline>).learned;
+    learned.merged! += l?.merged ?? 1;
+    if (l === undefined || typeof l !== 'object') return;
+    learned.events += num(l.events);
+    learned.deniedEvents += num(l.deniedEvents);
+    learned.peakEventsPerWindow = Math.max(learned.peakEventsPerWindow, num(l.peakEventsPerWindow));
+    learned.peakDeniedPerWindow = Math.max(learned.peakDeniedPerWindow, num(l.peakDeniedPerWindow));
+    learned.headroom = Math.max(learned.headroom, num(l.headroom));
+    learned.droppedSyscalls += num(l.droppedSyscalls);
+    if (Array.isArray(l.sources)) for (const s of l.sources) if (typeof s === 'string') sources.add(s);
+    if (typeof l.firstTime === 'number')
+      learned.firstTime = Math.min(learned.firstTime ?? Number.POSITIVE_INFINITY, l.firstTime);
+    if (typeof l.lastTime === 'number')
+      learned.lastTime = Math.max(learned.lastTime ?? Number.NEGATIVE_INFINITY, l.lastTime);
+  });
+  learned.windowMs = windowMs ?? DEFAULT_DETECTOR_CONFIG.windowMs;
+  learned.sources = [...sources].sort();
+  const out: Baseline = {
+    description: `Baseline merged from ${learned.merged} runs: ${syscalls.size} syscalls, ${learned.events} events.`,
+    baselineSyscalls: [...syscalls].sort(),
+    maxTotalEventsPerMinute: total,
+    maxDeniedEventsPerMinute: denied,
+    learned,
+  };
+  if (learned.windowMs !== DEFAULT_DETECTOR_CONFIG.windowMs) out.windowMs = learned.windowMs;
+  return out;
+}
+
+function build(
+  syscalls: string[],
+  learned: LearnedFacts,
+  floor: number,
+  options: ToBaselineOptions,
+): Baseline {
+  const headroom = learned.headroom;
+  const total = Math.max(floor, Math.ceil(learned.peakEventsPerWindow * headroom));
+  const denied =
+    learned.peakDeniedPerWindow > 0
+      ? Math.ceil(learned.peakDeniedPerWindow * headroom)
+      : DEFAULT_DETECTOR_CONFIG.maxDeniedEventsPerMinute;
+  const per = learned.windowMs === 60_000 ? 'minute' : `${learned.windowMs} ms`;
+  const out: Baseline = {
+    description:
+      options.description ??
+      `Baseline learned from ${learned.events} syscall events: ${syscalls.length} syscalls; ` +
+        `limits are the busiest ${per} seen (${learned.peakEventsPerWindow} events, ${learned.peakDeniedPerWindow} denied) × ${headroom}.`,
+    baselineSyscalls: syscalls.sort(),
+    maxTotalEventsPerMinute: total,
+    maxDeniedEventsPerMinute: denied,
+    learned,
+  };
+  if (options.$schema !== undefined) {
+    // Key order of the file: $schema first.
+    return {
+      $schema: options.$schema,
+      ...out,
+      ...(learned.windowMs !== 60_000 ? { windowMs: learned.windowMs } : {}),
+    };
+  }
+  if (learned.windowMs !== 60_000) out.windowMs = learned.windowMs;
+  return out;
+}
+
+function num(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
 }
