@@ -1,0 +1,162 @@
+import { type DetectorConfig, isSyscanError, resolveDetectorConfig, SyscanError } from '@syscan/core';
+import type { Request, Response } from 'express';
+import { defaultExtract } from './extract.js';
+import type { Extracted, GuardVerdict, SyscanGuardOptions } from './types.js';
+
+/** Options with every default filled in; derived once, when the guard is made. */
+export interface ResolvedGuardOptions {
+  detector: DetectorConfig;
+  block: boolean;
+  failClosed: boolean;
+  key: (req: Request) => string;
+  extract: (payload: unknown, req: Request) => Extracted;
+  onVerdict: ((verdict: GuardVerdict, req: Request, res: Response) => unknown) | undefined;
+  maxKeys: number;
+  idleMs: number;
+  maxInspectBytes: number;
+  now: () => number;
+}
+
+export const DEFAULT_MAX_INSPECT_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_MAX_KEYS = 10_000;
+export const DEFAULT_IDLE_MS = 600_000;
+
+const KNOWN: readonly (keyof SyscanGuardOptions)[] = [
+  'detector',
+  'mode',
+  'key',
+  'extract',
+  'onVerdict',
+  'maxKeys',
+  'idleMs',
+  'failMode',
+  'maxInspectBytes',
+  'now',
+];
+
+/** Validates `options` and fills in defaults; throws one SyscanError listing every problem. */
+export function resolveGuardOptions(options: unknown): ResolvedGuardOptions {
+  if (options === undefined) options = {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw configError([`options must be an object, got ${describe(options)}`]);
+  }
+  const o = options as Record<string, unknown>;
+  const problems: string[] = [];
+
+  for (const name of Object.keys(o)) {
+    if ((KNOWN as readonly string[]).includes(name)) continue;
+    const near = closest(name, KNOWN);
+    problems.push(`unknown option '${name}'${near ? ` (did you mean '${near}'?)` : ''}`);
+  }
+
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+    const v = o[name];
+    if (v === undefined) return fallback;
+    if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
+    problems.push(`${name} must be ${allowed.map((a) => `'${a}'`).join(' or ')}, got ${describe(v)}`);
+    return fallback;
+  };
+  const fn = (name: string): ((...args: never[]) => unknown) | undefined => {
+    const v = o[name];
+    if (v === undefined || typeof v === 'function') return v as ((...args: never[]) => unknown) | undefined;
+    problems.push(`${name} must be a function, got ${describe(v)}`);
+    return undefined;
+  };
+  const count = (name: string, fallback: number, zeroOk = false): number => {
+    const v = o[name];
+    if (v === undefined) return fallback;
+    if (typeof v === 'number' && Number.isSafeInteger(v) && (v > 0 || (zeroOk && v === 0))) return v;
+    problems.push(`${name} must be a ${zeroOk ? 'non-negative' : 'positive'} integer, got ${describe(v)}`);
+    return fallback;
+  };
+
+  const mode = oneOf('mode', ['block', 'report'], 'block');
+  const failMode = oneOf('failMode', ['closed', 'open'], 'closed');
+  const key = fn('key') as ResolvedGuardOptions['key'] | undefined;
+  const extract = fn('extract') as ResolvedGuardOptions['extract'] | undefined;
+  const onVerdict = fn('onVerdict') as ResolvedGuardOptions['onVerdict'];
+  const now = (fn('now') as (() => number) | undefined) ?? Date.now;
+  const maxKeys = count('maxKeys', DEFAULT_MAX_KEYS);
+  const idleMs = count('idleMs', DEFAULT_IDLE_MS, true);
+  const maxInspectBytes = count('maxInspectBytes', DEFAULT_MAX_INSPECT_BYTES);
+
+  let detector: DetectorConfig = {};
+  const d = o.detector;
+  if (d !== undefined && (typeof d !== 'object' || d === null || Array.isArray(d))) {
+    problems.push(`detector must be a detector config object, got ${describe(d)}`);
+  } else if (d !== undefined) {
+    detector = d as DetectorConfig;
+  }
+  // Wall-clock windows by default: cooldown and Retry-After are then seconds a client can
+  // wait out, whatever timestamps (or none) the traces carry. The guard's clock feeds the
+  // detectors unless the detector config brings its own.
+  const hasTimeSource = 'timeSource' in detector || 'time_source' in detector;
+  detector = { ...(hasTimeSource ? {} : { timeSource: 'clock' as const }), now, ...detector };
+  try {
+    resolveDetectorConfig(detector);
+  } catch (error) {
+    if (!isSyscanError(error)) throw error;
+    problems.push(`detector: ${error.message}`);
+  }
+
+  if (problems.length > 0) throw configError(problems);
+  return {
+    detector,
+    block: mode === 'block',
+    failClosed: failMode === 'closed',
+    key: key ?? defaultKey,
+    extract: extract ?? defaultExtract,
+    onVerdict,
+    maxKeys,
+    idleMs,
+    maxInspectBytes,
+    now,
+  };
+}
+
+/** `req.ip` (honours `trust proxy`), else the socket's address. */
+function defaultKey(req: Request): string {
+  return req.ip ?? req.socket?.remoteAddress ?? 'unknown';
+}
+
+function configError(problems: string[]): SyscanError {
+  const list = problems.length === 1 ? problems[0] : `\n  - ${problems.join('\n  - ')}`;
+  return new SyscanError('ERR_SYSCAN_CONFIG', `syscanGuard: invalid options: ${list}`);
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `'${v.length > 40 ? `${v.slice(0, 40)}…` : v}'`;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+/** The known name nearest to `name` (case-insensitive edit distance ≤ 3), for "did you mean". */
+function closest(name: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = 4;
+  const a = name.toLowerCase().replace(/[_-]/g, '');
+  for (const k of known) {
+    const d = distance(a, k.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = k;
+    }
+  }
+  return best;
+}
+
+function distance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 3) return 99;
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      cur.push(Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
