@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+import { processIO } from './context.js';
+import { run } from './program.js';
+
+// exitCode rather than exit(): stdout is flushed before the process ends.
+run(process.argv, processIO()).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`syscan: internal error: ${String(error)}\n`);
+    process.exitCode = 2;
+  },
+);

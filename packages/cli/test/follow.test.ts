@@ -1,0 +1,118 @@
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { appendFileSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { binPath } from './helpers/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'syscan-cli-follow-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A follow-mode child whose stdout lines can be awaited (bounded: each wait gives up after 20 s). */
+function start(args: string[]) {
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [binPath, ...args], {
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  let stdout = '';
+  let stderr = '';
+  const waiters: Array<() => void> = [];
+  const poke = (): void => {
+    for (const w of waiters.splice(0)) w();
+  };
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString('utf8');
+    poke();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString('utf8');
+    poke();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const waitFor = async (predicate: () => boolean, what: string): Promise<void> => {
+    const deadline = Date.now() + 20_000;
+    while (!predicate()) {
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${what}; stdout:\n${stdout}\nstderr:\n${stderr}`);
+      await new Promise<void>((resolve) => {
+        waiters.push(resolve);
+        setTimeout(resolve, 200);
+      });
+    }
+  };
+  return {
+    child,
+    exited,
+    waitFor,
+    get stdout() {
+      return stdout;
+    },
+    get stderr() {
+      return stderr;
+    },
+  };
+}
+
+const lines = (text: string) =>
+  text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+describe('syscan analyze --follow', () => {
+  it('sees lines appended to a growing file, across rotation and truncation, and stops on SIGINT with a summary', async () => {
+    const log = join(dir, 'trace.log');
+    const cfg = join(dir, 'cfg.json');
+    writeFileSync(
+      cfg,
+      JSON.stringify({ baselineSyscalls: ['read', 'openat', 'close'], maxAlertsPerMinute: 0 }),
+    );
+    writeFileSync(log, 'read(3, "x", 1) = 1\n');
+    const run = start([
+      'analyze',
+      '--follow',
+      '--interval',
+      '50',
+      '--format',
+      'ndjson',
+      '--config',
+      cfg,
+      log,
+    ]);
+    const alerts = () => lines(run.stdout).filter((l) => l.kind === 'alert');
+
+    appendFileSync(log, 'openat(AT_FDCWD, "/etc/shadow", O_RDONLY) = -1 EACCES (Permission denied)\n');
+    await run.waitFor(() => alerts().some((a) => a.type === 'denied_syscall'), 'the first denial');
+
+    // logrotate: rename, then a new file at the same path.
+    renameSync(log, `${log}.1`);
+    writeFileSync(log, 'close(3) = 0\n');
+    await run.waitFor(() => run.stderr.includes('was rotated'), 'the rotation notice');
+    appendFileSync(log, 'ptrace(PTRACE_ATTACH, 1) = 0\n');
+    await run.waitFor(() => alerts().some((a) => a.syscall === 'ptrace'), 'an alert from the new file');
+
+    // copytruncate: the same file cut to zero, then written again.
+    truncateSync(log, 0);
+    await run.waitFor(() => run.stderr.includes('was truncated'), 'the truncation notice');
+    appendFileSync(log, 'mount("none", "/mnt", "tmpfs", 0, NULL) = 0\n');
+    await run.waitFor(() => alerts().some((a) => a.syscall === 'mount'), 'an alert after truncation');
+
+    run.child.kill('SIGINT');
+    const code = await run.exited;
+    expect(code).toBe(1);
+    const summary = lines(run.stdout).at(-1);
+    expect(summary).toMatchObject({ kind: 'summary', verdict: 'alert' });
+    expect((summary as { events: number }).events).toBeGreaterThanOrEqual(5);
+  });
+
+  it('stops on SIGTERM with a clean text summary when nothing alerted', async () => {
+    const log = join(dir, 'quiet.log');
+    const cfg = join(dir, 'quiet.json');
+    writeFileSync(cfg, JSON.stringify({ baselineSyscalls: ['read'] }));
+    writeFileSync(log, 'read(3, "x", 1) = 1\n');
+    const run = start(['analyze', '--follow', '--interval', '50', '--config', cfg, log]);
+    await run.waitFor(() => run.stderr.includes('syscan: following'), 'the initial read');
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect(run.stdout).toMatch(/^CLEAN {2}1 syscall event, no alerts/);
+  });
+});

@@ -1,0 +1,110 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './helpers/cli.js';
+
+const hasStrace = spawnSync('strace', ['-V']).status === 0;
+const isRoot = process.getuid?.() === 0;
+const hasSetpriv = spawnSync('setpriv', ['--version']).status === 0;
+const dir = mkdtempSync(join(tmpdir(), 'syscan-cli-learn-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Traces `argv` with the real strace (-f), as a user would, into `dir/name`. */
+function trace(name: string, argv: string[]): string {
+  const out = join(dir, name);
+  const r = spawnSync('strace', ['-f', '-o', out, ...argv], { encoding: 'utf8', cwd: dir });
+  if (!existsSync(out)) throw new Error(`strace failed: ${r.stderr}`);
+  return out;
+}
+
+describe.skipIf(!hasStrace)('learn → analyze round trip with real strace', () => {
+  if (!hasStrace)
+    it.skip('strace not installed (apt-get install strace); round-trip tests skipped', () => {});
+  const baseline = join(dir, 'baseline.json');
+  let runs: string[] = [];
+
+  beforeAll(async () => {
+    runs = [trace('ls-1.strace', ['ls', '-l', '/etc']), trace('cat-1.strace', ['cat', '/etc/hostname'])];
+    const r = await runCli(['learn', ...runs, '-o', baseline]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^syscan: wrote '.*baseline\.json': \d+ syscalls from \d+ events/);
+  });
+
+  it('writes a pretty baseline with a trailing newline that merges both runs', () => {
+    const text = readFileSync(baseline, 'utf8');
+    expect(text.endsWith('}\n')).toBe(true);
+    expect(text).toContain('\n  "baselineSyscalls": [\n');
+    const doc = JSON.parse(text);
+    expect(doc.baselineSyscalls).toEqual(
+      expect.arrayContaining(['execve', 'openat', 'getdents64', 'read', 'write']),
+    );
+    expect(doc.learned.merged).toBe(2);
+    expect(doc.maxTotalEventsPerMinute).toBeGreaterThan(0);
+  });
+
+  it('writes to stdout without -o', async () => {
+    const r = await runCli(['learn', runs[0]!]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).baselineSyscalls).toContain('getdents64');
+  });
+
+  it('a later run of the same kind is clean', async () => {
+    const later = trace('ls-2.strace', ['ls', '-l', '/etc']);
+    const r = await runCli(['analyze', '--baseline', baseline, later]);
+    expect(r.stdout).toMatch(/^CLEAN/);
+    expect(r.code).toBe(0);
+    const cat = trace('cat-2.strace', ['cat', '/etc/hostname']);
+    expect((await runCli(['analyze', '--baseline', baseline, cat])).code).toBe(0);
+  });
+
+  it('a new syscall still alerts', async () => {
+    const other = trace('sleep.strace', ['sleep', '0.01']);
+    const r = await runCli(['analyze', '--format', 'json', '--baseline', baseline, other]);
+    expect(r.code).toBe(1);
+    const alerts = JSON.parse(r.stdout).alerts as Array<{ type: string; syscall: string }>;
+    expect(alerts.some((a) => a.type === 'unknown_syscall' && a.syscall === 'clock_nanosleep')).toBe(true);
+  });
+
+  it.skipIf(!isRoot || !hasSetpriv)(
+    'a denial still alerts (setpriv to nobody reading /etc/shadow; needs root)',
+    async () => {
+      const denied = trace('shadow.strace', [
+        'setpriv',
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        'cat',
+        '/etc/shadow',
+      ]);
+      const r = await runCli(['analyze', '--format', 'json', '--baseline', baseline, denied]);
+      expect(r.code).toBe(1);
+      const doc = JSON.parse(r.stdout);
+      expect(doc.alerts).toContainEqual(
+        expect.objectContaining({ type: 'denied_syscall', syscall: 'openat' }),
+      );
+    },
+  );
+});
+
+describe('examples/ (the Quick start)', () => {
+  const examples = join(__dirname, '..', '..', '..', 'examples');
+  it('the committed baseline is what syscan learn makes of examples/ls.strace', async () => {
+    const r = await runCli(['learn', join(examples, 'ls.strace')]);
+    expect(r.code).toBe(0);
+    const fresh = JSON.parse(r.stdout);
+    const committed = JSON.parse(readFileSync(join(examples, 'ls.baseline.json'), 'utf8'));
+    expect(committed.baselineSyscalls).toEqual(fresh.baselineSyscalls);
+  });
+
+  it('the normal run is clean and the unusual one alerts', async () => {
+    const base = join(examples, 'ls.baseline.json');
+    expect((await runCli(['analyze', '-b', base, join(examples, 'ls-again.strace')])).code).toBe(0);
+    const r = await runCli(['analyze', '--format', 'json', '-b', base, join(examples, 'ls-shadow.strace')]);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).alerts).toContainEqual(
+      expect.objectContaining({ type: 'denied_syscall', syscall: 'openat', severity: 'high' }),
+    );
+  });
+});
