@@ -1,9 +1,10 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: ['src/index.ts', 'src/node.ts'],
   format: ['esm', 'cjs'],
-  dts: true,
+  // The node entry needs Node's types; the purity test keeps them out of everything else.
+  dts: { compilerOptions: { types: ['node'] } },
   clean: true,
   sourcemap: true,
   target: 'node20',

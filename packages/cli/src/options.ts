@@ -1,4 +1,5 @@
 import type { ParseOptions } from '@syscan/core';
+import { createFastUtf8Decoder } from '@syscan/core/node';
 import { InvalidArgumentError, Option } from 'commander';
 import { SEVERITIES } from './report/severity.js';
 
@@ -52,5 +53,11 @@ export interface InputOptions {
 }
 
 export function parseOptionsOf(opts: InputOptions, extra: ParseOptions = {}): ParseOptions {
-  return { source: opts.source, ...(opts.deniedErrnos ? { deniedErrnos: opts.deniedErrnos } : {}), ...extra };
+  return {
+    source: opts.source,
+    // Files and pipes arrive as bytes; the fast decoder copies ASCII chunks instead of decoding them.
+    createDecoder: createFastUtf8Decoder,
+    ...(opts.deniedErrnos ? { deniedErrnos: opts.deniedErrnos } : {}),
+    ...extra,
+  };
 }

@@ -20,6 +20,7 @@ import { pathToFileURL } from 'node:url';
 const { createParser, SyscallAnomalyDetector } = await import(
   process.env.SYSCAN_CORE ? pathToFileURL(process.env.SYSCAN_CORE).href : '../dist/index.mjs'
 );
+const { createFastUtf8Decoder } = await import('../dist/node.mjs');
 
 const t0 = process.hrtime.bigint();
 const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -34,7 +35,7 @@ if (!Number.isInteger(chunkLines) || chunkLines <= 0) {
 const config = {};
 if (process.env.SEED_MAX_ALERTS !== undefined) config.maxAlertsPerMinute = Number(process.env.SEED_MAX_ALERTS);
 const detector = new SyscallAnomalyDetector(config);
-const parser = createParser();
+const parser = createParser({ createDecoder: createFastUtf8Decoder });
 let lines = 0;
 let events = 0;
 let alerts = 0;

@@ -180,6 +180,14 @@ export type ParsedRecord =
   | AuditRecordEvent
   | ParseIssue;
 
+/**
+ * What the parser needs of a byte decoder: the `TextDecoder` interface. Typed structurally
+ * because under @types/node `TextDecoder` is a value only, not a type.
+ */
+export interface Utf8Decoder {
+  decode(input?: Uint8Array, options?: { stream?: boolean }): string;
+}
+
 /** Options shared by every parser entry point. */
 export interface ParseOptions {
   /** Which format to read. `auto` decides per line. Defaults to `'auto'`. */
@@ -190,6 +198,11 @@ export interface ParseOptions {
   maxLineLength?: number | undefined;
   /** Keep every decoded audit field in `audit.fields`. Defaults to `false` (memory). */
   auditFields?: boolean | undefined;
+  /**
+   * Makes the decoder for byte chunks. Defaults to a UTF-8 `TextDecoder`. On Node,
+   * `createFastUtf8Decoder` from `@syscan/core/node` decodes ASCII chunks several times faster.
+   */
+  createDecoder?: (() => Utf8Decoder) | undefined;
 }
 
 /** Counters a parser keeps while it reads. */

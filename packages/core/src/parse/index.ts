@@ -78,7 +78,7 @@ class RecordParser implements SyscallParser {
   readonly #onLine = (line: string, truncated: boolean): void => this.#handleLine(line, truncated);
 
   constructor(options: ResolvedParseOptions) {
-    this.#splitter = new LineSplitter(options.maxLineLength);
+    this.#splitter = new LineSplitter(options.maxLineLength, options.createDecoder);
     this.#source = options.source;
     this.#strace = options.source === 'audit' ? undefined : new StraceParser(options);
     this.#audit = options.source === 'strace' ? undefined : new AuditParser(options);

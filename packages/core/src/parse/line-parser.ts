@@ -1,4 +1,4 @@
-import type { ParsedRecord, ParseOptions } from '../types.js';
+import type { ParsedRecord, ParseOptions, Utf8Decoder } from '../types.js';
 
 /** Parse options with every default filled in. */
 export interface ResolvedParseOptions {
@@ -6,6 +6,7 @@ export interface ResolvedParseOptions {
   deniedErrnos: ReadonlySet<string>;
   maxLineLength: number;
   auditFields: boolean;
+  createDecoder: (() => Utf8Decoder) | undefined;
 }
 
 export const DEFAULT_DENIED_ERRNOS: readonly string[] = ['EACCES', 'EPERM'];
@@ -17,6 +18,7 @@ export function resolveParseOptions(options: ParseOptions = {}): ResolvedParseOp
     deniedErrnos: new Set(options.deniedErrnos ?? DEFAULT_DENIED_ERRNOS),
     maxLineLength: options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH,
     auditFields: options.auditFields ?? false,
+    createDecoder: options.createDecoder,
   };
 }
 

@@ -9,22 +9,21 @@
  */
 export type LineSink = (line: string, truncated: boolean) => void;
 
-/** What the splitter needs of a TextDecoder. Typed structurally: under @types/node (in the
- * adapters' typecheck) `TextDecoder` is a value only, not a type. */
-interface StreamingDecoder {
-  decode(input?: Uint8Array, options?: { stream?: boolean }): string;
-}
+import type { Utf8Decoder } from '../types.js';
 
 export class LineSplitter {
   readonly #maxLineLength: number;
-  #decoder: StreamingDecoder | undefined;
+  #decoder: Utf8Decoder | undefined;
+  readonly #makeDecoder: () => Utf8Decoder;
   /** Text of the current, unterminated line (at most `maxLineLength` units). */
   #carry = '';
   /** The current line passed the cap: drop what follows until its `\n`. */
   #truncating = false;
 
-  constructor(maxLineLength: number) {
+  /** `makeDecoder` supplies the byte decoder (a `TextDecoder` unless the caller has a faster one). */
+  constructor(maxLineLength: number, makeDecoder: () => Utf8Decoder = () => new TextDecoder('utf-8')) {
     this.#maxLineLength = maxLineLength;
+    this.#makeDecoder = makeDecoder;
   }
 
   /** Splits `chunk` and hands every line it completes to `sink`. */
@@ -33,7 +32,7 @@ export class LineSplitter {
     if (typeof chunk === 'string') {
       text = chunk;
     } else {
-      this.#decoder ??= new TextDecoder('utf-8');
+      this.#decoder ??= this.#makeDecoder();
       text = this.#decoder.decode(chunk, { stream: true });
     }
     if (text.length > 0) this.#split(text, sink);
