@@ -75,6 +75,8 @@ class RecordParser implements SyscallParser {
   readonly #audit: LineParser | undefined;
   readonly #source: ResolvedParseOptions['source'];
   #out: ParsedRecord[] = [];
+  /** Auto mode: the reader that consumed the last recognised line was the audit one. */
+  #lastWasAudit = false;
   readonly #onLine = (line: string, truncated: boolean): void => this.#handleLine(line, truncated);
 
   constructor(options: ResolvedParseOptions) {
@@ -125,12 +127,20 @@ class RecordParser implements SyscallParser {
   }
 
   #dispatch(line: string, lineNo: number, out: ParsedRecord[]): void {
-    // Audit lines carry `audit(` or start with `type=`/`node=`; try their reader first so
-    // that a strace-looking fragment inside an audit value is never read as a syscall.
-    const auditFirst = this.#source === 'audit' || (this.#source === 'auto' && looksLikeAudit(line));
-    const first = auditFirst ? this.#audit : this.#strace;
-    const second = auditFirst ? this.#strace : this.#audit;
-    if (!first?.parseLine(line, lineNo, out)) second?.parseLine(line, lineNo, out);
+    if (this.#source !== 'auto') {
+      (this.#strace ?? this.#audit)!.parseLine(line, lineNo, out);
+      return;
+    }
+    // Auto: audit lines go to the audit reader first, so that a strace-looking fragment in an
+    // audit value is never read as a syscall; everything else to strace first, so that
+    // `syscall=` inside a strace argument is never read as the seed's loose audit form. The
+    // `audit(` search is only paid while the input is audit (formats rarely switch), so a
+    // strace trace costs one first-character test per line.
+    const auditFirst = startsLikeAudit(line) || (this.#lastWasAudit && line.includes('audit('));
+    const first = auditFirst ? this.#audit! : this.#strace!;
+    const second = auditFirst ? this.#strace! : this.#audit!;
+    if (first.parseLine(line, lineNo, out)) this.#lastWasAudit = auditFirst;
+    else if (second.parseLine(line, lineNo, out)) this.#lastWasAudit = !auditFirst;
   }
 
   #count(from: number): void {
@@ -152,9 +162,8 @@ function isBlank(line: string): boolean {
   return true;
 }
 
-function looksLikeAudit(line: string): boolean {
+function startsLikeAudit(line: string): boolean {
   const c = line.charCodeAt(0);
-  // 't' (type=), 'n' (node=): cheap prefix checks before the substring search.
-  if ((c === 116 && line.startsWith('type=')) || (c === 110 && line.startsWith('node='))) return true;
-  return line.includes('audit(');
+  // 't' (type=), 'n' (node=): cheap first-character checks before the prefix compare.
+  return (c === 116 && line.startsWith('type=')) || (c === 110 && line.startsWith('node='));
 }
