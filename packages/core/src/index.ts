@@ -8,6 +8,8 @@ export type * from './types.js';
 // The one error class, compared by name.
 export { SyscanError, isSyscanError } from './errors.js';
 export type { SyscanErrorCode } from './errors.js';
+// "Did you mean …?" for adapters that validate their own option names.
+export { closestName } from './closest-name.js';
 
 // Parsing: one-shot (seed-compatible), incremental push parser, async streams.
 export { parseSyscallEvents, parseRecords, createParser, parseStream } from './parse/index.js';

@@ -1,4 +1,10 @@
-import { type DetectorConfig, isSyscanError, resolveDetectorConfig, SyscanError } from '@syscan/core';
+import {
+  closestName,
+  type DetectorConfig,
+  isSyscanError,
+  resolveDetectorConfig,
+  SyscanError,
+} from '@syscan/core';
 import type { Request, Response } from 'express';
 import { defaultExtract } from './extract.js';
 import type { Extracted, GuardVerdict, SyscanGuardOptions } from './types.js';
@@ -45,7 +51,7 @@ export function resolveGuardOptions(options: unknown): ResolvedGuardOptions {
 
   for (const name of Object.keys(o)) {
     if ((KNOWN as readonly string[]).includes(name)) continue;
-    const near = closest(name, KNOWN);
+    const near = closestName(name, KNOWN);
     problems.push(`unknown option '${name}'${near ? ` (did you mean '${near}'?)` : ''}`);
   }
 
@@ -132,31 +138,3 @@ function describe(v: unknown): string {
   return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
 
-/** The known name nearest to `name` (case-insensitive edit distance ≤ 3), for "did you mean". */
-function closest(name: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = 4;
-  const a = name.toLowerCase().replace(/[_-]/g, '');
-  for (const k of known) {
-    const d = distance(a, k.toLowerCase());
-    if (d < bestD) {
-      bestD = d;
-      best = k;
-    }
-  }
-  return best;
-}
-
-function distance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 3) return 99;
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      cur.push(Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost));
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
-}

@@ -2,6 +2,7 @@
  * Detector configuration: the seed's keys (camelCase, or the seed's own snake_case), its
  * defaults, and one validation pass at construction that lists every problem at once.
  */
+import { closestName } from '../closest-name.js';
 import { SyscanError } from '../errors.js';
 import type { Severity } from '../types.js';
 
@@ -397,34 +398,8 @@ function describe(value: unknown): string {
 
 /** The known key closest to a misspelt one, in the spelling style the user used. */
 function suggest(key: string): string | undefined {
-  const squash = (s: string): string => s.replace(/[_-]/g, '').toLowerCase();
-  const target = squash(key);
-  const snakeStyle = key.includes('_');
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const k of KEYS) {
-    const d = editDistance(target, squash(k));
-    if (d < bestDistance) {
-      bestDistance = d;
-      best = snakeStyle ? toSnake(k) : k;
-    }
-  }
-  // Close enough to be a typo: a few edits, relative to the length.
-  return bestDistance <= Math.max(2, Math.floor(target.length / 3)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  if (a.length > 64 || b.length > 64) return Number.POSITIVE_INFINITY;
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      cur.push(Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost));
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
+  const best = closestName(key, KEYS);
+  return best !== undefined && key.includes('_') ? toSnake(best) : best;
 }
 
 const nameList = { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true } as const;
