@@ -1,0 +1,65 @@
+import { Command, Option } from 'commander';
+import { loadPolicy } from '../policy.js';
+import { formatSummary } from '../report.js';
+import { DEFAULT_FAIL_ON, DEFAULT_MAX_OUTPUT_BYTES, runSandboxed } from '../run.js';
+import { parseSeverity, SEVERITIES } from '../severity.js';
+import { parsePositiveInt } from './numbers.js';
+
+interface ExecFlags {
+  enforce?: boolean;
+  timeout?: number;
+  config?: string;
+  json?: boolean;
+  failOn: string;
+  maxOutput: number;
+}
+
+export function makeExecCommand(): Command {
+  return new Command('exec')
+    .description('run a command under strace, judge its syscalls live, optionally kill it on policy')
+    .argument('<command...>', 'the command and its arguments (put them after --)')
+    .option('--enforce', 'kill the whole process tree at the first alert at or above --fail-on')
+    .addOption(
+      new Option(
+        '--fail-on <severity>',
+        `severity that makes --enforce kill (${SEVERITIES.join('|')})`,
+      ).default(DEFAULT_FAIL_ON),
+    )
+    .option('--timeout <ms>', 'kill the whole process tree after this many milliseconds', (v) =>
+      parsePositiveInt(v, '--timeout'),
+    )
+    .option(
+      '--config <file>',
+      'policy file (a DetectorConfig JSON; `syscan learn` output works); replaces the default policy',
+    )
+    .option('--json', 'print the result as one JSON document on stdout (the command output is inside it)')
+    .addOption(
+      new Option('--max-output <bytes>', 'stdout/stderr bytes kept each')
+        .default(DEFAULT_MAX_OUTPUT_BYTES)
+        .argParser((v) => parsePositiveInt(v, '--max-output')),
+    )
+    .passThroughOptions()
+    .action(async (argv: string[], flags: ExecFlags) => {
+      const failOn = parseSeverity(flags.failOn);
+      const policy = loadPolicy(flags.config);
+      const live = !flags.json;
+      const result = await runSandboxed({
+        argv,
+        policy: policy.config,
+        enforce: flags.enforce,
+        failOn,
+        timeoutMs: flags.timeout,
+        maxOutputBytes: flags.maxOutput,
+        // A terminal stays with us: the command runs in its own process group and would stop on SIGTTIN.
+        stdin: process.stdin.isTTY ? undefined : 'inherit',
+        onStdout: live ? (c) => process.stdout.write(c) : undefined,
+        onStderr: live ? (c) => process.stderr.write(c) : undefined,
+      });
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify({ policy: policy.source, ...result }, null, 2)}\n`);
+      } else {
+        process.stderr.write(formatSummary(result, process.stderr.isTTY === true && !process.env.NO_COLOR));
+      }
+      process.exitCode = result.status;
+    });
+}

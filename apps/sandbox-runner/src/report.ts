@@ -1,0 +1,36 @@
+import type { ExecResult } from './run.js';
+
+/** A readable summary of a run, for stderr (the command's own output went to stdout/stderr live). */
+export function formatSummary(r: ExecResult, color: boolean): string {
+  const paint = (code: string, s: string): string => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
+  const lines: string[] = [];
+  const ended = r.signal ? `killed by ${r.signal} (status ${r.status})` : `exit ${r.exitCode}`;
+  const distinct = Object.keys(r.syscalls).length;
+  const verdict = r.verdict === 'clean' ? paint('32', 'clean') : paint('31;1', `ALERT (${r.alertsTotal})`);
+  lines.push(
+    `syscan-sandbox: ${ended} · ${fmtMs(r.durationMs)} · ${r.events} syscalls (${distinct} distinct, ${r.trace.pids} pids) · ${verdict}`,
+  );
+  if (r.killed) lines.push(paint('31;1', `  killed (${r.killed.reason}): ${r.killed.message}`));
+  for (const a of r.alerts) {
+    const times = a.occurrences > 1 ? ` ×${a.occurrences}` : '';
+    const where = a.pid !== undefined ? ` [pid ${a.pid}]` : '';
+    lines.push(
+      `  ${paint(a.severity === 'critical' || a.severity === 'high' ? '31' : '33', a.severity.padEnd(8))} ${a.type}: ${a.message}${times}${where}`,
+    );
+    if (a.sample) lines.push(`           ${paint('2', a.sample)}`);
+  }
+  if (r.alertsDropped > 0) lines.push(`  … ${r.alertsDropped} more alerts not listed`);
+  if (r.suppressed) lines.push(`  suppressed: ${r.suppressed.reason} (${r.suppressed.heldBack} held back)`);
+  for (const [name, out] of [
+    ['stdout', r.stdout],
+    ['stderr', r.stderr],
+  ] as const) {
+    if (out.truncated) lines.push(`  ${name}: ${out.bytes} bytes, captured output truncated`);
+  }
+  if (r.trace.issues > 0) lines.push(`  ${r.trace.issues} trace lines not understood`);
+  return `${lines.join('\n')}\n`;
+}
+
+function fmtMs(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}

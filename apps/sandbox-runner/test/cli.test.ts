@@ -1,0 +1,99 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { binPath, ensureBuilt, hasStrace } from './helpers.js';
+
+function cli(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  return spawnSync(process.execPath, [binPath, ...args], { encoding: 'utf8', env, timeout: 30_000 });
+}
+
+let dir: string;
+beforeAll(() => {
+  ensureBuilt();
+  dir = mkdtempSync(join(tmpdir(), 'sandbox-cli-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('syscan-sandbox usage errors (exit 2, one line)', () => {
+  it.each([
+    [['exec', '--fail-on', 'bogus', '--', 'true'], '--fail-on must be one of'],
+    [['exec', '--timeout', 'soon', '--', 'true'], '--timeout must be a positive integer'],
+    [['exec', '--config', '/nonexistent/policy.json', '--', 'true'], 'cannot read policy'],
+  ])('%j', (args, message) => {
+    const r = cli(args);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('names the package when strace is missing', () => {
+    const r = cli(['exec', '--', 'true'], { ...process.env, PATH: dir });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe(
+      'syscan-sandbox: strace not found on PATH: install it (apt-get install strace | dnf install strace | apk add strace)',
+    );
+  });
+
+  it('rejects a policy that is not a valid detector config', () => {
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, '{"maxTotalEventsPerMinute": "lots"}');
+    const r = cli(['exec', '--config', bad, '--', 'true']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^syscan-sandbox: policy .*bad\.json: /);
+  });
+});
+
+describe.skipIf(!hasStrace)('syscan-sandbox exec (built binary, real strace)', () => {
+  it('passes the command output through and exits with its status', () => {
+    const r = cli(['exec', '--', 'sh', '-c', 'echo hello; exit 7']);
+    expect(r.stdout).toBe('hello\n');
+    expect(r.status).toBe(7);
+    expect(r.stderr).toMatch(/syscan-sandbox: exit 7 .* clean/);
+  });
+
+  it('--json prints one JSON document', () => {
+    const r = cli(['exec', '--json', '--', 'cat', '/etc/hostname']);
+    expect(r.status).toBe(0);
+    const doc = JSON.parse(r.stdout) as {
+      verdict: string;
+      stdout: { text: string };
+      syscalls: Record<string, number>;
+    };
+    expect(doc.verdict).toBe('clean');
+    expect(doc.syscalls.openat).toBeGreaterThan(0);
+  });
+
+  it('command not found: one line, exit 2', () => {
+    const r = cli(['exec', '--', 'no-such-command-xyz']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe(
+      'syscan-sandbox: command not found: no-such-command-xyz (No such file or directory)',
+    );
+  });
+
+  it('--timeout: exit 128+9 and a killed record', () => {
+    const r = cli(['exec', '--json', '--timeout', '300', '--', 'sh', '-c', 'sleep 100 & sleep 100']);
+    expect(r.status).toBe(137);
+    const doc = JSON.parse(r.stdout) as { killed: { reason: string }; signal: string };
+    expect(doc.killed.reason).toBe('timeout');
+    expect(doc.signal).toBe('SIGKILL');
+  });
+
+  it('a `syscan learn`-style baseline works as a policy', () => {
+    const learned = join(dir, 'learned.json');
+    writeFileSync(
+      learned,
+      JSON.stringify({
+        baselineSyscalls: ['read'],
+        maxTotalEventsPerMinute: 0,
+        learned: { events: 1, sources: ['x'] },
+      }),
+    );
+    const r = cli(['exec', '--json', '--config', learned, '--', 'true']);
+    const doc = JSON.parse(r.stdout) as { verdict: string; alerts: { type: string }[] };
+    expect(doc.verdict).toBe('alert');
+    expect(doc.alerts.every((a) => a.type === 'unknown_syscall')).toBe(true);
+  });
+});

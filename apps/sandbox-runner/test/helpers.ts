@@ -1,0 +1,70 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const binPath = join(appDir, 'dist', 'bin.mjs');
+
+/** Why the real-strace tests cannot run here, or undefined when they can. */
+function probeStrace(): string | undefined {
+  const r = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', '--', 'true'], { encoding: 'utf8' });
+  if (r.error) return 'strace is not installed (apt-get install strace)';
+  if (r.status !== 0)
+    return `strace cannot trace here (${r.stderr.trim().split('\n')[0]}): ptrace not permitted`;
+  return undefined;
+}
+
+export const straceSkipReason = probeStrace();
+export const hasStrace = straceSkipReason === undefined;
+if (straceSkipReason) console.warn(`sandbox-runner tests skipped: ${straceSkipReason}`);
+
+export const hasPython = spawnSync('python3', ['-c', 'pass']).status === 0;
+export const hasSetpriv = spawnSync('setpriv', ['--version']).status === 0 && process.getuid?.() === 0;
+
+/** Pids whose process group is `pgid` (zombies included): /proc field 5 of stat. */
+export function pidsInGroup(pgid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid) out.push(Number(name));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+export function alive(pid: number): boolean {
+  return existsSync(`/proc/${pid}`);
+}
+
+/** The runner's private temp dirs currently present. */
+export function sandboxTempDirs(): string[] {
+  return readdirSync(tmpdir()).filter((n) => n.startsWith('syscan-sandbox-'));
+}
+
+/** Builds dist/bin.mjs when it is missing or older than any source file. */
+export function ensureBuilt(): void {
+  const built = existsSync(binPath) ? statSync(binPath).mtimeMs : 0;
+  const newest = (dir: string): number =>
+    readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
+      const p = join(dir, e.name);
+      return Math.max(m, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+    }, 0);
+  const sources = [
+    join(appDir, 'src'),
+    join(appDir, '..', '..', 'packages', 'core', 'src'),
+    join(appDir, '..', '..', 'packages', 'express-middleware', 'src'),
+  ];
+  if (built > 0 && sources.every((d) => newest(d) < built)) return;
+  const r = spawnSync(join(appDir, '..', '..', 'node_modules', '.bin', 'tsup'), [], {
+    cwd: appDir,
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`tsup failed: ${r.stderr}`);
+}

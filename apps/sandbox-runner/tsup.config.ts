@@ -1,0 +1,19 @@
+import { defineConfig } from 'tsup';
+
+// One self-contained ESM file: the workspace packages are bundled from source (the
+// `@syscan/source` condition) so the bin never depends on their dist being built first;
+// express and commander stay external (installed dependencies).
+export default defineConfig({
+  entry: { bin: 'src/bin.ts' },
+  format: ['esm'],
+  clean: true,
+  sourcemap: true,
+  target: 'node20',
+  platform: 'node',
+  noExternal: ['@syscan/core', '@syscan/express-middleware'],
+  external: ['express', 'commander'],
+  outExtension: () => ({ js: '.mjs' }),
+  esbuildOptions(o) {
+    o.conditions = ['@syscan/source'];
+  },
+});
