@@ -11,13 +11,23 @@
  * a pure parser cannot read.
  */
 import type { ParsedRecord } from '../types.js';
-import { type AvcFacts, type Identity, PendingEvent, type SyscallRecord } from './audit-event.js';
 import {
+  type AvcFacts,
+  type Identity,
+  idNumber,
+  MAX_PATHS,
+  PendingEvent,
+  type SyscallRecord,
+} from './audit-event.js';
+import {
+  decodeAt,
   decodeValue,
+  digitsAt,
   findValue,
   forEachField,
   intField,
   parseIntAt,
+  proctitleValue,
   rawField,
   valueEnd,
 } from './audit-fields.js';
@@ -30,6 +40,8 @@ const AGE_RECORDS = 64;
 const AGE_MS = 2000;
 /** Most events held open at once; past it the oldest is completed. */
 const MAX_PENDING = 256;
+/** Most emitted events (and syscall records) kept for reuse. */
+const MAX_FREE = 512;
 /** How far `audit(` may follow the type token (` msg=audit(` or ` audit(`). */
 const MAX_TYPE_TO_STAMP = 16;
 
@@ -71,6 +83,12 @@ export class AuditParser implements LineParser {
   readonly #deniedErrnos: ReadonlySet<string>;
   readonly #keepFields: boolean;
   readonly #pending = new Map<number | string, PendingEvent>();
+  /** Emitted events kept for reuse. */
+  readonly #free: PendingEvent[] = [];
+  /** The first (oldest) event of `#pending`, undefined when it is empty. */
+  #head: PendingEvent | undefined;
+  /** The stamp of the record being read (one object, reused: records are read one at a time). */
+  readonly #stamp: Stamp = { time: undefined, serial: undefined, interpreted: false, end: 0 };
   #seq = 0;
   #newestTime = Number.NEGATIVE_INFINITY;
 
@@ -98,8 +116,9 @@ export class AuditParser implements LineParser {
   }
 
   end(out: ParsedRecord[]): void {
-    for (const p of this.#pending.values()) p.emit(out, this.#deniedErrnos);
+    for (const p of this.#pending.values()) this.#emit(p, out);
     this.#pending.clear();
+    this.#head = undefined;
   }
 
   /**
@@ -109,7 +128,14 @@ export class AuditParser implements LineParser {
   #record(line: string, start: number, lineNo: number, out: ParsedRecord[], continuation: boolean): number {
     let typeAt: number;
     let node: string | undefined;
-    if (line.startsWith('type=', start)) {
+    if (
+      line.charCodeAt(start) === 116 &&
+      line.charCodeAt(start + 1) === 121 &&
+      line.charCodeAt(start + 2) === 112 &&
+      line.charCodeAt(start + 3) === 101 &&
+      line.charCodeAt(start + 4) === 61
+    ) {
+      // `type=`
       typeAt = start + 5;
     } else if (line.startsWith('node=', start)) {
       const sp = line.indexOf(' ', start);
@@ -132,23 +158,40 @@ export class AuditParser implements LineParser {
     } else {
       return -1;
     }
-    let typeEnd = typeAt;
-    while (typeEnd < line.length && line.charCodeAt(typeEnd) !== 32) typeEnd++;
-    const a = line.indexOf('audit(', typeEnd);
+    // The usual types are recognised with their trailing space, which also ends the token.
+    let type = knownType(line, typeAt);
+    let typeEnd: number;
+    if (type !== undefined) typeEnd = typeAt + type.length;
+    else {
+      typeEnd = line.indexOf(' ', typeAt);
+      if (typeEnd === -1) typeEnd = line.length;
+    }
+    // auditd's own form first: ` msg=audit(` right after the type. (`audit(` cannot overlap
+    // itself, so one found there is the first after the type.)
+    const a = line.startsWith('audit(', typeEnd + 5) ? typeEnd + 5 : line.indexOf('audit(', typeEnd);
     if (a === -1 || a - typeEnd > MAX_TYPE_TO_STAMP) {
       // `type=` without a stamp: not an audit record (e.g. a strace argument) unless the
       // line starts like one.
       if (start === 0 && typeAt === 5) return this.#malformed(line, lineNo, out, 'no audit(…) stamp');
       return -1;
     }
-    const stamp = readStamp(line, a + 6);
-    if (stamp === undefined) return this.#malformed(line, lineNo, out, 'unreadable audit(…) stamp');
-    let type = line.slice(typeAt, typeEnd);
-    const t0 = type.charCodeAt(0);
-    if (t0 >= 48 && t0 <= 57) type = recordTypeName(Number(type));
-    else if (type.startsWith('UNKNOWN[')) {
-      const nr = Number(type.slice(8, -1));
-      if (Number.isInteger(nr)) type = recordTypeName(nr);
+    const stamp = this.#stamp;
+    if (!fastStamp(line, a + 6, stamp)) {
+      const slow = readStamp(line, a + 6);
+      if (slow === undefined) return this.#malformed(line, lineNo, out, 'unreadable audit(…) stamp');
+      stamp.time = slow.time;
+      stamp.serial = slow.serial;
+      stamp.interpreted = slow.interpreted;
+      stamp.end = slow.end;
+    }
+    if (type === undefined) {
+      type = line.slice(typeAt, typeEnd);
+      const t0 = type.charCodeAt(0);
+      if (t0 >= 48 && t0 <= 57) type = recordTypeName(Number(type));
+      else if (type.startsWith('UNKNOWN[')) {
+        const nr = Number(type.slice(8, -1));
+        if (Number.isInteger(nr)) type = recordTypeName(nr);
+      }
     }
     // Body: after `): ` (or ausearch -i's `) : `), up to a following record on this line.
     let body = stamp.end;
@@ -159,7 +202,7 @@ export class AuditParser implements LineParser {
     }
     let recEnd = line.length;
     let next = line.length;
-    const m = line.indexOf('msg=audit(', body);
+    const m = nextRecordStamp(line, body);
     if (m !== -1) {
       const t = line.lastIndexOf(' type=', m);
       if (t >= body) {
@@ -193,30 +236,67 @@ export class AuditParser implements LineParser {
     if (type === 'EOE') {
       if (p !== undefined) {
         this.#pending.delete(key);
-        p.emit(out, this.#deniedErrnos);
+        if (p === this.#head) this.#head = this.#first();
+        this.#emit(p, out);
       }
       return;
     }
     let held = true;
     if (p === undefined) {
-      p = new PendingEvent(key, serial, time, line, lineNo, stamp.interpreted);
+      p = this.#event(key, serial, time, line, lineNo, stamp.interpreted);
       // Serial-less lines (the seed's `audit(1234)`) and userspace messages stand alone.
       held = serial !== undefined && !isSingleRecordType(type);
       if (held) {
+        if (this.#pending.size === 0) this.#head = p;
         this.#pending.set(key, p);
       }
     }
     p.lastSeq = seq;
     p.addType(type);
     this.#fill(p, line, lineNo, type, body, rawEnd, recEnd);
-    if (!held) p.emit(out, this.#deniedErrnos);
+    if (!held) this.#emit(p, out);
     this.#expire(key, seq, out);
+  }
+
+  /** A fresh event, recycled from the emitted ones when possible. */
+  #event(
+    key: number | string,
+    serial: number | undefined,
+    time: number | undefined,
+    line: string,
+    lineNo: number,
+    interpreted: boolean,
+  ): PendingEvent {
+    const p = this.#free.pop();
+    if (p === undefined) return new PendingEvent(key, serial, time, line, lineNo, interpreted);
+    p.init(key, serial, time, line, lineNo, interpreted);
+    return p;
+  }
+
+  /** Emits a complete event and takes it (and its syscall records) back for reuse. */
+  #emit(p: PendingEvent, out: ParsedRecord[]): void {
+    p.emit(out, this.#deniedErrnos);
+    for (let i = 0; i < p.syscallCount; i++) freeRecord(p.syscalls[i]!);
+    if (this.#free.length < MAX_FREE) this.#free.push(p);
   }
 
   /** Completes events that are over: old by records or audit time, or past the cap. */
   #expire(current: number | string, seq: number, out: ParsedRecord[]): void {
     const pending = this.#pending;
     if (pending.size <= 1) return;
+    // The loop below stops at the oldest event unless it is over: decide that on `#head`
+    // without starting an iteration (the usual case, once per record).
+    const head = this.#head!;
+    if (
+      pending.size <= MAX_PENDING &&
+      (head.key === current ||
+        !(
+          seq - head.lastSeq > AGE_RECORDS ||
+          (head.time !== undefined && this.#newestTime - head.time > AGE_MS)
+        ))
+    ) {
+      return;
+    }
     for (const p of pending.values()) {
       if (p.key === current) {
         if (pending.size <= MAX_PENDING) break;
@@ -228,8 +308,15 @@ export class AuditParser implements LineParser {
         (p.time !== undefined && this.#newestTime - p.time > AGE_MS);
       if (!old) break;
       pending.delete(p.key);
-      p.emit(out, this.#deniedErrnos);
+      this.#emit(p, out);
     }
+    this.#head = this.#first();
+  }
+
+  /** The oldest pending event (Map order is insertion order). */
+  #first(): PendingEvent | undefined {
+    for (const p of this.#pending.values()) return p;
+    return undefined;
   }
 
   /** Takes what the event keeps from one record of type `type`. */
@@ -245,56 +332,54 @@ export class AuditParser implements LineParser {
     switch (type) {
       case 'SYSCALL':
       case 'SECCOMP': {
-        const seccomp = type === 'SECCOMP';
-        const rec: SyscallRecord = seccomp
-          ? {
-              line,
-              lineNo,
-              arch: rawField(line, 'arch=', body, rawEnd),
-              syscall: rawField(line, 'syscall=', body, rawEnd),
-              success: undefined,
-              exit: undefined,
-              pid: intField(line, 'pid=', body, rawEnd),
-              code: rawField(line, 'code=', body, rawEnd),
-              sig: rawField(line, 'sig=', body, rawEnd),
-              ids: identity(line, body, rawEnd),
-              seccomp,
-            }
-          : readSyscallRecord(line, lineNo, body, rawEnd);
+        const rec =
+          type === 'SECCOMP'
+            ? readSeccompRecord(line, lineNo, body, rawEnd, p.interpreted)
+            : readSyscallRecord(line, lineNo, body, rawEnd, p.interpreted);
         // ENRICHED-only values, where the raw part lacks them.
         if (rawEnd < recEnd) {
           if (rec.arch === undefined) rec.arch = rawField(line, 'ARCH=', rawEnd + 1, recEnd);
-          if (rec.syscall === undefined) {
+          if (rec.syscall === undefined && rec.nr < 0) {
             const s = rawField(line, 'SYSCALL=', rawEnd + 1, recEnd);
             if (s !== undefined && !s.startsWith('unknown')) rec.syscall = s;
           }
         }
-        if (p.syscalls === undefined) p.syscalls = [rec];
-        else if (p.syscalls.length < 64) p.syscalls.push(rec);
+        p.addSyscall(rec);
         break;
       }
       case 'EXECVE':
         readExecve(p, line, body, rawEnd);
         break;
       case 'CWD':
-        p.cwd ??= rawField(line, 'cwd=', body, rawEnd);
+        if (!p.cwdSeen) {
+          const v = findValue(line, 'cwd=', body, rawEnd);
+          if (v !== -1) {
+            p.cwdSeen = true;
+            p.cwd = decodeAt(line, v, valueEnd(line, v, rawEnd), p.interpreted);
+          }
+        }
         break;
       case 'PATH': {
-        const name = rawField(line, 'name=', body, rawEnd);
-        if (name !== undefined) {
-          p.paths ??= [];
-          if (p.paths.length < 256)
-            p.paths.push([intField(line, 'item=', body, rawEnd) ?? p.paths.length, name]);
+        const v = findValue(line, 'name=', body, rawEnd);
+        if (v !== -1) {
+          const name = decodeAt(line, v, valueEnd(line, v, rawEnd), p.interpreted);
+          p.addPath(name, p.pathCount < MAX_PATHS ? intField(line, 'item=', body, rawEnd) : undefined);
         }
         break;
       }
       case 'PROCTITLE':
-        p.proctitle ??= rawField(line, 'proctitle=', body, rawEnd);
+        if (!p.proctitleSeen) {
+          const v = findValue(line, 'proctitle=', body, rawEnd);
+          if (v !== -1) {
+            p.proctitleSeen = true;
+            p.proctitle = proctitleValue(line, v, rawEnd, p.interpreted);
+          }
+        }
         break;
       default:
         if (!AUX_TYPES.has(type)) {
           if (p.ids === undefined) {
-            p.ids = identity(line, body, rawEnd);
+            p.ids = identity(line, body, rawEnd, p.interpreted);
             p.pid = intField(line, 'pid=', body, rawEnd);
           }
           const avc = readAvc(line, body, rawEnd, type);
@@ -325,20 +410,17 @@ export class AuditParser implements LineParser {
       }
       if (e === s) return false;
       const p = new PendingEvent(-1, undefined, undefined, line, lineNo, false);
-      const rec: SyscallRecord = {
-        line,
-        lineNo,
-        arch: rawField(line, 'arch=', 0, end),
-        syscall: line.slice(s, e),
-        success: rawField(line, 'success=', 0, end),
-        exit: rawField(line, 'exit=', 0, end),
-        pid: intField(line, 'pid=', 0, end),
-        code: rawField(line, 'code=', 0, end),
-        sig: rawField(line, 'sig=', 0, end),
-        ids: identity(line, 0, end),
-        seccomp: false,
-      };
-      p.syscalls = [rec];
+      const success = rawField(line, 'success=', 0, end);
+      const rec = syscallRecord(line, lineNo, false);
+      rec.arch = rawField(line, 'arch=', 0, end);
+      rec.syscall = line.slice(s, e);
+      rec.success = success === undefined ? undefined : success === 'yes';
+      rec.exit = rawField(line, 'exit=', 0, end);
+      rec.pid = intField(line, 'pid=', 0, end);
+      rec.code = rawField(line, 'code=', 0, end);
+      rec.sig = rawField(line, 'sig=', 0, end);
+      readIdentity(rec, line, 0, end, false);
+      p.addSyscall(rec);
       const avc = readAvc(line, 0, end, '');
       if (avc !== undefined) p.avc = avc;
       // Seed wording: a verdict word anywhere outside a value (`… action=blocked denied`).
@@ -361,7 +443,7 @@ export class AuditParser implements LineParser {
     p.avcDenied = avc.denied;
     p.avcLine = line;
     p.avcLineNo = lineNo;
-    p.ids = identity(line, 0, end);
+    p.ids = identity(line, 0, end, false);
     p.pid = intField(line, 'pid=', 0, end);
     p.emit(out, this.#deniedErrnos);
     return true;
@@ -377,6 +459,79 @@ export class AuditParser implements LineParser {
     });
     return line.length;
   }
+}
+
+/**
+ * auditd's usual stamp, `SEC.MMM:SERIAL)` at `i`, read in one pass into `stamp`. Returns
+ * false for any other shape, which `readStamp` then reads (same result where both apply).
+ */
+function fastStamp(line: string, i: number, stamp: Stamp): boolean {
+  let k = i;
+  let sec = 0;
+  let d = line.charCodeAt(k) - 48;
+  if (d < 0 || d > 9) return false;
+  do {
+    sec = sec * 10 + d;
+    d = line.charCodeAt(++k) - 48;
+  } while (d >= 0 && d <= 9);
+  if (line.charCodeAt(k) !== 46) return false;
+  const d1 = line.charCodeAt(k + 1) - 48;
+  const d2 = line.charCodeAt(k + 2) - 48;
+  const d3 = line.charCodeAt(k + 3) - 48;
+  if (d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9 || d3 < 0 || d3 > 9 || line.charCodeAt(k + 4) !== 58) return false;
+  k += 5;
+  let serial = 0;
+  d = line.charCodeAt(k) - 48;
+  if (d < 0 || d > 9) return false;
+  do {
+    serial = serial * 10 + d;
+    d = line.charCodeAt(++k) - 48;
+  } while (d >= 0 && d <= 9);
+  if (line.charCodeAt(k) !== 41 || k - i > 40) return false;
+  stamp.time = sec * 1000 + d1 * 100 + d2 * 10 + d3;
+  stamp.serial = serial;
+  stamp.interpreted = false;
+  stamp.end = k + 1;
+  return true;
+}
+
+/**
+ * The record type names of auditd's syscall events, with the space that ends them, matched
+ * in place (no slice, no lookup): narrowed by first letter, then one native compare (cheaper
+ * than a compare loop). Undefined for any other type, or one that ends the line.
+ */
+function knownType(line: string, at: number): string | undefined {
+  switch (line.charCodeAt(at)) {
+    case 80: // P
+      if (line.startsWith('PATH ', at)) return 'PATH';
+      return line.startsWith('PROCTITLE ', at) ? 'PROCTITLE' : undefined;
+    case 83: // S
+      if (line.startsWith('SYSCALL ', at)) return 'SYSCALL';
+      if (line.startsWith('SOCKADDR ', at)) return 'SOCKADDR';
+      return line.startsWith('SECCOMP ', at) ? 'SECCOMP' : undefined;
+    case 67: // C
+      return line.startsWith('CWD ', at) ? 'CWD' : undefined;
+    case 69: // E
+      if (line.startsWith('EXECVE ', at)) return 'EXECVE';
+      return line.startsWith('EOE ', at) ? 'EOE' : undefined;
+    case 65: // A
+      return line.startsWith('AVC ', at) ? 'AVC' : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Index of the first `msg=audit(` at or after `from`, or -1: found through its `(`, which is
+ * rare in a record (a one-character search is several times cheaper than a pattern search).
+ */
+function nextRecordStamp(line: string, from: number): number {
+  let q = line.indexOf('(', from + 9);
+  while (q !== -1) {
+    if (line.charCodeAt(q - 1) === 116 && line.startsWith('msg=audit', q - 9)) return q - 9;
+    q = line.indexOf('(', q + 1);
+  }
+  return -1;
 }
 
 /**
@@ -441,56 +596,218 @@ function readDate(text: string): number | undefined {
   return Date.UTC(year, Number(m[1]) - 1, Number(m[2]), Number(m[4]), Number(m[5]), Number(m[6]), ms);
 }
 
+/** Syscall records of emitted events, for reuse. */
+const freeRecords: SyscallRecord[] = [];
+
+function freeRecord(rec: SyscallRecord): void {
+  if (freeRecords.length < MAX_FREE) freeRecords.push(rec);
+}
+
+/** A SyscallRecord with nothing read yet (one shape for every record). */
+function syscallRecord(line: string, lineNo: number, seccomp: boolean): SyscallRecord {
+  const rec = freeRecords.pop();
+  if (rec === undefined) {
+    return {
+      line,
+      lineNo,
+      arch: undefined,
+      syscall: undefined,
+      nr: -1,
+      success: undefined,
+      exit: undefined,
+      pid: undefined,
+      code: undefined,
+      sig: undefined,
+      uid: undefined,
+      auid: undefined,
+      comm: undefined,
+      exe: undefined,
+      key: undefined,
+      seccomp,
+    };
+  }
+  rec.line = line;
+  rec.lineNo = lineNo;
+  rec.arch = undefined;
+  rec.syscall = undefined;
+  rec.nr = -1;
+  rec.success = undefined;
+  rec.exit = undefined;
+  rec.pid = undefined;
+  rec.code = undefined;
+  rec.sig = undefined;
+  rec.uid = undefined;
+  rec.auid = undefined;
+  rec.comm = undefined;
+  rec.exe = undefined;
+  rec.key = undefined;
+  rec.seccomp = seccomp;
+  return rec;
+}
+
+/** Bounds of the value `seek` found (module scratch: records are read one at a time). */
+let valueStart = 0;
+let valueStop = 0;
+
+/**
+ * Finds `keyEq`'s value from `at` on, else from `body` on (a field out of the usual order);
+ * sets `valueStart`/`valueStop`.
+ */
+function seek(line: string, keyEq: string, at: number, body: number, to: number): boolean {
+  let v = findValue(line, keyEq, at, to);
+  if (v === -1 && at !== body) v = findValue(line, keyEq, body, to);
+  if (v === -1) return false;
+  valueStart = v;
+  valueStop = valueEnd(line, v, to);
+  return true;
+}
+
+/**
+ * `seek` for a value that is usually a plain decimal: reads its digits and finds its end in
+ * one pass. Sets `valueNumber` to the value (1–15 digits ended by a space, tab or the record
+ * end), else to -1 with the bounds found as `seek` finds them.
+ */
+let valueNumber = -1;
+
+function seekNumber(line: string, keyEq: string, at: number, body: number, to: number): boolean {
+  let v = findValue(line, keyEq, at, to);
+  if (v === -1 && at !== body) v = findValue(line, keyEq, body, to);
+  if (v === -1) return false;
+  valueStart = v;
+  let n = 0;
+  let i = v;
+  let d = line.charCodeAt(i) - 48;
+  while (d >= 0 && d <= 9 && i < to) {
+    n = n * 10 + d;
+    d = line.charCodeAt(++i) - 48;
+  }
+  const stop = line.charCodeAt(i);
+  if (i > v && i - v <= 15 && (i === to || stop === 32 || stop === 9)) {
+    valueStop = i;
+    valueNumber = n;
+  } else {
+    valueStop = valueEnd(line, v, to);
+    valueNumber = -1;
+  }
+  return true;
+}
+
+/** The latest `arch=` text: one arch per log is the rule, so its text is reused, not sliced again. */
+let lastArch = '';
+
+function archAt(line: string, from: number, to: number): string {
+  if (to - from === lastArch.length && line.startsWith(lastArch, from)) return lastArch;
+  lastArch = line.slice(from, to);
+  return lastArch;
+}
+
+/** `uid=`/`auid=` value → number (as `idNumber` reads it). */
+function idAt(line: string, from: number, to: number): number | undefined {
+  const n = digitsAt(line, from, to);
+  return n >= 0 ? n : idNumber(line.slice(from, to));
+}
+
 /**
  * A SYSCALL record's fields. The kernel writes them in a fixed order (arch syscall success
  * exit a0..a3 items ppid pid auid uid … comm exe subj key), so each search starts where the
  * previous field was found, falling back to the whole body when a field is elsewhere: one
- * pass over the line instead of ten.
+ * pass over the line instead of ten. Values are read in place: only `arch`, a non-numeric
+ * `syscall` and `exit` are kept as text; the identity is decoded now.
  */
-function readSyscallRecord(line: string, lineNo: number, body: number, to: number): SyscallRecord {
+function readSyscallRecord(
+  line: string,
+  lineNo: number,
+  body: number,
+  to: number,
+  interpreted: boolean,
+): SyscallRecord {
+  const rec = syscallRecord(line, lineNo, false);
   let at = body;
-  const next = (keyEq: string): string | undefined => {
-    let v = findValue(line, keyEq, at, to);
-    if (v === -1 && at !== body) v = findValue(line, keyEq, body, to);
-    if (v === -1) return undefined;
-    const end = valueEnd(line, v, to);
-    at = end;
-    return line.slice(v, end);
-  };
-  const arch = next('arch=');
-  const syscall = next('syscall=');
-  const success = next('success=');
-  const exit = next('exit=');
-  const pidText = next('pid=');
-  const auid = next('auid=');
-  const uid = next('uid=');
-  const comm = next('comm=');
-  const exe = next('exe=');
-  const key = next('key=');
-  const pid = pidText === undefined ? undefined : parseIntAt(pidText, 0, pidText.length);
-  return {
-    line,
-    lineNo,
-    arch,
-    syscall,
-    success,
-    exit,
-    pid,
-    code: undefined,
-    sig: undefined,
-    ids: { uid, auid, comm, exe, key },
-    seccomp: false,
-  };
+  if (seek(line, 'arch=', at, body, to)) {
+    rec.arch = archAt(line, valueStart, valueStop);
+    at = valueStop;
+  }
+  if (seekNumber(line, 'syscall=', at, body, to)) {
+    if (valueNumber >= 0) rec.nr = valueNumber;
+    else {
+      const nr = digitsAt(line, valueStart, valueStop);
+      if (nr >= 0) rec.nr = nr;
+      else rec.syscall = line.slice(valueStart, valueStop);
+    }
+    at = valueStop;
+  }
+  if (seek(line, 'success=', at, body, to)) {
+    rec.success =
+      valueStop - valueStart === 3 &&
+      line.charCodeAt(valueStart) === 121 &&
+      line.charCodeAt(valueStart + 1) === 101 &&
+      line.charCodeAt(valueStart + 2) === 115;
+    at = valueStop;
+  }
+  if (seek(line, 'exit=', at, body, to)) {
+    rec.exit = line.slice(valueStart, valueStop);
+    at = valueStop;
+  }
+  if (seekNumber(line, 'pid=', at, body, to)) {
+    rec.pid = valueNumber >= 0 ? valueNumber : parseIntAt(line, valueStart, valueStop);
+    at = valueStop;
+  }
+  if (seekNumber(line, 'auid=', at, body, to)) {
+    rec.auid = valueNumber >= 0 ? valueNumber : idAt(line, valueStart, valueStop);
+    at = valueStop;
+  }
+  if (seekNumber(line, 'uid=', at, body, to)) {
+    rec.uid = valueNumber >= 0 ? valueNumber : idAt(line, valueStart, valueStop);
+    at = valueStop;
+  }
+  if (seek(line, 'comm=', at, body, to)) {
+    rec.comm = decodeAt(line, valueStart, valueStop, interpreted);
+    at = valueStop;
+  }
+  if (seek(line, 'exe=', at, body, to)) {
+    rec.exe = decodeAt(line, valueStart, valueStop, interpreted);
+    at = valueStop;
+  }
+  if (seek(line, 'key=', at, body, to)) rec.key = decodeAt(line, valueStart, valueStop, interpreted);
+  return rec;
 }
 
-function identity(line: string, from: number, to: number): Identity {
-  return {
-    uid: rawField(line, 'uid=', from, to),
-    auid: rawField(line, 'auid=', from, to),
-    comm: rawField(line, 'comm=', from, to),
-    exe: rawField(line, 'exe=', from, to),
-    key: rawField(line, 'key=', from, to),
-  };
+/** A SECCOMP record's fields (their order varies between kernels: each is searched in the whole body). */
+function readSeccompRecord(
+  line: string,
+  lineNo: number,
+  body: number,
+  to: number,
+  interpreted: boolean,
+): SyscallRecord {
+  const rec = syscallRecord(line, lineNo, true);
+  rec.arch = rawField(line, 'arch=', body, to);
+  rec.syscall = rawField(line, 'syscall=', body, to);
+  rec.pid = intField(line, 'pid=', body, to);
+  rec.code = rawField(line, 'code=', body, to);
+  rec.sig = rawField(line, 'sig=', body, to);
+  readIdentity(rec, line, body, to, interpreted);
+  return rec;
+}
+
+/** Reads the identity fields of `line[from, to)` into `ids`, decoded. */
+function readIdentity(ids: Identity, line: string, from: number, to: number, interpreted: boolean): void {
+  let v = findValue(line, 'uid=', from, to);
+  if (v !== -1) ids.uid = idAt(line, v, valueEnd(line, v, to));
+  v = findValue(line, 'auid=', from, to);
+  if (v !== -1) ids.auid = idAt(line, v, valueEnd(line, v, to));
+  v = findValue(line, 'comm=', from, to);
+  if (v !== -1) ids.comm = decodeAt(line, v, valueEnd(line, v, to), interpreted);
+  v = findValue(line, 'exe=', from, to);
+  if (v !== -1) ids.exe = decodeAt(line, v, valueEnd(line, v, to), interpreted);
+  v = findValue(line, 'key=', from, to);
+  if (v !== -1) ids.key = decodeAt(line, v, valueEnd(line, v, to), interpreted);
+}
+
+function identity(line: string, from: number, to: number, interpreted: boolean): Identity {
+  const ids: Identity = { uid: undefined, auid: undefined, comm: undefined, exe: undefined, key: undefined };
+  readIdentity(ids, line, from, to, interpreted);
+  return ids;
 }
 
 /**
