@@ -137,4 +137,3 @@ function describe(v: unknown): string {
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
-
