@@ -33,7 +33,8 @@ if (!Number.isInteger(chunkLines) || chunkLines <= 0) {
 }
 
 const config = {};
-if (process.env.SEED_MAX_ALERTS !== undefined) config.maxAlertsPerMinute = Number(process.env.SEED_MAX_ALERTS);
+if (process.env.SEED_MAX_ALERTS !== undefined)
+  config.maxAlertsPerMinute = Number(process.env.SEED_MAX_ALERTS);
 const detector = new SyscallAnomalyDetector(config);
 const parser = createParser({ createDecoder: createFastUtf8Decoder });
 let lines = 0;

@@ -37,7 +37,9 @@ spawnSync('bash', [runSh, '-n', pairs, '--', process.execPath, driver], {
 console.log('\n## 2. detection cost over parsing (budget lifted; median of per-pair ratios)');
 const time = (args) => {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [driver, ...args], { env: { ...env, SEED_MAX_ALERTS: '4000000000' } });
+  const r = spawnSync(process.execPath, [driver, ...args], {
+    env: { ...env, SEED_MAX_ALERTS: '4000000000' },
+  });
   if (r.status !== 0) throw new Error(`driver failed: ${r.stderr}`);
   return Number(process.hrtime.bigint() - t0) / 1e9;
 };

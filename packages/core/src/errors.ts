@@ -21,5 +21,7 @@ export class SyscanError extends Error {
 
 /** True for a {@link SyscanError} from any copy of this package (checks the name, not the prototype). */
 export function isSyscanError(error: unknown): error is SyscanError {
-  return error instanceof Error && error.name === 'SyscanError' && typeof (error as SyscanError).code === 'string';
+  return (
+    error instanceof Error && error.name === 'SyscanError' && typeof (error as SyscanError).code === 'string'
+  );
 }

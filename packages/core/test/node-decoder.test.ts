@@ -57,7 +57,8 @@ describe('core purity', () => {
         const full = join(dir, e.name);
         if (e.isDirectory()) walk(full);
         else if (full.endsWith('.ts') && full !== join(src, 'node.ts')) {
-          if (/from\s+['"]node:|require\(['"]node:|import\(['"]node:/.test(readFileSync(full, 'utf8'))) offenders.push(full);
+          if (/from\s+['"]node:|require\(['"]node:|import\(['"]node:/.test(readFileSync(full, 'utf8')))
+            offenders.push(full);
         }
       }
     };
