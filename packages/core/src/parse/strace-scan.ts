@@ -95,14 +95,30 @@ function isArrowTarget(c: number): boolean {
  * Finds the `)` that closes a syscall's argument list starting at `from` (just inside the
  * list), or -1 when there is none (an `<unfinished …>` half, or a broken line).
  *
- * Fast path, in native searches only: strace ends a completed call with `) ` + padding +
- * `= RET`, and its return part never contains ` = `, so the last ` = ` of the line is the
- * candidate; it holds when it follows a `)` and no string of the arguments runs across it
- * (strings are walked quote to quote with indexOf). Anything else goes to
+ * Fast path: strace ends a completed call with `) ` + padding + `= RET`, and its return
+ * part never contains ` = `, so the last ` = ` of the line is the candidate; it holds when
+ * it follows a `)` and no string of the arguments runs across it (strings are walked quote
+ * to quote with indexOf). Anything else goes to
  * {@link scanArgsEnd}, the full quote/bracket-depth scan, which decides on its own.
  */
 export function findArgsEnd(s: string, from: number): number {
-  const eq = s.lastIndexOf(' = ');
+  // The last ` = ` at or after `from`, walked back from the end by hand: the return part is
+  // short, and `lastIndexOf` is a call into the runtime that costs more than the walk. `e`
+  // is the candidate `=`; a character that is neither ` ` nor `=` rules out both candidates
+  // whose ` = ` would cover it, so most steps skip one.
+  argsEquals = -1;
+  let e = s.length - 2;
+  while (e > from) {
+    const c = s.charCodeAt(e);
+    if (c === SPACE) {
+      e--;
+    } else if (c === EQUALS && s.charCodeAt(e - 1) === SPACE && s.charCodeAt(e + 1) === SPACE) {
+      break;
+    } else {
+      e -= 2;
+    }
+  }
+  const eq = e - 1;
   if (eq < from) return scanArgsEnd(s, from);
   let k = eq;
   while (s.charCodeAt(k) === SPACE) k--;
@@ -113,8 +129,15 @@ export function findArgsEnd(s: string, from: number): number {
     if (end > k) return scanArgsEnd(s, from);
     q = s.indexOf('"', end);
   }
+  argsEquals = eq + 1;
   return k;
 }
+
+/**
+ * Where the fast path of the last {@link findArgsEnd} call saw the `=`, or -1: handed to
+ * {@link readReturn} (one parser reads one line at a time) so it need not search again.
+ */
+let argsEquals = -1;
 
 /**
  * The full scan behind {@link findArgsEnd}: from `from` at depth 1, the last `)` that
@@ -218,13 +241,20 @@ export interface ReturnParts {
  */
 export function readReturn(s: string, close: number, out: ReturnParts): void {
   const n = s.length;
-  let i = s.indexOf('=', close) + 1;
+  // The fast path of findArgsEnd already knows the `=` (it follows `close` and its padding).
+  let i = (argsEquals > close ? argsEquals : s.indexOf('=', close)) + 1;
+  argsEquals = -1;
   if (s.charCodeAt(i) === SPACE) i++;
   const start = i;
   let end = -1;
   // The value is a short token: walk it rather than pay for native searches.
-  let c = s.charCodeAt(i);
-  while (i < n && c !== SPACE && c !== LT) c = s.charCodeAt(++i);
+  // (Never read past the end: an out-of-range charCodeAt makes V8 stop inlining the call.)
+  let c = 0;
+  while (i < n) {
+    c = s.charCodeAt(i);
+    if (c === SPACE || c === LT) break;
+    i++;
+  }
   if (c === LT) {
     // `3</etc/passwd>`, `5<TCP:[…]>`, `-Y`'s `14753<cat>`: the value ends at the `<`; the
     // decoration may hold spaces, so the token ends after it.

@@ -347,7 +347,7 @@ export class StraceParser implements LineParser {
       return Read.Incomplete;
     }
     readReturn(s, close, this.#ret);
-    out.push(this.#event(name, raw, lineNo, stripUnfinished(s.slice(argsStart, close)), this.#ret));
+    out.push(this.#event(name, raw, lineNo, argsBefore(s, argsStart, close), this.#ret));
     return Read.Done;
   }
 
@@ -399,7 +399,7 @@ export class StraceParser implements LineParser {
       return Read.Incomplete;
     }
     readReturn(s, close, this.#ret);
-    const rest = stripUnfinished(s.slice(restStart, close));
+    const rest = argsBefore(s, restStart, close);
     if (first === undefined) {
       const event = this.#event(name, raw, lineNo, rest, this.#ret);
       event.resumedOnly = true;
@@ -688,11 +688,20 @@ function hasIssue(records: ParsedRecord[]): boolean {
   return false;
 }
 
-/** `read(3,  <unfinished ...>) = ?` (the process died mid-call): the marker is not an argument. */
-function stripUnfinished(args: string): string {
-  return args.charCodeAt(args.length - 1) === 62 && args.endsWith(UNFINISHED)
-    ? args.slice(0, args.length - UNFINISHED.length)
-    : args;
+/**
+ * The argument text `s[from, close)`, without the marker of `read(3,  <unfinished ...>) = ?`
+ * (the process died mid-call): the marker is not an argument. `close - 1` is at least the
+ * `(` (never out of range, which would stop V8 inlining charCodeAt).
+ */
+function argsBefore(s: string, from: number, close: number): string {
+  if (
+    s.charCodeAt(close - 1) === 62 &&
+    close - from >= UNFINISHED.length &&
+    s.startsWith(UNFINISHED, close - UNFINISHED.length)
+  ) {
+    return s.slice(from, close - UNFINISHED.length);
+  }
+  return s.slice(from, close);
 }
 
 /**
