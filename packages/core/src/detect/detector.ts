@@ -12,7 +12,7 @@ import {
   type ResolvedDetectorConfig,
   resolveDetectorConfig,
 } from './config.js';
-import { BUCKETS, RollingCounter, Timeline } from './window.js';
+import { RollingCounter, RollingWindow, Timeline } from './window.js';
 
 export type { AlertType } from './config.js';
 
@@ -121,13 +121,11 @@ function compile(config: ResolvedDetectorConfig): Compiled {
 export class SyscallAnomalyDetector {
   readonly config: ResolvedDetectorConfig;
   readonly #compiled: Compiled;
-  readonly #bucketMs: number;
   readonly #timeline: Timeline;
   readonly #total = new RollingCounter();
   readonly #denied = new RollingCounter();
   readonly #budget = new RollingCounter();
-  /** Absolute bucket index the counters were last advanced to. */
-  #bucket = Number.NEGATIVE_INFINITY;
+  readonly #window: RollingWindow;
   #cooldownUntil = Number.NEGATIVE_INFINITY;
   readonly #names = new Map<string, Tracked>();
   #overflowCount = 0;
@@ -147,7 +145,7 @@ export class SyscallAnomalyDetector {
   constructor(config: DetectorConfig = {}) {
     this.config = resolveDetectorConfig(config);
     this.#compiled = compile(this.config);
-    this.#bucketMs = this.config.windowMs / BUCKETS;
+    this.#window = new RollingWindow(this.config.windowMs, [this.#total, this.#denied, this.#budget]);
     this.#timeline = new Timeline(this.config.timeSource, this.config.now, this.config.windowMs);
   }
 
@@ -195,10 +193,7 @@ export class SyscallAnomalyDetector {
 
   /** Forgets everything: counts, windows, cooldown, time base, stats. */
   reset(): void {
-    this.#total.clear();
-    this.#denied.clear();
-    this.#budget.clear();
-    this.#bucket = Number.NEGATIVE_INFINITY;
+    this.#window.clear();
     this.#cooldownUntil = Number.NEGATIVE_INFINITY;
     this.#names.clear();
     this.#overflowCount = 0;
@@ -219,13 +214,7 @@ export class SyscallAnomalyDetector {
   }
 
   #advance(now: number): void {
-    const bucket = Math.floor(now / this.#bucketMs);
-    if (bucket !== this.#bucket) {
-      this.#bucket = bucket;
-      this.#total.advance(bucket);
-      this.#denied.advance(bucket);
-      this.#budget.advance(bucket);
-    }
+    this.#window.advance(now);
   }
 
   #one(e: SyscallEvent): void {

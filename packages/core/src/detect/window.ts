@@ -13,6 +13,35 @@ import type { TimeSource } from './config.js';
 export const BUCKETS = 60;
 
 /**
+ * Rolling counters over one window, moved together as time advances: the detector's
+ * totals, denials and alert budget, the learner's totals and denials.
+ */
+export class RollingWindow {
+  readonly #bucketMs: number;
+  readonly #counters: readonly RollingCounter[];
+  /** Absolute index of the bucket the counters were last advanced to. */
+  #bucket = Number.NEGATIVE_INFINITY;
+
+  constructor(windowMs: number, counters: readonly RollingCounter[]) {
+    this.#bucketMs = windowMs / BUCKETS;
+    this.#counters = counters;
+  }
+
+  /** Moves every counter's window to end at time `now` (ms, never decreasing). */
+  advance(now: number): void {
+    const bucket = Math.floor(now / this.#bucketMs);
+    if (bucket === this.#bucket) return;
+    this.#bucket = bucket;
+    for (const c of this.#counters) c.advance(bucket);
+  }
+
+  clear(): void {
+    this.#bucket = Number.NEGATIVE_INFINITY;
+    for (const c of this.#counters) c.clear();
+  }
+}
+
+/**
  * A count over the last window. Buckets are addressed by absolute index
  * (`floor(time / bucketMs)`), which must never decrease: the {@link Timeline} guarantees it.
  */

@@ -5,7 +5,7 @@
  * run like the learned one stays clean under it.
  */
 import { DEFAULT_DETECTOR_CONFIG, resolveDetectorConfig, type TimeSource } from '../detect/config.js';
-import { BUCKETS, RollingCounter, Timeline } from '../detect/window.js';
+import { RollingCounter, RollingWindow, Timeline } from '../detect/window.js';
 import { SyscanError } from '../errors.js';
 import type { SyscallEvent } from '../types.js';
 
@@ -72,11 +72,10 @@ export type LearnBaselineOptions = BaselineLearnerOptions & ToBaselineOptions;
 export class BaselineLearner {
   readonly windowMs: number;
   readonly #maxSyscalls: number;
-  readonly #bucketMs: number;
   readonly #timeline: Timeline;
   readonly #total = new RollingCounter();
   readonly #denied = new RollingCounter();
-  #bucket = Number.NEGATIVE_INFINITY;
+  readonly #window: RollingWindow;
   readonly #syscalls = new Set<string>();
   readonly #dropped = new Set<string>();
   #droppedCount = 0;
@@ -102,7 +101,7 @@ export class BaselineLearner {
     }
     this.windowMs = cfg.windowMs;
     this.#maxSyscalls = max;
-    this.#bucketMs = cfg.windowMs / BUCKETS;
+    this.#window = new RollingWindow(cfg.windowMs, [this.#total, this.#denied]);
     this.#timeline = new Timeline(cfg.timeSource, cfg.now, cfg.windowMs);
   }
 
@@ -146,12 +145,7 @@ export class BaselineLearner {
   }
 
   #advance(now: number): void {
-    const bucket = Math.floor(now / this.#bucketMs);
-    if (bucket !== this.#bucket) {
-      this.#bucket = bucket;
-      this.#total.advance(bucket);
-      this.#denied.advance(bucket);
-    }
+    this.#window.advance(now);
   }
 
   #one(e: SyscallEvent): void {
