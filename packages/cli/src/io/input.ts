@@ -66,6 +66,10 @@ export async function* readBatches(
 ): AsyncGenerator<ParsedRecord[], ParseStats, undefined> {
   const parser = createParser(options);
   progress?.begin(spec.label, spec.size);
+  if (spec.path === '-' && (stdin as { isTTY?: boolean }).isTTY === true) {
+    // Otherwise a bare `syscan analyze` at a prompt looks hung.
+    progress?.hint('reading a trace from the terminal; end it with Ctrl-D, or pass a file or a pipe');
+  }
   try {
     for await (const chunk of openInput(spec, stdin)) {
       progress?.add(chunk.length);

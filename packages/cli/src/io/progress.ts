@@ -7,6 +7,7 @@ import type { Writable } from 'node:stream';
 export class Progress {
   readonly #stream: Writable & { columns?: number };
   readonly #enabled: boolean;
+  readonly #tty: boolean;
   #total: number | undefined;
   #done = 0;
   #label = '';
@@ -16,7 +17,13 @@ export class Progress {
 
   constructor(stream: Writable & { isTTY?: boolean; columns?: number }, enabled: boolean) {
     this.#stream = stream;
-    this.#enabled = enabled && stream.isTTY === true;
+    this.#tty = stream.isTTY === true;
+    this.#enabled = enabled && this.#tty;
+  }
+
+  /** A one-line hint for a person at the terminal (never written into a log or a pipe). */
+  hint(text: string): void {
+    if (this.#tty) this.#stream.write(`syscan: ${text}\n`);
   }
 
   /** Starts a new input of `total` bytes (undefined for a pipe). */
