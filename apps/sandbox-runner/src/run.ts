@@ -132,7 +132,7 @@ export async function runSandboxed(req: ExecRequest): Promise<ExecResult> {
     await trace.remove();
     throw new SyscanError('ERR_SYSCAN_SPAWN', `cannot start strace: ${(error as Error).message}`);
   }
-  const run = new Run(child, detector, enforce, failOn, req);
+  const run = new Run(child, detector, enforce, failOn, req, preempt);
   try {
     return await run.finish(trace, started);
   } finally {
@@ -182,6 +182,8 @@ class Run {
   readonly #enforce: boolean;
   readonly #failOn: Severity;
   readonly #req: ExecRequest;
+  /** Syscalls strace itself refuses with SIGKILL at entry (enforce mode). */
+  readonly #preempted: ReadonlySet<string>;
   readonly #parser = createParser({ source: 'strace', createDecoder: createFastUtf8Decoder });
   readonly #alerts = new AlertLog();
   readonly #pids = new Set<number>();
@@ -200,8 +202,10 @@ class Run {
     enforce: boolean,
     failOn: Severity,
     req: ExecRequest,
+    preempted: readonly string[],
   ) {
     this.#child = child;
+    this.#preempted = new Set(preempted);
     this.#detector = detector;
     this.#enforce = enforce;
     this.#failOn = failOn;
@@ -385,7 +389,15 @@ class Run {
   #kill(reason: KillReason, alert: Alert | undefined, message: string): void {
     if (this.#killed) return;
     const pid = this.#child.pid;
-    if (pid === undefined || this.#child.exitCode !== null || this.#child.signalCode !== null) return;
+    if (pid === undefined || this.#child.exitCode !== null || this.#child.signalCode !== null) {
+      // Already over. When the breach is a preempted call, strace refused it at entry and
+      // killed the caller itself (`-e inject=…:signal=SIGKILL`) before its line was read
+      // here: the policy did stop the command. Any other late breach stopped nothing.
+      if (reason === 'policy' && alert?.syscall !== undefined && this.#preempted.has(alert.syscall)) {
+        this.#killed = { reason, alert, message };
+      }
+      return;
+    }
     this.#killed = { reason, alert, message };
     killTree(pid, this.#pids);
   }
