@@ -212,10 +212,41 @@ export function proctitleValue(
   interpreted: boolean,
 ): string | undefined {
   if (!interpreted) {
-    const text = hexRun(line, v, to);
+    const text = cachedHexRun(line, v, to);
     if (text !== undefined) return text;
   }
   return proctitleAt(line, v, valueEnd(line, v, to), interpreted);
+}
+
+/**
+ * Decoded hex proctitles by their raw text. A log repeats a limited set of command lines,
+ * and decoding (hex loop + TextDecoder call) costs far more than hashing the key. Bounded:
+ * cleared when full, and only short values are kept.
+ */
+const proctitleCache = new Map<string, string>();
+const MAX_CACHED_ENTRIES = 1024;
+const MAX_CACHED_HEX = 512;
+
+/**
+ * `hexRun` through `proctitleCache`. `hexRun`'s result depends only on `line[v, e)` with `e`
+ * the first space at or after `v` (or `to`): it stops at the first non-hex pair, which is at
+ * or before that space, and a space after the run is as good as the record end. So that text
+ * is a sound key; failed decodes are not cached.
+ */
+function cachedHexRun(line: string, v: number, to: number): string | undefined {
+  let e = line.indexOf(' ', v);
+  if (e === -1 || e > to) e = to;
+  if (e - v > MAX_CACHED_HEX) return hexRun(line, v, to);
+  const key = line.slice(v, e);
+  const hit = proctitleCache.get(key);
+  if (hit !== undefined) return hit;
+  const text = hexRun(line, v, to);
+  if (text !== undefined) {
+    if (proctitleCache.size >= MAX_CACHED_ENTRIES) proctitleCache.clear();
+    // A slice of the line would keep its whole read chunk alive: store a flat copy.
+    proctitleCache.set(` ${key}`.slice(1), text);
+  }
+  return text;
 }
 
 /**
