@@ -210,11 +210,7 @@ export class SyscallAnomalyDetector {
     this.#peakDenied = 0;
     this.#totalOver = undefined;
     this.#deniedOver = undefined;
-    this.#advance(this.#timeline.tick());
-  }
-
-  #advance(now: number): void {
-    this.#window.advance(now);
+    this.#window.advance(this.#timeline.tick());
   }
 
   #one(e: SyscallEvent): void {
@@ -222,7 +218,7 @@ export class SyscallAnomalyDetector {
     if (kind !== 'syscall' && kind !== undefined) return;
     const time = e.time;
     if (time !== undefined && this.#timeline.readsEvents && Number.isFinite(time)) {
-      this.#advance(this.#timeline.event(time));
+      this.#window.advance(this.#timeline.event(time));
     }
     const cfg = this.config;
     this.#callEvents++;

@@ -107,7 +107,7 @@ export class BaselineLearner {
 
   /** Takes one event or a batch of them into account. Non-syscall records are skipped. */
   observe(events: SyscallEvent | Iterable<SyscallEvent>): void {
-    this.#advance(this.#timeline.tick());
+    this.#window.advance(this.#timeline.tick());
     if (typeof (events as SyscallEvent).syscall === 'string') this.#one(events as SyscallEvent);
     else for (const e of events as Iterable<SyscallEvent>) this.#one(e);
   }
@@ -144,16 +144,12 @@ export class BaselineLearner {
     return build([...this.#syscalls], learned, floor, options);
   }
 
-  #advance(now: number): void {
-    this.#window.advance(now);
-  }
-
   #one(e: SyscallEvent): void {
     const kind = (e as { kind?: string }).kind;
     if (kind !== 'syscall' && kind !== undefined) return;
     const time = e.time;
     if (time !== undefined && this.#timeline.readsEvents && Number.isFinite(time)) {
-      this.#advance(this.#timeline.event(time));
+      this.#window.advance(this.#timeline.event(time));
       if (this.#firstTime === undefined || time < this.#firstTime) this.#firstTime = time;
       if (this.#lastTime === undefined || time > this.#lastTime) this.#lastTime = time;
     }
