@@ -9,13 +9,42 @@ export type SyscanErrorCode =
   /** A usage error in an adapter (bad flag combination, missing argument). */
   | 'ERR_SYSCAN_USAGE';
 
+/**
+ * Why, within a code: a typed sub-kind adapters switch on (HTTP 422 vs 503, a hint to
+ * print), instead of parsing messages or passing strings through `cause`.
+ */
+export type SyscanErrorReason =
+  /** ERR_SYSCAN_SPAWN: no strace binary. */
+  | 'strace_missing'
+  /** ERR_SYSCAN_SPAWN: ptrace is not permitted (yama, seccomp, missing CAP_SYS_PTRACE). */
+  | 'ptrace_denied'
+  /** ERR_SYSCAN_SPAWN: the command does not exist. */
+  | 'command_not_found'
+  /** ERR_SYSCAN_SPAWN: the command exists but cannot be executed. */
+  | 'exec_failed'
+  /** ERR_SYSCAN_SPAWN: strace failed for another reason. */
+  | 'strace_failed'
+  /** ERR_SYSCAN_SPAWN: the requested isolation (namespaces) is not available here. */
+  | 'isolation_unavailable'
+  /** ERR_SYSCAN_USAGE: the working directory is not a directory. */
+  | 'bad_cwd'
+  /** ERR_SYSCAN_INPUT: nothing in the input was recognised as telemetry. */
+  | 'no_telemetry';
+
 /** The one error class syscan throws on purpose. Compare with {@link isSyscanError}, not `instanceof` (dual-package hazard). */
 export class SyscanError extends Error {
   readonly code: SyscanErrorCode;
-  constructor(code: SyscanErrorCode, message: string, options?: ErrorOptions) {
+  /** The sub-kind, where the code has several (see {@link SyscanErrorReason}). */
+  readonly reason: SyscanErrorReason | undefined;
+  constructor(
+    code: SyscanErrorCode,
+    message: string,
+    options?: ErrorOptions & { reason?: SyscanErrorReason | undefined },
+  ) {
     super(message, options);
     this.name = 'SyscanError';
     this.code = code;
+    this.reason = options?.reason;
   }
 }
 

@@ -7,7 +7,9 @@
 export type * from './types.js';
 // The one error class, compared by name.
 export { SyscanError, isSyscanError } from './errors.js';
-export type { SyscanErrorCode } from './errors.js';
+export type { SyscanErrorCode, SyscanErrorReason } from './errors.js';
+// Severities, lowest first, and the one way to rank and compare them.
+export { SEVERITIES, severityRank, atLeast, isSeverity, maxSeverity } from './severity.js';
 // "Did you mean …?" for adapters that validate their own option names.
 export { closestName } from './closest-name.js';
 
@@ -31,7 +33,9 @@ export type { ArchName } from './syscalls/index.js';
 
 // Detection: the seed-compatible detector, its config, per-key registry, streaming verdicts.
 export { SyscallAnomalyDetector, OVERFLOW_SYSCALL_KEY, cutSample } from './detect/detector.js';
-export type { AnomalyVerdict, Alert, AlertType, DetectorStats } from './detect/detector.js';
+export type { AnomalyVerdict, DetectorStats } from './detect/detector.js';
+export { ALERT_TYPES } from './detect/alert.js';
+export type { Alert, AlertType, AlertAction, AlertTarget } from './detect/alert.js';
 export {
   resolveDetectorConfig,
   isResolvedDetectorConfig,

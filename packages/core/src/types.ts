@@ -3,8 +3,29 @@
  * several lines) becomes one record; everything a consumer acts on is typed here.
  */
 
+import type { ProcessInfo, SocketAddress } from './context/types.js';
+
+export type { ProcessInfo, ProcessLookup, SocketAddress, SocketFamily } from './context/types.js';
+
 /** Where a record came from. */
 export type TelemetrySource = 'strace' | 'audit';
+
+/**
+ * Who did what to what, attached to events by the context tracker (see `context/`). Every
+ * field is optional: the telemetry says what it says, and nothing is guessed.
+ */
+export interface EventContext {
+  /** The calling process, as known when the call was made. */
+  process?: ProcessInfo | undefined;
+  /** Files the call names, absolute where the trace allows (the first is the call's main target). */
+  paths?: readonly string[] | undefined;
+  /** Remote end of a socket call (`connect`, `sendto`, `accept`), or audit SOCKADDR. */
+  peer?: SocketAddress | undefined;
+  /** Local end (`bind`). */
+  local?: SocketAddress | undefined;
+  /** The host that logged it (audit `node=`). */
+  host?: string | undefined;
+}
 
 /** Severity of an alert, lowest first. */
 export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';
@@ -59,7 +80,7 @@ export interface AuditDetails {
  * `= -1 EACCES`) or the record's own fields (audit `success=no exit=-13`, SECCOMP, AVC),
  * never from argument text.
  */
-export interface SyscallEvent {
+export interface SyscallEvent extends EventContext {
   kind: 'syscall';
   /** Syscall name, e.g. `openat` (audit numbers resolved through `arch=`). */
   syscall: string;
@@ -139,7 +160,7 @@ export interface TracerRecord {
 }
 
 /** An audit event that is not about a syscall (USER_*, CONFIG_CHANGE, AVC without SYSCALL, …). */
-export interface AuditRecordEvent {
+export interface AuditRecordEvent extends EventContext {
   kind: 'audit';
   source: 'audit';
   /** Record types of the event, e.g. `['USER_LOGIN']`. */

@@ -4,15 +4,11 @@
  */
 import { closestName } from '../closest-name.js';
 import { SyscanError } from '../errors.js';
+import { SEVERITIES } from '../severity.js';
 import type { Severity } from '../types.js';
+import { ALERT_TYPES, type AlertType } from './alert.js';
 
-/** What an alert is about. */
-export type AlertType =
-  | 'unknown_syscall'
-  | 'denied_syscall'
-  | 'denied_rate'
-  | 'total_rate'
-  | 'forbidden_syscall';
+export type { AlertType } from './alert.js';
 
 /** Where the detector's notion of "now" comes from (windows, alert budget, cooldown). */
 export type TimeSource = 'auto' | 'event' | 'clock';
@@ -142,6 +138,15 @@ export const DEFAULT_SEVERITY: Readonly<Record<AlertType, Severity>> = Object.fr
   denied_rate: 'high',
   total_rate: 'medium',
   forbidden_syscall: 'critical',
+  trace_lost: 'critical',
+  untraced_child: 'critical',
+  access_denied: 'high',
+  would_deny: 'medium',
+  process_crashed: 'high',
+  anomaly_record: 'medium',
+  audit_tampering: 'high',
+  rule: 'medium',
+  sequence_anomaly: 'medium',
 });
 
 /** The seed's defaults, plus the window, tracking cap, dangerous list and time source. */
@@ -163,14 +168,6 @@ export const DEFAULT_DETECTOR_CONFIG: ResolvedDetectorConfig = Object.freeze({
   severity: DEFAULT_SEVERITY,
 });
 
-const SEVERITIES: readonly Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
-const ALERT_TYPES: readonly AlertType[] = [
-  'unknown_syscall',
-  'denied_syscall',
-  'denied_rate',
-  'total_rate',
-  'forbidden_syscall',
-];
 const TIME_SOURCES: readonly TimeSource[] = ['auto', 'event', 'clock'];
 
 type Key = keyof DetectorConfig;

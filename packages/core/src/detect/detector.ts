@@ -6,35 +6,17 @@
  */
 import { parseSyscallEvents } from '../parse/index.js';
 import type { Severity, SyscallEvent } from '../types.js';
+import type { AlertType } from './alert.js';
 import {
-  type AlertType,
   type DetectorConfig,
   type ResolvedDetectorConfig,
   resolveDetectorConfig,
 } from './config.js';
 import { RollingCounter, RollingWindow, Timeline } from './window.js';
 
-export type { AlertType } from './config.js';
+import type { Alert } from './alert.js';
 
-/** One finding. Identical findings of one verdict are merged (non-strict mode): `count` says how many. */
-export interface Alert {
-  type: AlertType;
-  severity: Severity;
-  /** The seed's wording, e.g. `unknown syscall 'ptrace' not in baseline`, `denied event rate 3 exceeds limit 2/min`. */
-  message: string;
-  /** The syscall, for per-syscall alerts. */
-  syscall?: string;
-  /** Events merged into this alert; for rate alerts, the peak count in the window. */
-  count: number;
-  /** The limit passed (rate alerts). */
-  limit?: number;
-  /** Raw line of the first event concerned (for rate alerts: the one that crossed the limit), cut to ~240 characters. */
-  sample?: string;
-  /** Input line, pid and time (ms) of that event, when known. */
-  line?: number;
-  pid?: number;
-  time?: number;
-}
+export type { Alert, AlertType } from './alert.js';
 
 export type AnomalyVerdict =
   | { kind: 'clean' }
