@@ -56,6 +56,8 @@ export interface AuditDetails {
   key?: string;
   uid?: number;
   auid?: number;
+  /** SOCKADDR record's `saddr=`, raw hex as logged (decoded into `peer` by the context tracker). */
+  saddr?: string;
   /** For SECCOMP records: the action named from `code=` (`kill_process`, `kill_thread`, `trap`, `errno`, `trace`, `log`, `allow`, `user_notif`). */
   seccompAction?: string;
   /** For SECCOMP records: `sig=`. */
