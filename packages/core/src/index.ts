@@ -39,12 +39,15 @@ export type { Alert, AlertType, AlertAction, AlertTarget } from './detect/alert.
 export {
   resolveDetectorConfig,
   isResolvedDetectorConfig,
+  configLayer,
+  mergeConfigs,
+  MAX_COOLDOWN_SECS,
   DEFAULT_DETECTOR_CONFIG,
   DEFAULT_DANGEROUS_SYSCALLS,
   DEFAULT_SEVERITY,
   detectorConfigJsonSchema,
 } from './detect/config.js';
-export type { DetectorConfig, ResolvedDetectorConfig, TimeSource } from './detect/config.js';
+export type { ConfigLayer, DetectorConfig, ResolvedDetectorConfig, TimeSource } from './detect/config.js';
 export { DetectorRegistry } from './detect/registry.js';
 export type { DetectorRegistryOptions } from './detect/registry.js';
 export { analyzeStream } from './detect/stream.js';

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
+  configLayer,
   DEFAULT_DETECTOR_CONFIG,
   detectorConfigJsonSchema,
+  isResolvedDetectorConfig,
   isSyscanError,
+  MAX_COOLDOWN_SECS,
+  mergeConfigs,
   resolveDetectorConfig,
   SyscallAnomalyDetector,
 } from '../src/index.js';
@@ -180,5 +184,55 @@ describe('detectorConfigJsonSchema', () => {
       if (['$schema', 'description', 'learned'].includes(key)) continue;
       expect(() => resolveDetectorConfig({ [key]: undefined })).not.toThrow();
     }
+  });
+});
+
+describe('mergeConfigs', () => {
+  it('lets a later layer win key by key, and names the layer in errors', () => {
+    const merged = mergeConfigs(
+      configLayer({ baselineSyscalls: ['read', 'write'], maxAlertsPerMinute: 3 }, "config 'c.json'"),
+      configLayer({ baseline_syscalls: ['read'], learned: { events: 1 } }, "baseline 'b.json'"),
+    );
+    expect(merged.baselineSyscalls).toEqual(['read']);
+    expect(merged.maxAlertsPerMinute).toBe(3);
+    expect(merged.maxTotalEventsPerMinute).toBe(120);
+    expect(isResolvedDetectorConfig(merged)).toBe(true);
+    expect(configError(() => configLayer({ strict_mode: 'yes' }, "baseline 'b.json'"))).toBe(
+      'invalid detector config in baseline \'b.json\': strict_mode must be true or false, got "yes"',
+    );
+  });
+
+  it('adds up forbidden and dangerous syscalls: a later layer cannot take one away', () => {
+    const merged = mergeConfigs(
+      { forbiddenSyscalls: ['ptrace'], dangerousSyscalls: ['bpf'] },
+      { forbiddenSyscalls: ['mount'], dangerousSyscalls: [] },
+    );
+    expect([...merged.forbiddenSyscalls].sort()).toEqual(['mount', 'ptrace']);
+    expect(merged.dangerousSyscalls).toEqual(['bpf']);
+    // No layer names them: the built-in list.
+    expect(mergeConfigs({}, {}).dangerousSyscalls).toBe(DEFAULT_DETECTOR_CONFIG.dangerousSyscalls);
+  });
+
+  it('merges severities per alert type', () => {
+    const merged = mergeConfigs(
+      { severity: { unknown_syscall: 'low' } },
+      { severity: { denied_syscall: 'critical' } },
+    );
+    expect(merged.severity.unknown_syscall).toBe('low');
+    expect(merged.severity.denied_syscall).toBe('critical');
+    expect(merged.severity.total_rate).toBe('medium');
+  });
+
+  it('keeps numbers finite: a cooldown of 1e308 is refused', () => {
+    expect(configError(() => resolveDetectorConfig({ alertCooldownSecs: 1e308 }))).toContain(
+      'alertCooldownSecs must be a number of seconds >= 0, got 1e+308',
+    );
+    expect(resolveDetectorConfig({ alertCooldownSecs: MAX_COOLDOWN_SECS }).alertCooldownSecs).toBe(
+      MAX_COOLDOWN_SECS,
+    );
+  });
+
+  it('accepts a learned sequence model as an opaque key', () => {
+    expect(resolveDetectorConfig({ sequenceModel: { version: 1 } }).sequenceModel).toEqual({ version: 1 });
   });
 });

@@ -1,17 +1,29 @@
 /**
  * Detector configuration: the seed's keys (camelCase, or the seed's own snake_case), its
- * defaults, and one validation pass at construction that lists every problem at once.
+ * defaults, one validation pass that lists every problem at once, and layering (a policy,
+ * then a learned baseline, then flags) with one documented precedence. Every rule comes from
+ * the key table in `config-keys.ts`.
  */
 import { closestName } from '../closest-name.js';
 import { SyscanError } from '../errors.js';
-import { SEVERITIES } from '../severity.js';
 import type { Severity } from '../types.js';
-import { ALERT_TYPES, type AlertType } from './alert.js';
+import type { AlertType } from './alert.js';
+import {
+  CONFIG_KEYS,
+  type ConfigKey,
+  DEFAULT_SEVERITY,
+  describe,
+  KEY_NAMES,
+  type KeySpec,
+  METADATA_KEYS,
+  SNAKE_TO_CAMEL,
+  type TimeSource,
+  toSnake,
+} from './config-keys.js';
 
 export type { AlertType } from './alert.js';
-
-/** Where the detector's notion of "now" comes from (windows, alert budget, cooldown). */
-export type TimeSource = 'auto' | 'event' | 'clock';
+export { DEFAULT_SEVERITY, MAX_COOLDOWN_SECS, type TimeSource } from './config-keys.js';
+export { DEFAULT_DANGEROUS_SYSCALLS } from './dangerous.js';
 
 export interface DetectorConfig {
   /** Off: every verdict is `clean` and nothing is counted. Defaults to `true`. */
@@ -47,6 +59,8 @@ export interface DetectorConfig {
   now?: (() => number) | undefined;
   /** Severity per alert type, replacing the defaults (an unknown dangerous syscall stays critical). */
   severity?: Partial<Record<AlertType, Severity>> | undefined;
+  /** A learned sequence model (`syscan learn` writes it); scored by the session, ignored by the detector. */
+  sequenceModel?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** A config with every default filled in, validated and frozen. */
@@ -66,142 +80,24 @@ export interface ResolvedDetectorConfig {
   readonly timeSource: TimeSource;
   readonly now: () => number;
   readonly severity: Readonly<Record<AlertType, Severity>>;
+  readonly sequenceModel: Readonly<Record<string, unknown>> | undefined;
 }
 
-/**
- * Syscalls a sandboxed command has almost no business making: debugging other processes,
- * kernel modules and kexec, mounts and namespaces (container escapes), eBPF and perf,
- * raw I/O ports, handle-based opens (the classic Docker breakout), userfaultfd (kernel
- * exploit staple), the kernel keyring, system clock, swap, accounting, reboot.
- */
-export const DEFAULT_DANGEROUS_SYSCALLS: readonly string[] = Object.freeze([
-  'ptrace',
-  'process_vm_readv',
-  'process_vm_writev',
-  'mount',
-  'umount',
-  'umount2',
-  'pivot_root',
-  'chroot',
-  'fsopen',
-  'fsmount',
-  'move_mount',
-  'open_tree',
-  'mount_setattr',
-  'bpf',
-  'perf_event_open',
-  'init_module',
-  'finit_module',
-  'delete_module',
-  'create_module',
-  'kexec_load',
-  'kexec_file_load',
-  'reboot',
-  'swapon',
-  'swapoff',
-  'setns',
-  'unshare',
-  'iopl',
-  'ioperm',
-  'open_by_handle_at',
-  'name_to_handle_at',
-  'userfaultfd',
-  'add_key',
-  'request_key',
-  'keyctl',
-  'acct',
-  'quotactl',
-  'settimeofday',
-  'clock_settime',
-  'clock_adjtime',
-  'adjtimex',
-  'stime',
-  'syslog',
-  'lookup_dcookie',
-  'vhangup',
-  'nfsservctl',
-  'sethostname',
-  'setdomainname',
-  'personality',
-  'uselib',
-  'ustat',
-  'sysfs',
-  '_sysctl',
-  'fanotify_init',
-  'pidfd_getfd',
-  'kcmp',
-]);
-
-export const DEFAULT_SEVERITY: Readonly<Record<AlertType, Severity>> = Object.freeze({
-  unknown_syscall: 'medium',
-  denied_syscall: 'high',
-  denied_rate: 'high',
-  total_rate: 'medium',
-  forbidden_syscall: 'critical',
-  trace_lost: 'critical',
-  untraced_child: 'critical',
-  access_denied: 'high',
-  would_deny: 'medium',
-  process_crashed: 'high',
-  anomaly_record: 'medium',
-  audit_tampering: 'high',
-  rule: 'medium',
-  sequence_anomaly: 'medium',
-});
+type Given = Partial<Record<ConfigKey, unknown>>;
 
 /** The seed's defaults, plus the window, tracking cap, dangerous list and time source. */
-export const DEFAULT_DETECTOR_CONFIG: ResolvedDetectorConfig = Object.freeze({
-  enabled: true,
-  strictMode: false,
-  alertOnUnknownSyscall: true,
-  maxDeniedEventsPerMinute: 5,
-  maxTotalEventsPerMinute: 120,
-  maxAlertsPerMinute: 30,
-  alertCooldownSecs: 20,
-  baselineSyscalls: Object.freeze(['read', 'write', 'openat', 'close', 'execve', 'futex']),
-  windowMs: 60_000,
-  maxTrackedSyscalls: 1024,
-  dangerousSyscalls: DEFAULT_DANGEROUS_SYSCALLS,
-  forbiddenSyscalls: Object.freeze([] as string[]),
-  timeSource: 'auto',
-  now: () => Date.now(),
-  severity: DEFAULT_SEVERITY,
-});
-
-const TIME_SOURCES: readonly TimeSource[] = ['auto', 'event', 'clock'];
-
-type Key = keyof DetectorConfig;
-/** Every config key, camelCase, with its snake_case spelling (the seed's TOML names). */
-const KEYS: readonly Key[] = [
-  'enabled',
-  'strictMode',
-  'alertOnUnknownSyscall',
-  'maxDeniedEventsPerMinute',
-  'maxTotalEventsPerMinute',
-  'maxAlertsPerMinute',
-  'alertCooldownSecs',
-  'baselineSyscalls',
-  'windowMs',
-  'maxTrackedSyscalls',
-  'dangerousSyscalls',
-  'forbiddenSyscalls',
-  'timeSource',
-  'now',
-  'severity',
-];
-const toSnake = (k: string): string => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-const SNAKE_TO_CAMEL: ReadonlyMap<string, Key> = new Map(KEYS.map((k) => [toSnake(k), k]));
-/** Keys of baseline files and editor tooling: accepted and ignored. */
-const METADATA_KEYS: ReadonlySet<string> = new Set(['$schema', 'description', 'learned']);
+export const DEFAULT_DETECTOR_CONFIG: ResolvedDetectorConfig = Object.freeze(
+  Object.fromEntries(KEY_NAMES.map((k) => [k, CONFIG_KEYS[k].default])) as unknown as ResolvedDetectorConfig,
+);
 
 /** Configs this module produced: passing one back in skips validation (registries create many detectors). */
 const resolved = new WeakSet<object>();
+resolved.add(DEFAULT_DETECTOR_CONFIG);
 
-/** True when `config` came out of {@link resolveDetectorConfig} (already valid, frozen). */
+/** True when `config` came out of {@link resolveDetectorConfig} or {@link mergeConfigs} (already valid, frozen). */
 export function isResolvedDetectorConfig(config: unknown): config is ResolvedDetectorConfig {
   return typeof config === 'object' && config !== null && resolved.has(config);
 }
-resolved.add(DEFAULT_DETECTOR_CONFIG);
 
 /**
  * Validates a config (camelCase or snake_case keys, e.g. parsed JSON or a TOML section) and
@@ -211,15 +107,72 @@ resolved.add(DEFAULT_DETECTOR_CONFIG);
 export function resolveDetectorConfig(input: unknown = {}): ResolvedDetectorConfig {
   if (isResolvedDetectorConfig(input)) return input;
   if (input === undefined || input === null) return DEFAULT_DETECTOR_CONFIG;
-  if (typeof input !== 'object' || Array.isArray(input)) {
-    throw configError([`config must be an object, got ${describe(input)}`]);
-  }
+  return complete(readLayer(input, undefined));
+}
+
+/** A config checked on its own, remembering where it came from, to be merged with others. */
+export interface ConfigLayer {
+  readonly source: string;
+  /** The keys this layer sets (validated values), nothing else. */
+  readonly given: Readonly<Given>;
+}
+const layers = new WeakSet<object>();
+
+/**
+ * Checks one config (a policy file, a learned baseline, flags) on its own, so that an error
+ * names where it came from: `invalid detector config in baseline 'b.json': …`.
+ */
+export function configLayer(input: unknown, source: string): ConfigLayer {
+  const layer = { source, given: readLayer(input, source) };
+  layers.add(layer);
+  return Object.freeze(layer);
+}
+
+/**
+ * Composes configs, earliest first (e.g. the policy, then a learned baseline, then flags):
+ * - a key a later layer sets wins over earlier layers (scalars; `baselineSyscalls`, since a
+ *   learned baseline says exactly what is normal; `sequenceModel`);
+ * - `forbiddenSyscalls` and `dangerousSyscalls` add up: a later layer can add to them, never
+ *   take away (a learned baseline never un-forbids a call);
+ * - `severity` is merged per alert type;
+ * - keys no layer sets keep their defaults.
+ * Each input is a {@link configLayer} (errors name it) or a plain config.
+ */
+export function mergeConfigs(
+  ...inputs: Array<ConfigLayer | DetectorConfig | undefined>
+): ResolvedDetectorConfig {
+  const merged: Given = {};
+  inputs.forEach((input, i) => {
+    if (input === undefined) return;
+    const given =
+      typeof input === 'object' && input !== null && layers.has(input)
+        ? (input as ConfigLayer).given
+        : readLayer(input, inputs.length > 1 ? `config ${i + 1}` : undefined);
+    for (const key of Object.keys(given) as ConfigKey[]) {
+      const value = given[key];
+      const before = merged[key];
+      const rule = CONFIG_KEYS[key].merge;
+      if (before === undefined || rule === 'replace') merged[key] = value;
+      else if (rule === 'union')
+        merged[key] = Object.freeze([...new Set([...(before as string[]), ...(value as string[])])]);
+      else merged[key] = Object.freeze({ ...(before as object), ...(value as object) });
+    }
+  });
+  return complete(merged);
+}
+
+/** Validates `input` and returns only the keys it sets (camelCase). */
+function readLayer(input: unknown, source: string | undefined): Given {
+  if (isResolvedDetectorConfig(input)) return { ...input };
   const problems: string[] = [];
-  const given = new Map<Key, unknown>();
-  const spelledAs = new Map<Key, string>();
+  const given: Given = {};
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw configError([`config must be an object, got ${describe(input)}`], source);
+  }
+  const spelledAs = new Map<ConfigKey, string>();
   for (const [rawKey, value] of Object.entries(input as Record<string, unknown>)) {
     if (METADATA_KEYS.has(rawKey)) continue;
-    const key = (KEYS as readonly string[]).includes(rawKey) ? (rawKey as Key) : SNAKE_TO_CAMEL.get(rawKey);
+    const key = Object.hasOwn(CONFIG_KEYS, rawKey) ? (rawKey as ConfigKey) : SNAKE_TO_CAMEL.get(rawKey);
     if (key === undefined) {
       const hint = suggest(rawKey);
       problems.push(`unknown key "${rawKey}"${hint ? ` (did you mean "${hint}"?)` : ''}`);
@@ -232,247 +185,47 @@ export function resolveDetectorConfig(input: unknown = {}): ResolvedDetectorConf
       continue;
     }
     spelledAs.set(key, rawKey);
-    given.set(key, value);
+    const spec = CONFIG_KEYS[key] as KeySpec<unknown>;
+    const read = spec.read(value, rawKey, problems);
+    if (read !== undefined) given[key] = read;
   }
+  if (problems.length > 0) throw configError(problems, source);
+  return given;
+}
 
-  const d = DEFAULT_DETECTOR_CONFIG;
-  const bool = (key: Key, fallback: boolean): boolean => {
-    const v = given.get(key);
-    if (v === undefined) return fallback;
-    if (typeof v === 'boolean') return v;
-    problems.push(`${spelledAs.get(key)} must be true or false, got ${describe(v)}`);
-    return fallback;
-  };
-  const limit = (key: Key, fallback: number): number => {
-    const v = given.get(key);
-    if (v === undefined) return fallback;
-    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return v;
-    problems.push(`${spelledAs.get(key)} must be a positive integer, got ${describe(v)} (0 means no limit)`);
-    return fallback;
-  };
-  const positiveInt = (key: Key, fallback: number, max: number): number => {
-    const v = given.get(key);
-    if (v === undefined) return fallback;
-    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 1 && v <= max) return v;
-    problems.push(`${spelledAs.get(key)} must be a positive integer up to ${max}, got ${describe(v)}`);
-    return fallback;
-  };
-  const names = (key: Key, fallback: readonly string[]): readonly string[] => {
-    const v = given.get(key);
-    if (v === undefined) return fallback;
-    const label = spelledAs.get(key);
-    if (!Array.isArray(v)) {
-      problems.push(`${label} must be an array of syscall names, got ${describe(v)}`);
-      return fallback;
-    }
-    const out: string[] = [];
-    v.forEach((item: unknown, i) => {
-      if (typeof item === 'string' && item.trim().length > 0) out.push(item.trim());
-      else problems.push(`${label}[${i}] must be a non-empty syscall name, got ${describe(item)}`);
-    });
-    return Object.freeze([...new Set(out)]);
-  };
-
-  const enabled = bool('enabled', d.enabled);
-  const strictMode = bool('strictMode', d.strictMode);
-  const alertOnUnknownSyscall = bool('alertOnUnknownSyscall', d.alertOnUnknownSyscall);
-  const maxDeniedEventsPerMinute = limit('maxDeniedEventsPerMinute', d.maxDeniedEventsPerMinute);
-  const maxTotalEventsPerMinute = limit('maxTotalEventsPerMinute', d.maxTotalEventsPerMinute);
-  const maxAlertsPerMinute = limit('maxAlertsPerMinute', d.maxAlertsPerMinute);
-
-  let alertCooldownSecs = d.alertCooldownSecs;
-  const cooldown = given.get('alertCooldownSecs');
-  if (cooldown !== undefined) {
-    // Any length is honoured (the seed's upstream capped it at 60 s); only nonsense is refused.
-    if (typeof cooldown === 'number' && Number.isFinite(cooldown) && cooldown >= 0)
-      alertCooldownSecs = cooldown;
-    else
-      problems.push(
-        `${spelledAs.get('alertCooldownSecs')} must be a number of seconds >= 0, got ${describe(cooldown)}`,
-      );
-  }
-
-  const baselineSyscalls = names('baselineSyscalls', d.baselineSyscalls);
-  // A window shorter than 60 ms would make its 60 buckets sub-millisecond; a day is plenty.
-  const windowMs = given.has('windowMs')
-    ? (() => {
-        const v = given.get('windowMs');
-        if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 60 && v <= 86_400_000) return v;
-        problems.push(
-          `${spelledAs.get('windowMs')} must be an integer number of ms from 60 to 86400000, got ${describe(v)}`,
-        );
-        return d.windowMs;
-      })()
-    : d.windowMs;
-  const maxTrackedSyscalls = positiveInt('maxTrackedSyscalls', d.maxTrackedSyscalls, 1_000_000);
-  const dangerousSyscalls = names('dangerousSyscalls', d.dangerousSyscalls);
-  const forbiddenSyscalls = names('forbiddenSyscalls', d.forbiddenSyscalls);
-
-  let timeSource = d.timeSource;
-  const ts = given.get('timeSource');
-  if (ts !== undefined) {
-    if ((TIME_SOURCES as readonly unknown[]).includes(ts)) timeSource = ts as TimeSource;
-    else
-      problems.push(`${spelledAs.get('timeSource')} must be one of auto, event, clock, got ${describe(ts)}`);
-  }
-
-  let now = d.now;
-  const nowGiven = given.get('now');
-  if (nowGiven !== undefined) {
-    if (typeof nowGiven === 'function') now = nowGiven as () => number;
-    else problems.push(`now must be a function returning ms, got ${describe(nowGiven)}`);
-  }
-
-  let severity = d.severity;
-  const sev = given.get('severity');
-  if (sev !== undefined) {
-    if (typeof sev !== 'object' || sev === null || Array.isArray(sev)) {
-      problems.push(`severity must be an object of alert type → severity, got ${describe(sev)}`);
-    } else {
-      const merged: Record<AlertType, Severity> = { ...DEFAULT_SEVERITY };
-      for (const [type, value] of Object.entries(sev as Record<string, unknown>)) {
-        if (!(ALERT_TYPES as readonly string[]).includes(type)) {
-          problems.push(`severity.${type} is not an alert type (${ALERT_TYPES.join(', ')})`);
-        } else if (value !== undefined && !(SEVERITIES as readonly unknown[]).includes(value)) {
-          problems.push(`severity.${type} must be one of ${SEVERITIES.join(', ')}, got ${describe(value)}`);
-        } else if (value !== undefined) {
-          merged[type as AlertType] = value as Severity;
-        }
-      }
-      severity = Object.freeze(merged);
-    }
-  }
-
-  if (problems.length > 0) throw configError(problems);
-  const config: ResolvedDetectorConfig = Object.freeze({
-    enabled,
-    strictMode,
-    alertOnUnknownSyscall,
-    maxDeniedEventsPerMinute,
-    maxTotalEventsPerMinute,
-    maxAlertsPerMinute,
-    alertCooldownSecs,
-    baselineSyscalls,
-    windowMs,
-    maxTrackedSyscalls,
-    dangerousSyscalls,
-    forbiddenSyscalls,
-    timeSource,
-    now,
-    severity,
-  });
+/** Fills in defaults; freezes and remembers the result. */
+function complete(given: Given): ResolvedDetectorConfig {
+  const out: Record<string, unknown> = {};
+  for (const key of KEY_NAMES) out[key] = given[key] !== undefined ? given[key] : CONFIG_KEYS[key].default;
+  // Severities given are a partial map over the defaults.
+  if (given.severity !== undefined)
+    out.severity = Object.freeze({ ...DEFAULT_SEVERITY, ...(given.severity as object) });
+  const config = Object.freeze(out) as unknown as ResolvedDetectorConfig;
   resolved.add(config);
   return config;
 }
 
-function configError(problems: string[]): SyscanError {
+function configError(problems: string[], source: string | undefined): SyscanError {
+  const where = source === undefined ? '' : ` in ${source}`;
   const head =
     problems.length === 1
-      ? 'invalid detector config'
-      : `invalid detector config (${problems.length} problems)`;
+      ? `invalid detector config${where}`
+      : `invalid detector config${where} (${problems.length} problems)`;
   return new SyscanError('ERR_SYSCAN_CONFIG', `${head}: ${problems.join('; ')}`);
-}
-
-/** A value as the user wrote it, short: `-1`, `"yes"`, `array`, `null`. */
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  switch (typeof value) {
-    case 'string':
-      return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-    case 'number':
-    case 'boolean':
-    case 'bigint':
-      return String(value);
-    case 'function':
-      return 'a function';
-    case 'object':
-      return 'an object';
-    default:
-      return typeof value;
-  }
 }
 
 /** The known key closest to a misspelt one, in the spelling style the user used. */
 function suggest(key: string): string | undefined {
-  const best = closestName(key, KEYS);
+  const best = closestName(key, KEY_NAMES);
   return best !== undefined && key.includes('_') ? toSnake(best) : best;
 }
 
-const nameList = { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true } as const;
-const limitSchema = (description: string, dflt: number): Record<string, unknown> => ({
-  type: 'integer',
-  minimum: 0,
-  default: dflt,
-  description: `${description} 0 means no limit.`,
-});
-
-const camelProperties: Record<string, Record<string, unknown>> = {
-  enabled: {
-    type: 'boolean',
-    default: true,
-    description: 'Off: every verdict is clean and nothing is counted.',
-  },
-  strictMode: {
-    type: 'boolean',
-    default: false,
-    description: 'Keep every alert instead of merging identical ones (with a count).',
-  },
-  alertOnUnknownSyscall: {
-    type: 'boolean',
-    default: true,
-    description: 'Alert on syscalls outside baselineSyscalls.',
-  },
-  maxDeniedEventsPerMinute: limitSchema('Denied events allowed per window before a denied_rate alert.', 5),
-  maxTotalEventsPerMinute: limitSchema('Events allowed per window before a total_rate alert.', 120),
-  maxAlertsPerMinute: limitSchema('Alerting verdicts allowed per window before the detector cools down.', 30),
-  alertCooldownSecs: {
-    type: 'number',
-    minimum: 0,
-    default: 20,
-    description: 'Cooldown after the alert budget is spent, in seconds.',
-  },
-  baselineSyscalls: {
-    ...nameList,
-    default: DEFAULT_DETECTOR_CONFIG.baselineSyscalls,
-    description: 'Syscalls a normal run makes.',
-  },
-  windowMs: {
-    type: 'integer',
-    minimum: 60,
-    maximum: 86_400_000,
-    default: 60_000,
-    description: 'Rolling window of the per-minute limits, in ms.',
-  },
-  maxTrackedSyscalls: {
-    type: 'integer',
-    minimum: 1,
-    maximum: 1_000_000,
-    default: 1024,
-    description: 'Distinct syscall names counted one by one; the rest are counted as (other).',
-  },
-  dangerousSyscalls: {
-    ...nameList,
-    description: 'An unknown syscall from this list is a critical alert. Defaults to a built-in list.',
-  },
-  forbiddenSyscalls: {
-    ...nameList,
-    default: [],
-    description: 'Always a critical forbidden_syscall alert, even when in the baseline.',
-  },
-  timeSource: {
-    enum: TIME_SOURCES,
-    default: 'auto',
-    description:
-      'auto: event timestamps when present, else the clock; event: timestamps only; clock: the clock only.',
-  },
-  severity: {
-    type: 'object',
-    description: 'Severity per alert type.',
-    properties: Object.fromEntries(ALERT_TYPES.map((t) => [t, { enum: SEVERITIES }])),
-    additionalProperties: false,
-  },
-};
+const camelProperties: Record<string, Readonly<Record<string, unknown>>> = Object.fromEntries(
+  KEY_NAMES.flatMap((k) => {
+    const schema = (CONFIG_KEYS[k] as KeySpec<unknown>).schema;
+    return schema === undefined ? [] : [[k, schema]];
+  }),
+);
 
 /** JSON Schema (draft 2020-12) of a detector config or baseline file, for editors and validators. */
 export const detectorConfigJsonSchema: Readonly<Record<string, unknown>> = Object.freeze({

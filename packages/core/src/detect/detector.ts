@@ -6,15 +6,9 @@
  */
 import { parseSyscallEvents } from '../parse/index.js';
 import type { Severity, SyscallEvent } from '../types.js';
-import type { AlertType } from './alert.js';
-import {
-  type DetectorConfig,
-  type ResolvedDetectorConfig,
-  resolveDetectorConfig,
-} from './config.js';
+import type { Alert, AlertType } from './alert.js';
+import { type DetectorConfig, type ResolvedDetectorConfig, resolveDetectorConfig } from './config.js';
 import { RollingCounter, RollingWindow, Timeline } from './window.js';
-
-import type { Alert } from './alert.js';
 
 export type { Alert, AlertType } from './alert.js';
 
