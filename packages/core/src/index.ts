@@ -17,7 +17,7 @@ export { closestName } from './closest-name.js';
 export { parseSyscallEvents, parseRecords, createParser, parseStream } from './parse/index.js';
 export type { SyscallParser } from './parse/index.js';
 // Single-line readers, for callers that already split lines.
-export { parseStraceLine } from './parse/strace.js';
+export { parseStraceLine } from './parse/strace/index.js';
 
 // Syscall number ↔ name tables for every common arch, and audit `arch=` ids.
 export {
@@ -52,6 +52,22 @@ export { DetectorRegistry } from './detect/registry.js';
 export type { DetectorRegistryOptions } from './detect/registry.js';
 export { analyzeStream } from './detect/stream.js';
 export type { AnalyzeStreamOptions, StreamVerdict, StreamSummary } from './detect/stream.js';
+
+// The analysis session: records → context → checks → detector → verdicts, summary, gates.
+export { createSession, AnalysisSession, refusedAtEntry } from './session/index.js';
+export type {
+  AlertGroup,
+  DeniedSample,
+  InputSummary,
+  OverallVerdict,
+  RecordEnricher,
+  SessionAlert,
+  SessionCheck,
+  SessionOptions,
+  SessionSummary,
+  SummaryLimits,
+  SuppressedEntry,
+} from './session/index.js';
 
 // Baselines learned from known-good runs (the same JSON `--baseline`/`--config` read).
 export { BaselineLearner, learnBaseline, mergeBaselines } from './profile/baseline.js';

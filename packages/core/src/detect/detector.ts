@@ -5,12 +5,14 @@
  * time taken from event timestamps (or an injected clock) so a replay gives the live verdicts.
  */
 import { parseSyscallEvents } from '../parse/index.js';
-import type { Severity, SyscallEvent } from '../types.js';
+import type { SyscallEvent } from '../types.js';
 import type { Alert, AlertType } from './alert.js';
 import { type DetectorConfig, type ResolvedDetectorConfig, resolveDetectorConfig } from './config.js';
+import { countTarget, describeEvent, emptyStats, newAlert, suppressed, windowLabel } from './verdict.js';
 import { RollingCounter, RollingWindow, Timeline } from './window.js';
 
 export type { Alert, AlertType } from './alert.js';
+export { cutSample, SAMPLE_LENGTH } from './verdict.js';
 
 export type AnomalyVerdict =
   | { kind: 'clean' }
@@ -36,12 +38,12 @@ export interface DetectorStats {
   alerts: number;
   /** Alerts held back by `suppressed` verdicts. */
   heldBackAlerts: number;
+  /** Event times ignored as implausible (not finite, negative, far future, a jump of over a year). */
+  rejectedTimes: number;
 }
 
 /** Count key shared by the syscall names past `maxTrackedSyscalls`. */
 export const OVERFLOW_SYSCALL_KEY = '(other)';
-/** Samples are cut to this many UTF-16 units (never inside a surrogate pair). */
-export const SAMPLE_LENGTH = 240;
 
 const CLEAN: AnomalyVerdict = Object.freeze({ kind: 'clean' });
 
@@ -134,10 +136,13 @@ export class SyscallAnomalyDetector {
   /**
    * Judges a batch of events (one event, an array, any iterable) and returns one verdict for
    * it. Records other than syscall events (e.g. straight from `parseRecords`) are skipped.
+   * `extra` are alerts other checks found in the same batch (the session's integrity checks,
+   * rules, the sequence model): they join this verdict and spend the same alert budget.
    */
-  observe(events: SyscallEvent | Iterable<SyscallEvent>): AnomalyVerdict {
+  observe(events: SyscallEvent | Iterable<SyscallEvent>, extra?: readonly Alert[]): AnomalyVerdict {
     if (!this.config.enabled) return CLEAN;
     this.#begin();
+    if (extra !== undefined) for (const a of extra) this.#push(a);
     if (typeof (events as SyscallEvent).syscall === 'string') {
       this.#one(events as SyscallEvent);
     } else if (Array.isArray(events)) {
@@ -164,7 +169,7 @@ export class SyscallAnomalyDetector {
 
   /** Lifetime counters (a copy). */
   stats(): DetectorStats {
-    return { ...this.#stats };
+    return { ...this.#stats, rejectedTimes: this.#timeline.rejectedTimes };
   }
 
   /** Forgets everything: counts, windows, cooldown, time base, stats. */
@@ -285,6 +290,7 @@ export class SyscallAnomalyDetector {
       }
       if (existing !== undefined) {
         existing.count++;
+        countTarget(existing, e);
         return;
       }
     }
@@ -328,7 +334,7 @@ export class SyscallAnomalyDetector {
     const stats = this.#stats;
     const now = this.#timeline.current;
     const cooling = now < this.#cooldownUntil;
-    if (this.#callEvents === 0) {
+    if (this.#callEvents === 0 && this.#alerts === undefined) {
       // The seed: nothing parsed → clean, unless cooling down.
       if (!cooling) {
         stats.cleanVerdicts++;
@@ -398,49 +404,4 @@ export class SyscallAnomalyDetector {
     stats.alerts += alerts.length;
     return { kind: 'alert', alerts };
   }
-}
-
-function newAlert(type: AlertType, severity: Severity, message: string): Alert {
-  return { type, severity, message, count: 1 };
-}
-
-/** Copies where an event came from onto an alert. */
-function describeEvent(alert: Alert, e: SyscallEvent): void {
-  if (typeof e.raw === 'string' && e.raw.length > 0) alert.sample = cutSample(e.raw);
-  if (e.line !== undefined) alert.line = e.line;
-  if (e.pid !== undefined) alert.pid = e.pid;
-  if (e.time !== undefined) alert.time = e.time;
-}
-
-/** The raw line, cut at a character boundary (never between the halves of a surrogate pair). */
-export function cutSample(raw: string, max = SAMPLE_LENGTH): string {
-  if (raw.length <= max) return raw;
-  let end = max;
-  const c = raw.charCodeAt(end - 1);
-  if (c >= 0xd800 && c <= 0xdbff) end--;
-  return `${raw.slice(0, end)}…`;
-}
-
-function suppressed(reason: string, heldBack: number, retryAfterMs: number): AnomalyVerdict {
-  return { kind: 'suppressed', reason, heldBack, retryAfterMs: Math.max(0, Math.ceil(retryAfterMs)) };
-}
-
-function emptyStats(): DetectorStats {
-  return {
-    events: 0,
-    deniedEvents: 0,
-    cleanVerdicts: 0,
-    alertVerdicts: 0,
-    suppressedVerdicts: 0,
-    alerts: 0,
-    heldBackAlerts: 0,
-  };
-}
-
-/** `min` for the seed's 60 s window (its messages say `/min`), else `30s`, `5min`, `1500ms`. */
-function windowLabel(ms: number): string {
-  if (ms === 60_000) return 'min';
-  if (ms % 60_000 === 0) return `${ms / 60_000}min`;
-  if (ms % 1000 === 0) return `${ms / 1000}s`;
-  return `${ms}ms`;
 }

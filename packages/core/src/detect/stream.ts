@@ -1,12 +1,13 @@
 /**
- * Verdicts as input arrives: the streaming parser feeds each chunk's syscall events to one
+ * Verdicts as input arrives: a session parses each chunk and judges its records with one
  * detector, so a live trace (a child's stderr, a socket, a growing log) is judged chunk by
  * chunk with flat memory, and a replay of the same bytes gives the same verdicts.
  */
-import { createParser } from '../parse/index.js';
-import type { ParsedRecord, ParseOptions, ParseStats, SyscallEvent } from '../types.js';
+import { createSession } from '../session/session.js';
+import type { SessionSummary } from '../session/summary.js';
+import type { ParseOptions, ParseStats } from '../types.js';
 import type { DetectorConfig } from './config.js';
-import { type AnomalyVerdict, type DetectorStats, SyscallAnomalyDetector } from './detector.js';
+import type { AnomalyVerdict, DetectorStats, SyscallAnomalyDetector } from './detector.js';
 
 export interface AnalyzeStreamOptions {
   /** Config of the detector created for the stream (ignored when `detector` is given). */
@@ -32,6 +33,8 @@ export interface StreamVerdict {
 export interface StreamSummary {
   parse: ParseStats;
   detector: DetectorStats;
+  /** The session's summary: grouped alerts, denials, parse issues. */
+  session: SessionSummary;
 }
 
 /**
@@ -48,29 +51,23 @@ export async function* analyzeStream(
   source: AsyncIterable<string | Uint8Array>,
   options: AnalyzeStreamOptions = {},
 ): AsyncGenerator<StreamVerdict, StreamSummary, undefined> {
-  const detector = options.detector ?? new SyscallAnomalyDetector(options.config);
-  const parser = createParser(options.parse);
+  const session = createSession({ config: options.config, detector: options.detector, parse: options.parse });
   const includeClean = options.includeClean === true;
-  // Reused between chunks: the detector reads it synchronously and keeps no reference.
-  const events: SyscallEvent[] = [];
-  const judge = (records: ParsedRecord[]): StreamVerdict | undefined => {
-    events.length = 0;
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i]!;
-      if (r.kind === 'syscall') events.push(r);
-    }
-    if (events.length === 0) return undefined;
-    const verdict = detector.observe(events);
-    const n = events.length;
-    events.length = 0;
+  // Opens the input's parser now, so its counters exist even for an empty stream.
+  session.write('');
+  const stats = session.parseStats!;
+  let lines = 0;
+  const item = (verdict: AnomalyVerdict): StreamVerdict | undefined => {
+    lines = session.parseStats?.lines ?? lines;
+    if (session.lastBatchEvents === 0 && verdict.kind === 'clean') return undefined;
     if (verdict.kind === 'clean' && !includeClean) return undefined;
-    return { verdict, events: n, line: parser.stats.lines };
+    return { verdict, events: session.lastBatchEvents, line: lines };
   };
   for await (const chunk of source) {
-    const item = judge(parser.push(chunk));
-    if (item !== undefined) yield item;
+    const out = item(session.write(chunk));
+    if (out !== undefined) yield out;
   }
-  const last = judge(parser.end());
+  const last = item(session.end());
   if (last !== undefined) yield last;
-  return { parse: { ...parser.stats }, detector: detector.stats() };
+  return { parse: { ...stats }, detector: session.detector.stats(), session: session.summary() };
 }

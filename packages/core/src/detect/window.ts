@@ -104,7 +104,14 @@ export class RollingCounter {
  * back, instead of freezing until the old maximum is reached again. Switching from the clock
  * to event time (`auto`) is handled the same way.
  */
+/** Latest plausible event time: epoch ms of year ~5138, far inside float integer precision. */
+const MAX_EVENT_TIME_MS = 1e14;
+/** Largest forward step of event time accepted at once: a year (logs back to back may skip days). */
+const MAX_FORWARD_JUMP_MS = 366 * 86_400_000;
+
 export class Timeline {
+  /** Event times ignored as implausible (see {@link Timeline.event}). */
+  rejectedTimes = 0;
   readonly #source: TimeSource;
   readonly #clock: () => number;
   readonly #jumpMs: number;
@@ -115,6 +122,8 @@ export class Timeline {
   #offset = 0;
   /** True once event time drives the timeline. */
   #eventDriven: boolean;
+  /** True once an event time was accepted (jumps are judged against it, not the start at 0). */
+  #eventSeen = false;
 
   constructor(source: TimeSource, clock: () => number, windowMs: number) {
     this.#source = source;
@@ -150,14 +159,27 @@ export class Timeline {
     return this.#now;
   }
 
-  /** Takes an event timestamp (ms) into account and returns the current time. */
+  /**
+   * Takes an event timestamp (ms) into account and returns the current time. A time that
+   * cannot be real is ignored (and counted in `rejectedTimes`): not finite, negative, past
+   * year 5000, or more than a year ahead of the current time. One crafted `1e300` would
+   * otherwise freeze the clock (float precision) and with it every window and cooldown.
+   */
   event(time: number): number {
+    if (!(time >= 0 && time <= MAX_EVENT_TIME_MS)) return this.#reject();
+    if (this.#eventSeen && time + this.#offset - this.#now > MAX_FORWARD_JUMP_MS) return this.#reject();
+    this.#eventSeen = true;
     if (!this.#eventDriven) {
       // `auto`: the first timestamp switches to event time, continuing from the clock's now.
       this.#eventDriven = true;
       this.#offset = Number.isNaN(this.#now) ? 0 : this.#align(this.#now - time);
     }
     return this.#set(time);
+  }
+
+  #reject(): number {
+    this.rejectedTimes++;
+    return this.tick();
   }
 
   #set(raw: number): number {
@@ -186,6 +208,8 @@ export class Timeline {
   }
 
   reset(): void {
+    this.rejectedTimes = 0;
+    this.#eventSeen = false;
     this.#now = Number.NaN;
     this.#offset = 0;
     this.#eventDriven = this.#source === 'event';

@@ -1,0 +1,260 @@
+/**
+ * The one path from telemetry to verdicts. A session takes text, bytes or parsed records,
+ * runs them through the parser, the enricher (context), the checks (integrity, rules, the
+ * sequence model) and one detector, and keeps what every adapter reports: the verdict of
+ * each push, a bounded summary, whether the run fails a gate, and what to refuse at
+ * syscall entry. The CLI, the guard and the sandbox runner only format what it decides.
+ */
+import type { Alert } from '../detect/alert.js';
+import { type DetectorConfig, type ResolvedDetectorConfig, resolveDetectorConfig } from '../detect/config.js';
+import { type AnomalyVerdict, SyscallAnomalyDetector } from '../detect/detector.js';
+import { createParser, type SyscallParser } from '../parse/index.js';
+import { atLeast, SEVERITIES } from '../severity.js';
+import type { ParsedRecord, ParseOptions, ParseStats, Severity, SyscallEvent } from '../types.js';
+import { refusedAtEntry } from './entry.js';
+import {
+  type OverallVerdict,
+  type SessionAlert,
+  type SessionSummary,
+  SummaryBuilder,
+  type SummaryLimits,
+  type SuppressedEntry,
+} from './summary.js';
+
+/** Enriches each record in place before anything judges it (the context tracker). */
+export interface RecordEnricher {
+  apply(record: ParsedRecord): void;
+}
+
+/**
+ * A check that reads every record in input order, beside the detector: trace integrity,
+ * rules, the sequence model. Its alerts join the verdict of the batch the record came in.
+ */
+export interface SessionCheck {
+  record(record: ParsedRecord, out: Alert[]): void;
+  /** End of all input: what only the end can tell (a process that never exited, a final score). */
+  end?(out: Alert[]): void;
+  /** Syscalls this check would refuse at entry at or above `failOn` (rules decided by name alone). */
+  refusedAtEntry?(failOn: Severity): Iterable<string>;
+}
+
+export interface SessionOptions {
+  /** The policy (a detector config or a learned baseline), resolved once. Ignored when `detector` is given. */
+  config?: DetectorConfig | ResolvedDetectorConfig | undefined;
+  /** A detector whose state outlives the session (a guard's per-client detector). */
+  detector?: SyscallAnomalyDetector | undefined;
+  /** How text and bytes are parsed (format, denied errnos, line cap). */
+  parse?: ParseOptions | undefined;
+  /** Caps of the summary. */
+  limits?: SummaryLimits | undefined;
+  enrich?: RecordEnricher | undefined;
+  checks?: readonly SessionCheck[] | undefined;
+  /** Called for every alert as it is found (live reports, follow mode, enforcement). */
+  onAlert?: ((alert: SessionAlert) => void) | undefined;
+  /** Called for every suppressed verdict. */
+  onSuppressed?: ((entry: SuppressedEntry) => void) | undefined;
+}
+
+const CLEAN: AnomalyVerdict = Object.freeze({ kind: 'clean' });
+const DEFAULT_INPUT = '<input>';
+
+/**
+ * Creates a session.
+ *
+ * @example
+ * const session = createSession({ config: mergeConfigs(policy, baseline) });
+ * session.beginInput('run.strace');
+ * for await (const chunk of stream) session.write(chunk);
+ * session.end();
+ * if (session.failing('high')) process.exitCode = 1;
+ * console.log(session.summary().groups);
+ */
+export function createSession(options: SessionOptions = {}): AnalysisSession {
+  return new AnalysisSession(options);
+}
+
+export class AnalysisSession {
+  readonly detector: SyscallAnomalyDetector;
+  readonly config: ResolvedDetectorConfig;
+  readonly #options: SessionOptions;
+  readonly #summary: SummaryBuilder;
+  readonly #checks: readonly SessionCheck[];
+  #parser: SyscallParser | undefined;
+  /** The input being read; undefined until `beginInput` (alerts then carry no `input`). */
+  #input: string | undefined;
+  #ended = false;
+  /** Syscall events judged by the last push. */
+  lastBatchEvents = 0;
+  // Reused between pushes: the detector reads them synchronously and keeps no reference.
+  readonly #events: SyscallEvent[] = [];
+  readonly #extra: Alert[] = [];
+
+  constructor(options: SessionOptions) {
+    this.#options = options;
+    this.detector = options.detector ?? new SyscallAnomalyDetector(resolveDetectorConfig(options.config));
+    this.config = this.detector.config;
+    this.#summary = new SummaryBuilder(options.limits);
+    this.#checks = options.checks ?? [];
+  }
+
+  /** Starts reading a named input (a file); alerts and counts are attributed to it. Ends the previous one. */
+  beginInput(name: string): AnomalyVerdict {
+    const verdict = this.endInput();
+    this.#input = name;
+    this.#summary.input(name);
+    return verdict;
+  }
+
+  /** Parses a chunk of the current input (split anywhere) and judges the records it completed. */
+  write(chunk: string | Uint8Array): AnomalyVerdict {
+    this.#parser ??= createParser(this.#options.parse);
+    return this.push(this.#parser.push(chunk));
+  }
+
+  /** Ends the current input: judges what its parser still held (unfinished calls) and counts it. */
+  endInput(): AnomalyVerdict {
+    const parser = this.#parser;
+    if (parser === undefined) return CLEAN;
+    this.#parser = undefined;
+    const verdict = this.push(parser.end());
+    this.#summary.addParseStats(this.#input ?? DEFAULT_INPUT, parser.stats);
+    return verdict;
+  }
+
+  /** Parses a whole text and judges it as one batch: one verdict (the guard's form, the seed's `analyze`). */
+  analyze(text: string): AnomalyVerdict {
+    const parser = createParser(this.#options.parse);
+    const records = parser.push(text);
+    for (const r of parser.end()) records.push(r);
+    this.#summary.addParseStats(this.#input ?? DEFAULT_INPUT, parser.stats);
+    return this.push(records);
+  }
+
+  /** Judges parsed records (one record or a batch) as one verdict. */
+  push(records: ParsedRecord | readonly ParsedRecord[]): AnomalyVerdict {
+    const events = this.#events;
+    const extra = this.#extra;
+    events.length = 0;
+    extra.length = 0;
+    if (Array.isArray(records))
+      for (let i = 0; i < records.length; i++) this.#take(records[i], events, extra);
+    else this.#take(records as ParsedRecord, events, extra);
+    const verdict = this.#judge(events, extra);
+    events.length = 0;
+    extra.length = 0;
+    return verdict;
+  }
+
+  /** Alerts found outside the trace (the tracer died, a child escaped): judged like any other. */
+  raise(alerts: readonly Alert[]): AnomalyVerdict {
+    return this.#judge([], alerts);
+  }
+
+  /** End of all input: ends the current input and lets the checks report what only the end tells. */
+  end(): AnomalyVerdict {
+    const last = this.endInput();
+    if (this.#ended) return last;
+    this.#ended = true;
+    const extra: Alert[] = [];
+    for (const check of this.#checks) check.end?.(extra);
+    if (extra.length === 0) return last;
+    const verdict = this.raise(extra);
+    return verdict.kind === 'clean' ? last : verdict;
+  }
+
+  /** Counters of the input being parsed (zero when none). */
+  get parseStats(): Readonly<ParseStats> | undefined {
+    return this.#parser?.stats;
+  }
+
+  get verdict(): OverallVerdict {
+    return this.#summary.verdict;
+  }
+
+  /**
+   * Whether the run fails a gate. Without `failOn`, any alert or suppression fails it; with
+   * it, alerts at or above it do, and so do alerts held back by the budget, whose severity
+   * is unknown (fail closed).
+   */
+  failing(failOn?: Severity): boolean {
+    const s = this.#summary;
+    if (failOn === undefined) return s.verdict !== 'clean';
+    if (s.heldBack > 0 || s.suppressedVerdicts > 0) return true;
+    return SEVERITIES.some((sev) => atLeast(sev, failOn) && s.severities[sev] > 0);
+  }
+
+  /** Syscalls the policy (and the checks) say must be refused at syscall entry when enforcing at `failOn`. */
+  refusedAtEntry(failOn: Severity): string[] {
+    const extra: string[] = [];
+    for (const check of this.#checks) if (check.refusedAtEntry) extra.push(...check.refusedAtEntry(failOn));
+    return refusedAtEntry(this.config, failOn, extra);
+  }
+
+  /** The run so far, JSON-ready and bounded. */
+  summary(): SessionSummary {
+    const out = this.#summary.build(this.detector.syscallCounts(), this.detector.stats().rejectedTimes);
+    // The input being read counts too (a live run asks mid-way).
+    if (this.#parser !== undefined) addLive(out, this.#input ?? DEFAULT_INPUT, this.#parser.stats);
+    return out;
+  }
+
+  #take(r: ParsedRecord | undefined, events: SyscallEvent[], extra: Alert[]): void {
+    if (r === undefined) return;
+    this.#options.enrich?.apply(r);
+    for (const check of this.#checks) check.record(r, extra);
+    if (r.kind === 'syscall') {
+      events.push(r);
+      if (r.denied) this.#summary.denied(r, this.#input);
+    } else if (r.kind === 'issue') {
+      this.#summary.issue(r, this.#input);
+    }
+  }
+
+  #judge(events: readonly SyscallEvent[], extra: readonly Alert[]): AnomalyVerdict {
+    this.lastBatchEvents = events.length;
+    // Nothing to judge: clean without touching the detector (the seed's "no events" case).
+    if (events.length === 0 && extra.length === 0) return CLEAN;
+    const summary = this.#summary;
+    summary.events += events.length;
+    const verdict = this.detector.observe(events, extra.length > 0 ? extra : undefined);
+    const input = this.#input;
+    if (verdict.kind === 'alert') {
+      const onAlert = this.#options.onAlert;
+      for (const alert of verdict.alerts) {
+        const entry: SessionAlert = input === undefined ? alert : { ...alert, input };
+        summary.alert(entry);
+        onAlert?.(entry);
+      }
+    } else if (verdict.kind === 'suppressed') {
+      const entry: SuppressedEntry = {
+        reason: verdict.reason,
+        heldBack: verdict.heldBack,
+        retryAfterMs: verdict.retryAfterMs,
+        ...(input !== undefined ? { input } : {}),
+        ...(events.length > 0 && events[events.length - 1]!.line !== undefined
+          ? { line: events[events.length - 1]!.line }
+          : {}),
+      };
+      summary.suppressed(entry);
+      this.#options.onSuppressed?.(entry);
+    }
+    return verdict;
+  }
+}
+
+/** Adds the counters of an input still being read to a built summary. */
+function addLive(out: SessionSummary, name: string, stats: Readonly<ParseStats>): void {
+  let entry = out.inputs.find((i) => i.name === name);
+  if (entry === undefined) {
+    entry = { name, bytes: 0, lines: 0, events: 0, otherRecords: 0, parseIssues: 0, truncatedLines: 0 };
+    out.inputs.push(entry);
+  }
+  entry.bytes += stats.bytes;
+  entry.lines += stats.lines;
+  entry.events += stats.syscallEvents;
+  entry.otherRecords += stats.otherRecords;
+  entry.parseIssues += stats.issues;
+  entry.truncatedLines += stats.truncatedLines;
+  out.lines += stats.lines;
+  out.bytes += stats.bytes;
+}

@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type Alert,
+  analyzeStream,
+  configLayer,
+  createSession,
+  DEFAULT_DANGEROUS_SYSCALLS,
+  mergeConfigs,
+  parseRecords,
+  refusedAtEntry,
+  SyscallAnomalyDetector,
+} from '../src/index.js';
+
+const BASELINE = { baselineSyscalls: ['read', 'write', 'close'], maxAlertsPerMinute: 0 };
+const fixedClock = { now: () => 1_000, timeSource: 'clock' as const };
+
+describe('createSession', () => {
+  it('gives a verdict per push and groups alerts across pushes, most severe first', () => {
+    const session = createSession({ config: { ...BASELINE, ...fixedClock } });
+    session.beginInput('run.strace');
+    expect(session.write('read(3, "x", 1) = 1\n').kind).toBe('clean');
+    const v = session.write('openat(AT_FDCWD, "/etc/shadow", O_RDONLY) = -1 EACCES (Permission denied)\n');
+    expect(v.kind).toBe('alert');
+    session.write('openat(AT_FDCWD, "/etc/gshadow", O_RDONLY) = -1 EACCES (Permission denied)\n');
+    session.end();
+    const s = session.summary();
+    expect(s.verdict).toBe('alert');
+    expect(s.events).toBe(3);
+    expect(s.groups.map((g) => [g.type, g.syscall, g.alerts])).toEqual([
+      ['denied_syscall', 'openat', 2],
+      ['unknown_syscall', 'openat', 2],
+    ]);
+    expect(s.alerts.every((a) => a.input === 'run.strace')).toBe(true);
+    expect(s.denied.bySyscall.openat).toEqual({ count: 2, errnos: { EACCES: 2 } });
+    expect(s.inputs).toEqual([
+      expect.objectContaining({ name: 'run.strace', lines: 3, events: 3, parseIssues: 0 }),
+    ]);
+    expect(s.syscalls).toEqual({ openat: 2, read: 1 });
+  });
+
+  it('fails a gate at or above a severity, and always when alerts were held back', () => {
+    const session = createSession({ config: { ...BASELINE, ...fixedClock } });
+    session.analyze('getpid() = 12\n');
+    expect(session.failing()).toBe(true);
+    expect(session.failing('medium')).toBe(true);
+    expect(session.failing('high')).toBe(false);
+
+    const budget = createSession({ config: { ...BASELINE, ...fixedClock, maxAlertsPerMinute: 1 } });
+    budget.analyze('getpid() = 12\n');
+    budget.analyze('getppid() = 1\n');
+    budget.analyze('getuid() = 0\n');
+    expect(budget.summary().suppressed.heldBack).toBeGreaterThan(0);
+    // A held-back alert has no known severity: it fails every gate (fail closed).
+    expect(budget.failing('critical')).toBe(true);
+  });
+
+  it('judges one whole text as one verdict (the guard form) and shares a detector across sessions', () => {
+    const detector = new SyscallAnomalyDetector({ ...BASELINE, ...fixedClock, maxAlertsPerMinute: 1 });
+    const first = createSession({ detector });
+    expect(first.analyze('getpid() = 1\ngetuid() = 0\n').kind).toBe('alert');
+    const second = createSession({ detector });
+    expect(second.analyze('getpid() = 1\n').kind).toBe('suppressed');
+  });
+
+  it('lets checks add alerts to the batch they belong to', () => {
+    const check = {
+      record(r: { kind: string }, out: Alert[]) {
+        if (r.kind === 'exit')
+          out.push({ type: 'process_crashed', severity: 'high', message: 'crashed', count: 1 });
+      },
+    };
+    const session = createSession({ config: { ...BASELINE, ...fixedClock }, checks: [check] });
+    const v = session.push(parseRecords('+++ killed by SIGSEGV (core dumped) +++\n'));
+    expect(v.kind === 'alert' && v.alerts.map((a) => a.type)).toEqual(['process_crashed']);
+    expect(session.summary().severities.high).toBe(1);
+  });
+
+  it('counts every target of merged alerts', () => {
+    const session = createSession({ config: { ...BASELINE, ...fixedClock } });
+    session.analyze(
+      [
+        'openat(AT_FDCWD, "/a", O_RDONLY) = -1 EACCES (Permission denied)',
+        'openat(AT_FDCWD, "/b", O_RDONLY) = -1 EACCES (Permission denied)',
+      ].join('\n'),
+    );
+    // Paths come from the context tracker; without it the alert has none to count.
+    const group = session.summary().groups.find((g) => g.type === 'denied_syscall')!;
+    expect(group.events).toBe(2);
+  });
+});
+
+describe('refusedAtEntry', () => {
+  it('refuses dangerous calls outside a learned baseline exactly like the default policy', () => {
+    // A learned baseline names no dangerous syscalls: the built-in list still applies.
+    const learned = { baselineSyscalls: ['read', 'write'], learned: { events: 2 } };
+    const refused = refusedAtEntry(learned, 'high');
+    expect(refused).toContain('personality');
+    expect(refused).toContain('ptrace');
+    expect(refused.length).toBe(new Set(DEFAULT_DANGEROUS_SYSCALLS).size);
+    // snake_case keys are read too.
+    expect(refusedAtEntry({ forbidden_syscalls: ['getpid'] }, 'critical')).toContain('getpid');
+    // What the baseline allows is not refused; nothing is below the threshold.
+    expect(refusedAtEntry({ baselineSyscalls: ['ptrace'] }, 'high')).not.toContain('ptrace');
+    expect(refusedAtEntry(learned, 'critical')).toContain('ptrace');
+    expect(refusedAtEntry({ enabled: false }, 'high')).toEqual([]);
+  });
+
+  it('composes a policy with a learned baseline', () => {
+    const merged = mergeConfigs(
+      configLayer({ forbiddenSyscalls: ['kcmp'] }, 'policy'),
+      configLayer({ baseline_syscalls: ['read'] }, 'baseline'),
+    );
+    const session = createSession({ config: merged });
+    expect(session.refusedAtEntry('high')).toContain('kcmp');
+    expect(session.config.baselineSyscalls).toEqual(['read']);
+  });
+});
+
+describe('detector time', () => {
+  it('ignores an implausible event time instead of freezing the clock (1e300)', () => {
+    const detector = new SyscallAnomalyDetector({
+      baselineSyscalls: ['read'],
+      maxAlertsPerMinute: 2,
+      alertCooldownSecs: 20,
+      timeSource: 'event',
+    });
+    const at = (t: number) => ({
+      kind: 'syscall' as const,
+      syscall: 'getpid',
+      denied: false,
+      raw: 'x',
+      source: 'audit' as const,
+      time: t,
+    });
+    detector.observe(at(1_700_000_000_000));
+    detector.observe(at(1e300));
+    detector.observe(at(1_700_000_001_000));
+    // Budget spent: cooling down for 20 s of event time…
+    expect(detector.observe(at(1_700_000_002_000)).kind).toBe('suppressed');
+    // …and event time still moves: two minutes later alerts flow again.
+    expect(detector.observe(at(1_700_000_130_000)).kind).toBe('alert');
+    expect(detector.stats().rejectedTimes).toBe(1);
+  });
+});
+
+describe('analyzeStream', () => {
+  it('is built on the session and returns its summary', async () => {
+    async function* chunks() {
+      yield 'read(3, "", 1) = 0\n';
+      yield 'ptrace(PTRACE_TRACEME) = 0\n';
+    }
+    const it = analyzeStream(chunks(), { config: { ...BASELINE, ...fixedClock } });
+    const verdicts = [];
+    let step = await it.next();
+    while (!step.done) {
+      verdicts.push(step.value);
+      step = await it.next();
+    }
+    expect(verdicts).toHaveLength(1);
+    expect(verdicts[0]!.verdict.kind).toBe('alert');
+    expect(step.value.parse.lines).toBe(2);
+    expect(step.value.session.groups[0]!.severity).toBe('critical');
+  });
+});
