@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseRecords } from '../src/parse/index.js';
-import { readSummaryTable } from '../src/parse/strace-summary.js';
+import { readSummaryTable } from '../src/parse/strace/summary.js';
 import type { SyscallEvent } from '../src/types.js';
 
 function probeStrace(): string | undefined {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createParser } from '../src/parse/index.js';
-import { findArgsEnd, scanArgsEnd } from '../src/parse/strace-scan.js';
+import { findArgsEnd, scanArgsEnd } from '../src/parse/strace/scan.js';
 import type { ParsedRecord } from '../src/types.js';
 import { corpusFiles, hasCorpus } from './helpers/corpus.js';
 

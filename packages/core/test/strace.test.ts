@@ -3,8 +3,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseRecords, parseSyscallEvents } from '../src/parse/index.js';
 import { resolveParseOptions } from '../src/parse/line-parser.js';
-import { MAX_PENDING_CALLS, parseStraceLine, StraceParser } from '../src/parse/strace.js';
-import { findArgsEnd, scanArgsEnd } from '../src/parse/strace-scan.js';
+import { MAX_PENDING_CALLS, parseStraceLine, StraceParser } from '../src/parse/strace/index.js';
+import { findArgsEnd, scanArgsEnd } from '../src/parse/strace/scan.js';
 import type { ExitRecord, ParsedRecord, SignalRecord, SyscallEvent, TracerRecord } from '../src/types.js';
 
 // Lines below are copied from real strace 6.1 output: ../shared/corpus/strace (file named

@@ -2,7 +2,7 @@ import type { ParsedRecord, ParseOptions, ParseStats, SyscallEvent } from '../ty
 import { AuditParser } from './audit.js';
 import { type LineParser, type ResolvedParseOptions, resolveParseOptions } from './line-parser.js';
 import { LineSplitter } from './lines.js';
-import { StraceParser } from './strace.js';
+import { StraceParser } from './strace/index.js';
 
 /** An incremental parser: push chunks (split anywhere), get records as they complete. */
 export interface SyscallParser {

@@ -101,12 +101,12 @@ function isArrowTarget(c: number): boolean {
  * to quote with indexOf). Anything else goes to
  * {@link scanArgsEnd}, the full quote/bracket-depth scan, which decides on its own.
  */
-export function findArgsEnd(s: string, from: number): number {
+export function findArgsEnd(s: string, from: number, found?: ReturnParts): number {
   // The last ` = ` at or after `from`, walked back from the end by hand: the return part is
   // short, and `lastIndexOf` is a call into the runtime that costs more than the walk. `e`
   // is the candidate `=`; a character that is neither ` ` nor `=` rules out both candidates
   // whose ` = ` would cover it, so most steps skip one.
-  argsEquals = -1;
+  if (found !== undefined) found.equalsAt = -1;
   let e = s.length - 2;
   while (e > from) {
     const c = s.charCodeAt(e);
@@ -129,15 +129,9 @@ export function findArgsEnd(s: string, from: number): number {
     if (end > k) return scanArgsEnd(s, from);
     q = s.indexOf('"', end);
   }
-  argsEquals = eq + 1;
+  if (found !== undefined) found.equalsAt = eq + 1;
   return k;
 }
-
-/**
- * Where the fast path of the last {@link findArgsEnd} call saw the `=`, or -1: handed to
- * {@link readReturn} (one parser reads one line at a time) so it need not search again.
- */
-let argsEquals = -1;
 
 /**
  * The full scan behind {@link findArgsEnd}: from `from` at depth 1, the last `)` that
@@ -226,12 +220,25 @@ export function findArgsEndLoose(s: string, from: number): number {
   return -1;
 }
 
-/** What follows the `=` of a complete syscall line. Written into by {@link readReturn}. */
+/**
+ * What follows the `=` of a complete syscall line. Written into by {@link readReturn}; one
+ * object per parser, reused line after line (no allocation per line, no shared state).
+ */
 export interface ReturnParts {
   ret: string;
   errno: string | undefined;
   durationUs: number | undefined;
   injected: boolean;
+  /**
+   * Where the fast path of {@link findArgsEnd} saw the `=` of the line being read, or -1:
+   * handed to {@link readReturn} so that it need not search again.
+   */
+  equalsAt: number;
+}
+
+/** A fresh {@link ReturnParts}. */
+export function returnParts(): ReturnParts {
+  return { ret: '', errno: undefined, durationUs: undefined, injected: false, equalsAt: -1 };
 }
 
 /**
@@ -242,8 +249,8 @@ export interface ReturnParts {
 export function readReturn(s: string, close: number, out: ReturnParts): void {
   const n = s.length;
   // The fast path of findArgsEnd already knows the `=` (it follows `close` and its padding).
-  let i = (argsEquals > close ? argsEquals : s.indexOf('=', close)) + 1;
-  argsEquals = -1;
+  let i = (out.equalsAt > close ? out.equalsAt : s.indexOf('=', close)) + 1;
+  out.equalsAt = -1;
   if (s.charCodeAt(i) === SPACE) i++;
   const start = i;
   let end = -1;
@@ -280,25 +287,20 @@ export function readReturn(s: string, close: number, out: ReturnParts): void {
   // `-T` duration: the line ends with ` <SECONDS.FRACTION>`.
   let restEnd = n;
   if (s.charCodeAt(n - 1) === GT && isDigit(s.charCodeAt(n - 2))) {
-    const lt = readDurationBackward(s, n - 2);
-    if (lt >= i && s.charCodeAt(lt - 1) === SPACE) {
-      out.durationUs = durationUs;
-      restEnd = lt - 1;
-    }
+    const lt = readDurationBackward(s, n - 2, out);
+    if (lt >= i && s.charCodeAt(lt - 1) === SPACE) restEnd = lt - 1;
+    else out.durationUs = undefined;
   }
   // Fault injection marks the value it made up: `… (Permission denied) (INJECTED)`.
   if (s.charCodeAt(restEnd - 1) === RPAREN && s.startsWith('(INJECTED)', restEnd - 10)) out.injected = true;
 }
 
-/** Result of {@link readDurationBackward}. */
-let durationUs = 0;
-
 /**
  * Reads a `-T` duration `<SECONDS.FRACTION>` backwards from its last digit at `last` (one
  * pass: the walk to the `<` is the parse). Returns the index of the `<` and leaves the
- * value in `durationUs`, or returns -1 when the text there is no duration.
+ * value in `out.durationUs`, or returns -1 when the text there is no duration.
  */
-function readDurationBackward(s: string, last: number): number {
+function readDurationBackward(s: string, last: number, out: ReturnParts): number {
   let i = last;
   let frac = 0;
   let scale = 1;
@@ -318,6 +320,6 @@ function readDurationBackward(s: string, last: number): number {
     c = s.charCodeAt(--i);
   }
   if (c !== LT || unit === 1) return -1;
-  durationUs = whole * 1e6 + (frac * 1e6) / scale;
+  out.durationUs = whole * 1e6 + (frac * 1e6) / scale;
   return i;
 }

@@ -1,0 +1,360 @@
+/**
+ * strace text → typed records. Reads every form strace 6 prints:
+ *
+ * ```
+ * [PID ][TIME ][[NR] ][[IP] ]NAME(ARGS) = RET[ ERRNO (msg)][ (comment)][ (INJECTED)][ <DUR>]
+ * ```
+ *
+ * The prefix is read by `prefix.ts`, the argument list and return part by `scan.ts`. Besides
+ * syscall lines: `<unfinished …>`/`<… resumed>` halves (joined by pid into one event,
+ * `joiner.ts`), `--- SIGNAL {…} ---`, `+++ exited with N +++`, `strace: …` notices
+ * (`process-lines.ts`), `-c`/`-C` summary tables (`summary.ts`), `-k` stack lines and
+ * `-e read=`/`write=` hex dumps. Lines the traced program printed into the same stream are
+ * "not strace" (the dispatcher may hand them elsewhere), except where they split a syscall
+ * line in two, which is rejoined. All state is this instance's.
+ */
+import { syscallNumber } from '../../syscalls/index.js';
+import type { ParsedRecord, SyscallEvent } from '../../types.js';
+import type { LineParser, ResolvedParseOptions } from '../line-parser.js';
+import { CallJoiner } from './joiner.js';
+import { PrefixReader, readInt } from './prefix.js';
+import { readExitLine, readSignalLine, readTracerLine } from './process-lines.js';
+import { hasIssue, issue, tracer } from './records.js';
+import {
+  findArgsEnd,
+  findArgsEndLoose,
+  isWordChar,
+  type ReturnParts,
+  readReturn,
+  returnParts,
+} from './scan.js';
+import { isSummaryBanner, isSummaryHeader, isSummaryRule, summaryRowName } from './summary.js';
+
+/** A syscall line split by the program's own output is rejoined over at most this many lines … */
+const MAX_CONTINUATION_LINES = 8;
+/** … and this many characters. */
+const MAX_CONTINUATION_LENGTH = 64 * 1024;
+/** Longest syscall name accepted (real ones are ≤ 24; `syscall_0x…` for unknown numbers). */
+const MAX_NAME_LENGTH = 64;
+const UNFINISHED = ' <unfinished ...>';
+const DETACHED = ' <detached ...>';
+
+/** What reading one line produced. */
+type Read = 0 | 1 | 2;
+const Read = {
+  /** Not strace output (program output, another format). */
+  NotStrace: 0,
+  /** Consumed: records (or an issue) were appended. */
+  Done: 1,
+  /** A syscall line whose argument list does not close on this line. */
+  Incomplete: 2,
+} as const;
+
+/** A syscall line cut by the traced program's output, waiting for the rest. */
+interface HeldLine {
+  text: string;
+  raw: string;
+  line: number;
+  count: number;
+}
+
+export class StraceParser implements LineParser {
+  readonly #denied: ReadonlySet<string>;
+  readonly #calls = new CallJoiner();
+  readonly #prefix = new PrefixReader();
+  #held: HeldLine | undefined;
+  #inSummary = false;
+  readonly #ret: ReturnParts = returnParts();
+  #scratch: ParsedRecord[] = [];
+
+  constructor(options: ResolvedParseOptions) {
+    this.#denied = options.deniedErrnos;
+  }
+
+  parseLine(line: string, lineNo: number, out: ParsedRecord[]): boolean {
+    if (this.#held !== undefined) return this.#continueHeld(line, lineNo, out);
+    const result = this.#read(line, line, lineNo, out);
+    if (result === Read.Incomplete) {
+      this.#hold(line, lineNo, out);
+      return true;
+    }
+    return result === Read.Done;
+  }
+
+  end(out: ParsedRecord[]): void {
+    if (this.#held !== undefined) {
+      const held = this.#held;
+      this.#held = undefined;
+      out.push(issue(held.raw, held.line, 'syscall line never completed (argument list not closed)'));
+    }
+    this.#calls.end(out);
+    this.#inSummary = false;
+  }
+
+  /** Reads one (possibly rejoined) line. `text` is what is parsed, `raw` what records carry. */
+  #read(text: string, raw: string, lineNo: number, out: ParsedRecord[]): Read {
+    const c0 = text.charCodeAt(0);
+    if (this.#inSummary) {
+      if (summaryRowName(text) !== undefined || isSummaryRule(text)) {
+        if (summaryRowName(text) === 'total') this.#inSummary = false;
+        out.push(tracer('summary', raw, lineNo, undefined));
+        return Read.Done;
+      }
+      this.#inSummary = false;
+    }
+    if (c0 === 32) {
+      // `-k` stack frames (` > /lib/…(sym+0x1) [0x…]`) and `-e read=`/`write=` hex dumps
+      // (` | 00000  7f 45 …  .ELF |`) annotate the line above: recognised, not records.
+      const c1 = text.charCodeAt(1);
+      if ((c1 === 62 || c1 === 124) && text.charCodeAt(2) === 32) return Read.Done;
+    } else if (c0 === 115 && text.startsWith('strace: ')) {
+      readTracerLine(text, raw, lineNo, out);
+      return Read.Done;
+    }
+    const prefix = this.#prefix;
+    const p = prefix.read(text);
+    if (p < 0) return this.#readOther(text, raw, lineNo, out);
+    const c = text.charCodeAt(p);
+    if ((c >= 97 && c <= 122) || c === 95 || (c >= 65 && c <= 90)) {
+      return this.#readSyscall(text, raw, lineNo, out, p);
+    }
+    if (c === 60 && text.startsWith('<... ', p)) return this.#readResumed(text, raw, lineNo, out, p);
+    if (c === 43 && text.startsWith('+++ ', p)) {
+      readExitLine(text, raw, lineNo, out, p, prefix, this.#calls);
+      return Read.Done;
+    }
+    if (c === 45 && text.startsWith('--- ', p)) {
+      readSignalLine(text, raw, lineNo, out, p, prefix);
+      return Read.Done;
+    }
+    if (c === 91 && text.startsWith('[ Process PID=', p)) {
+      // `[ Process PID=1234 runs in 32 bit mode. ]`: a personality switch notice.
+      out.push(tracer('message', raw, lineNo, readInt(text, p + 14)));
+      return Read.Done;
+    }
+    // `12 files` is program output; `[pid 12] ???` or `12:00:01 ???` is broken strace.
+    if (!prefix.strongPrefix) return this.#readOther(text, raw, lineNo, out);
+    out.push(issue(raw, lineNo, 'strace prefix followed by something that is not a syscall, signal or exit'));
+    return Read.Done;
+  }
+
+  /** `NAME(ARGS) = RET …` (or its `<unfinished …>`/`<detached …>` half) after the prefix, at `p`. */
+  #readSyscall(s: string, raw: string, lineNo: number, out: ParsedRecord[], p: number): Read {
+    const prefix = this.#prefix;
+    let i = p;
+    let c = s.charCodeAt(i);
+    while (isWordChar(c)) c = s.charCodeAt(++i);
+    if (c !== 40 /* ( */ || i - p > MAX_NAME_LENGTH) {
+      // A word without `(` is a syscall line only when it is a syscall name after a prefix
+      // (`1234 openat` cut short); otherwise it is program output or a summary header.
+      if (!prefix.hadPrefix || !isKnownSyscall(s.slice(p, i))) return this.#readOther(s, raw, lineNo, out);
+      out.push(issue(raw, lineNo, 'expected a syscall name followed by "("'));
+      return Read.Done;
+    }
+    const name = s.slice(p, i);
+    const argsStart = i + 1;
+    const tail = endsWithEllipsis(s);
+    if (tail && s.endsWith(UNFINISHED)) {
+      // A completed call never ends in `<unfinished ...>`: only the `)`-less first half does.
+      this.#calls.add(
+        {
+          syscall: name,
+          raw,
+          line: lineNo,
+          pid: prefix.pid,
+          time: prefix.time,
+          nr: prefix.nr,
+          args: s.slice(argsStart, s.length - UNFINISHED.length),
+        },
+        out,
+      );
+      return Read.Done;
+    }
+    if (tail && s.endsWith(DETACHED)) {
+      // strace let go of the process mid-call: this half will never be resumed.
+      const event = this.#event(name, raw, lineNo, s.slice(argsStart, s.length - DETACHED.length), undefined);
+      event.unfinished = true;
+      out.push(event);
+      return Read.Done;
+    }
+    const ret = this.#ret;
+    let close = findArgsEnd(s, argsStart, ret);
+    if (close < 0) close = findArgsEndLoose(s, argsStart);
+    if (close < 0) {
+      if (!prefix.strongPrefix && !isKnownSyscall(name)) return Read.NotStrace;
+      return Read.Incomplete;
+    }
+    readReturn(s, close, ret);
+    out.push(this.#event(name, raw, lineNo, argsBefore(s, argsStart, close), ret));
+    return Read.Done;
+  }
+
+  /** `<... NAME resumed>REST) = RET`: completes the pending half of the same pid. */
+  #readResumed(s: string, raw: string, lineNo: number, out: ParsedRecord[], p: number): Read {
+    const prefix = this.#prefix;
+    const nameStart = p + 5;
+    const nameEnd = s.indexOf(' resumed>', nameStart);
+    if (nameEnd === -1 || nameEnd - nameStart > MAX_NAME_LENGTH) {
+      out.push(issue(raw, lineNo, 'malformed "<... NAME resumed>" marker'));
+      return Read.Done;
+    }
+    const name = s.slice(nameStart, nameEnd);
+    const restStart = nameEnd + 9;
+    const first = this.#calls.take(prefix.pid, name, out);
+    if (endsWithEllipsis(s) && s.endsWith(UNFINISHED)) {
+      // Resumed and interrupted again before returning: still pending, arguments so far kept.
+      const part = s.slice(restStart, s.length - UNFINISHED.length);
+      this.#calls.add(
+        {
+          syscall: name,
+          raw: first === undefined ? raw : `${first.raw}\n${raw}`,
+          line: first?.line ?? lineNo,
+          pid: prefix.pid,
+          time: first?.time ?? prefix.time,
+          nr: first?.nr ?? prefix.nr,
+          args: first === undefined ? part : first.args + part,
+        },
+        out,
+      );
+      return Read.Done;
+    }
+    const ret = this.#ret;
+    let close = findArgsEnd(s, restStart, ret);
+    if (close < 0) close = findArgsEndLoose(s, restStart);
+    if (close < 0) {
+      if (first !== undefined) this.#calls.restore(first);
+      return Read.Incomplete;
+    }
+    readReturn(s, close, ret);
+    const rest = argsBefore(s, restStart, close);
+    if (first === undefined) {
+      const event = this.#event(name, raw, lineNo, rest, ret);
+      event.resumedOnly = true;
+      out.push(event);
+      return Read.Done;
+    }
+    if (prefix.nr === undefined) prefix.nr = first.nr;
+    const event = this.#event(name, `${first.raw}\n${raw}`, first.line, first.args + rest, ret);
+    event.time = first.time;
+    event.pid = first.pid ?? prefix.pid;
+    out.push(event);
+    return Read.Done;
+  }
+
+  /** Lines without a strace prefix that are not syscalls: summary tables, or not ours. */
+  #readOther(s: string, raw: string, lineNo: number, out: ParsedRecord[]): Read {
+    if (isSummaryHeader(s) || isSummaryBanner(s)) {
+      this.#inSummary = true;
+      out.push(tracer('summary', raw, lineNo, undefined));
+      return Read.Done;
+    }
+    if (isSummaryRule(s)) {
+      out.push(tracer('summary', raw, lineNo, undefined));
+      return Read.Done;
+    }
+    return Read.NotStrace;
+  }
+
+  /** One syscall event. Every strace field is always present (one object shape for V8). */
+  #event(name: string, raw: string, line: number, args: string, ret: ReturnParts | undefined): SyscallEvent {
+    const errno = ret?.errno;
+    const prefix = this.#prefix;
+    return {
+      kind: 'syscall',
+      syscall: name,
+      denied: errno !== undefined && this.#denied.has(errno),
+      raw,
+      source: 'strace',
+      line,
+      pid: prefix.pid,
+      time: prefix.time,
+      nr: prefix.nr,
+      args,
+      ret: ret?.ret,
+      errno,
+      durationUs: ret?.durationUs,
+      unfinished: undefined,
+      resumedOnly: undefined,
+      injected: ret?.injected ? true : undefined,
+    };
+  }
+
+  /**
+   * A syscall line whose argument list did not close: the traced program wrote to the
+   * same stream mid-line (`write(2, "\n", 1` ⏎ `) = 1`, `vfork(strace: Process 9 attached`
+   * ⏎ ` <unfinished ...>`). Held until the next line says whether it continues it.
+   */
+  #hold(line: string, lineNo: number, out: ParsedRecord[]): void {
+    let text = line;
+    const notice = line.indexOf('strace: Process ');
+    if (notice > 0) {
+      // strace's own notice landed inside the line: report it, keep the syscall part.
+      readTracerLine(line.slice(notice), line.slice(notice), lineNo, out);
+      text = line.slice(0, notice);
+    }
+    this.#held = { text, raw: text, line: lineNo, count: 1 };
+  }
+
+  #continueHeld(line: string, lineNo: number, out: ParsedRecord[]): boolean {
+    const held = this.#held!;
+    this.#held = undefined;
+    const scratch = this.#scratch;
+    // A line that reads as strace on its own (a prefixed syscall, exit, signal) is not a
+    // continuation: the held line never completed.
+    scratch.length = 0;
+    const alone = this.#read(line, line, lineNo, scratch);
+    if (alone !== Read.NotStrace && !hasIssue(scratch)) {
+      out.push(issue(held.raw, held.line, 'syscall line never completed (argument list not closed)'));
+      for (const r of scratch) out.push(r);
+      scratch.length = 0;
+      if (alone === Read.Incomplete) this.#hold(line, lineNo, out);
+      return true;
+    }
+    scratch.length = 0;
+    const joinedText = held.text + line;
+    const joinedRaw = `${held.raw}\n${line}`;
+    const joined = this.#read(joinedText, joinedRaw, held.line, scratch);
+    if (joined === Read.Done && !hasIssue(scratch)) {
+      for (const r of scratch) out.push(r);
+      scratch.length = 0;
+      return true;
+    }
+    scratch.length = 0;
+    if (held.count < MAX_CONTINUATION_LINES && joinedText.length <= MAX_CONTINUATION_LENGTH) {
+      this.#held = { text: joinedText, raw: joinedRaw, line: held.line, count: held.count + 1 };
+      return true;
+    }
+    out.push(issue(held.raw, held.line, 'syscall line never completed (argument list not closed)'));
+    return this.parseLine(line, lineNo, out);
+  }
+}
+
+/**
+ * The argument text `s[from, close)`, without the marker of `read(3,  <unfinished ...>) = ?`
+ * (the process died mid-call): the marker is not an argument. `close - 1` is at least the
+ * `(` (never out of range, which would stop V8 inlining charCodeAt).
+ */
+function argsBefore(s: string, from: number, close: number): string {
+  if (
+    s.charCodeAt(close - 1) === 62 &&
+    close - from >= UNFINISHED.length &&
+    s.startsWith(UNFINISHED, close - UNFINISHED.length)
+  ) {
+    return s.slice(from, close - UNFINISHED.length);
+  }
+  return s.slice(from, close);
+}
+
+/**
+ * Without a prefix only strace prints, `word(` is taken for a syscall line only when the
+ * word is a syscall name, so program output such as `usage(1` is not reported as broken.
+ */
+export function isKnownSyscall(name: string): boolean {
+  return syscallNumber(name, 'x86_64') !== undefined || syscallNumber(name, 'aarch64') !== undefined;
+}
+
+/** Cheap pre-check for the ` <unfinished ...>` / ` <detached ...>` endings. */
+function endsWithEllipsis(s: string): boolean {
+  const n = s.length;
+  return s.charCodeAt(n - 1) === 62 && s.charCodeAt(n - 2) === 46;
+}

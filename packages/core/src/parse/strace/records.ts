@@ -1,0 +1,62 @@
+/** The records the strace reader makes, built in one place so that each keeps one shape. */
+import type { ParsedRecord, SyscallEvent } from '../../types.js';
+
+/** Longest raw text an issue quotes. */
+export const RAW_SAMPLE = 240;
+
+/** An `<unfinished …>` half waiting for its `<… resumed>` line. */
+export interface PendingCall {
+  syscall: string;
+  raw: string;
+  line: number;
+  pid: number | undefined;
+  time: number | undefined;
+  nr: number | undefined;
+  args: string;
+}
+
+/** The event of a half that will never be resumed (input ended, the process died, or a second half came). */
+export function unfinishedEvent(call: PendingCall): SyscallEvent {
+  return {
+    kind: 'syscall',
+    syscall: call.syscall,
+    denied: false,
+    raw: call.raw,
+    source: 'strace',
+    line: call.line,
+    pid: call.pid,
+    time: call.time,
+    nr: call.nr,
+    args: call.args,
+    ret: undefined,
+    errno: undefined,
+    durationUs: undefined,
+    unfinished: true,
+    resumedOnly: undefined,
+    injected: undefined,
+  };
+}
+
+export function tracer(
+  event: 'attached' | 'detached' | 'summary' | 'message',
+  raw: string,
+  line: number,
+  pid: number | undefined,
+): ParsedRecord {
+  return { kind: 'tracer', source: 'strace', event, pid, raw, line };
+}
+
+export function issue(raw: string, line: number, why: string): ParsedRecord {
+  return {
+    kind: 'issue',
+    code: 'unrecognised_syscall_line',
+    message: `line ${line}: unrecognised strace line: ${why}`,
+    raw: raw.length > RAW_SAMPLE ? raw.slice(0, RAW_SAMPLE) : raw,
+    line,
+  };
+}
+
+export function hasIssue(records: ParsedRecord[]): boolean {
+  for (const r of records) if (r.kind === 'issue') return true;
+  return false;
+}
