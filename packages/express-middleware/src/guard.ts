@@ -1,13 +1,8 @@
 import { DetectorRegistry, SyscanError } from '@syscan/core';
 import type { Request, RequestHandler, Response } from 'express';
+import { anomalyProblem, coolingDownProblem, inspectionFailedProblem } from './guard-problems.js';
 import { type ResolvedGuardOptions, resolveGuardOptions } from './options.js';
-import {
-  anomalyProblem,
-  coolingDownProblem,
-  inspectionFailedProblem,
-  seconds,
-  sendProblem,
-} from './problem.js';
+import { seconds, sendProblem } from './problem.js';
 import type { GuardVerdict, SyscanGuardOptions } from './types.js';
 
 /** The middleware, with the per-client detectors it keeps (e.g. `registry.delete(key)` to forgive a client). */
@@ -57,7 +52,7 @@ export function syscanGuard(options?: SyscanGuardOptions): SyscanGuard {
           req,
           res,
         );
-        sendProblem(res, res.send, coolingDownProblem(retryAfter), { 'Retry-After': String(retryAfter) });
+        sendProblem(res, coolingDownProblem(retryAfter), { 'Retry-After': retryAfter });
         return;
       }
     }
@@ -143,11 +138,11 @@ function watch(
     notify(verdict, req, res);
     if (o.block) {
       if (verdict.kind === 'alert' || verdict.kind === 'suppressed') {
-        sendProblem(res, send as (body: string) => unknown, anomalyProblem(verdict));
+        sendProblem(res, anomalyProblem(verdict), undefined, end);
         return res;
       }
       if (verdict.kind === 'error' && o.failClosed) {
-        sendProblem(res, send as (body: string) => unknown, inspectionFailedProblem());
+        sendProblem(res, inspectionFailedProblem(), undefined, end);
         return res;
       }
     }

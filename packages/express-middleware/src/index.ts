@@ -9,9 +9,11 @@ export { defaultExtract, TELEMETRY_FIELDS } from './extract.js';
 export type { SyscanGuard } from './guard.js';
 // The middleware factory and the handle it returns (with its per-client registry).
 export { syscanGuard, VERDICT_HEADER } from './guard.js';
-export type { ProblemDetails } from './problem.js';
-// Problem type URIs and body shapes of the 403 / 429 / 500 responses.
-export { PROBLEM_TYPES } from './problem.js';
+// Problem type URIs of the guard's 403 / 429 / 502 / 500 responses.
+export { PROBLEM_TYPES } from './guard-problems.js';
+// The one problem+json writer of syscan's HTTP answers (the guard's and the sandbox runner's).
+export type { ProblemDetails, ProblemHeaders } from './problem.js';
+export { problemType, retryAfterSecs, sendProblem } from './problem.js';
 export type { PublicAlert } from './redact.js';
 // Options, verdicts and the `res.locals.syscan` augmentation.
 export type { Extracted, GuardVerdict, GuardVerdictKind, SyscanGuardOptions } from './types.js';
