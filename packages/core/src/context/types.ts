@@ -18,6 +18,8 @@ export interface ProcessInfo {
   readonly comm?: string | undefined;
   /** argv of the program (strace: execve's argv; audit: EXECVE, else PROCTITLE). */
   readonly argv?: readonly string[] | undefined;
+  /** True when `argv` is incomplete: strace cut a string (`-s`) or elided entries, or a cap was hit. */
+  readonly argvTruncated?: boolean | undefined;
   /** Working directory (audit CWD; strace: followed through chdir/fchdir when the trace shows it). */
   readonly cwd?: string | undefined;
   readonly uid?: number | undefined;

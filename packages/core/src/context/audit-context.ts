@@ -1,0 +1,183 @@
+/**
+ * Context from Linux audit events: the event carries its own facts (SYSCALL's pid, ppid,
+ * ids, exe, comm; EXECVE/PROCTITLE argv; CWD; PATH names; SOCKADDR), so nothing has to be
+ * followed over time. The process table still keeps each pid's latest facts, so that rules
+ * can walk ancestors through `ppid`, and an unchanged process shares one snapshot.
+ */
+import type { AuditDetails, AuditRecordEvent, SyscallEvent } from '../types.js';
+import { resolvePath } from './paths.js';
+import { FdTable, type ProcessTable, TrackedProcess } from './process-table.js';
+import { decodeAuditSockaddr } from './sockaddr.js';
+
+/** audit's "unset" id (auid/ses of a process that never logged in). */
+const UNSET = 4294967295;
+
+/** Architectures whose audit records hold host-order fields in big-endian. */
+const BIG_ENDIAN_ARCHES = new Set([
+  'ppc64',
+  'ppc',
+  's390x',
+  's390',
+  'mips',
+  'mips64',
+  'mips64n32',
+  'sparc',
+  'sparc64',
+  'parisc',
+  'm68k',
+]);
+
+/** Calls whose SOCKADDR is the caller's own address, not a peer. */
+const LOCAL_SOCKADDR_CALLS = new Set(['bind', 'getsockname']);
+
+export interface AuditLimits {
+  readonly maxArgs: number;
+  readonly maxArgLength: number;
+  readonly maxPathsPerEvent: number;
+}
+
+export class AuditContext {
+  readonly #table: ProcessTable;
+  readonly #limits: AuditLimits;
+
+  constructor(table: ProcessTable, limits: AuditLimits) {
+    this.#table = table;
+    this.#limits = limits;
+  }
+
+  observe(e: SyscallEvent | AuditRecordEvent): void {
+    const d = e.audit;
+    if (d === undefined) return;
+    if (e.pid !== undefined) e.process = this.#process(e.pid, d, e.raw);
+    const paths = this.#paths(d);
+    if (paths !== undefined) e.paths = paths;
+    if (d.saddr !== undefined) {
+      const arch = e.kind === 'syscall' ? e.arch : undefined;
+      const addr = decodeAuditSockaddr(d.saddr, arch === undefined ? undefined : BIG_ENDIAN_ARCHES.has(arch));
+      if (addr !== undefined) {
+        if (e.kind === 'syscall' && LOCAL_SOCKADDR_CALLS.has(e.syscall)) e.local = addr;
+        else e.peer = addr;
+      }
+    }
+    if (e.host === undefined && e.raw.startsWith('node=')) {
+      const end = e.raw.indexOf(' ', 5);
+      const host = e.raw.slice(5, end === -1 ? e.raw.length : end);
+      if (host !== '') e.host = host;
+    }
+  }
+
+  /** Updates the pid's entry with what this event says; unchanged facts keep the snapshot. */
+  #process(pid: number, d: AuditDetails, raw: string) {
+    const table = this.#table;
+    let proc = table.get(pid);
+    if (proc === undefined) {
+      proc = new TrackedProcess(pid, { cwd: undefined }, new FdTable(1));
+      table.set(pid, proc);
+    }
+    const fields = d.fields;
+    let changed = false;
+    const set = <K extends 'ppid' | 'uid' | 'euid' | 'gid' | 'egid' | 'auid' | 'ses'>(
+      key: K,
+      value: number | undefined,
+    ): void => {
+      if (value === undefined || value === UNSET || proc[key] === value) return;
+      proc[key] = value;
+      changed = true;
+    };
+    set('ppid', numberField(fields, raw, 'ppid'));
+    set('uid', d.uid ?? numberField(fields, raw, 'uid'));
+    set('euid', numberField(fields, raw, 'euid'));
+    set('gid', numberField(fields, raw, 'gid'));
+    set('egid', numberField(fields, raw, 'egid'));
+    set('auid', d.auid ?? numberField(fields, raw, 'auid'));
+    set('ses', numberField(fields, raw, 'ses'));
+    const tty = textField(fields, raw, 'tty');
+    if (tty !== undefined && tty !== '(none)' && tty !== proc.tty) {
+      proc.tty = tty;
+      changed = true;
+    }
+    if (d.exe !== undefined && d.exe !== proc.exe) {
+      proc.exe = d.exe;
+      changed = true;
+    }
+    if (d.comm !== undefined && d.comm !== proc.comm) {
+      proc.comm = d.comm;
+      changed = true;
+    }
+    if (d.cwd !== undefined && d.cwd !== proc.fs.cwd) {
+      proc.fs.cwd = d.cwd;
+      changed = true;
+    }
+    if (this.#argv(proc, d)) changed = true;
+    if (changed) proc.changed();
+    return proc.snapshot();
+  }
+
+  /** argv from EXECVE, else PROCTITLE split at its (NUL → space) separators; capped. */
+  #argv(proc: TrackedProcess, d: AuditDetails): boolean {
+    const source = d.argv ?? (d.proctitle === undefined ? undefined : d.proctitle.split(' '));
+    if (source === undefined) return false;
+    const { maxArgs, maxArgLength } = this.#limits;
+    let truncated = source.length > maxArgs;
+    const argv = source.slice(0, maxArgs).map((a) => {
+      if (a.length <= maxArgLength) return a;
+      truncated = true;
+      return a.slice(0, maxArgLength);
+    });
+    const old = proc.argv;
+    if (old !== undefined && old.length === argv.length && old.every((a, i) => a === argv[i])) return false;
+    proc.argv = Object.freeze(argv);
+    proc.argvTruncated = truncated;
+    return true;
+  }
+
+  /** PATH names resolved against CWD, then an absolute AVC/AppArmor name; deduplicated, capped. */
+  #paths(d: AuditDetails): string[] | undefined {
+    const names = d.paths;
+    const avcName = d.avc?.name;
+    if ((names === undefined || names.length === 0) && avcName === undefined) return undefined;
+    const max = this.#limits.maxPathsPerEvent;
+    const out: string[] = [];
+    for (const name of names ?? []) {
+      if (out.length >= max) break;
+      if (name === '' || name === '(null)') continue;
+      const path = resolvePath(d.cwd, name);
+      if (!out.includes(path)) out.push(path);
+    }
+    // SELinux's `name=` is a bare file name, not a path: only absolute names are kept.
+    if (avcName !== undefined && avcName.charCodeAt(0) === 47 && out.length < max && !out.includes(avcName)) {
+      out.push(avcName);
+    }
+    return out.length === 0 ? undefined : out;
+  }
+}
+
+/** A numeric subject field: from `audit.fields` when the reader kept them, else the raw line. */
+function numberField(
+  fields: Record<string, string> | undefined,
+  raw: string,
+  key: string,
+): number | undefined {
+  const text = textField(fields, raw, key);
+  if (text === undefined || text.length === 0 || text.length > 10) return undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return undefined;
+  }
+  return Number(text);
+}
+
+function textField(fields: Record<string, string> | undefined, raw: string, key: string): string | undefined {
+  const kept = fields?.[`SYSCALL.${key}`];
+  if (kept !== undefined) return kept;
+  // ` key=` anchored on a space, so `auid=` is never read as `uid=`.
+  const needle = ` ${key}=`;
+  const at = raw.indexOf(needle);
+  if (at === -1) return undefined;
+  const v = at + needle.length;
+  let end = raw.indexOf(' ', v);
+  if (end === -1) end = raw.length;
+  const nl = raw.indexOf('\n', v);
+  if (nl !== -1 && nl < end) end = nl;
+  return raw.slice(v, end);
+}

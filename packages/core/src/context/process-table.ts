@@ -1,0 +1,259 @@
+/**
+ * The tracker's memory of processes: one `TrackedProcess` per thread group, reachable
+ * from every thread id that belongs to it, with its fd table and working directory (both
+ * shareable, as CLONE_FILES and CLONE_FS share them). Everything is capped: processes
+ * (exited ones evicted first, then the least recently used), fds per table, exited
+ * entries kept for late lines.
+ */
+import type { ProcessInfo, SocketAddress, SocketFamily } from './types.js';
+
+/** What an fd refers to. Immutable: a change makes a new entry. */
+export interface FdEntry {
+  /** File path (absolute where the trace allows), or `pipe:`, `socket:`, … kinds. */
+  readonly path: string | undefined;
+  /** `[path]`, made once so events on this fd share it. */
+  readonly paths: readonly string[] | undefined;
+  readonly socket: SocketState | undefined;
+  /** Opened with O_CLOEXEC / SOCK_CLOEXEC: closed by a successful execve. */
+  readonly cloexec: boolean;
+  /** The `-y` decoration text the entry was read from (skip re-reading it when unchanged). */
+  readonly decoration: string | undefined;
+}
+
+export interface SocketState {
+  readonly family: SocketFamily;
+  readonly protocol: SocketAddress['protocol'];
+  readonly peer: SocketAddress | undefined;
+  readonly local: SocketAddress | undefined;
+}
+
+export function fileEntry(path: string, cloexec: boolean, decoration?: string): FdEntry {
+  return { path, paths: Object.freeze([path]), socket: undefined, cloexec, decoration };
+}
+
+export function socketEntry(socket: SocketState, cloexec: boolean, decoration?: string): FdEntry {
+  return { path: undefined, paths: undefined, socket, cloexec, decoration };
+}
+
+/** An fd table, bounded: past the cap the oldest-opened fd is forgotten. */
+export class FdTable {
+  readonly #fds = new Map<number, FdEntry>();
+  readonly #max: number;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  get(fd: number): FdEntry | undefined {
+    return this.#fds.get(fd);
+  }
+
+  set(fd: number, entry: FdEntry): void {
+    const fds = this.#fds;
+    if (fds.has(fd)) fds.delete(fd);
+    else if (fds.size >= this.#max) fds.delete(fds.keys().next().value as number);
+    fds.set(fd, entry);
+  }
+
+  delete(fd: number): void {
+    this.#fds.delete(fd);
+  }
+
+  /** A copy for a child that does not share its parent's table (fork without CLONE_FILES). */
+  copy(): FdTable {
+    const t = new FdTable(this.#max);
+    for (const [fd, e] of this.#fds) t.#fds.set(fd, e);
+    return t;
+  }
+
+  /** execve: close-on-exec fds go away. */
+  closeOnExec(): void {
+    for (const [fd, e] of this.#fds) if (e.cloexec) this.#fds.delete(fd);
+  }
+
+  get size(): number {
+    return this.#fds.size;
+  }
+}
+
+/** Working directory holder, shared by processes cloned with CLONE_FS. */
+export interface FsState {
+  cwd: string | undefined;
+}
+
+/** One thread group as far as the telemetry shows it. Mutable; `snapshot()` is not. */
+export class TrackedProcess {
+  pid: number;
+  ppid: number | undefined;
+  exe: string | undefined;
+  comm: string | undefined;
+  argv: readonly string[] | undefined;
+  argvTruncated = false;
+  uid: number | undefined;
+  euid: number | undefined;
+  gid: number | undefined;
+  egid: number | undefined;
+  auid: number | undefined;
+  ses: number | undefined;
+  tty: string | undefined;
+  fs: FsState;
+  files: FdTable;
+  /** Threads (tids) currently mapped to this group, the leader included. */
+  threads = 1;
+  exited = false;
+  lastUsed = 0;
+  #snapshot: ProcessInfo | undefined;
+  #snapshotCwd: string | undefined;
+
+  constructor(pid: number, fs: FsState, files: FdTable) {
+    this.pid = pid;
+    this.fs = fs;
+    this.files = files;
+  }
+
+  /** The facts changed: the next snapshot() makes a new object. */
+  changed(): void {
+    this.#snapshot = undefined;
+  }
+
+  /**
+   * The current facts as an immutable ProcessInfo, the same object until something changes
+   * (a cwd changed through a shared FsState is noticed here, by reference).
+   */
+  snapshot(): ProcessInfo {
+    const s = this.#snapshot;
+    if (s !== undefined && this.#snapshotCwd === this.fs.cwd) return s;
+    const cwd = this.fs.cwd;
+    const info: { -readonly [K in keyof ProcessInfo]: ProcessInfo[K] } = { pid: this.pid };
+    if (this.ppid !== undefined) info.ppid = this.ppid;
+    if (this.exe !== undefined) info.exe = this.exe;
+    if (this.comm !== undefined) info.comm = this.comm;
+    if (this.argv !== undefined) info.argv = this.argv;
+    if (this.argvTruncated) info.argvTruncated = true;
+    if (cwd !== undefined) info.cwd = cwd;
+    if (this.uid !== undefined) info.uid = this.uid;
+    if (this.euid !== undefined) info.euid = this.euid;
+    if (this.gid !== undefined) info.gid = this.gid;
+    if (this.egid !== undefined) info.egid = this.egid;
+    if (this.auid !== undefined) info.auid = this.auid;
+    if (this.ses !== undefined) info.ses = this.ses;
+    if (this.tty !== undefined) info.tty = this.tty;
+    const frozen = Object.freeze(info);
+    this.#snapshot = frozen;
+    this.#snapshotCwd = cwd;
+    return frozen;
+  }
+
+  /** A child's starting facts: everything a forked process inherits. */
+  inheritFrom(parent: TrackedProcess): void {
+    this.exe ??= parent.exe;
+    this.comm ??= parent.comm;
+    if (this.argv === undefined && parent.argv !== undefined) {
+      this.argv = parent.argv;
+      this.argvTruncated = parent.argvTruncated;
+    }
+    this.uid ??= parent.uid;
+    this.euid ??= parent.euid;
+    this.gid ??= parent.gid;
+    this.egid ??= parent.egid;
+    this.auid ??= parent.auid;
+    this.ses ??= parent.ses;
+    this.tty ??= parent.tty;
+    this.changed();
+  }
+}
+
+/**
+ * tid → thread group, bounded at `max` tids. Exited entries stay for `grace` further exits
+ * (late `<… resumed>` lines and children's events still resolve), and go first when the
+ * table is full; after them, the least recently used go, a sixteenth of the table at a
+ * time so that the sort is paid rarely.
+ */
+export class ProcessTable {
+  readonly #byTid = new Map<number, TrackedProcess>();
+  readonly #max: number;
+  readonly #grace: number;
+  /** tids in exit order, for the grace bound (entries may be stale: checked on removal). */
+  #exitedTids: number[] = [];
+  #exitedHead = 0;
+  #clock = 0;
+  evicted = 0;
+
+  constructor(max: number, grace: number) {
+    this.#max = max;
+    this.#grace = grace;
+  }
+
+  get size(): number {
+    return this.#byTid.size;
+  }
+
+  /** The group of `tid`, marked as just used. */
+  get(tid: number): TrackedProcess | undefined {
+    const p = this.#byTid.get(tid);
+    if (p !== undefined) p.lastUsed = ++this.#clock;
+    return p;
+  }
+
+  /** The group of `tid` without touching its use time (look-ups by rules). */
+  peek(tid: number): TrackedProcess | undefined {
+    return this.#byTid.get(tid);
+  }
+
+  /** Maps `tid` to `proc` (a new process, or a thread joining one). */
+  set(tid: number, proc: TrackedProcess): void {
+    const map = this.#byTid;
+    const old = map.get(tid);
+    if (old !== undefined && old !== proc) old.threads--;
+    if (old !== proc && old === undefined && map.size >= this.#max) this.#evict();
+    proc.lastUsed = ++this.#clock;
+    map.set(tid, proc);
+  }
+
+  /** `tid` ended (`+++ exited`/`killed`): kept for the grace period, then forgotten. */
+  exit(tid: number): void {
+    const p = this.#byTid.get(tid);
+    if (p === undefined) return;
+    if (tid !== p.pid) {
+      // A thread other than the leader: its tid goes at once, the group stays.
+      this.#byTid.delete(tid);
+      p.threads--;
+      if (p.threads <= 0) p.exited = true;
+      return;
+    }
+    p.exited = true;
+    this.#exitedTids.push(tid);
+    while (this.#exitedTids.length - this.#exitedHead > this.#grace) {
+      this.#drop(this.#exitedTids[this.#exitedHead++]!);
+    }
+    if (this.#exitedHead > 4096) {
+      this.#exitedTids = this.#exitedTids.slice(this.#exitedHead);
+      this.#exitedHead = 0;
+    }
+  }
+
+  #drop(tid: number): void {
+    const p = this.#byTid.get(tid);
+    if (p?.exited) {
+      this.#byTid.delete(tid);
+      this.evicted++;
+    }
+  }
+
+  #evict(): void {
+    const map = this.#byTid;
+    // Exited first, oldest exit first.
+    while (this.#exitedHead < this.#exitedTids.length && map.size >= this.#max) {
+      this.#drop(this.#exitedTids[this.#exitedHead++]!);
+    }
+    if (map.size < this.#max) return;
+    const batch = Math.max(1, this.#max >> 4);
+    const byAge = [...map.entries()].sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    for (let i = 0; i < batch && i < byAge.length; i++) {
+      const [tid, p] = byAge[i]!;
+      map.delete(tid);
+      p.threads--;
+      this.evicted++;
+    }
+  }
+}

@@ -1,0 +1,301 @@
+/**
+ * Which arguments of which syscalls name files or fds, for the context tracker. A path is
+ * `[dirfd argument or -1 for the cwd, path argument]`; the first listed is the call's main
+ * target. Names cover x86_64, i386 (`…64`, `…32` variants) and the generic table.
+ */
+
+/** `[dirfdArg, pathArg]`: dirfd -1 means relative paths resolve against the cwd. */
+export type PathArg = readonly [dirfd: number, path: number];
+
+const CWD_PATH_0: readonly PathArg[] = [[-1, 0]];
+const AT_PATH_1: readonly PathArg[] = [[0, 1]];
+
+/** Calls whose first argument is a path relative to the cwd. */
+const CWD_CALLS = [
+  'open',
+  'creat',
+  'stat',
+  'lstat',
+  'stat64',
+  'lstat64',
+  'oldstat',
+  'oldlstat',
+  'statfs',
+  'statfs64',
+  'access',
+  'truncate',
+  'truncate64',
+  'chmod',
+  'chown',
+  'lchown',
+  'chown32',
+  'lchown32',
+  'utime',
+  'utimes',
+  'mknod',
+  'mkdir',
+  'rmdir',
+  'unlink',
+  'chdir',
+  'chroot',
+  'readlink',
+  'execve',
+  'uselib',
+  'acct',
+  'swapon',
+  'swapoff',
+  'getxattr',
+  'lgetxattr',
+  'setxattr',
+  'lsetxattr',
+  'listxattr',
+  'llistxattr',
+  'removexattr',
+  'lremovexattr',
+  'umount',
+  'umount2',
+];
+
+/** Calls whose first argument is a dirfd and second a path relative to it. */
+const AT_CALLS = [
+  'openat',
+  'openat2',
+  'newfstatat',
+  'fstatat64',
+  'statx',
+  'faccessat',
+  'faccessat2',
+  'execveat',
+  'unlinkat',
+  'mkdirat',
+  'mknodat',
+  'fchownat',
+  'fchmodat',
+  'fchmodat2',
+  'futimesat',
+  'utimensat',
+  'readlinkat',
+  'name_to_handle_at',
+  'open_tree',
+  'fspick',
+  'mount_setattr',
+  'getxattrat',
+  'setxattrat',
+  'listxattrat',
+  'removexattrat',
+];
+
+export const PATH_CALLS = new Map<string, readonly PathArg[]>([
+  ...CWD_CALLS.map((n) => [n, CWD_PATH_0] as const),
+  ...AT_CALLS.map((n) => [n, AT_PATH_1] as const),
+  [
+    'rename',
+    [
+      [-1, 0],
+      [-1, 1],
+    ],
+  ],
+  [
+    'link',
+    [
+      [-1, 0],
+      [-1, 1],
+    ],
+  ],
+  [
+    'pivot_root',
+    [
+      [-1, 0],
+      [-1, 1],
+    ],
+  ],
+  [
+    'renameat',
+    [
+      [0, 1],
+      [2, 3],
+    ],
+  ],
+  [
+    'renameat2',
+    [
+      [0, 1],
+      [2, 3],
+    ],
+  ],
+  [
+    'linkat',
+    [
+      [0, 1],
+      [2, 3],
+    ],
+  ],
+  [
+    'move_mount',
+    [
+      [0, 1],
+      [2, 3],
+    ],
+  ],
+  // symlink(target, linkpath): the link made is the target of the call; the text it points
+  // to is resolved against the link's directory (see SYMLINK_TARGET).
+  ['symlink', [[-1, 1]]],
+  ['symlinkat', [[1, 2]]],
+  ['mount', [[-1, 1]]],
+  ['inotify_add_watch', [[-1, 1]]],
+  ['fanotify_mark', [[3, 4]]],
+  ['quotactl', [[-1, 1]]],
+]);
+
+/** symlink/symlinkat: argument index of the link's content, added after the link itself. */
+export const SYMLINK_TARGET = new Map<string, number>([
+  ['symlink', 0],
+  ['symlinkat', 0],
+]);
+
+/** Calls that operate on an fd: the index of that fd argument (two for copies). */
+export const FD_CALLS = new Map<string, readonly number[]>();
+for (const name of [
+  'read',
+  'write',
+  'pread64',
+  'pwrite64',
+  'readv',
+  'writev',
+  'preadv',
+  'pwritev',
+  'preadv2',
+  'pwritev2',
+  'fstat',
+  'fstat64',
+  'fstatfs',
+  'fstatfs64',
+  'fchmod',
+  'fchown',
+  'fchown32',
+  'ftruncate',
+  'ftruncate64',
+  'fsync',
+  'fdatasync',
+  'fchdir',
+  'getdents',
+  'getdents64',
+  'lseek',
+  '_llseek',
+  'ioctl',
+  'fcntl',
+  'fcntl64',
+  'flock',
+  'fadvise64',
+  'fadvise64_64',
+  'fallocate',
+  'fgetxattr',
+  'fsetxattr',
+  'flistxattr',
+  'fremovexattr',
+  'syncfs',
+  'sync_file_range',
+  'readahead',
+  'close',
+  'connect',
+  'accept',
+  'accept4',
+  'bind',
+  'listen',
+  'sendto',
+  'recvfrom',
+  'sendmsg',
+  'recvmsg',
+  'sendmmsg',
+  'recvmmsg',
+  'shutdown',
+  'getsockname',
+  'getpeername',
+  'setsockopt',
+  'getsockopt',
+  'inotify_rm_watch',
+  'fanotify_init',
+]) {
+  FD_CALLS.set(name, [0]);
+}
+FD_CALLS.set('mmap', [4]);
+FD_CALLS.set('mmap2', [4]);
+FD_CALLS.set('sendfile', [0, 1]);
+FD_CALLS.set('sendfile64', [0, 1]);
+FD_CALLS.set('copy_file_range', [0, 2]);
+FD_CALLS.set('splice', [0, 2]);
+FD_CALLS.set('tee', [0, 1]);
+
+/** Calls that return a new fd naming the call's main path. */
+export const OPENING_CALLS = new Set(['open', 'openat', 'openat2', 'creat', 'open_tree']);
+
+/** Where a call's sockaddr argument is, and which end it names. */
+export const SOCKADDR_ARG = new Map<string, { arg: number; end: 'peer' | 'local' }>([
+  ['connect', { arg: 1, end: 'peer' }],
+  ['accept', { arg: 1, end: 'peer' }],
+  ['accept4', { arg: 1, end: 'peer' }],
+  ['sendto', { arg: 4, end: 'peer' }],
+  ['recvfrom', { arg: 4, end: 'peer' }],
+  ['bind', { arg: 1, end: 'local' }],
+  ['getpeername', { arg: 1, end: 'peer' }],
+  ['getsockname', { arg: 1, end: 'local' }],
+]);
+
+/** sendmsg/recvmsg carry the address inside the msghdr as `msg_name=`. */
+export const MSGHDR_CALLS = new Set(['sendmsg', 'recvmsg']);
+
+/** `CLONE_*` flag bits, for `-X raw` traces that print `flags=0x…`. */
+export const CLONE_BITS: ReadonlyArray<readonly [number, string]> = [
+  [0x100, 'CLONE_VM'],
+  [0x200, 'CLONE_FS'],
+  [0x400, 'CLONE_FILES'],
+  [0x800, 'CLONE_SIGHAND'],
+  [0x1000, 'CLONE_PIDFD'],
+  [0x2000, 'CLONE_PTRACE'],
+  [0x4000, 'CLONE_VFORK'],
+  [0x8000, 'CLONE_PARENT'],
+  [0x10000, 'CLONE_THREAD'],
+  [0x20000, 'CLONE_NEWNS'],
+  [0x40000, 'CLONE_SYSVSEM'],
+  [0x80000, 'CLONE_SETTLS'],
+  [0x100000, 'CLONE_PARENT_SETTID'],
+  [0x200000, 'CLONE_CHILD_CLEARTID'],
+  [0x400000, 'CLONE_DETACHED'],
+  [0x800000, 'CLONE_UNTRACED'],
+  [0x1000000, 'CLONE_CHILD_SETTID'],
+  [0x2000000, 'CLONE_NEWCGROUP'],
+  [0x4000000, 'CLONE_NEWUTS'],
+  [0x8000000, 'CLONE_NEWIPC'],
+  [0x10000000, 'CLONE_NEWUSER'],
+  [0x20000000, 'CLONE_NEWPID'],
+  [0x40000000, 'CLONE_NEWNET'],
+  [0x80000000, 'CLONE_IO'],
+];
+
+/** Identity changes: which ids each call sets, by argument (`-1` leaves an id as it is). */
+export const ID_CALLS = new Map<string, readonly ('uid' | 'euid' | 'gid' | 'egid' | 'suid' | 'sgid')[]>([
+  ['setuid', ['uid', 'euid']],
+  ['setuid32', ['uid', 'euid']],
+  ['setreuid', ['uid', 'euid']],
+  ['setreuid32', ['uid', 'euid']],
+  ['setresuid', ['uid', 'euid', 'suid']],
+  ['setresuid32', ['uid', 'euid', 'suid']],
+  ['setgid', ['gid', 'egid']],
+  ['setgid32', ['gid', 'egid']],
+  ['setregid', ['gid', 'egid']],
+  ['setregid32', ['gid', 'egid']],
+  ['setresgid', ['gid', 'egid', 'sgid']],
+  ['setresgid32', ['gid', 'egid', 'sgid']],
+]);
+
+/** Calls whose return value is an id of the caller. */
+export const ID_GETTERS = new Map<string, 'uid' | 'euid' | 'gid' | 'egid'>([
+  ['getuid', 'uid'],
+  ['getuid32', 'uid'],
+  ['geteuid', 'euid'],
+  ['geteuid32', 'euid'],
+  ['getgid', 'gid'],
+  ['getgid32', 'gid'],
+  ['getegid', 'egid'],
+  ['getegid32', 'egid'],
+]);

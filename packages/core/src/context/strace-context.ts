@@ -1,0 +1,296 @@
+/**
+ * Context from strace traces: follows each process through clone/fork, execve, chdir and
+ * the set*id calls, keeps its fds, and attaches `process`, `paths`, `peer` and `local` to
+ * every syscall event. Only successful calls change state (a denied execve runs nothing);
+ * every call, denied or not, gets the paths and peer it named.
+ */
+import type { ExitRecord, SyscallEvent } from '../types.js';
+import { commOf, dirName, resolvePath } from './paths.js';
+import { FdTable, type ProcessTable, TrackedProcess } from './process-table.js';
+import { readSpawn, type SpawnInfo } from './spawn.js';
+import {
+  AT_FDCWD,
+  argAt,
+  decorationText,
+  decorEnd,
+  decorStart,
+  readCString,
+  readFd,
+  readInt,
+  readStringArray,
+  readTruncated,
+} from './strace-args.js';
+import { FD_CALLS, ID_CALLS, ID_GETTERS, PATH_CALLS, type PathArg, SYMLINK_TARGET } from './strace-calls.js';
+import { attachSocket, trackFds } from './strace-effects.js';
+import { fdEntryAt } from './strace-fds.js';
+
+/** Key of the process in a trace whose lines carry no pid (strace without -f). */
+const NO_PID = -1;
+
+export interface StraceLimits {
+  readonly maxFdsPerProcess: number;
+  readonly maxArgs: number;
+  readonly maxArgLength: number;
+  readonly maxPathsPerEvent: number;
+  readonly maxPathLength: number;
+}
+
+export class StraceContext {
+  readonly #table: ProcessTable;
+  readonly #limits: StraceLimits;
+  readonly #onSpawn: (spawn: SpawnInfo) => void;
+
+  constructor(table: ProcessTable, limits: StraceLimits, onSpawn: (spawn: SpawnInfo) => void) {
+    this.#table = table;
+    this.#limits = limits;
+    this.#onSpawn = onSpawn;
+  }
+
+  observe(e: SyscallEvent): void {
+    const tid = e.pid ?? NO_PID;
+    let proc = this.#table.get(tid);
+    if (proc === undefined) {
+      // First sight of this pid: nothing known yet (an exited one stays for late lines).
+      proc = new TrackedProcess(
+        tid === NO_PID ? 0 : tid,
+        { cwd: undefined },
+        new FdTable(this.#limits.maxFdsPerProcess),
+      );
+      this.#table.set(tid, proc);
+    }
+    // `-Y` comm (set by the reader on the event): the kernel's own name wins.
+    const shownComm = e.process?.comm;
+    if (shownComm !== undefined && shownComm !== proc.comm) {
+      proc.comm = shownComm;
+      proc.changed();
+    }
+    // A `<… resumed>` half alone has lost the first arguments: its positions are unknown.
+    if (e.resumedOnly !== true && e.args !== undefined) this.#apply(e, proc, tid);
+    e.process = proc.snapshot();
+  }
+
+  exit(r: ExitRecord): void {
+    this.#table.exit(r.pid ?? NO_PID);
+  }
+
+  #apply(e: SyscallEvent, proc: TrackedProcess, tid: number): void {
+    const name = e.syscall;
+    const ok = isSuccess(e);
+    const pathArgs = PATH_CALLS.get(name);
+    if (pathArgs !== undefined) this.#attachPaths(e, proc, pathArgs);
+    const fdArgs = FD_CALLS.get(name);
+    if (fdArgs !== undefined) this.#attachFds(e, proc, fdArgs);
+    attachSocket(e, proc);
+    if (!ok) return;
+    trackFds(e, proc);
+    switch (name) {
+      case 'execve':
+      case 'execveat':
+        this.#exec(e, proc);
+        return;
+      case 'chdir':
+        if (e.paths !== undefined) this.#setCwd(proc, e.paths[0]);
+        return;
+      case 'fchdir': {
+        const path = e.paths?.[0];
+        if (path !== undefined && path.charCodeAt(0) === 47) this.#setCwd(proc, path);
+        return;
+      }
+      case 'clone':
+      case 'clone3':
+      case 'fork':
+      case 'vfork':
+        this.#spawn(e, proc, tid);
+        return;
+      case 'getpid':
+      case 'gettid':
+      case 'set_tid_address':
+        if (tid === NO_PID) this.#learnPid(e, proc, name === 'getpid');
+        return;
+      case 'prctl':
+        this.#prctl(e, proc);
+        return;
+      default:
+        this.#ids(e, proc, name);
+    }
+  }
+
+  /** Resolves each path argument against its dirfd (or the cwd) and sets `e.paths`. */
+  #attachPaths(e: SyscallEvent, proc: TrackedProcess, specs: readonly PathArg[]): void {
+    const args = e.args!;
+    const max = this.#limits.maxPathsPerEvent;
+    let paths: string[] | undefined;
+    for (const [dirArg, pathArg] of specs) {
+      const at = argAt(args, pathArg);
+      if (at === -1) continue;
+      const text = readCString(args, at, this.#limits.maxPathLength);
+      if (text === undefined) continue;
+      const base = this.#dirBase(args, proc, dirArg);
+      // `AT_EMPTY_PATH` with "": the call is on the dirfd itself.
+      const path = text === '' ? base : resolvePath(base, text);
+      if (path === undefined || path === '') continue;
+      paths ??= [];
+      if (paths.length < max) paths.push(path);
+    }
+    const target = SYMLINK_TARGET.get(e.syscall);
+    if (target !== undefined && paths !== undefined && paths.length < max) {
+      const at = argAt(args, target);
+      const text = at === -1 ? undefined : readCString(args, at, this.#limits.maxPathLength);
+      if (text !== undefined && text !== '') paths.push(resolvePath(dirName(paths[0]!), text));
+    }
+    if (paths !== undefined) e.paths = paths;
+  }
+
+  /** The directory a dirfd argument names (its decoration, the fd table, or the cwd). */
+  #dirBase(args: string, proc: TrackedProcess, dirArg: number): string | undefined {
+    if (dirArg === -1) return proc.fs.cwd;
+    const at = argAt(args, dirArg);
+    if (at === -1) return proc.fs.cwd;
+    const fd = readFd(args, at);
+    if (fd === AT_FDCWD) {
+      if (decorStart === -1) return proc.fs.cwd;
+      // `AT_FDCWD</tmp/x>`: the kernel's own word for the cwd, learnt even without a chdir.
+      const cwd = proc.fs.cwd;
+      if (cwd !== undefined && cwd.length === decorEnd - decorStart && args.startsWith(cwd, decorStart))
+        return cwd;
+      this.#setCwd(proc, decorationText(args, decorStart, decorEnd));
+      return proc.fs.cwd;
+    }
+    if (fd === undefined) return undefined;
+    return fdEntryAt(proc.files, args, at)?.path;
+  }
+
+  /** Paths (and socket ends) of the fds the call operates on. */
+  #attachFds(e: SyscallEvent, proc: TrackedProcess, fdArgs: readonly number[]): void {
+    const args = e.args!;
+    for (const index of fdArgs) {
+      const at = argAt(args, index);
+      if (at === -1) continue;
+      const entry = fdEntryAt(proc.files, args, at);
+      if (entry === undefined) continue;
+      if (entry.paths !== undefined && e.paths === undefined) e.paths = entry.paths;
+      const sock = entry.socket;
+      if (sock !== undefined) {
+        if (sock.peer !== undefined && e.peer === undefined) e.peer = sock.peer;
+        if (sock.local !== undefined && e.local === undefined) e.local = sock.local;
+      }
+    }
+  }
+
+  #exec(e: SyscallEvent, proc: TrackedProcess): void {
+    const args = e.args!;
+    const path = e.paths?.[0];
+    const argvAt = argAt(args, e.syscall === 'execveat' ? 2 : 1);
+    const limits = this.#limits;
+    const argv =
+      argvAt === -1 ? undefined : readStringArray(args, argvAt, limits.maxArgs, limits.maxArgLength);
+    proc.argv = argv === undefined ? undefined : Object.freeze(argv);
+    proc.argvTruncated = argv !== undefined && readTruncated;
+    if (path !== undefined) {
+      proc.exe = path;
+      // The kernel names the process after the file it was asked to run, not argv[0].
+      const named = argAt(args, e.syscall === 'execveat' ? 1 : 0);
+      const text = named === -1 ? undefined : readCString(args, named, limits.maxPathLength);
+      proc.comm = commOf(text === undefined || text === '' ? path : text);
+    }
+    proc.files.closeOnExec();
+    proc.changed();
+  }
+
+  #setCwd(proc: TrackedProcess, path: string | undefined): void {
+    if (path === undefined || path === proc.fs.cwd) return;
+    proc.fs.cwd = path;
+    proc.changed();
+  }
+
+  #spawn(e: SyscallEvent, parent: TrackedProcess, tid: number): void {
+    const spawn = readSpawn(e, tid);
+    if (spawn === undefined) return;
+    const child = spawn.child;
+    const table = this.#table;
+    if (spawn.thread) {
+      table.set(child, parent);
+      parent.threads++;
+    } else {
+      const seen = table.peek(child);
+      // Under -f the child's first calls can come before the parent's clone returns: the
+      // entry made for them is adopted and given what it inherited.
+      const early = seen !== undefined && !seen.exited && seen.ppid === undefined && seen.pid === child;
+      const proc = early
+        ? seen
+        : new TrackedProcess(child, { cwd: undefined }, new FdTable(this.#limits.maxFdsPerProcess));
+      proc.ppid = spawn.flags.includes('CLONE_PARENT') ? parent.ppid : parent.pid;
+      if (spawn.sharesFs) proc.fs = parent.fs;
+      else proc.fs.cwd ??= parent.fs.cwd;
+      if (spawn.sharesFiles) proc.files = parent.files;
+      else if (proc.files.size === 0) proc.files = parent.files.copy();
+      proc.inheritFrom(parent);
+      if (!early) table.set(child, proc);
+    }
+    this.#onSpawn(spawn);
+  }
+
+  /** An unprefixed trace learns its pid from getpid/gettid/set_tid_address. */
+  #learnPid(e: SyscallEvent, proc: TrackedProcess, authoritative: boolean): void {
+    const pid = e.ret === undefined ? undefined : readInt(e.ret, 0);
+    if (pid === undefined || pid <= 0) return;
+    if (proc.pid !== 0 && !authoritative) return;
+    if (proc.pid === pid) return;
+    proc.pid = pid;
+    proc.changed();
+    // Later `[pid N]` lines (strace -f to a terminal prefixes once a child exists) find it.
+    if (this.#table.peek(pid) === undefined) this.#table.set(pid, proc);
+  }
+
+  #prctl(e: SyscallEvent, proc: TrackedProcess): void {
+    const args = e.args!;
+    if (!args.startsWith('PR_SET_NAME')) return;
+    const at = argAt(args, 1);
+    const name = at === -1 ? undefined : readCString(args, at, 64);
+    if (name === undefined || name === proc.comm) return;
+    proc.comm = name.slice(0, 15);
+    proc.changed();
+  }
+
+  /** set*id calls (by their arguments, -1 keeping an id) and get*id returns. */
+  #ids(e: SyscallEvent, proc: TrackedProcess, name: string): void {
+    const getter = ID_GETTERS.get(name);
+    if (getter !== undefined) {
+      const v = e.ret === undefined ? undefined : readInt(e.ret, 0);
+      if (v !== undefined && v >= 0 && proc[getter] !== v) {
+        proc[getter] = v;
+        proc.changed();
+      }
+      return;
+    }
+    const setters = ID_CALLS.get(name);
+    if (setters === undefined) return;
+    const args = e.args!;
+    let at = argAt(args, 0);
+    if (setters.length === 2 && !name.startsWith('setre')) {
+      // setuid(u)/setgid(g): a privileged caller (euid 0, or not known) sets the real and
+      // effective ids; any other caller only the effective one.
+      const v = at === -1 ? undefined : readInt(args, at);
+      if (v === undefined || v < 0) return;
+      const [real, effective] = setters as readonly ('uid' | 'euid' | 'gid' | 'egid')[];
+      if (proc.euid === undefined || proc.euid === 0) proc[real!] = v;
+      proc[effective!] = v;
+      proc.changed();
+      return;
+    }
+    for (let i = 0; i < setters.length && at !== -1; i++) {
+      const v = readInt(args, at);
+      const field = setters[i]!;
+      if (v !== undefined && v >= 0 && field !== 'suid' && field !== 'sgid') proc[field] = v;
+      at = argAt(args, 1, at, 0);
+    }
+    proc.changed();
+  }
+}
+
+/** A call that completed without an error return (`= -1 E…`, `= ?` are not). */
+function isSuccess(e: SyscallEvent): boolean {
+  if (e.errno !== undefined || e.unfinished === true) return false;
+  const ret = e.ret;
+  return ret !== undefined && ret !== '?' && ret.charCodeAt(0) !== 45;
+}

@@ -1,0 +1,224 @@
+/**
+ * What strace calls do to a process's fds and sockets: opens, sockets, pipes, dups and
+ * closes update the fd table; connect/bind/sendto/accept/… name a peer or a local address,
+ * attached to the event and remembered on the socket's fd so later reads and writes on it
+ * carry the peer too.
+ */
+import type { SyscallEvent } from '../types.js';
+import { type FdEntry, fileEntry, socketEntry, type TrackedProcess } from './process-table.js';
+import { familyOf, parseStraceSockaddr, protocolOf, withProtocol } from './sockaddr.js';
+import { argAt, argEnd, findOutsideStrings, readCString, readFd, readInt } from './strace-args.js';
+import { MSGHDR_CALLS, OPENING_CALLS, SOCKADDR_ARG } from './strace-calls.js';
+import { entryFromDecoration, fdEntryAt, readFdPair, returnDecoration } from './strace-fds.js';
+
+/** Calls returning an fd that names no path we can read (anon inodes): forget what it was. */
+const ANON_FD_CALLS = new Set([
+  'eventfd',
+  'eventfd2',
+  'epoll_create',
+  'epoll_create1',
+  'timerfd_create',
+  'signalfd',
+  'signalfd4',
+  'inotify_init',
+  'inotify_init1',
+  'fanotify_init',
+  'userfaultfd',
+  'pidfd_open',
+  'perf_event_open',
+  'io_uring_setup',
+  'memfd_secret',
+]);
+
+const BLANK: FdEntry = Object.freeze({
+  path: undefined,
+  paths: undefined,
+  socket: undefined,
+  cloexec: false,
+  decoration: undefined,
+});
+
+/** Sets `e.peer`/`e.local` from a sockaddr argument (or msghdr `msg_name=`). */
+export function attachSocket(e: SyscallEvent, proc: TrackedProcess): void {
+  const name = e.syscall;
+  const spec = SOCKADDR_ARG.get(name);
+  const msghdr = spec === undefined && MSGHDR_CALLS.has(name);
+  if (spec === undefined && !msghdr) return;
+  const args = e.args!;
+  let at: number;
+  let end: number;
+  if (spec !== undefined) {
+    at = argAt(args, spec.arg);
+    if (at === -1) return;
+    end = argEnd(args, at);
+  } else {
+    const m = findOutsideStrings(args, 'msg_name=', 0, args.length);
+    if (m === -1) return;
+    at = m + 9;
+    end = args.length;
+  }
+  const fdAt = argAt(args, 0);
+  const entry = fdAt === -1 ? undefined : fdEntryAt(proc.files, args, fdAt);
+  const fd = fdAt === -1 ? undefined : readFd(args, fdAt);
+  const sock = entry?.socket;
+  const addr = parseStraceSockaddr(args, at, end, sock?.protocol);
+  if (addr === undefined) return;
+  const isLocal = spec?.end === 'local';
+  if (isLocal) e.local = addr;
+  else e.peer = addr;
+  // Remember a connected peer and a bound address on the socket itself.
+  const connected = name === 'connect' && (e.errno === undefined || e.errno === 'EINPROGRESS');
+  const bound = name === 'bind' && e.errno === undefined;
+  if (fd === undefined || fd < 0 || !(connected || bound)) return;
+  proc.files.set(
+    fd,
+    socketEntry(
+      {
+        family: addr.family,
+        protocol: sock?.protocol,
+        peer: connected ? addr : sock?.peer,
+        local: bound ? addr : sock?.local,
+      },
+      entry?.cloexec ?? false,
+    ),
+  );
+}
+
+/** fd table updates of a successful call. */
+export function trackFds(e: SyscallEvent, proc: TrackedProcess): void {
+  const name = e.syscall;
+  const args = e.args!;
+  const files = proc.files;
+  if (OPENING_CALLS.has(name)) {
+    const fd = retFd(e);
+    if (fd === undefined) return;
+    const cloexec = findOutsideStrings(args, 'O_CLOEXEC', 0, args.length) !== -1;
+    const decoration = returnDecoration(e);
+    const path = e.paths?.[0];
+    if (decoration !== undefined) files.set(fd, entryFromDecoration(decoration, cloexec));
+    else if (path !== undefined) files.set(fd, fileEntry(path, cloexec));
+    else files.set(fd, BLANK);
+    return;
+  }
+  switch (name) {
+    case 'close': {
+      const at = argAt(args, 0);
+      const fd = at === -1 ? undefined : readFd(args, at);
+      if (fd !== undefined) files.delete(fd);
+      return;
+    }
+    case 'socket':
+      openSocket(e, proc);
+      return;
+    case 'socketpair':
+    case 'pipe':
+    case 'pipe2': {
+      const at = argAt(args, name === 'socketpair' ? 3 : 0);
+      if (at === -1) return;
+      const cloexec = findOutsideStrings(args, 'CLOEXEC', 0, args.length) !== -1;
+      const socket =
+        name === 'socketpair'
+          ? { family: familyOf(firstWord(args)), protocol: undefined, peer: undefined, local: undefined }
+          : undefined;
+      for (const [fd, decoration] of readFdPair(args, at)) {
+        if (decoration !== undefined) files.set(fd, entryFromDecoration(decoration, cloexec));
+        else files.set(fd, socket === undefined ? BLANK : socketEntry(socket, cloexec));
+      }
+      return;
+    }
+    case 'dup':
+    case 'dup2':
+    case 'dup3':
+      dupFd(e, proc, name === 'dup3' && args.includes('O_CLOEXEC'));
+      return;
+    case 'fcntl':
+    case 'fcntl64':
+      if (args.includes('F_DUPFD')) dupFd(e, proc, args.includes('F_DUPFD_CLOEXEC'));
+      return;
+    case 'accept':
+    case 'accept4':
+      acceptFd(e, proc);
+      return;
+    case 'memfd_create': {
+      const fd = retFd(e);
+      const at = argAt(args, 0);
+      const label = at === -1 ? undefined : readCString(args, at, 256);
+      if (fd !== undefined) files.set(fd, label === undefined ? BLANK : fileEntry(`/memfd:${label}`, false));
+      return;
+    }
+    default:
+      if (ANON_FD_CALLS.has(name)) {
+        const fd = retFd(e);
+        const decoration = returnDecoration(e);
+        if (fd !== undefined)
+          files.set(fd, decoration === undefined ? BLANK : entryFromDecoration(decoration, false));
+      }
+  }
+}
+
+/** `socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_TCP) = 3`. */
+function openSocket(e: SyscallEvent, proc: TrackedProcess): void {
+  const fd = retFd(e);
+  if (fd === undefined) return;
+  const args = e.args!;
+  const typeAt = argAt(args, 1);
+  const protoAt = typeAt === -1 ? -1 : argAt(args, 1, typeAt, 0);
+  const type = typeAt === -1 ? '' : args.slice(typeAt, argEnd(args, typeAt));
+  const proto = protoAt === -1 ? '' : args.slice(protoAt, argEnd(args, protoAt));
+  const family = familyOf(firstWord(args));
+  const cloexec = type.includes('SOCK_CLOEXEC');
+  const decoration = returnDecoration(e);
+  const protocol = protocolOf(family, type, proto);
+  const entry =
+    decoration !== undefined
+      ? entryFromDecoration(decoration, cloexec)
+      : socketEntry({ family, protocol, peer: undefined, local: undefined }, cloexec);
+  proc.files.set(fd, entry);
+}
+
+/** dup/dup2/dup3/F_DUPFD: the new fd names what the old one did. */
+function dupFd(e: SyscallEvent, proc: TrackedProcess, cloexec: boolean): void {
+  const fd = retFd(e);
+  const at = argAt(e.args!, 0);
+  if (fd === undefined || at === -1) return;
+  const old = fdEntryAt(proc.files, e.args!, at);
+  if (old === undefined) proc.files.set(fd, BLANK);
+  else proc.files.set(fd, old.cloexec === cloexec ? old : { ...old, cloexec });
+}
+
+/** accept/accept4: a connected socket whose peer the call printed, local end the listener's. */
+function acceptFd(e: SyscallEvent, proc: TrackedProcess): void {
+  const fd = retFd(e);
+  if (fd === undefined) return;
+  const decoration = returnDecoration(e);
+  if (decoration !== undefined) {
+    proc.files.set(fd, entryFromDecoration(decoration, false));
+    return;
+  }
+  const at = argAt(e.args!, 0);
+  const listener = at === -1 ? undefined : fdEntryAt(proc.files, e.args!, at)?.socket;
+  const family = e.peer?.family ?? listener?.family ?? 'other';
+  const protocol = listener?.protocol;
+  const peer = e.peer === undefined ? undefined : withProtocol(e.peer, protocol);
+  if (peer !== undefined) e.peer = peer;
+  proc.files.set(
+    fd,
+    socketEntry({ family, protocol, peer, local: listener?.local }, e.args!.includes('SOCK_CLOEXEC')),
+  );
+}
+
+function retFd(e: SyscallEvent): number | undefined {
+  const fd = e.ret === undefined ? undefined : readInt(e.ret, 0);
+  return fd === undefined || fd < 0 ? undefined : fd;
+}
+
+/** The leading symbolic word of an argument list (`AF_INET` of `AF_INET, SOCK_…`). */
+function firstWord(args: string): string {
+  let i = 0;
+  while (i < args.length) {
+    const c = args.charCodeAt(i);
+    if (!((c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95)) break;
+    i++;
+  }
+  return args.slice(0, i);
+}
