@@ -78,3 +78,6 @@ export type {
   ToBaselineOptions,
   LearnBaselineOptions,
 } from './profile/baseline.js';
+
+// Per-program sequence model: learn call order and mix from normal runs, score, explain.
+export * from './sequence/index.js';

@@ -1,0 +1,145 @@
+/**
+ * Calibration of a program model on normal processes it did not learn from: k-fold over the
+ * processes the learner kept, each fold scored by a model of the other folds' counts and
+ * sets. The channels are standardised on these out-of-fold values, and the combined scores
+ * of the same processes (their peak over checkpoints, as a live scorer sees them) give the
+ * thresholds for any false-alarm rate.
+ */
+import { ExemplarCollector } from './exemplars.js';
+import { addCounts } from './kneser-ney.js';
+import type { ProgramLearning } from './learn.js';
+import { ProcessState } from './process-state.js';
+import { type Calibration, CHANNELS, ProgramModel } from './program-model.js';
+
+export interface CalibrateOptions {
+  order: number;
+  window: number;
+  folds: number;
+  weights: number[];
+}
+
+/** Least spread per channel, so a channel that never moved on normal data does not explode on the first change. */
+const SPREAD_FLOORS: Record<(typeof CHANNELS)[number], number> = {
+  meanCost: 0.05,
+  windowCost: 0.1,
+  novelty: 0.3,
+  callSetDistance: 0.02,
+  pairSetDistance: 0.02,
+  mismatchRate: 0.01,
+};
+
+/** Most calibration scores stored (as evenly spaced quantiles when there are more). */
+const MAX_STORED_SCORES = 1000;
+
+export function calibrate(p: ProgramLearning, options: CalibrateOptions): Calibration | undefined {
+  const n = p.kept.length;
+  if (n === 0) return undefined;
+  const folds = Math.min(options.folds, n);
+  const scored: Array<{ model: ProgramModel; tokens: Uint8Array }> = [];
+  if (folds < 2) {
+    const model = foldModel(p, options, () => false);
+    for (const tokens of p.kept) scored.push({ model, tokens });
+  } else {
+    const foldOf = shuffledFolds(n, folds);
+    for (let f = 0; f < folds; f++) {
+      const model = foldModel(p, options, (i) => foldOf[i] === f);
+      p.kept.forEach((tokens, i) => {
+        if (foldOf[i] === f) scored.push({ model, tokens });
+      });
+    }
+  }
+  // Pass 1: channel values at the end of each process → mean and spread per channel.
+  const values = scored.map(({ model, tokens }) => Float64Array.from(run(model, tokens).channels()));
+  const mean = CHANNELS.map((_, c) => values.reduce((s, v) => s + (v[c] as number), 0) / values.length);
+  const spread = CHANNELS.map((name, c) => {
+    const m = mean[c] as number;
+    const variance = values.reduce((s, v) => s + ((v[c] as number) - m) ** 2, 0) / values.length;
+    return Math.max(Math.sqrt(variance), SPREAD_FLOORS[name]);
+  });
+  const calibration: Calibration = {
+    mean,
+    spread,
+    weights: options.weights,
+    scores: [],
+    method: folds < 2 ? 'in-sample' : 'out-of-fold',
+  };
+  // Pass 2: combined scores, as a live scorer would report them (peak over checkpoints).
+  const scores: number[] = [];
+  for (const { model, tokens } of scored) {
+    model.calibration = calibration;
+    const state = run(model, tokens);
+    state.checkpoint();
+    scores.push(state.peak);
+  }
+  scores.sort((a, b) => a - b);
+  calibration.scores = sampleQuantiles(scores, MAX_STORED_SCORES).map((s) => Math.round(s * 1e6) / 1e6);
+  return calibration;
+}
+
+function run(model: ProgramModel, tokens: Uint8Array): ProcessState {
+  const state = new ProcessState(model);
+  for (const token of tokens) state.observe(token, -1);
+  return state;
+}
+
+/** A model of the program without the kept processes `held(i)` selects. */
+function foldModel(
+  p: ProgramLearning,
+  options: CalibrateOptions,
+  held: (i: number) => boolean,
+): ProgramModel {
+  const counts = new Map(p.counts);
+  const exemplars = new ExemplarCollector(Number.POSITIVE_INFINITY);
+  const calls = new Uint32Array(8);
+  const pairs = new Set<number>();
+  p.kept.forEach((tokens, i) => {
+    if (held(i)) {
+      addCounts(counts, tokens, options.order, -1);
+      return;
+    }
+    exemplars.add(tokens);
+    let previous = -1;
+    for (const token of tokens) {
+      calls[token >>> 5] = (calls[token >>> 5] as number) | (1 << (token & 31));
+      if (previous >= 0) pairs.add(previous * 256 + token);
+      previous = token;
+    }
+  });
+  // Processes past the calibration budget were not kept: their calls stay in every fold.
+  const partial = p.unkept > 0;
+  return new ProgramModel({
+    vocabulary: p.vocabulary,
+    counts,
+    order: options.order,
+    window: options.window,
+    exemplars: { unigrams: exemplars.unigrams, pairs: exemplars.pairs },
+    calls: partial ? p.calls : calls,
+    pairs: partial ? p.pairs : pairs,
+    processes: p.processes,
+    totalCalls: p.totalCalls,
+  });
+}
+
+/** Fold of each of n processes: a fixed shuffle (runs learn the same model), then round robin. */
+function shuffledFolds(n: number, folds: number): Int32Array {
+  const order = Array.from({ length: n }, (_, i) => i);
+  let seed = 0x2545f491;
+  for (let i = n - 1; i > 0; i--) {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    const j = seed % (i + 1);
+    [order[i], order[j]] = [order[j] as number, order[i] as number];
+  }
+  const foldOf = new Int32Array(n);
+  order.forEach((process, position) => {
+    foldOf[process] = position % folds;
+  });
+  return foldOf;
+}
+
+function sampleQuantiles(sorted: number[], max: number): number[] {
+  if (sorted.length <= max) return sorted;
+  return Array.from(
+    { length: max },
+    (_, i) => sorted[Math.round((i * (sorted.length - 1)) / (max - 1))] as number,
+  );
+}

@@ -1,0 +1,132 @@
+/**
+ * Explanations a person can check against the trace: the costliest window of calls (names,
+ * trace lines, the cost of each, and where the model expected something else, what it
+ * expected), the calls and pairs no normal process of the program made, and each channel
+ * next to its normal level.
+ */
+
+import type { ProcessState } from './process-state.js';
+import { CHANNELS, type ChannelName, type ProgramModel } from './program-model.js';
+
+/** One call of the explained window. */
+export interface ExplainedCall {
+  syscall: string;
+  /** Line of the call in the trace, when known. */
+  line?: number | undefined;
+  /** Its cost under the model: −ln P(call | the calls before it), nats. */
+  cost: number;
+  /** What the model found likeliest there instead, likeliest first (only where the call was not the likeliest). */
+  expected?: Array<{ syscall: string; probability: number }> | undefined;
+}
+
+export interface SequenceExplanation {
+  program: string;
+  pid: number;
+  calls: number;
+  score: number;
+  threshold: number;
+  /** One line for people. */
+  summary: string;
+  /** The most unusual window of consecutive calls (the whole process when it is shorter). */
+  window: { meanCost: number; normalMeanCost: number | undefined; calls: ExplainedCall[] };
+  /** Calls and consecutive pairs no normal process of the program made (first ones listed, all counted). */
+  novel: {
+    total: number;
+    calls: Array<{ syscall: string; line?: number | undefined }>;
+    pairs: Array<{ syscalls: [string, string]; line?: number | undefined }>;
+  };
+  /** Each channel's value and how many normal spreads it lies above the normal mean. */
+  channels: Record<ChannelName, { value: number; z?: number | undefined }>;
+}
+
+const round = (x: number, digits = 3): number => {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+};
+
+export function explainProcess(
+  state: ProcessState,
+  program: string,
+  pid: number,
+  score: number,
+  threshold: number,
+): SequenceExplanation {
+  const model = state.model;
+  const full = state.calls >= model.window;
+  const window = full
+    ? {
+        costs: [...state.bestCosts],
+        tokens: [...state.bestTokens],
+        lines: [...state.bestLines],
+        contexts: [...state.bestContexts],
+      }
+    : state.currentWindow();
+  const calls = window.tokens.map((token, i) =>
+    explainCall(
+      model,
+      token,
+      window.lines[i] as number,
+      window.costs[i] as number,
+      window.contexts[i] as number,
+    ),
+  );
+  const meanCost = window.costs.reduce((s, c) => s + c, 0) / Math.max(1, window.costs.length);
+  const novelCalls: SequenceExplanation['novel']['calls'] = [];
+  const novelPairs: SequenceExplanation['novel']['pairs'] = [];
+  for (const n of state.novelties) {
+    const names = n.tokens.map((t) => model.vocabulary.name(t));
+    if (n.tokens.length === 1) novelCalls.push({ syscall: n.name ?? (names[0] as string), line: n.line });
+    else novelPairs.push({ syscalls: [names[0] as string, names[1] as string], line: n.line });
+  }
+  const values = state.channels();
+  const c = model.calibration;
+  const channels = {} as SequenceExplanation['channels'];
+  CHANNELS.forEach((name, i) => {
+    const value = values[i] as number;
+    channels[name] = {
+      value: round(value),
+      z: c === undefined ? undefined : round((value - (c.mean[i] as number)) / (c.spread[i] as number), 2),
+    };
+  });
+  const first = calls.find((x) => x.line !== undefined)?.line;
+  const last = [...calls].reverse().find((x) => x.line !== undefined)?.line;
+  const where = first === undefined ? '' : ` at lines ${first}–${last}`;
+  const novelText =
+    state.novelCount === 0
+      ? ''
+      : `; ${state.novelCount} call(s)/pair(s) no normal process made, first: ${[...novelCalls.map((n) => n.syscall), ...novelPairs.map((p) => p.syscalls.join('→'))].slice(0, 3).join(', ')}`;
+  return {
+    program,
+    pid,
+    calls: state.calls,
+    score: round(score),
+    threshold: round(threshold),
+    summary: `${program} pid ${pid}: calls unlike normal (score ${round(score, 2)} > ${round(threshold, 2)}); most unusual ${calls.length} calls${where} cost ${round(meanCost, 2)} nats/call${novelText}`,
+    window: {
+      meanCost: round(meanCost),
+      normalMeanCost: c === undefined ? undefined : round(c.mean[1] as number),
+      calls,
+    },
+    novel: { total: state.novelCount, calls: novelCalls, pairs: novelPairs },
+    channels,
+  };
+}
+
+function explainCall(
+  model: ProgramModel,
+  token: number,
+  line: number,
+  cost: number,
+  context: number,
+): ExplainedCall {
+  const call: ExplainedCall = { syscall: model.vocabulary.name(token), cost: round(cost, 2) };
+  if (line >= 0) call.line = line;
+  const expected = model.language.expected(context, model.vocabulary.size, 3);
+  if (expected[0] !== undefined && expected[0].token !== token) {
+    call.expected = expected.map((e) => ({
+      syscall: model.vocabulary.name(e.token),
+      probability: round(e.probability),
+    }));
+  }
+  return call;
+}

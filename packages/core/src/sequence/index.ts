@@ -1,0 +1,20 @@
+/**
+ * Per-program sequence model: learn the order and mix of a program's calls from normal runs,
+ * score new processes as their calls stream in, explain what was unusual.
+ */
+
+export { sequenceAlert } from './alert.js';
+export type { ExplainedCall, SequenceExplanation } from './explain.js';
+export type { SequenceLearnerOptions } from './learn.js';
+export { DEFAULT_CHANNEL_WEIGHTS, learnSequenceModel, SequenceLearner } from './learn.js';
+export type { SequenceModel, StoredProgramModel } from './model.js';
+export { SEQUENCE_MODEL_FORMAT, SEQUENCE_MODEL_VERSION, sequenceModelProblem } from './model.js';
+export type { ChannelName as SequenceChannel } from './program-model.js';
+export { CHANNELS as SEQUENCE_CHANNELS } from './program-model.js';
+export type {
+  ProcessSequenceScore,
+  SequenceObservation,
+  SequenceScorer,
+  SequenceScorerOptions,
+} from './scorer.js';
+export { createSequenceScorer, LoadedSequenceModel } from './scorer.js';

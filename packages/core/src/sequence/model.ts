@@ -1,0 +1,177 @@
+/**
+ * The sequence model as stored: plain JSON (the `sequenceModel` key of a baseline file),
+ * versioned, compact. Per program it keeps the syscall names, the distinct highest-order
+ * n-grams with their counts (delta-coded varints, base64), the calls and pairs any normal
+ * process made, the distinct sets of normal processes, and the calibration. The scorer
+ * rebuilds its lookup tables from this in milliseconds, so nothing derived is stored twice.
+ */
+import { ByteReader, ByteWriter, fromBase64, toBase64 } from './codec.js';
+import type { ExemplarSets } from './exemplars.js';
+import { MAX_ORDER } from './gram-key.js';
+import { type Calibration, CHANNELS, ProgramModel } from './program-model.js';
+import { Vocabulary } from './vocabulary.js';
+
+export const SEQUENCE_MODEL_FORMAT = 'syscan-sequence-model';
+export const SEQUENCE_MODEL_VERSION = 1;
+
+/** One program's part of a stored model. */
+export interface StoredProgramModel {
+  /** Syscall names by token id from 2 (0 is the process start, 1 a call never made). */
+  syscalls: string[];
+  /** Distinct names past the 253rd, learned as one shared token (0 normally). */
+  overflowSyscalls: number;
+  /** Processes and calls learned. */
+  processes: number;
+  calls: number;
+  /** Distinct `order`-grams and their counts: varints (key delta, count), base64. */
+  ngrams: string;
+  distinctNgrams: number;
+  /** Calls any normal process made: 32-byte bitset, base64. */
+  callSet: string;
+  /** Pairs any normal process made: varint deltas of `first·256 + second`, base64. */
+  pairSet: string;
+  /** Distinct (call set, pair set) of normal processes: count, then per exemplar 8 varint words and a pair list. */
+  exemplars: { count: number; dropped: number; data: string };
+  calibration?: Calibration | undefined;
+}
+
+/** A learned sequence model (JSON-ready; `JSON.parse(JSON.stringify(m))` scores the same). */
+export interface SequenceModel {
+  format: typeof SEQUENCE_MODEL_FORMAT;
+  version: typeof SEQUENCE_MODEL_VERSION;
+  /** n-gram order of the language model (2…6). */
+  order: number;
+  /** Calls per window of the window channel and of explanations. */
+  window: number;
+  /** The false-alarm rate scorers use unless told otherwise. */
+  falseAlarmRate: number;
+  /** Channel names in the order calibration arrays use. */
+  channels: string[];
+  programs: Record<string, StoredProgramModel>;
+}
+
+/** Everything needed to build one program's model (learner side). */
+export interface ProgramModelInput {
+  vocabulary: Vocabulary;
+  counts: Map<number, number>;
+  exemplars: ExemplarSets;
+  exemplarsDropped: number;
+  calls: Uint32Array;
+  pairs: Set<number>;
+  processes: number;
+  totalCalls: number;
+  calibration?: Calibration | undefined;
+}
+
+export function storeProgram(input: ProgramModelInput): StoredProgramModel {
+  const grams = new ByteWriter();
+  let previous = 0;
+  for (const key of [...input.counts.keys()].sort((a, b) => a - b)) {
+    grams.varint(key - previous);
+    grams.varint(input.counts.get(key) as number);
+    previous = key;
+  }
+  const pairs = new ByteWriter();
+  writeSortedList(pairs, [...input.pairs]);
+  const exemplars = new ByteWriter();
+  input.exemplars.unigrams.forEach((bits, i) => {
+    for (const word of bits) exemplars.varint(word >>> 0);
+    writeSortedList(exemplars, [...(input.exemplars.pairs[i] as Uint16Array)]);
+  });
+  const stored: StoredProgramModel = {
+    syscalls: [...input.vocabulary.names],
+    overflowSyscalls: input.vocabulary.overflowNames,
+    processes: input.processes,
+    calls: input.totalCalls,
+    ngrams: toBase64(grams.bytes()),
+    distinctNgrams: input.counts.size,
+    callSet: toBase64(new Uint8Array(input.calls.buffer.slice(0))),
+    pairSet: toBase64(pairs.bytes()),
+    exemplars: {
+      count: input.exemplars.unigrams.length,
+      dropped: input.exemplarsDropped,
+      data: toBase64(exemplars.bytes()),
+    },
+  };
+  if (input.calibration !== undefined) stored.calibration = input.calibration;
+  return stored;
+}
+
+/**
+ * Rebuilds a program's scoring model. Throws RangeError (with what is wrong) on a model that
+ * is not one this version wrote; callers turn that into their own error.
+ */
+export function loadProgram(stored: StoredProgramModel, order: number, window: number): ProgramModel {
+  const vocabulary = new Vocabulary(stored.syscalls);
+  const counts = new Map<number, number>();
+  const grams = new ByteReader(fromBase64(stored.ngrams));
+  let key = 0;
+  while (!grams.done) {
+    key += grams.varint();
+    counts.set(key, grams.varint());
+  }
+  const callBytes = fromBase64(stored.callSet);
+  if (callBytes.length !== 32) throw new RangeError('callSet is not a 256-bit set');
+  const calls = new Uint32Array(callBytes.slice().buffer);
+  const pairs = new Set(readSortedList(new ByteReader(fromBase64(stored.pairSet))));
+  const reader = new ByteReader(fromBase64(stored.exemplars.data));
+  const exemplars: ExemplarSets = { unigrams: [], pairs: [] };
+  for (let e = 0; e < stored.exemplars.count; e++) {
+    const bits = new Uint32Array(8);
+    for (let w = 0; w < 8; w++) bits[w] = reader.varint();
+    exemplars.unigrams.push(bits);
+    exemplars.pairs.push(Uint16Array.from(readSortedList(reader)));
+  }
+  return new ProgramModel({
+    vocabulary,
+    counts,
+    order,
+    window,
+    exemplars,
+    calls,
+    pairs,
+    processes: stored.processes,
+    totalCalls: stored.calls,
+    calibration: stored.calibration,
+  });
+}
+
+/** Checks the envelope of a stored model; returns what is wrong, or undefined when it can be loaded. */
+export function sequenceModelProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return 'not an object';
+  const m = value as Partial<SequenceModel>;
+  if (m.format !== SEQUENCE_MODEL_FORMAT) return `format is not '${SEQUENCE_MODEL_FORMAT}'`;
+  if (m.version !== SEQUENCE_MODEL_VERSION)
+    return `version ${String(m.version)} is not supported (this syscan reads version ${SEQUENCE_MODEL_VERSION})`;
+  if (!Number.isInteger(m.order) || (m.order as number) < 1 || (m.order as number) > MAX_ORDER)
+    return `order must be an integer from 1 to ${MAX_ORDER}`;
+  if (!Number.isInteger(m.window) || (m.window as number) < 1 || (m.window as number) > 4096)
+    return 'window must be an integer from 1 to 4096';
+  if (typeof m.falseAlarmRate !== 'number' || !(m.falseAlarmRate > 0 && m.falseAlarmRate < 1))
+    return 'falseAlarmRate must be between 0 and 1';
+  if (!Array.isArray(m.channels) || m.channels.join(',') !== CHANNELS.join(','))
+    return `channels must be ${CHANNELS.join(', ')}`;
+  if (typeof m.programs !== 'object' || m.programs === null) return 'programs is missing';
+  return undefined;
+}
+
+function writeSortedList(writer: ByteWriter, values: number[]): void {
+  values.sort((a, b) => a - b);
+  writer.varint(values.length);
+  let previous = 0;
+  for (const v of values) {
+    writer.varint(v - previous);
+    previous = v;
+  }
+}
+
+function readSortedList(reader: ByteReader): number[] {
+  const n = reader.varint();
+  const out = new Array<number>(n);
+  let value = 0;
+  for (let i = 0; i < n; i++) {
+    value += reader.varint();
+    out[i] = value;
+  }
+  return out;
+}

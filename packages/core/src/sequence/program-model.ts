@@ -1,0 +1,104 @@
+/**
+ * What a sequence model knows of one program, ready to score: its vocabulary, its n-gram
+ * language model, the calls and pairs any normal process made, the normal processes' sets,
+ * and how its channels are combined into one calibrated score.
+ */
+import { type ExemplarSets, Exemplars } from './exemplars.js';
+import { type GramCounts, KneserNeyModel } from './kneser-ney.js';
+import type { Vocabulary } from './vocabulary.js';
+
+/** The per-process measurements a score combines (see `process-state.ts`), in this order. */
+export const CHANNELS = [
+  /** Mean cost (NLL, nats) per call. */
+  'meanCost',
+  /** Highest mean cost over any window of `window` consecutive calls (the whole process when shorter). */
+  'windowCost',
+  /** log(1 + distinct calls and pairs that no normal process of the program made). */
+  'novelty',
+  /** Share of the distinct calls that even the closest normal process did not make (0 = all made by one). */
+  'callSetDistance',
+  /** The same over distinct consecutive pairs. */
+  'pairSetDistance',
+  /** Share of calls whose n-gram no normal process made (stide's mismatch rate). */
+  'mismatchRate',
+] as const;
+export type ChannelName = (typeof CHANNELS)[number];
+
+/** How channels become one score: Σ weight·(value − mean)/spread over Σ weight. */
+export interface Calibration {
+  /** Per channel (CHANNELS order): mean and spread of out-of-fold scores of normal processes. */
+  mean: number[];
+  spread: number[];
+  weights: number[];
+  /** Out-of-fold scores of normal processes, ascending (capped sample): thresholds come from here. */
+  scores: number[];
+  /** How the scores were obtained: `out-of-fold` (k-fold over processes) or `in-sample` (too few processes). */
+  method: 'out-of-fold' | 'in-sample';
+}
+
+export interface ProgramModelParts {
+  vocabulary: Vocabulary;
+  counts: GramCounts;
+  order: number;
+  window: number;
+  exemplars: ExemplarSets;
+  /** Bitset (256 bits) of calls any normal process made. */
+  calls: Uint32Array;
+  /** Pairs (`first·256 + second`) any normal process made. */
+  pairs: Set<number>;
+  processes: number;
+  totalCalls: number;
+  calibration?: Calibration | undefined;
+}
+
+export class ProgramModel {
+  readonly vocabulary: Vocabulary;
+  readonly order: number;
+  readonly window: number;
+  readonly language: KneserNeyModel;
+  readonly exemplars: Exemplars;
+  readonly calls: Uint32Array;
+  /** 65 536-entry membership map of learned pairs (one byte each: fast and 64 KiB). */
+  readonly pairMap: Uint8Array;
+  readonly parts: ProgramModelParts;
+  calibration: Calibration | undefined;
+
+  constructor(parts: ProgramModelParts) {
+    this.parts = parts;
+    this.vocabulary = parts.vocabulary;
+    this.order = parts.order;
+    this.window = parts.window;
+    this.language = new KneserNeyModel(parts.counts, parts.order, parts.vocabulary.size);
+    this.exemplars = new Exemplars(parts.exemplars);
+    this.calls = parts.calls;
+    this.pairMap = new Uint8Array(65536);
+    for (const pair of parts.pairs) this.pairMap[pair] = 1;
+    this.calibration = parts.calibration;
+  }
+
+  /** The combined score of channel values (CHANNELS order); the raw window cost when uncalibrated. */
+  combine(values: ArrayLike<number>): number {
+    const c = this.calibration;
+    if (c === undefined) return values[1] as number;
+    let sum = 0;
+    let weight = 0;
+    for (let i = 0; i < CHANNELS.length; i++) {
+      const w = c.weights[i] as number;
+      if (w === 0) continue;
+      sum += (w * ((values[i] as number) - (c.mean[i] as number))) / (c.spread[i] as number);
+      weight += w;
+    }
+    return sum / weight;
+  }
+
+  /** The score that `falseAlarmRate` of normal processes exceed (out-of-fold), +∞ when uncalibrated. */
+  threshold(falseAlarmRate: number): number {
+    const scores = this.calibration?.scores ?? [];
+    if (scores.length === 0) return Number.POSITIVE_INFINITY;
+    const rank = Math.min(
+      scores.length - 1,
+      Math.max(0, Math.ceil((1 - falseAlarmRate) * scores.length) - 1),
+    );
+    return scores[rank] as number;
+  }
+}

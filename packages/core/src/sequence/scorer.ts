@@ -1,0 +1,239 @@
+/**
+ * Streaming scoring: each process's calls go through its program's model as they arrive;
+ * its score (higher = more anomalous) is the peak of the combined score over checkpoints
+ * (every `window` calls and at its end), compared with the threshold calibrated at learn
+ * time for the chosen false-alarm rate. The call that first takes a process over its
+ * threshold carries the explanation.
+ */
+import type { SyscallEvent } from '../types.js';
+import { explainProcess, type SequenceExplanation } from './explain.js';
+import { loadProgram, type SequenceModel, sequenceModelProblem } from './model.js';
+import { ProcessState } from './process-state.js';
+import type { ProgramModel } from './program-model.js';
+import { UNSEEN } from './vocabulary.js';
+
+export interface SequenceScorerOptions {
+  /** Share of normal processes allowed over the threshold. Defaults to the model's `falseAlarmRate` (1 %). */
+  falseAlarmRate?: number | undefined;
+  /** Program name for events whose process is unknown. Defaults to `'default'`. */
+  program?: string | undefined;
+  /** Processes scored at once; past it the oldest is ended (and reported). Defaults to `65_536`. */
+  maxProcesses?: number | undefined;
+}
+
+/** A model ready to score: built once, shared by any number of scorers. */
+export class LoadedSequenceModel {
+  readonly model: SequenceModel;
+  readonly programs = new Map<string, ProgramModel>();
+
+  /** Throws RangeError saying what is wrong with a model this version cannot read. */
+  constructor(model: SequenceModel) {
+    const problem = sequenceModelProblem(model);
+    if (problem !== undefined) throw new RangeError(`sequence model: ${problem}`);
+    this.model = model;
+    for (const [name, stored] of Object.entries(model.programs)) {
+      try {
+        this.programs.set(name, loadProgram(stored, model.order, model.window));
+      } catch (error) {
+        throw new RangeError(`sequence model: program '${name}': ${(error as Error).message}`);
+      }
+    }
+  }
+}
+
+/** The score of one process so far (or at its end). */
+export interface ProcessSequenceScore {
+  pid: number;
+  program: string;
+  calls: number;
+  /** Peak combined score; +∞ for a program the model never learned. */
+  score: number;
+  threshold: number;
+  overThreshold: boolean;
+  /** Present when the process is over its threshold. */
+  explanation?: SequenceExplanation | undefined;
+}
+
+/** What one call did to its process's score. The object is reused: copy what you keep. */
+export interface SequenceObservation {
+  pid: number;
+  program: string;
+  calls: number;
+  processScore: number;
+  threshold: number;
+  overThreshold: boolean;
+  /** Set only on the call that first takes the process over its threshold. */
+  explanation?: SequenceExplanation | undefined;
+}
+
+interface Tracked {
+  program: string;
+  /** Undefined for a program the model never learned (every call is then anomalous). */
+  state: ProcessState | undefined;
+  threshold: number;
+  calls: number;
+  alerted: boolean;
+  explanation: SequenceExplanation | undefined;
+}
+
+export interface SequenceScorer {
+  /** One call. */
+  observe(event: SyscallEvent): SequenceObservation;
+  /** One call by name, for plain call sequences; `line` is the trace line when known. */
+  observeCall(pid: number, program: string, syscall: string, line?: number): SequenceObservation;
+  /** The process ended (exit record): its final score, or undefined when it made no call. */
+  endProcess(pid: number): ProcessSequenceScore | undefined;
+  /** End of input: every process still open is ended; returns them and those ended since the last `end()` in order. */
+  end(): ProcessSequenceScore[];
+}
+
+/**
+ * Creates a streaming scorer.
+ *
+ * @example
+ * const scorer = createSequenceScorer(baseline.sequenceModel, { falseAlarmRate: 0.01 });
+ * for (const event of events) {
+ *   const o = scorer.observe(event);
+ *   if (o.explanation) console.log(o.explanation.summary);
+ * }
+ * const processes = scorer.end();
+ */
+export function createSequenceScorer(
+  model: SequenceModel | LoadedSequenceModel,
+  options: SequenceScorerOptions = {},
+): SequenceScorer {
+  const loaded = model instanceof LoadedSequenceModel ? model : new LoadedSequenceModel(model);
+  const rate = options.falseAlarmRate ?? loaded.model.falseAlarmRate;
+  if (!(rate > 0 && rate < 1)) throw new RangeError('falseAlarmRate must be between 0 and 1');
+  const fallback = options.program ?? 'default';
+  const maxProcesses = options.maxProcesses ?? 65_536;
+  const thresholds = new Map<ProgramModel, number>();
+  const open = new Map<number, Tracked>();
+  const ended: ProcessSequenceScore[] = [];
+  const result: SequenceObservation = {
+    pid: 0,
+    program: fallback,
+    calls: 0,
+    processScore: 0,
+    threshold: 0,
+    overThreshold: false,
+  };
+
+  const start = (pid: number, program: string): Tracked => {
+    if (open.size >= maxProcesses) endOne(open.keys().next().value as number);
+    const programModel = loaded.programs.get(program);
+    let threshold = Number.POSITIVE_INFINITY;
+    if (programModel !== undefined) {
+      threshold = thresholds.get(programModel) ?? programModel.threshold(rate);
+      thresholds.set(programModel, threshold);
+    }
+    const tracked: Tracked = {
+      program,
+      state: programModel === undefined ? undefined : new ProcessState(programModel),
+      threshold,
+      calls: 0,
+      alerted: false,
+      explanation: undefined,
+    };
+    open.set(pid, tracked);
+    return tracked;
+  };
+
+  const scoreOf = (t: Tracked): number => (t.state === undefined ? Number.POSITIVE_INFINITY : t.state.peak);
+
+  const explain = (t: Tracked, pid: number, score: number): SequenceExplanation =>
+    t.state === undefined
+      ? unknownProgram(t, pid, [...loaded.programs.keys()])
+      : explainProcess(t.state, t.program, pid, score, t.threshold);
+
+  const finish = (pid: number, t: Tracked): ProcessSequenceScore => {
+    if (t.state !== undefined) t.state.checkpoint();
+    const score = scoreOf(t);
+    const over = score > t.threshold;
+    const out: ProcessSequenceScore = {
+      pid,
+      program: t.program,
+      calls: t.calls,
+      score,
+      threshold: t.threshold,
+      overThreshold: over,
+    };
+    if (over) out.explanation = explain(t, pid, score);
+    return out;
+  };
+
+  const endOne = (pid: number): ProcessSequenceScore | undefined => {
+    const t = open.get(pid);
+    if (t === undefined) return undefined;
+    open.delete(pid);
+    const out = finish(pid, t);
+    ended.push(out);
+    return out;
+  };
+
+  const resolve = (event: SyscallEvent): string => {
+    const p = event.process;
+    if (p?.exe !== undefined && loaded.programs.has(p.exe)) return p.exe;
+    if (p?.comm !== undefined && loaded.programs.has(p.comm)) return p.comm;
+    if (p?.exe === undefined && p?.comm === undefined) return fallback;
+    return loaded.programs.has(fallback) ? fallback : (p?.exe ?? p?.comm ?? fallback);
+  };
+
+  const observeCall = (pid: number, program: string, syscall: string, line?: number): SequenceObservation => {
+    let t = open.get(pid);
+    if (t !== undefined && t.program !== program) {
+      endOne(pid);
+      t = undefined;
+    }
+    if (t === undefined) t = start(pid, program);
+    t.calls++;
+    result.pid = pid;
+    result.program = program;
+    result.calls = t.calls;
+    result.threshold = t.threshold;
+    result.explanation = undefined;
+    const state = t.state;
+    if (state !== undefined) {
+      const token = state.model.vocabulary.id(syscall);
+      state.observe(token, line ?? -1, token === UNSEEN ? syscall : undefined);
+    }
+    const score = scoreOf(t);
+    result.processScore = score;
+    result.overThreshold = score > t.threshold;
+    if (result.overThreshold && !t.alerted) {
+      t.alerted = true;
+      t.explanation = explain(t, pid, score);
+      result.explanation = t.explanation;
+    }
+    return result;
+  };
+
+  return {
+    observe: (event) => observeCall(event.pid ?? 0, resolve(event), event.syscall, event.line),
+    observeCall,
+    endProcess(pid) {
+      const out = endOne(pid);
+      if (out !== undefined) ended.pop();
+      return out;
+    },
+    end() {
+      for (const pid of [...open.keys()]) endOne(pid);
+      return ended.splice(0, ended.length);
+    },
+  };
+}
+
+function unknownProgram(t: Tracked, pid: number, known: string[]): SequenceExplanation {
+  const listed = known.slice(0, 5).join(', ') + (known.length > 5 ? ', …' : '');
+  return {
+    program: t.program,
+    pid,
+    calls: t.calls,
+    score: Number.POSITIVE_INFINITY,
+    threshold: t.threshold,
+    summary: `${t.program} pid ${pid}: no sequence model for this program (the model knows: ${listed || 'none'})`,
+    window: { meanCost: Number.POSITIVE_INFINITY, normalMeanCost: undefined, calls: [] },
+    novel: { total: 0, calls: [], pairs: [] },
+    channels: {} as SequenceExplanation['channels'],
+  };
+}
