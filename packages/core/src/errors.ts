@@ -29,7 +29,9 @@ export type SyscanErrorReason =
   /** ERR_SYSCAN_USAGE: the working directory is not a directory. */
   | 'bad_cwd'
   /** ERR_SYSCAN_INPUT: nothing in the input was recognised as telemetry. */
-  | 'no_telemetry';
+  | 'no_telemetry'
+  /** ERR_SYSCAN_CONFIG: a rules file has bad YAML, bad syntax or an unknown field (message names file, line, rule). */
+  | 'invalid_rule';
 
 /** The one error class syscan throws on purpose. Compare with {@link isSyscanError}, not `instanceof` (dual-package hazard). */
 export class SyscanError extends Error {

@@ -1,0 +1,134 @@
+/**
+ * Runs loaded rules over events. Rules are indexed by the syscalls their conditions pin, so
+ * an event costs one map lookup plus the closures of the few rules that can match it.
+ */
+import type { ProcessLookup } from '../context/types.js';
+import type { Alert } from '../detect/alert.js';
+import { cutSample } from '../detect/verdict.js';
+import type { SyscallEvent } from '../types.js';
+import type { Frame } from './fields.js';
+import { type RuleInternals, ruleInternals } from './loader.js';
+import { RUN_STATE_SYSCALLS, RunState } from './run-state.js';
+import type { LoadedRule } from './types.js';
+
+export interface RuleEvaluator {
+  /** Appends an alert to `out` for every enabled rule `event` matches; returns how many. */
+  evaluate(event: SyscallEvent, lookup: ProcessLookup | undefined, out: Alert[]): number;
+  /** The enabled rules, in definition order. */
+  readonly rules: readonly LoadedRule[];
+  /** Syscall → enabled rules decided by that syscall's name alone (refusable at syscall entry). */
+  readonly decidedBySyscall: ReadonlyMap<string, readonly LoadedRule[]>;
+  /** Events seen, alerts made, and run-state paths forgotten because the cap was reached. */
+  stats(): { events: number; alerts: number; forgottenPaths: number };
+  /** Forgets what the run wrote (a new run starts). */
+  reset(): void;
+}
+
+interface Entry {
+  rule: LoadedRule;
+  internals: RuleInternals;
+  order: number;
+}
+
+function makeAlert(entry: Entry, frame: Frame): Alert {
+  const { rule, internals } = entry;
+  const e = frame.event;
+  const alert: Alert = {
+    type: 'rule',
+    severity: rule.severity,
+    message: internals.output.render(frame),
+    syscall: e.syscall,
+    count: 1,
+    rule: rule.name,
+    tags: rule.tags,
+    action: rule.action,
+    details: { priority: rule.priority, outputFields: internals.output.fields(frame) },
+  };
+  if (e.raw !== '') alert.sample = cutSample(e.raw);
+  if (e.line !== undefined) alert.line = e.line;
+  const pid = e.process?.pid ?? e.pid;
+  if (pid !== undefined) alert.pid = pid;
+  if (e.time !== undefined) alert.time = e.time;
+  if (e.errno !== undefined) alert.errno = e.errno;
+  if (e.process !== undefined) alert.process = e.process;
+  if (e.paths !== undefined) alert.paths = e.paths;
+  if (e.peer !== undefined) alert.peer = e.peer;
+  if (e.host !== undefined) alert.host = e.host;
+  return alert;
+}
+
+/**
+ * An evaluator over `rules` (from {@link loadRules}); disabled rules are left out.
+ *
+ * @example
+ * const evaluator = createRuleEvaluator(loadRules([AGENT_TOOLS_RULES]).rules);
+ * const alerts: Alert[] = [];
+ * for (const event of events) evaluator.evaluate(event, tracker, alerts);
+ */
+export function createRuleEvaluator(rules: readonly LoadedRule[]): RuleEvaluator {
+  const entries: Entry[] = [];
+  for (const rule of rules) {
+    const internals = ruleInternals(rule);
+    if (internals === undefined) throw new TypeError(`rule '${rule.name}' was not made by loadRules`);
+    if (rule.enabled) entries.push({ rule, internals, order: entries.length });
+  }
+  const anyType = entries.filter((e) => e.rule.syscalls === undefined);
+  const buckets = new Map<string, Entry[]>();
+  for (const entry of entries) {
+    for (const syscall of entry.rule.syscalls ?? []) {
+      let bucket = buckets.get(syscall);
+      if (bucket === undefined) {
+        bucket = [...anyType];
+        buckets.set(syscall, bucket);
+      }
+      bucket.push(entry);
+    }
+  }
+  for (const bucket of buckets.values()) bucket.sort((a, b) => a.order - b.order);
+  const decided = new Map<string, LoadedRule[]>();
+  for (const { rule } of entries) {
+    for (const syscall of rule.decidedBySyscall ?? []) {
+      const list = decided.get(syscall) ?? [];
+      list.push(rule);
+      decided.set(syscall, list);
+    }
+  }
+  const run = new RunState();
+  const tracksRun = entries.some((e) => e.internals.usesRunState);
+  const frame: Frame = {
+    event: undefined as unknown as SyscallEvent,
+    lookup: undefined,
+    run,
+    args: undefined,
+  };
+  let events = 0;
+  let alerts = 0;
+
+  return {
+    rules: entries.map((e) => e.rule),
+    decidedBySyscall: decided,
+    evaluate(event, lookup, out) {
+      events++;
+      const bucket = buckets.get(event.syscall) ?? anyType;
+      frame.event = event;
+      frame.lookup = lookup;
+      frame.args = undefined;
+      let made = 0;
+      for (let i = 0; i < bucket.length; i++) {
+        const entry = bucket[i]!;
+        if (entry.internals.test(frame)) {
+          out.push(makeAlert(entry, frame));
+          made++;
+        }
+      }
+      // After the rules: an exec of a file is judged on what happened before it.
+      if (tracksRun && RUN_STATE_SYSCALLS.has(event.syscall)) run.observe(event);
+      alerts += made;
+      return made;
+    },
+    stats: () => ({ events, alerts, forgottenPaths: run.forgotten }),
+    reset() {
+      run.reset();
+    },
+  };
+}

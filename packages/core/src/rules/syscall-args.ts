@@ -1,0 +1,189 @@
+/**
+ * Reading strace's printed arguments for `evt.arg[N]`, `evt.arg.NAME` and the open-mode
+ * fields (`evt.is_open_write`, …). Only events a rule looks at pay for this, once each.
+ */
+
+/** Splits strace's argument text at top-level commas (quotes, `{}`, `[]`, `()`, `<…>` decorations, comments). */
+export function splitArgs(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c === '"') {
+      i++;
+      while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+      i++;
+      continue;
+    }
+    if (c === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? text.length : end + 2;
+      continue;
+    }
+    if (c === '{' || c === '[' || c === '(') depth++;
+    else if (c === '}' || c === ']' || c === ')') depth--;
+    // `3</etc/passwd>`: a -y decoration right after a value, never a comparison in strace output.
+    else if (c === '<' && i > start && text[i - 1] !== ' ') depth++;
+    else if (c === '>' && depth > 0 && text[i - 1] !== '-') depth--;
+    else if (c === ',' && depth === 0) {
+      out.push(text.slice(start, i).trim());
+      start = i + 1;
+    }
+    i++;
+  }
+  const last = text.slice(start).trim();
+  if (last !== '' || out.length > 0) out.push(last);
+  return out;
+}
+
+/** The text of a quoted strace string with C escapes decoded; other values as printed, without a `<…>` decoration. */
+export function argValue(raw: string): string {
+  if (raw.startsWith('"')) {
+    let out = '';
+    for (let i = 1; i < raw.length; i++) {
+      const c = raw[i]!;
+      if (c === '"') break;
+      if (c !== '\\') {
+        out += c;
+        continue;
+      }
+      const e = raw[++i];
+      if (e === undefined) break;
+      if (e === 'n') out += '\n';
+      else if (e === 't') out += '\t';
+      else if (e === 'x') {
+        out += String.fromCharCode(Number.parseInt(raw.slice(i + 1, i + 3), 16));
+        i += 2;
+      } else if (e >= '0' && e <= '7') {
+        let j = i;
+        while (j < i + 3 && raw[j]! >= '0' && raw[j]! <= '7') j++;
+        out += String.fromCharCode(Number.parseInt(raw.slice(i, j), 8));
+        i = j - 1;
+      } else out += e;
+    }
+    return out;
+  }
+  const deco = raw.indexOf('<');
+  return deco > 0 && raw.endsWith('>') ? raw.slice(0, deco) : raw;
+}
+
+/** Falco's argument names per syscall, for `evt.arg.NAME` (strace's order). */
+const ARG_NAMES: Readonly<Record<string, readonly string[]>> = {
+  open: ['name', 'flags', 'mode'],
+  openat: ['dirfd', 'name', 'flags', 'mode'],
+  openat2: ['dirfd', 'name', 'how', 'size'],
+  creat: ['name', 'mode'],
+  execve: ['filename', 'argv', 'envp'],
+  execveat: ['dirfd', 'pathname', 'argv', 'envp', 'flags'],
+  connect: ['fd', 'addr', 'addrlen'],
+  bind: ['fd', 'addr', 'addrlen'],
+  accept: ['fd', 'addr', 'addrlen'],
+  accept4: ['fd', 'addr', 'addrlen', 'flags'],
+  sendto: ['fd', 'data', 'size', 'flags', 'addr', 'addrlen'],
+  socket: ['domain', 'type', 'proto'],
+  ptrace: ['request', 'pid', 'addr', 'data'],
+  process_vm_readv: ['pid', 'local_iov', 'liovcnt', 'remote_iov', 'riovcnt', 'flags'],
+  process_vm_writev: ['pid', 'local_iov', 'liovcnt', 'remote_iov', 'riovcnt', 'flags'],
+  kill: ['pid', 'sig'],
+  tkill: ['tid', 'sig'],
+  tgkill: ['pid', 'tid', 'sig'],
+  unshare: ['flags'],
+  setns: ['fd', 'nstype'],
+  mount: ['dev', 'dir', 'type', 'flags', 'data'],
+  umount2: ['name', 'flags'],
+  chmod: ['filename', 'mode'],
+  fchmod: ['fd', 'mode'],
+  fchmodat: ['dirfd', 'filename', 'mode', 'flags'],
+  chown: ['path', 'uid', 'gid'],
+  rename: ['oldpath', 'newpath'],
+  renameat: ['olddirfd', 'oldpath', 'newdirfd', 'newpath'],
+  renameat2: ['olddirfd', 'oldpath', 'newdirfd', 'newpath', 'flags'],
+  link: ['oldpath', 'newpath'],
+  linkat: ['olddir', 'oldpath', 'newdir', 'newpath', 'flags'],
+  symlink: ['target', 'linkpath'],
+  symlinkat: ['target', 'linkdirfd', 'linkpath'],
+  unlink: ['path'],
+  unlinkat: ['dirfd', 'name', 'flags'],
+  mkdir: ['path', 'mode'],
+  mkdirat: ['dirfd', 'path', 'mode'],
+  chdir: ['path'],
+  bpf: ['cmd', 'attr', 'size'],
+  init_module: ['img', 'length', 'uargs'],
+  finit_module: ['fd', 'uargs', 'flags'],
+  delete_module: ['name', 'flags'],
+  kexec_load: ['entry', 'nr_segments', 'segments', 'flags'],
+  kexec_file_load: ['kernel_fd', 'initrd_fd', 'cmdline_len', 'cmdline', 'flags'],
+  setuid: ['uid'],
+  setgid: ['gid'],
+  setresuid: ['ruid', 'euid', 'suid'],
+  memfd_create: ['name', 'flags'],
+  mprotect: ['addr', 'length', 'prot'],
+  prctl: ['option', 'arg2', 'arg3', 'arg4', 'arg5'],
+  read: ['fd', 'data', 'size'],
+  write: ['fd', 'data', 'size'],
+  close: ['fd'],
+  dup2: ['oldfd', 'newfd'],
+  dup3: ['oldfd', 'newfd', 'flags'],
+};
+
+/** Index of argument `name` of `syscall`, or -1. */
+export function argIndex(syscall: string, name: string): number {
+  return ARG_NAMES[syscall]?.indexOf(name) ?? -1;
+}
+
+/** A `key=value` argument (strace prints `clone(child_stack=NULL, flags=…)`), by key. */
+export function keyedArg(args: readonly string[], name: string): string | undefined {
+  const prefix = `${name}=`;
+  for (const a of args) if (a.startsWith(prefix)) return a.slice(prefix.length);
+  return undefined;
+}
+
+/** How a file was opened, from the flags (and mode) strace printed. */
+export interface OpenMode {
+  read: boolean;
+  write: boolean;
+  create: boolean;
+  /** Created with an execute bit in the mode. */
+  exec: boolean;
+}
+
+const OPEN_FLAG_ARG: Readonly<Record<string, number>> = { open: 1, openat: 2 };
+
+/** The open mode of an `open`/`openat`/`openat2`/`creat` call, or undefined for other calls. */
+export function openMode(syscall: string, args: readonly string[]): OpenMode | undefined {
+  let flags: string | undefined;
+  let mode: string | undefined;
+  if (syscall === 'creat') {
+    flags = 'O_WRONLY|O_CREAT|O_TRUNC';
+    mode = args[1];
+  } else if (syscall === 'openat2') {
+    const how = args[2] ?? '';
+    flags = /flags=([A-Z0-9_|]+)/.exec(how)?.[1];
+    mode = /mode=(0[0-7]*)/.exec(how)?.[1];
+  } else {
+    const at = OPEN_FLAG_ARG[syscall];
+    if (at === undefined) return undefined;
+    flags = args[at];
+    mode = args[at + 1];
+  }
+  if (flags === undefined) return undefined;
+  const set = new Set(flags.split('|'));
+  const write = set.has('O_WRONLY') || set.has('O_RDWR');
+  const create = set.has('O_CREAT') || set.has('O_TMPFILE');
+  return {
+    read: !set.has('O_WRONLY') && !set.has('O_PATH'),
+    write: write || (set.has('O_TRUNC') && !set.has('O_RDONLY')),
+    create,
+    exec: create && mode !== undefined && (Number.parseInt(mode, 8) & 0o111) !== 0,
+  };
+}
+
+/** The mode argument of chmod/fchmod/fchmodat, as a number. */
+export function chmodMode(syscall: string, args: readonly string[]): number | undefined {
+  const at = syscall === 'chmod' || syscall === 'fchmod' ? 1 : syscall === 'fchmodat' ? 2 : -1;
+  const text = at < 0 ? undefined : args[at];
+  if (text === undefined || !/^0[0-7]*$/.test(text)) return undefined;
+  return Number.parseInt(text, 8);
+}

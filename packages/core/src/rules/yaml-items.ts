@@ -1,0 +1,85 @@
+/**
+ * A Falco rules file read as YAML: a sequence of `rule`, `macro` and `list` items, each with
+ * the line it starts on and the line of each key's value, so errors can point at them.
+ */
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar } from 'yaml';
+import { SyscanError } from '../errors.js';
+
+export interface RawItem {
+  kind: 'rule' | 'macro' | 'list';
+  name: string;
+  /** The item's keys as plain values. */
+  data: Record<string, unknown>;
+  file: string;
+  line: number;
+  /** 1-based line where each key's value starts. */
+  keyLines: ReadonlyMap<string, number>;
+  /** Keys whose value is a literal block scalar (`|`): its lines map one to one to the text's. */
+  literalBlocks: ReadonlySet<string>;
+}
+
+/** Top-level items syscan accepts and ignores (Falco versioning). */
+const IGNORED_ITEMS = new Set(['required_engine_version', 'required_plugin_versions']);
+
+/** Most items one file may hold: a bound on memory for hostile input. */
+const MAX_ITEMS = 20_000;
+
+export function ruleFileError(file: string, line: number | undefined, message: string): SyscanError {
+  return new SyscanError('ERR_SYSCAN_CONFIG', `${file}${line === undefined ? '' : `:${line}`}: ${message}`, {
+    reason: 'invalid_rule',
+  });
+}
+
+/** Reads one file's items; unknown top-level items are reported through `ignored`. */
+export function readRuleItems(
+  file: string,
+  text: string,
+  ignored: (line: number, what: string) => void,
+): RawItem[] {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const lineOf = (offset: number | undefined): number =>
+    offset === undefined ? 1 : lineCounter.linePos(offset).line;
+  const first = doc.errors[0];
+  if (first !== undefined) {
+    throw ruleFileError(file, lineOf(first.pos[0]), `not valid YAML: ${first.message.split('\n')[0]}`);
+  }
+  const root = doc.contents;
+  if (root === null || (isScalar(root) && (root.value === null || root.value === ''))) return [];
+  if (!isSeq(root))
+    throw ruleFileError(
+      file,
+      lineOf(root.range?.[0]),
+      'a rules file is a YAML list of rule, macro and list items',
+    );
+  if (root.items.length > MAX_ITEMS) throw ruleFileError(file, undefined, `more than ${MAX_ITEMS} items`);
+  const items: RawItem[] = [];
+  for (const node of root.items) {
+    const line = lineOf((node as { range?: [number, number, number] } | null)?.range?.[0]);
+    if (!isMap(node)) throw ruleFileError(file, line, 'each item must be a mapping (rule:, macro: or list:)');
+    const data: Record<string, unknown> = {};
+    const keyLines = new Map<string, number>();
+    const literalBlocks = new Set<string>();
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+      const value = pair.value as { range?: [number, number, number]; toJSON?: () => unknown } | null;
+      data[key] = isScalar(value) ? value.value : (value?.toJSON?.() ?? value);
+      keyLines.set(
+        key,
+        lineOf(value?.range?.[0] ?? (pair.key as { range?: [number, number, number] }).range?.[0]),
+      );
+      if (isScalar(value) && value.type === Scalar.BLOCK_LITERAL) literalBlocks.add(key);
+    }
+    const kind = (['rule', 'macro', 'list'] as const).find((k) => k in data);
+    if (kind === undefined) {
+      const what = Object.keys(data)[0] ?? '(empty)';
+      if (!IGNORED_ITEMS.has(what)) ignored(line, what);
+      continue;
+    }
+    const name = data[kind];
+    if (typeof name !== 'string' || name.trim() === '')
+      throw ruleFileError(file, line, `${kind} item needs a name`);
+    items.push({ kind, name, data, file, line, keyLines, literalBlocks });
+  }
+  return items;
+}

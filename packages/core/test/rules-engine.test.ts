@@ -1,0 +1,265 @@
+import { describe, expect, it } from 'vitest';
+import type { Alert } from '../src/detect/alert.js';
+import { isSyscanError } from '../src/errors.js';
+import { createRuleEvaluator, loadRules, toFalcoJson } from '../src/rules/index.js';
+import type { ProcessInfo, ProcessLookup, SyscallEvent } from '../src/types.js';
+
+const bash: ProcessInfo = {
+  pid: 10,
+  ppid: 1,
+  exe: '/usr/bin/bash',
+  comm: 'bash',
+  argv: ['bash', '-c', 'x'],
+  uid: 1000,
+};
+const cat: ProcessInfo = {
+  pid: 11,
+  ppid: 10,
+  exe: '/usr/bin/cat',
+  comm: 'cat',
+  argv: ['cat', '/etc/shadow'],
+  cwd: '/home/u',
+  uid: 0,
+  auid: 1000,
+};
+const lookup: ProcessLookup = { process: (pid) => ({ 10: bash, 11: cat })[pid] };
+
+function ev(partial: Partial<SyscallEvent> & { syscall: string }): SyscallEvent {
+  return { kind: 'syscall', denied: false, raw: `${partial.syscall}(...) = 0`, source: 'strace', ...partial };
+}
+
+const openShadow = ev({
+  syscall: 'openat',
+  args: 'AT_FDCWD, "/etc/shadow", O_RDONLY|O_CLOEXEC',
+  ret: '3',
+  paths: ['/etc/shadow'],
+  process: cat,
+  pid: 11,
+  line: 7,
+  time: 29_914_005.838,
+});
+
+function run(yaml: string, events: SyscallEvent[]): Alert[] {
+  const { rules } = loadRules([{ name: 'test.yaml', text: yaml }]);
+  const evaluator = createRuleEvaluator(rules);
+  const out: Alert[] = [];
+  for (const e of events) evaluator.evaluate(e, lookup, out);
+  return out;
+}
+
+function loadError(yaml: string): string {
+  try {
+    loadRules([{ name: 'bad.yaml', text: yaml }]);
+  } catch (error) {
+    expect(isSyscanError(error)).toBe(true);
+    return (error as Error).message;
+  }
+  throw new Error('expected an error');
+}
+
+const shadowRule = `
+- list: sensitive_names
+  items: [/etc/shadow, /etc/sudoers]
+- macro: open_read
+  condition: evt.type in (open, openat, openat2) and evt.is_open_read=true and fd.typechar='f' and fd.num>=0
+- rule: Read sensitive file
+  desc: a sensitive file was read
+  condition: open_read and fd.name in (sensitive_names) and not proc.name in (sshd)
+  output: Sensitive file opened (file=%fd.name proc=%proc.name parent=%proc.pname gparent=%proc.aname[2] uid=%user.uid user=%user.name)
+  priority: WARNING
+  tags: [filesystem, mitre_credential_access]
+`;
+
+describe('rule engine', () => {
+  it('matches a Falco rule with lists, macros and ancestors, and renders its output', () => {
+    const alerts = run(shadowRule, [
+      openShadow,
+      ev({ ...openShadow, paths: ['/etc/passwd'], args: 'AT_FDCWD, "/etc/passwd", O_RDONLY' }),
+    ]);
+    expect(alerts).toHaveLength(1);
+    const a = alerts[0]!;
+    expect(a).toMatchObject({
+      type: 'rule',
+      rule: 'Read sensitive file',
+      severity: 'medium',
+      line: 7,
+      pid: 11,
+      syscall: 'openat',
+    });
+    expect(a.message).toBe(
+      'Sensitive file opened (file=/etc/shadow proc=cat parent=bash gparent=<NA> uid=0 user=<NA>)',
+    );
+    expect(a.tags).toEqual(['filesystem', 'mitre_credential_access']);
+  });
+
+  it('is false, not true, for a field the event lacks, even with !=', () => {
+    const yaml = `- rule: r\n  desc: d\n  condition: evt.type=openat and proc.pname != zsh\n  output: o\n  priority: info`;
+    expect(run(yaml, [ev({ syscall: 'openat' })])).toHaveLength(0);
+    expect(run(yaml, [openShadow])).toHaveLength(1);
+  });
+
+  it('supports the operators', () => {
+    const cases: Array<[string, boolean]> = [
+      ['fd.name startswith /etc/', true],
+      ['fd.name endswith shadow', true],
+      ['fd.name contains sha', true],
+      ['fd.name icontains SHA', true],
+      ['fd.name glob /etc/*ad?w', true],
+      ['fd.name glob /etc/[!s]*', false],
+      ['fd.name pmatch (/etc)', true],
+      ['fd.name pmatch (/et)', false],
+      ['fd.directory = /etc', true],
+      ['fd.filename = shadow', true],
+      ['fd.name regex "^/etc/s.*w$"', true],
+      ['proc.aname = bash', true],
+      ['proc.aname[1] = bash', true],
+      ['proc.aname[0] = cat', true],
+      ['proc.args = /etc/shadow', true],
+      ['proc.cmdline = "cat /etc/shadow"', true],
+      ['proc.cmdline intersects (a, "cat /etc/shadow")', true],
+      ['user.uid < 1', true],
+      ['user.loginuid >= 1000', true],
+      ['proc.cwd exists', true],
+      ['fd.sip exists', false],
+      ['evt.res = SUCCESS', true],
+      ['evt.failed = false', true],
+      ['evt.arg.flags contains O_RDONLY', true],
+      ['evt.arg[1] = /etc/shadow', true],
+      ['tolower(proc.name) = CAT', false],
+      ['toupper(proc.name) = CAT', true],
+      ['proc.pid != val(proc.ppid)', true],
+      ['(fd.name = /x or fd.name = /etc/shadow) and not fd.name = /y', true],
+    ];
+    for (const [condition, expected] of cases) {
+      const yaml = `- rule: r\n  desc: d\n  condition: 'evt.type=openat and ${condition.replace(/'/g, "''")}'\n  output: o\n  priority: info`;
+      expect([condition, run(yaml, [openShadow]).length]).toEqual([condition, expected ? 1 : 0]);
+    }
+  });
+
+  it('matches peers by CIDR, IPv6 and IPv4-mapped addresses', () => {
+    const yaml = `- rule: meta\n  desc: d\n  condition: evt.type=connect and (fd.rnet in (169.254.0.0/16) or fd.sip = fd00:ec2::254)\n  output: "to %fd.name (%fd.sip:%fd.sport %fd.l4proto)"\n  priority: critical`;
+    const connect = (address: string, family: 'inet' | 'inet6') =>
+      ev({ syscall: 'connect', peer: { family, address, port: 80, protocol: 'tcp' }, process: cat });
+    const alerts = run(yaml, [
+      connect('169.254.169.254', 'inet'),
+      connect('fd00:ec2:0::254', 'inet6'),
+      connect('::ffff:169.254.169.254', 'inet6'),
+      connect('127.0.0.1', 'inet'),
+    ]);
+    expect(alerts.map((a) => a.message)).toEqual([
+      'to 169.254.169.254:80 (169.254.169.254:80 tcp)',
+      'to [fd00:ec2:0::254]:80 (fd00:ec2::254:80 tcp)',
+      'to [::ffff:169.254.169.254]:80 (169.254.169.254:80 tcp)',
+    ]);
+  });
+
+  it('applies exceptions, override append/replace and legacy append', () => {
+    const base = `${shadowRule}
+- rule: Read sensitive file
+  exceptions:
+    - name: readers
+      fields: [proc.name, fd.name]
+      comps: [=, in]
+      values:
+        - [cat, [/etc/shadow]]
+  override:
+    exceptions: append
+`;
+    expect(run(base, [openShadow])).toHaveLength(0);
+    const appended = `${shadowRule}
+- list: sensitive_names
+  items: [/etc/gshadow]
+  override:
+    items: replace
+- macro: open_read
+  condition: and proc.name = nobody
+  override:
+    condition: append
+`;
+    expect(run(appended, [openShadow])).toHaveLength(0);
+    const legacy = `${shadowRule}
+- rule: Read sensitive file
+  condition: and proc.name = nobody
+  append: true
+`;
+    const loaded = loadRules([{ name: 'l.yaml', text: legacy }]);
+    expect(loaded.warnings.map((w) => w.code)).toContain('deprecated');
+    expect(run(legacy, [openShadow])).toHaveLength(0);
+    const disabled = `${shadowRule}\n- rule: Read sensitive file\n  enabled: false\n  override:\n    enabled: replace\n`;
+    expect(run(disabled, [openShadow])).toHaveLength(0);
+  });
+
+  it('skips a rule that needs a field syscan cannot know, with a warning', () => {
+    const yaml = `- rule: container shell\n  desc: d\n  condition: evt.type = execve and container.id != host\n  output: o\n  priority: notice`;
+    const { rules, warnings } = loadRules([{ name: 'c.yaml', text: yaml }]);
+    expect(rules).toHaveLength(0);
+    expect(warnings[0]).toMatchObject({ code: 'unsupported_field', rule: 'container shell', line: 1 });
+    expect(warnings[0]!.message).toContain('container.id');
+  });
+
+  it('names file, line and rule for unknown fields, macros and bad syntax', () => {
+    const prefix = '- list: l\n  items: [a]\n';
+    expect(
+      loadError(
+        `${prefix}- rule: R1\n  desc: d\n  condition: evt.type = open and proc.nmae = x\n  output: o\n  priority: info`,
+      ),
+    ).toBe(
+      "bad.yaml:5: rule 'R1': unknown field 'proc.nmae' (did you mean 'proc.name'?) near 'proc.nmae = x'",
+    );
+    expect(
+      loadError(
+        `- rule: R2\n  desc: d\n  condition: |\n    evt.type = open and\n    (proc.name = x\n  output: o\n  priority: info`,
+      ),
+    ).toMatch(/^bad\.yaml:5: rule 'R2': syntax error: expected '\)'/);
+    expect(
+      loadError(`- rule: R3\n  desc: d\n  condition: no_such_macro\n  output: o\n  priority: info`),
+    ).toContain("undefined macro 'no_such_macro'");
+    expect(
+      loadError(`- rule: R4\n  desc: d\n  condition: user.uid = root\n  output: o\n  priority: info`),
+    ).toContain("'root' is not a number");
+    expect(
+      loadError(`- rule: R5\n  desc: d\n  condition: evt.type=open\n  output: o\n  priority: loud`),
+    ).toContain("unknown priority 'loud'");
+    expect(
+      loadError(`- rule: R6\n  desc: d\n  condition: evt.type=open\n  output: o %proc.nam\n  priority: info`),
+    ).toContain("unknown field '%proc.nam'");
+    expect(loadError('- rule: [unclosed')).toMatch(/^bad\.yaml:1: not valid YAML/);
+    expect(loadError('- rule: X\n  condition: and y\n  override:\n    condition: append')).toContain(
+      'not defined earlier',
+    );
+  });
+
+  it('says which rules the syscall name alone decides', () => {
+    const yaml = `- rule: kmod\n  desc: d\n  condition: evt.type in (init_module, finit_module) and evt.dir = <\n  output: o\n  priority: critical\n  action: kill
+- rule: ptrace
+  desc: d
+  condition: evt.type = ptrace and evt.arg.request in (PTRACE_ATTACH)
+  output: o
+  priority: error`;
+    const { rules } = loadRules([{ name: 'k.yaml', text: yaml }]);
+    expect(rules[0]!.decidedBySyscall).toEqual(['init_module', 'finit_module']);
+    expect(rules[0]!.action).toBe('kill');
+    expect(rules[1]!.decidedBySyscall).toBeUndefined();
+    expect([...createRuleEvaluator(rules).decidedBySyscall.keys()]).toEqual(['init_module', 'finit_module']);
+  });
+
+  it('formats a rule alert as Falco JSON', () => {
+    const [alert] = run(shadowRule, [openShadow]);
+    const json = toFalcoJson(alert!, { hostname: 'box', now: () => Date.UTC(2026, 11, 1, 12) });
+    expect(json).toMatchObject({
+      hostname: 'box',
+      priority: 'Warning',
+      rule: 'Read sensitive file',
+      source: 'syscall',
+      tags: ['filesystem', 'mitre_credential_access'],
+      time: '2026-12-01T08:18:34.005838000Z',
+    });
+    expect(json.output).toBe(`08:18:34.005838000: Warning ${alert!.message}`);
+    expect(json.output_fields).toMatchObject({
+      'fd.name': '/etc/shadow',
+      'proc.aname[2]': null,
+      'user.uid': 0,
+      'user.name': null,
+    });
+  });
+});
