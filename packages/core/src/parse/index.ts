@@ -1,5 +1,5 @@
 import type { ParsedRecord, ParseOptions, ParseStats, SyscallEvent } from '../types.js';
-import { AuditParser } from './audit.js';
+import { AuditParser } from './audit/index.js';
 import { type LineParser, type ResolvedParseOptions, resolveParseOptions } from './line-parser.js';
 import { LineSplitter } from './lines.js';
 import { StraceParser } from './strace/index.js';

@@ -36,12 +36,10 @@ const NAMES =
   '2502 VIRT_MACHINE_ID 2503 VIRT_INTEGRITY_CHECK 2504 VIRT_CREATE 2505 VIRT_DESTROY ' +
   '2506 VIRT_MIGRATE_IN 2507 VIRT_MIGRATE_OUT';
 
-let byNumber: Map<number, string> | undefined;
-let byName: Map<string, number> | undefined;
-
-function build(): void {
-  byNumber = new Map();
-  byName = new Map();
+/** Both directions, built once at load from NAMES (constant afterwards). */
+const byNumber = new Map<number, string>();
+const byName = new Map<string, number>();
+{
   const parts = NAMES.split(' ');
   for (let i = 0; i + 1 < parts.length; i += 2) {
     const nr = Number(parts[i]);
@@ -52,8 +50,7 @@ function build(): void {
 
 /** `1300` → `SYSCALL`; unknown numbers → `UNKNOWN[n]` (as ausearch prints them). */
 export function recordTypeName(nr: number): string {
-  if (byNumber === undefined) build();
-  return byNumber!.get(nr) ?? `UNKNOWN[${nr}]`;
+  return byNumber.get(nr) ?? `UNKNOWN[${nr}]`;
 }
 
 /**
@@ -61,8 +58,7 @@ export function recordTypeName(nr: number): string {
  * 2100–2999), which never share a serial with kernel records and never get an EOE.
  */
 export function isSingleRecordType(name: string): boolean {
-  if (byName === undefined) build();
-  let nr = byName!.get(name);
+  let nr = byName.get(name);
   if (nr === undefined && name.startsWith('UNKNOWN[')) nr = Number(name.slice(8, -1));
   if (nr === undefined) return false;
   return (nr >= 1100 && nr <= 1299) || (nr >= 2100 && nr <= 2999);

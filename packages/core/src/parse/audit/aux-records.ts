@@ -1,0 +1,51 @@
+/**
+ * The records that say what a syscall event acted on: CWD, PATH (one per file), PROCTITLE.
+ * Each reader takes its value from the record `text[body, to)` into the event.
+ */
+import type { ValueDecoder } from './decoder.js';
+import { MAX_PATHS, type PendingEvent } from './event.js';
+import { findValue, intField, valueEnd } from './fields.js';
+
+/** CWD `cwd=`: the first CWD record of an event wins, even when its value decodes to nothing. */
+export function readCwd(
+  p: PendingEvent,
+  text: string,
+  body: number,
+  to: number,
+  decoder: ValueDecoder,
+): void {
+  if (p.cwdSeen) return;
+  const v = findValue(text, 'cwd=', body, to);
+  if (v === -1) return;
+  p.cwdSeen = true;
+  p.cwd = decoder.decodeAt(text, v, valueEnd(text, v, to), p.interpreted);
+}
+
+/** PATH `item=N name=…`: every name, in arrival order with its item number. */
+export function readPath(
+  p: PendingEvent,
+  text: string,
+  body: number,
+  to: number,
+  decoder: ValueDecoder,
+): void {
+  const v = findValue(text, 'name=', body, to);
+  if (v === -1) return;
+  const name = decoder.decodeAt(text, v, valueEnd(text, v, to), p.interpreted);
+  p.addPath(name, p.pathCount < MAX_PATHS ? intField(text, 'item=', body, to) : undefined);
+}
+
+/** PROCTITLE `proctitle=`: the first record of an event wins. */
+export function readProctitle(
+  p: PendingEvent,
+  text: string,
+  body: number,
+  to: number,
+  decoder: ValueDecoder,
+): void {
+  if (p.proctitleSeen) return;
+  const v = findValue(text, 'proctitle=', body, to);
+  if (v === -1) return;
+  p.proctitleSeen = true;
+  p.proctitle = decoder.proctitleValue(text, v, to, p.interpreted);
+}

@@ -1,0 +1,288 @@
+/**
+ * A complete audit event → records: a SyscallEvent per SYSCALL (the first one) and per
+ * SECCOMP record, else one AuditRecordEvent.
+ */
+import { errnoName, resolveArch, syscallName } from '../../syscalls/index.js';
+import type { AuditDetails, AuditRecordEvent, ParsedRecord, SyscallEvent } from '../../types.js';
+import type { ValueDecoder } from './decoder.js';
+import type { PendingEvent } from './event.js';
+import { decodeArgs } from './execve.js';
+import { digitsAt } from './fields.js';
+import { readExit, resolveSyscall, seccompAction, signalNumber } from './interpret.js';
+import type { Identity, SyscallRecord } from './syscall-record.js';
+
+/** Appends the records this event stands for to `out`. */
+export function emitEvent(
+  p: PendingEvent,
+  out: ParsedRecord[],
+  deniedErrnos: ReadonlySet<string>,
+  decoder: ValueDecoder,
+): void {
+  const syscalls = p.syscalls;
+  const count = p.syscallCount;
+  if (count === 0) {
+    const audit = details(p, decoder);
+    const event: AuditRecordEvent = {
+      kind: 'audit',
+      source: 'audit',
+      recordTypes: audit.recordTypes,
+      denied: p.avcDenied,
+      raw: p.avcLine ?? p.firstLine,
+      line: p.avcLine === undefined ? p.firstLineNo : p.avcLineNo,
+      audit,
+    };
+    if (p.time !== undefined) event.time = p.time;
+    if (p.serial !== undefined) event.serial = p.serial;
+    if (p.pid !== undefined) event.pid = p.pid;
+    out.push(event);
+    return;
+  }
+  if (count === 1) {
+    // The usual event: its details are built for it alone, no copy needed.
+    out.push(syscallEvent(p, syscalls[0]!, undefined, deniedErrnos, decoder));
+    return;
+  }
+  const base = details(p, decoder);
+  let sawSyscall = false;
+  for (let i = 0; i < count; i++) {
+    const rec = syscalls[i]!;
+    // One event per serial for SYSCALL (a repeated SYSCALL record is part of it); each
+    // SECCOMP record is an event of its own.
+    if (!rec.seccomp) {
+      if (sawSyscall) continue;
+      sawSyscall = true;
+    }
+    out.push(syscallEvent(p, rec, base, deniedErrnos, decoder));
+  }
+}
+
+/**
+ * The event of one SYSCALL/SECCOMP record. `base`: the event's details shared by several
+ * records (copied), else they are built for this event alone.
+ */
+function syscallEvent(
+  p: PendingEvent,
+  rec: SyscallRecord,
+  base: AuditDetails | undefined,
+  deniedErrnos: ReadonlySet<string>,
+  decoder: ValueDecoder,
+): SyscallEvent {
+  let name: string;
+  let nr: number | undefined;
+  let arch: string | undefined = rec.arch === undefined ? undefined : resolveArch(rec.arch);
+  if (rec.nr >= 0) {
+    // Plain decimal number: resolveSyscall's numeric case without the text.
+    nr = rec.nr;
+    const table = arch ?? (rec.arch === undefined ? 'x86_64' : undefined);
+    if (arch === 'x86_64' && nr >= 0x40000000) arch = 'x32';
+    name = (table === undefined ? undefined : syscallName(nr, table)) ?? `syscall_${nr}`;
+  } else {
+    const r = resolveSyscall(rec.syscall, rec.arch);
+    name = r.name;
+    nr = r.nr;
+    arch = r.arch;
+  }
+  let ret: string | undefined;
+  let errno: string | undefined;
+  let denied: boolean;
+  let exit: number | undefined;
+  let action: ReturnType<typeof seccompAction>;
+  let signal: number | undefined;
+  const success = rec.success;
+  if (rec.seccomp) {
+    action = seccompAction(rec.code);
+    signal = rec.sig === undefined ? undefined : signalNumber(rec.sig);
+    errno = action?.errno;
+    denied = action === undefined ? signal === 31 : action.blocks;
+  } else {
+    const text = rec.exit;
+    if (text !== undefined) {
+      ret = text;
+      let exitErrno: string | undefined;
+      const neg = text.charCodeAt(0) === 45;
+      const n = digitsAt(text, neg ? 1 : 0, text.length);
+      if (n >= 0) {
+        // Plain decimal: readExit's numeric case.
+        exit = neg ? -n : n;
+        exitErrno = exit < 0 && exit > -4096 ? errnoName(-exit) : undefined;
+      } else {
+        const r = readExit(text);
+        exit = r.exit;
+        exitErrno = r.errno;
+      }
+      if (exitErrno !== undefined && success !== true) errno = exitErrno;
+    }
+    denied = (success === false && errno !== undefined && deniedErrnos.has(errno)) || p.avcDenied;
+  }
+  let audit: AuditDetails | undefined;
+  if (base === undefined && success !== undefined && exit !== undefined)
+    audit = usualDetails(p, rec, success, exit, decoder);
+  if (audit === undefined) {
+    audit = base === undefined ? details(p, decoder) : { ...base };
+    applyIdentity(audit, rec);
+    if (rec.seccomp) {
+      if (action !== undefined) audit.seccompAction = action.name;
+      if (signal !== undefined) audit.signal = signal;
+    } else {
+      if (success !== undefined) audit.success = success;
+      if (exit !== undefined) audit.exit = exit;
+    }
+  }
+  const pid = rec.pid;
+  const time = p.time;
+  const raw = rec.line;
+  const line = rec.lineNo;
+  if (
+    pid !== undefined &&
+    time !== undefined &&
+    nr !== undefined &&
+    arch !== undefined &&
+    ret !== undefined
+  ) {
+    // auditd's usual SYSCALL record: the whole event in one literal (an object grown key by
+    // key reallocates its property store several times).
+    return errno === undefined
+      ? {
+          kind: 'syscall',
+          syscall: name,
+          denied,
+          raw,
+          source: 'audit',
+          line,
+          pid,
+          time,
+          nr,
+          arch,
+          ret,
+          audit,
+        }
+      : {
+          kind: 'syscall',
+          syscall: name,
+          denied,
+          raw,
+          source: 'audit',
+          line,
+          pid,
+          time,
+          nr,
+          arch,
+          ret,
+          errno,
+          audit,
+        };
+  }
+  const event: SyscallEvent = { kind: 'syscall', syscall: name, denied, raw, source: 'audit' };
+  event.line = line;
+  if (pid !== undefined) event.pid = pid;
+  if (time !== undefined) event.time = time;
+  if (nr !== undefined) event.nr = nr;
+  if (arch !== undefined) event.arch = arch;
+  if (ret !== undefined) event.ret = ret;
+  if (errno !== undefined) event.errno = errno;
+  event.audit = audit;
+  return event;
+}
+
+/**
+ * The details of auditd's usual SYSCALL event (CWD, PATH and PROCTITLE records, subject
+ * fields, success and exit; EXECVE and `key=` or not) as one literal, key order as
+ * `details` + `applyIdentity` give it: an object grown key by key reallocates its property
+ * store several times. Undefined for any other event.
+ */
+function usualDetails(
+  p: PendingEvent,
+  rec: SyscallRecord,
+  success: boolean,
+  exit: number,
+  decoder: ValueDecoder,
+): AuditDetails | undefined {
+  const { cwd, proctitle } = p;
+  const { exe, comm, key, uid, auid } = rec;
+  if (
+    p.ids !== undefined ||
+    p.avc !== undefined ||
+    p.fields !== undefined ||
+    cwd === undefined ||
+    p.pathCount === 0 ||
+    proctitle === undefined ||
+    exe === undefined ||
+    comm === undefined ||
+    uid === undefined ||
+    auid === undefined
+  ) {
+    return undefined;
+  }
+  const serial = p.serial ?? 0;
+  const recordTypes = p.types.slice(0, p.typeCount);
+  const paths = pathList(p.pathNames, p.pathCount, p.pathItems);
+  if (p.args === undefined) {
+    return key === undefined
+      ? { serial, recordTypes, cwd, paths, proctitle, exe, comm, uid, auid, success, exit }
+      : { serial, recordTypes, cwd, paths, proctitle, exe, comm, key, uid, auid, success, exit };
+  }
+  const argv = decodeArgs(p.args, p.interpreted, decoder);
+  return key === undefined
+    ? { serial, recordTypes, argv, cwd, paths, proctitle, exe, comm, uid, auid, success, exit }
+    : { serial, recordTypes, argv, cwd, paths, proctitle, exe, comm, key, uid, auid, success, exit };
+}
+
+function details(p: PendingEvent, decoder: ValueDecoder): AuditDetails {
+  const d: AuditDetails = { serial: p.serial ?? 0, recordTypes: p.types.slice(0, p.typeCount) };
+  const interpreted = p.interpreted;
+  if (p.ids !== undefined) applyIdentity(d, p.ids);
+  if (p.args !== undefined) d.argv = decodeArgs(p.args, interpreted, decoder);
+  if (p.cwd !== undefined) d.cwd = p.cwd;
+  if (p.pathCount > 0) d.paths = pathList(p.pathNames, p.pathCount, p.pathItems);
+  if (p.proctitle !== undefined) d.proctitle = p.proctitle;
+  if (p.avc !== undefined) {
+    const { lsm, result, operation, profile, name } = p.avc;
+    const avc: NonNullable<AuditDetails['avc']> = { lsm, result };
+    if (operation !== undefined) avc.operation = operation;
+    if (profile !== undefined) avc.profile = profile;
+    if (name !== undefined) avc.name = name;
+    d.avc = avc;
+  }
+  if (p.fields !== undefined) d.fields = p.fields;
+  return d;
+}
+
+/** Decoded PATH names ordered by `item=` (arrival order among equal items), `(null)`s left out. */
+function pathList(names: Array<string | undefined>, count: number, items: number[] | undefined): string[] {
+  let sorted = true;
+  if (items !== undefined) {
+    for (let i = 1; i < count; i++) {
+      if (items[i]! < items[i - 1]!) {
+        sorted = false;
+        break;
+      }
+    }
+  }
+  const paths: string[] = [];
+  if (sorted) {
+    let i = 0;
+    while (i < count && names[i] !== undefined) i++;
+    // The usual case: every name decoded, in order (one exact-size copy).
+    if (i === count) return names.slice(0, count) as string[];
+    for (i = 0; i < count; i++) {
+      const p = names[i];
+      if (p !== undefined) paths.push(p);
+    }
+    return paths;
+  }
+  // A stable sort by item=.
+  const order = items!.map((_, i) => i).sort((a, b) => items![a]! - items![b]!);
+  for (const i of order) {
+    const p = names[i];
+    if (p !== undefined) paths.push(p);
+  }
+  return paths;
+}
+
+function applyIdentity(d: AuditDetails, ids: Identity): void {
+  if (ids.exe !== undefined) d.exe = ids.exe;
+  if (ids.comm !== undefined) d.comm = ids.comm;
+  if (ids.key !== undefined) d.key = ids.key;
+  if (ids.uid !== undefined) d.uid = ids.uid;
+  if (ids.auid !== undefined) d.auid = ids.auid;
+}

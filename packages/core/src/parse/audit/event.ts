@@ -1,0 +1,125 @@
+/**
+ * One audit event being assembled from the records that share its serial: the facts kept
+ * from each record, decoded straight from the record line as it is read (no raw copy
+ * first). `emit.ts` turns a complete one into records.
+ */
+import type { AvcFacts } from './avc.js';
+import type { Identity, SyscallRecord } from './syscall-record.js';
+
+/** Caps on what one event may accumulate (a hostile or broken log must not grow memory). */
+export const MAX_ARGS = 4096;
+export const MAX_ARG_CHARS = 1 << 21;
+export const MAX_PATHS = 256;
+export const MAX_RECORD_TYPES = 256;
+
+/**
+ * An event being assembled. Instances are reused (`init`) once emitted: an event lives for
+ * dozens of records, long enough to be copied by the young-generation GC, so recycling them
+ * saves both the allocation and the copying. Arrays kept across reuse (`types`, `syscalls`,
+ * `pathNames`) hold `…Count` valid entries.
+ */
+export class PendingEvent {
+  key: number | string = -1;
+  serial: number | undefined;
+  time: number | undefined;
+  /** Record sequence number of the latest record (for completion by age). */
+  lastSeq = 0;
+  firstLine = '';
+  firstLineNo = 0;
+  interpreted = false;
+  readonly types: string[] = [];
+  typeCount = 0;
+  readonly syscalls: SyscallRecord[] = [];
+  syscallCount = 0;
+  avc: AvcFacts | undefined;
+  avcDenied = false;
+  avcLine: string | undefined;
+  avcLineNo = 0;
+  /** Identity and pid from the first non-syscall record that carries them (`ids` set). */
+  ids: Identity | undefined;
+  pid: number | undefined;
+  /** EXECVE: raw a<N> values, or chunk lists for a<N>[i]. */
+  args: Array<string | string[] | undefined> | undefined;
+  argChars = 0;
+  /** CWD/PROCTITLE: seen (the first record wins, even when its value decodes to nothing) and decoded. */
+  cwdSeen = false;
+  cwd: string | undefined;
+  /** PATH decoded `name=`s (undefined: `(null)`), in arrival order. */
+  readonly pathNames: Array<string | undefined> = [];
+  pathCount = 0;
+  /** … and their `item=` numbers, only once one is not its arrival index (else undefined). */
+  pathItems: number[] | undefined;
+  proctitleSeen = false;
+  proctitle: string | undefined;
+  fields: Record<string, string> | undefined;
+
+  constructor(
+    key: number | string,
+    serial: number | undefined,
+    time: number | undefined,
+    line: string,
+    lineNo: number,
+    interpreted: boolean,
+  ) {
+    this.init(key, serial, time, line, lineNo, interpreted);
+  }
+
+  /** Makes this a fresh event (all facts cleared). */
+  init(
+    key: number | string,
+    serial: number | undefined,
+    time: number | undefined,
+    line: string,
+    lineNo: number,
+    interpreted: boolean,
+  ): void {
+    this.key = key;
+    this.serial = serial;
+    this.time = time;
+    this.lastSeq = 0;
+    this.firstLine = line;
+    this.firstLineNo = lineNo;
+    this.interpreted = interpreted;
+    this.typeCount = 0;
+    this.syscallCount = 0;
+    this.avc = undefined;
+    this.avcDenied = false;
+    this.avcLine = undefined;
+    this.avcLineNo = 0;
+    this.ids = undefined;
+    this.pid = undefined;
+    this.args = undefined;
+    this.argChars = 0;
+    this.cwdSeen = false;
+    this.cwd = undefined;
+    this.pathCount = 0;
+    this.pathItems = undefined;
+    this.proctitleSeen = false;
+    this.proctitle = undefined;
+    this.fields = undefined;
+  }
+
+  addType(type: string): void {
+    if (this.typeCount < MAX_RECORD_TYPES) this.types[this.typeCount++] = type;
+  }
+
+  /** Keeps a SYSCALL/SECCOMP record (at most 64 per event). */
+  addSyscall(rec: SyscallRecord): void {
+    if (this.syscallCount < 64) this.syscalls[this.syscallCount++] = rec;
+  }
+
+  /** Keeps a decoded PATH name with its `item=` (undefined: numbered by arrival). */
+  addPath(name: string | undefined, item: number | undefined): void {
+    const count = this.pathCount;
+    if (count >= MAX_PATHS) return;
+    const nr = item ?? count;
+    if (this.pathItems === undefined && nr !== count) {
+      // Not numbered 0, 1, 2 … in arrival order: keep every item number from now on.
+      this.pathItems = [];
+      for (let i = 0; i < count; i++) this.pathItems.push(i);
+    }
+    this.pathItems?.push(nr);
+    this.pathNames[count] = name;
+    this.pathCount = count + 1;
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * Groups records into one event per `audit(SEC.MS:SERIAL)` (and `node=`): records may
+ * arrive out of order. An event is complete at its EOE; userspace records (which never get
+ * one) complete at once; any other event completes once it is clearly over: AGE_RECORDS
+ * records or AGE_MS of audit time after its latest record, when the pending set passes
+ * MAX_PENDING (oldest first), or at end of input. This is how auparse decides too, minus
+ * the wall clock a pure parser cannot read.
+ */
+import type { ParsedRecord } from '../../types.js';
+import { PendingEvent } from './event.js';
+import { isSingleRecordType } from './record-types.js';
+import type { Stamp } from './stamp.js';
+
+/** An event is over once this many later records arrived without one of its own. */
+const AGE_RECORDS = 64;
+/** … or once the log's clock is this far past its latest record (auparse's eoe_timeout). */
+const AGE_MS = 2000;
+/** Most events held open at once; past it the oldest is completed. */
+const MAX_PENDING = 256;
+/** Most emitted events kept for reuse. */
+const MAX_FREE = 512;
+
+/** Emits a complete event's records into `out` (and takes back what it can reuse). */
+export type EmitEvent = (p: PendingEvent, out: ParsedRecord[]) => void;
+
+export class EventGrouper {
+  readonly #emitEvent: EmitEvent;
+  readonly #pending = new Map<number | string, PendingEvent>();
+  /**
+   * Emitted events kept for reuse (this grouper's own): an event lives for dozens of
+   * records, long enough to be copied by the young-generation GC, so recycling them saves
+   * both the allocation and the copying.
+   */
+  readonly #free: PendingEvent[] = [];
+  /** The first (oldest) event of `#pending`, undefined when it is empty. */
+  #head: PendingEvent | undefined;
+  #seq = 0;
+  #newestTime = Number.NEGATIVE_INFINITY;
+  /** The key of the event `open` last returned, and whether it waits for more records. */
+  #openKey: number | string = -1;
+  #openHeld = false;
+
+  constructor(emitEvent: EmitEvent) {
+    this.#emitEvent = emitEvent;
+  }
+
+  /**
+   * The event a record of `type` belongs to, its type already added; `raw`/`lineNo` are
+   * the record's line. An EOE completes its event (into `out`) and returns undefined.
+   * Call `close` once the record has been read into the event.
+   */
+  open(
+    type: string,
+    node: string | undefined,
+    stamp: Stamp,
+    raw: string,
+    lineNo: number,
+    out: ParsedRecord[],
+  ): PendingEvent | undefined {
+    const seq = ++this.#seq;
+    const { serial, time } = stamp;
+    if (time !== undefined && time > this.#newestTime) this.#newestTime = time;
+    const key = serial === undefined ? -1 : node === undefined ? serial : `${node}:${serial}`;
+    let p = serial === undefined ? undefined : this.#pending.get(key);
+    if (type === 'EOE') {
+      if (p !== undefined) {
+        this.#pending.delete(key);
+        if (p === this.#head) this.#head = this.#first();
+        this.#emit(p, out);
+      }
+      return undefined;
+    }
+    let held = true;
+    if (p === undefined) {
+      p = this.#event(key, serial, time, raw, lineNo, stamp.interpreted);
+      // Serial-less lines (the seed's `audit(1234)`) and userspace messages stand alone.
+      held = serial !== undefined && !isSingleRecordType(type);
+      if (held) {
+        if (this.#pending.size === 0) this.#head = p;
+        this.#pending.set(key, p);
+      }
+    }
+    p.lastSeq = seq;
+    p.addType(type);
+    this.#openKey = key;
+    this.#openHeld = held;
+    return p;
+  }
+
+  /** The record `open` gave `p` for is read: completes `p` if it stands alone, and events that are over. */
+  close(p: PendingEvent, out: ParsedRecord[]): void {
+    if (!this.#openHeld) this.#emit(p, out);
+    this.#expire(this.#openKey, this.#seq, out);
+  }
+
+  /** End of input: completes every pending event. */
+  end(out: ParsedRecord[]): void {
+    for (const p of this.#pending.values()) this.#emit(p, out);
+    this.#pending.clear();
+    this.#head = undefined;
+  }
+
+  /** A fresh event, recycled from the emitted ones when possible. */
+  #event(
+    key: number | string,
+    serial: number | undefined,
+    time: number | undefined,
+    line: string,
+    lineNo: number,
+    interpreted: boolean,
+  ): PendingEvent {
+    const p = this.#free.pop();
+    if (p === undefined) return new PendingEvent(key, serial, time, line, lineNo, interpreted);
+    p.init(key, serial, time, line, lineNo, interpreted);
+    return p;
+  }
+
+  /** Emits a complete event and takes it back for reuse. */
+  #emit(p: PendingEvent, out: ParsedRecord[]): void {
+    this.#emitEvent(p, out);
+    if (this.#free.length < MAX_FREE) this.#free.push(p);
+  }
+
+  /** Completes events that are over: old by records or audit time, or past the cap. */
+  #expire(current: number | string, seq: number, out: ParsedRecord[]): void {
+    const pending = this.#pending;
+    if (pending.size <= 1) return;
+    // The loop below stops at the oldest event unless it is over: decide that on `#head`
+    // without starting an iteration (the usual case, once per record).
+    const head = this.#head!;
+    if (
+      pending.size <= MAX_PENDING &&
+      (head.key === current ||
+        !(
+          seq - head.lastSeq > AGE_RECORDS ||
+          (head.time !== undefined && this.#newestTime - head.time > AGE_MS)
+        ))
+    ) {
+      return;
+    }
+    for (const p of pending.values()) {
+      if (p.key === current) {
+        if (pending.size <= MAX_PENDING) break;
+        continue;
+      }
+      const old =
+        pending.size > MAX_PENDING ||
+        seq - p.lastSeq > AGE_RECORDS ||
+        (p.time !== undefined && this.#newestTime - p.time > AGE_MS);
+      if (!old) break;
+      pending.delete(p.key);
+      this.#emit(p, out);
+    }
+    this.#head = this.#first();
+  }
+
+  /** The oldest pending event (Map order is insertion order). */
+  #first(): PendingEvent | undefined {
+    for (const p of this.#pending.values()) return p;
+    return undefined;
+  }
+}

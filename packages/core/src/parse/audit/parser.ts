@@ -1,0 +1,159 @@
+/**
+ * Linux audit reader: auditd's audit.log (RAW and ENRICHED), `node=` prefixes, kernel /
+ * journal / dmesg / syslog lines (`audit: type=1400 audit(…)`), ausearch's default and `-i`
+ * output, and the seed's loose `seccomp: syscall=connect denied` lines.
+ *
+ * Where each job is done: `locate.ts` finds the records of a line (type, stamp, body),
+ * `grouping.ts` groups them into events by serial, one reader per record family fills the
+ * event (`syscall-record.ts`: SYSCALL, SECCOMP; `avc.ts`: AVC, AppArmor and other subject
+ * records; `execve.ts`; `aux-records.ts`: CWD, PATH, PROCTITLE), and `emit.ts` turns a
+ * complete event into records. Every piece of state is this parser's own.
+ */
+import type { ParsedRecord } from '../../types.js';
+import type { LineParser, ResolvedParseOptions } from '../line-parser.js';
+import { readCwd, readPath, readProctitle } from './aux-records.js';
+import { readSubjectRecord } from './avc.js';
+import { ValueDecoder } from './decoder.js';
+import { emitEvent } from './emit.js';
+import type { PendingEvent } from './event.js';
+import { readExecve } from './execve.js';
+import { rawField } from './fields.js';
+import { EventGrouper } from './grouping.js';
+import { keepFields } from './keep-fields.js';
+import { MALFORMED, NO_RECORD, RecordCursor } from './locate.js';
+import { readLooseLine } from './loose.js';
+import { SyscallRecordReader } from './syscall-record.js';
+
+/** Record types that carry no subject fields worth a search. */
+const AUX_TYPES: ReadonlySet<string> = new Set([
+  'PATH',
+  'CWD',
+  'EXECVE',
+  'PROCTITLE',
+  'SOCKADDR',
+  'BPRM_FCAPS',
+  'OBJ_PID',
+  'MMAP',
+  'FD_PAIR',
+  'CAPSET',
+  'IPC',
+  'SOCKETCALL',
+  'NETFILTER_CFG',
+  'TIME_INJOFFSET',
+  'TIME_ADJNTPVAL',
+  'KERN_MODULE',
+  'OPENAT2',
+  'URINGOP',
+  'EOE',
+]);
+
+/** Longest raw text an issue quotes. */
+const RAW_SAMPLE = 240;
+
+export class AuditParser implements LineParser {
+  readonly #deniedErrnos: ReadonlySet<string>;
+  readonly #keepFields: boolean;
+  readonly #decoder = new ValueDecoder();
+  readonly #records = new SyscallRecordReader(this.#decoder);
+  readonly #cursor = new RecordCursor();
+  readonly #events = new EventGrouper((p, out) => this.#emit(p, out));
+
+  constructor(options: ResolvedParseOptions) {
+    this.#deniedErrnos = options.deniedErrnos;
+    this.#keepFields = options.auditFields;
+  }
+
+  parseLine(line: string, lineNo: number, out: ParsedRecord[]): boolean {
+    const c = line.charCodeAt(0);
+    // ausearch block separators: `----` and `time->Sat Nov 28 08:18:04 2026`.
+    if (c === 45 && /^-{4,}\s*$/.test(line)) return true;
+    if (c === 116 && line.startsWith('time->')) return true;
+    const cursor = this.#cursor;
+    let start = 0;
+    let any = false;
+    for (;;) {
+      const next = cursor.locate(line, start, any);
+      if (next === NO_RECORD) break;
+      if (next === MALFORMED) {
+        this.#malformed(line, lineNo, out, cursor.problem);
+        return true;
+      }
+      any = true;
+      this.#add(line, lineNo, out);
+      if (next >= line.length) break;
+      start = next;
+    }
+    if (any) return true;
+    return readLooseLine(line, lineNo, out, this.#deniedErrnos, this.#records, this.#decoder);
+  }
+
+  end(out: ParsedRecord[]): void {
+    this.#events.end(out);
+  }
+
+  /** Adds the record the cursor found on `line` to its event. */
+  #add(line: string, lineNo: number, out: ParsedRecord[]): void {
+    const cursor = this.#cursor;
+    const p = this.#events.open(cursor.type, cursor.node, cursor.stamp, line, lineNo, out);
+    if (p === undefined) return;
+    this.#fill(p, line, lineNo);
+    this.#events.close(p, out);
+  }
+
+  /** Emits a complete event and takes its syscall records back for reuse. */
+  #emit(p: PendingEvent, out: ParsedRecord[]): void {
+    emitEvent(p, out, this.#deniedErrnos, this.#decoder);
+    for (let i = 0; i < p.syscallCount; i++) this.#records.release(p.syscalls[i]!);
+  }
+
+  /** Takes what the event keeps from the record the cursor found (`raw`: its line). */
+  #fill(p: PendingEvent, raw: string, lineNo: number): void {
+    const { type, text, body, rawEnd, recEnd } = this.#cursor;
+    const decoder = this.#decoder;
+    switch (type) {
+      case 'SYSCALL':
+      case 'SECCOMP': {
+        const records = this.#records;
+        const rec =
+          type === 'SECCOMP'
+            ? records.readSeccomp(text, raw, lineNo, body, rawEnd, p.interpreted)
+            : records.readSyscall(text, raw, lineNo, body, rawEnd, p.interpreted);
+        // ENRICHED-only values, where the raw part lacks them.
+        if (rawEnd < recEnd) {
+          if (rec.arch === undefined) rec.arch = rawField(text, 'ARCH=', rawEnd + 1, recEnd);
+          if (rec.syscall === undefined && rec.nr < 0) {
+            const s = rawField(text, 'SYSCALL=', rawEnd + 1, recEnd);
+            if (s !== undefined && !s.startsWith('unknown')) rec.syscall = s;
+          }
+        }
+        p.addSyscall(rec);
+        break;
+      }
+      case 'EXECVE':
+        readExecve(p, text, body, rawEnd);
+        break;
+      case 'CWD':
+        readCwd(p, text, body, rawEnd, decoder);
+        break;
+      case 'PATH':
+        readPath(p, text, body, rawEnd, decoder);
+        break;
+      case 'PROCTITLE':
+        readProctitle(p, text, body, rawEnd, decoder);
+        break;
+      default:
+        if (!AUX_TYPES.has(type)) readSubjectRecord(p, text, raw, lineNo, body, rawEnd, type, decoder);
+    }
+    if (this.#keepFields) keepFields(p, text, type, body, rawEnd, decoder);
+  }
+
+  #malformed(line: string, lineNo: number, out: ParsedRecord[], why: string): void {
+    out.push({
+      kind: 'issue',
+      code: 'malformed_audit_record',
+      message: `line ${lineNo}: audit record with ${why}`,
+      raw: line.length > RAW_SAMPLE ? line.slice(0, RAW_SAMPLE) : line,
+      line: lineNo,
+    });
+  }
+}

@@ -1,0 +1,289 @@
+/**
+ * SYSCALL and SECCOMP records: who made which call, and how it ended. One reader per
+ * parser: it keeps the bounds of the value last found, the latest `arch=` text, and the
+ * records of emitted events for reuse (none of it shared with another parser).
+ */
+import type { ValueDecoder } from './decoder.js';
+import { digitsAt, findValue, intField, parseIntAt, rawField, valueEnd } from './fields.js';
+import { idNumber } from './interpret.js';
+
+/**
+ * Facts of a SYSCALL or SECCOMP record: raw texts where the event needs the text, values
+ * already read (and identity fields already decoded) where it needs only those.
+ */
+export interface SyscallRecord extends Identity {
+  line: string;
+  lineNo: number;
+  /** `arch=` (hex id or name), else the ENRICHED `ARCH=`. */
+  arch: string | undefined;
+  /** `syscall=` (number or name), else the ENRICHED `SYSCALL=`; unused when `nr` >= 0. */
+  syscall: string | undefined;
+  /** The syscall number when `syscall=` is a plain decimal, else -1 (read `syscall`). */
+  nr: number;
+  /** `success=yes` → true, any other `success=` → false. */
+  success: boolean | undefined;
+  exit: string | undefined;
+  pid: number | undefined;
+  /** SECCOMP `code=` and `sig=`. */
+  code: string | undefined;
+  sig: string | undefined;
+  seccomp: boolean;
+}
+
+/**
+ * Who did it: the subject fields common to SYSCALL, SECCOMP, AVC and userspace records,
+ * decoded (ids as numbers) when the record is read.
+ */
+export interface Identity {
+  uid: number | undefined;
+  auid: number | undefined;
+  comm: string | undefined;
+  exe: string | undefined;
+  key: string | undefined;
+}
+
+/** Most emitted syscall records kept for reuse. */
+const MAX_FREE = 512;
+
+export class SyscallRecordReader {
+  readonly #decoder: ValueDecoder;
+  /** Syscall records of emitted events, for reuse. */
+  readonly #free: SyscallRecord[] = [];
+  /** Bounds of the value `#seek` found. */
+  #valueStart = 0;
+  #valueStop = 0;
+  /** The value `#seekNumber` read (-1: not a plain decimal). */
+  #valueNumber = -1;
+  /** The latest `arch=` text: one arch per log is the rule, so its text is reused, not sliced again. */
+  #lastArch = '';
+
+  constructor(decoder: ValueDecoder) {
+    this.#decoder = decoder;
+  }
+
+  /** Takes back the record of an emitted event. */
+  release(rec: SyscallRecord): void {
+    if (this.#free.length < MAX_FREE) this.#free.push(rec);
+  }
+
+  /** A SyscallRecord with nothing read yet (one shape for every record). */
+  blank(line: string, lineNo: number, seccomp: boolean): SyscallRecord {
+    const rec = this.#free.pop();
+    if (rec === undefined) {
+      return {
+        line,
+        lineNo,
+        arch: undefined,
+        syscall: undefined,
+        nr: -1,
+        success: undefined,
+        exit: undefined,
+        pid: undefined,
+        code: undefined,
+        sig: undefined,
+        uid: undefined,
+        auid: undefined,
+        comm: undefined,
+        exe: undefined,
+        key: undefined,
+        seccomp,
+      };
+    }
+    rec.line = line;
+    rec.lineNo = lineNo;
+    rec.arch = undefined;
+    rec.syscall = undefined;
+    rec.nr = -1;
+    rec.success = undefined;
+    rec.exit = undefined;
+    rec.pid = undefined;
+    rec.code = undefined;
+    rec.sig = undefined;
+    rec.uid = undefined;
+    rec.auid = undefined;
+    rec.comm = undefined;
+    rec.exe = undefined;
+    rec.key = undefined;
+    rec.seccomp = seccomp;
+    return rec;
+  }
+
+  /**
+   * A SYSCALL record's fields, read from `text[body, to)`; `raw` is the line the record
+   * keeps. The kernel writes them in a fixed order (arch syscall success exit a0..a3 items
+   * ppid pid auid uid … comm exe subj key), so each search starts where the previous field
+   * was found, falling back to the whole body when a field is elsewhere: one pass over the
+   * line instead of ten. Values are read in place: only `arch`, a non-numeric `syscall` and
+   * `exit` are kept as text; the identity is decoded now.
+   */
+  readSyscall(
+    text: string,
+    raw: string,
+    lineNo: number,
+    body: number,
+    to: number,
+    interpreted: boolean,
+  ): SyscallRecord {
+    const rec = this.blank(raw, lineNo, false);
+    const decoder = this.#decoder;
+    let at = body;
+    if (this.#seek(text, 'arch=', at, body, to)) {
+      rec.arch = this.#archAt(text, this.#valueStart, this.#valueStop);
+      at = this.#valueStop;
+    }
+    if (this.#seekNumber(text, 'syscall=', at, body, to)) {
+      if (this.#valueNumber >= 0) rec.nr = this.#valueNumber;
+      else {
+        const nr = digitsAt(text, this.#valueStart, this.#valueStop);
+        if (nr >= 0) rec.nr = nr;
+        else rec.syscall = text.slice(this.#valueStart, this.#valueStop);
+      }
+      at = this.#valueStop;
+    }
+    if (this.#seek(text, 'success=', at, body, to)) {
+      const v = this.#valueStart;
+      rec.success =
+        this.#valueStop - v === 3 &&
+        text.charCodeAt(v) === 121 &&
+        text.charCodeAt(v + 1) === 101 &&
+        text.charCodeAt(v + 2) === 115;
+      at = this.#valueStop;
+    }
+    if (this.#seek(text, 'exit=', at, body, to)) {
+      rec.exit = text.slice(this.#valueStart, this.#valueStop);
+      at = this.#valueStop;
+    }
+    if (this.#seekNumber(text, 'pid=', at, body, to)) {
+      rec.pid =
+        this.#valueNumber >= 0 ? this.#valueNumber : parseIntAt(text, this.#valueStart, this.#valueStop);
+      at = this.#valueStop;
+    }
+    if (this.#seekNumber(text, 'auid=', at, body, to)) {
+      rec.auid = this.#valueNumber >= 0 ? this.#valueNumber : idAt(text, this.#valueStart, this.#valueStop);
+      at = this.#valueStop;
+    }
+    if (this.#seekNumber(text, 'uid=', at, body, to)) {
+      rec.uid = this.#valueNumber >= 0 ? this.#valueNumber : idAt(text, this.#valueStart, this.#valueStop);
+      at = this.#valueStop;
+    }
+    if (this.#seek(text, 'comm=', at, body, to)) {
+      rec.comm = decoder.decodeAt(text, this.#valueStart, this.#valueStop, interpreted);
+      at = this.#valueStop;
+    }
+    if (this.#seek(text, 'exe=', at, body, to)) {
+      rec.exe = decoder.decodeAt(text, this.#valueStart, this.#valueStop, interpreted);
+      at = this.#valueStop;
+    }
+    if (this.#seek(text, 'key=', at, body, to)) {
+      rec.key = decoder.decodeAt(text, this.#valueStart, this.#valueStop, interpreted);
+    }
+    return rec;
+  }
+
+  /** A SECCOMP record's fields (their order varies between kernels: each is searched in the whole body). */
+  readSeccomp(
+    text: string,
+    raw: string,
+    lineNo: number,
+    body: number,
+    to: number,
+    interpreted: boolean,
+  ): SyscallRecord {
+    const rec = this.blank(raw, lineNo, true);
+    rec.arch = rawField(text, 'arch=', body, to);
+    rec.syscall = rawField(text, 'syscall=', body, to);
+    rec.pid = intField(text, 'pid=', body, to);
+    rec.code = rawField(text, 'code=', body, to);
+    rec.sig = rawField(text, 'sig=', body, to);
+    readIdentity(rec, text, body, to, interpreted, this.#decoder);
+    return rec;
+  }
+
+  /**
+   * Finds `keyEq`'s value from `at` on, else from `body` on (a field out of the usual order);
+   * sets `#valueStart`/`#valueStop`.
+   */
+  #seek(line: string, keyEq: string, at: number, body: number, to: number): boolean {
+    let v = findValue(line, keyEq, at, to);
+    if (v === -1 && at !== body) v = findValue(line, keyEq, body, to);
+    if (v === -1) return false;
+    this.#valueStart = v;
+    this.#valueStop = valueEnd(line, v, to);
+    return true;
+  }
+
+  /**
+   * `#seek` for a value that is usually a plain decimal: reads its digits and finds its end
+   * in one pass. Sets `#valueNumber` to the value (1–15 digits ended by a space, tab or the
+   * record end), else to -1 with the bounds found as `#seek` finds them.
+   */
+  #seekNumber(line: string, keyEq: string, at: number, body: number, to: number): boolean {
+    let v = findValue(line, keyEq, at, to);
+    if (v === -1 && at !== body) v = findValue(line, keyEq, body, to);
+    if (v === -1) return false;
+    this.#valueStart = v;
+    let n = 0;
+    let i = v;
+    let d = line.charCodeAt(i) - 48;
+    while (d >= 0 && d <= 9 && i < to) {
+      n = n * 10 + d;
+      d = line.charCodeAt(++i) - 48;
+    }
+    const stop = line.charCodeAt(i);
+    if (i > v && i - v <= 15 && (i === to || stop === 32 || stop === 9)) {
+      this.#valueStop = i;
+      this.#valueNumber = n;
+    } else {
+      this.#valueStop = valueEnd(line, v, to);
+      this.#valueNumber = -1;
+    }
+    return true;
+  }
+
+  #archAt(line: string, from: number, to: number): string {
+    const last = this.#lastArch;
+    if (to - from === last.length && line.startsWith(last, from)) return last;
+    this.#lastArch = line.slice(from, to);
+    return this.#lastArch;
+  }
+}
+
+/** `uid=`/`auid=` value → number (as `idNumber` reads it). */
+function idAt(line: string, from: number, to: number): number | undefined {
+  const n = digitsAt(line, from, to);
+  return n >= 0 ? n : idNumber(line.slice(from, to));
+}
+
+/** Reads the identity fields of `line[from, to)` into `ids`, decoded. */
+export function readIdentity(
+  ids: Identity,
+  line: string,
+  from: number,
+  to: number,
+  interpreted: boolean,
+  decoder: ValueDecoder,
+): void {
+  let v = findValue(line, 'uid=', from, to);
+  if (v !== -1) ids.uid = idAt(line, v, valueEnd(line, v, to));
+  v = findValue(line, 'auid=', from, to);
+  if (v !== -1) ids.auid = idAt(line, v, valueEnd(line, v, to));
+  v = findValue(line, 'comm=', from, to);
+  if (v !== -1) ids.comm = decoder.decodeAt(line, v, valueEnd(line, v, to), interpreted);
+  v = findValue(line, 'exe=', from, to);
+  if (v !== -1) ids.exe = decoder.decodeAt(line, v, valueEnd(line, v, to), interpreted);
+  v = findValue(line, 'key=', from, to);
+  if (v !== -1) ids.key = decoder.decodeAt(line, v, valueEnd(line, v, to), interpreted);
+}
+
+/** The identity fields of `line[from, to)`, decoded. */
+export function identity(
+  line: string,
+  from: number,
+  to: number,
+  interpreted: boolean,
+  decoder: ValueDecoder,
+): Identity {
+  const ids: Identity = { uid: undefined, auid: undefined, comm: undefined, exe: undefined, key: undefined };
+  readIdentity(ids, line, from, to, interpreted, decoder);
+  return ids;
+}
