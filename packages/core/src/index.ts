@@ -79,5 +79,22 @@ export type {
   LearnBaselineOptions,
 } from './profile/baseline.js';
 
+// Seccomp profiles (Docker/moby default.json shape) from traces and baselines.
+export { SeccompProfileBuilder, buildSeccompProfile } from './profile/seccomp.js';
+export type { SeccompBuilderOptions } from './profile/seccomp.js';
+export { SECCOMP_DEFAULT_ACTIONS } from './profile/seccomp/types.js';
+export type {
+  SeccompProfile,
+  SeccompProfileOptions,
+  SeccompProfileResult,
+  SeccompProfileStats,
+  SeccompSyscallRule,
+  SeccompArg,
+  SeccompArchMapEntry,
+  SeccompDefaultAction,
+} from './profile/seccomp/types.js';
+export { RUNTIME_START_SYSCALLS } from './profile/seccomp/runtime-syscalls.js';
+export type { RuntimeSyscallGroup } from './profile/seccomp/runtime-syscalls.js';
+
 // Per-program sequence model: learn call order and mix from normal runs, score, explain.
 export * from './sequence/index.js';
