@@ -271,6 +271,14 @@ describe('argument filters', () => {
     expect(r.profile.syscalls[0]!.args![0]!.value).toBe(2114060288);
   });
 
+  it('drops the clone3 rule when the default already answers ENOSYS', () => {
+    const r = profileOf('clone3({flags=CLONE_VM, exit_signal=SIGCHLD}, 88) = 9', {
+      argFilters: true,
+      errno: 'ENOSYS',
+    });
+    expect(r.profile.syscalls.map((x) => x.names[0])).toEqual(['clone']);
+  });
+
   it('makes no filter it cannot read, and says why', () => {
     const r = profileOf('socket(PF_WEIRD, SOCK_STREAM, 0) = 3\nsocket(AF_INET, SOCK_STREAM, 0) = 4', {
       argFilters: true,

@@ -160,7 +160,10 @@ export class SeccompProfileBuilder {
       defaultAction,
       ...(defaultAction === 'SCMP_ACT_ERRNO' ? { defaultErrnoRet: errno } : {}),
       ...(style === 'archMap' ? { archMap } : { architectures: flattenArchMap(archMap) }),
-      syscalls: rules,
+      // A rule that does what the default does is noise (runc skips it; libseccomp refuses it).
+      syscalls: rules.filter(
+        (r) => !(r.action === 'SCMP_ACT_ERRNO' && defaultAction === 'SCMP_ACT_ERRNO' && r.errnoRet === errno),
+      ),
     };
     return {
       profile,
