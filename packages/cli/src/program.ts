@@ -2,6 +2,8 @@ import { Command } from 'commander';
 import { makeAnalyzeCommand } from './commands/analyze.js';
 import { makeLearnCommand } from './commands/learn.js';
 import { makeParseCommand } from './commands/parse.js';
+import { makeScoreCommand } from './commands/score.js';
+import { makeSeccompCommand } from './commands/seccomp.js';
 import { makeSyscallsCommand } from './commands/syscalls.js';
 import { type CliContext, type CliIO, createContext } from './context.js';
 import { oneLine, reportError } from './errors.js';
@@ -33,7 +35,14 @@ export function createProgram(ctx: CliContext): Command {
       'after',
       '\nExit status: 0 clean, 1 anomalies found, 2 usage or input error.\nRun `syscan help <command>` for examples.',
     );
-  for (const command of [makeParseCommand, makeAnalyzeCommand, makeLearnCommand, makeSyscallsCommand]) {
+  for (const command of [
+    makeParseCommand,
+    makeAnalyzeCommand,
+    makeLearnCommand,
+    makeScoreCommand,
+    makeSeccompCommand,
+    makeSyscallsCommand,
+  ]) {
     // addCommand does not copy exitOverride/configureOutput; copy them before adding.
     program.addCommand(command(ctx).copyInheritedSettings(program));
   }

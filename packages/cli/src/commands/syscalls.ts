@@ -66,7 +66,7 @@ export function makeSyscallsCommand(ctx: CliContext): Command {
     });
 }
 
-function hostArch(): string {
+export function hostArch(): string {
   const name = HOST_ARCH[process.arch];
   return name !== undefined && resolveArch(name) !== undefined ? name : 'x86_64';
 }
