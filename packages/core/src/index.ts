@@ -55,6 +55,7 @@ export type { AnalyzeStreamOptions, StreamVerdict, StreamSummary } from './detec
 
 // The analysis session: records → context → checks → detector → verdicts, summary, gates.
 export { createSession, AnalysisSession, refusedAtEntry } from './session/index.js';
+export { traceIntegrity, TraceIntegrityCheck, type TraceIntegrityOptions } from './session/integrity.js';
 export type {
   AlertGroup,
   DeniedSample,

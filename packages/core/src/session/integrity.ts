@@ -1,0 +1,189 @@
+/**
+ * Trace integrity: whatever the trace itself says syscan could not see becomes an alert,
+ * never silence. A line that was cut or could not be read may have hidden a call; a
+ * `clone(CLONE_UNTRACED)` child is invisible to the tracer; a process whose calls stop
+ * without an exit record was lost (the tracer died, the trace was cut short). A session
+ * runs this check beside the detector, so the CLI and the sandbox runner report the same.
+ */
+import type { Alert } from '../detect/alert.js';
+import { cutSample } from '../detect/detector.js';
+import type { ParsedRecord, Severity, SyscallEvent } from '../types.js';
+import type { SessionCheck } from './session.js';
+
+export interface TraceIntegrityOptions {
+  /**
+   * The trace carries an exit record for every process (strace without `-qq`): a pid whose
+   * calls stop without `+++ exited … +++` at the end of the input is reported lost.
+   * Defaults to `false` (a trace taken with `-qq` has no exit lines).
+   */
+  expectExits?: boolean | undefined;
+  /** Severity of every alert of this check. Defaults to `critical`: syscan was blind there. */
+  severity?: Severity | undefined;
+  /** Alerts about unreadable or cut lines before further ones are only counted. Defaults to 64. */
+  maxLineAlerts?: number | undefined;
+  /** Pids followed for exit records; more are counted as untracked. Defaults to 65 536. */
+  maxTrackedPids?: number | undefined;
+}
+
+/** Pids listed in the end-of-trace alert's details. */
+const MAX_LISTED_PIDS = 20;
+
+/** `CLONE_UNTRACED` in the flags strace printed (`flags=…|CLONE_UNTRACED|…`, `clone3({flags=…})`). */
+const UNTRACED = /\bCLONE_UNTRACED\b/;
+
+/**
+ * The integrity check. Besides {@link SessionCheck}, the caller can say the trace was
+ * ended on purpose ({@link TraceIntegrityCheck.endedByCaller}: the runner killed the tree),
+ * after which missing exit records are expected, not a loss.
+ */
+export class TraceIntegrityCheck implements SessionCheck {
+  readonly #expectExits: boolean;
+  readonly #severity: Severity;
+  readonly #maxLineAlerts: number;
+  readonly #maxPids: number;
+  /** Pids seen and not yet exited, in first-seen order. */
+  readonly #live = new Map<number, { line: number | undefined; raw: string }>();
+  readonly #exited = new Set<number>();
+  #untrackedPids = 0;
+  #lineAlerts = 0;
+  #linesLost = 0;
+  /**
+   * Lines already counted lost: a cut line yields an issue, maybe its call's head (flagged),
+   * and at the end an "never completed" issue; all one loss. Capped with the pid cap.
+   */
+  readonly #lostLines = new Set<number>();
+  #endedByCaller: string | undefined;
+
+  constructor(options: TraceIntegrityOptions = {}) {
+    this.#expectExits = options.expectExits ?? false;
+    this.#severity = options.severity ?? 'critical';
+    this.#maxLineAlerts = options.maxLineAlerts ?? 64;
+    this.#maxPids = options.maxTrackedPids ?? 65_536;
+  }
+
+  /** Trace lines that were cut or unreadable (all of them, including those past the alert cap). */
+  get linesLost(): number {
+    return this.#linesLost;
+  }
+
+  /** Pids seen without an exit record so far. */
+  get liveProcesses(): number[] {
+    return [...this.#live.keys()];
+  }
+
+  /** The trace ends because the caller stopped it (kill, timeout): exits missing after this are expected. */
+  endedByCaller(reason: string): void {
+    this.#endedByCaller ??= reason;
+  }
+
+  record(r: ParsedRecord, out: Alert[]): void {
+    switch (r.kind) {
+      case 'syscall':
+        this.#seen(r.pid, r.line, r.raw);
+        if ((r as SyscallEvent & { truncated?: boolean }).truncated === true) this.#lineLost(r, out);
+        else if ((r.syscall === 'clone' || r.syscall === 'clone3') && r.args && UNTRACED.test(r.args))
+          out.push(this.#untraced(r));
+        return;
+      case 'signal':
+        this.#seen(r.pid, r.line, r.raw);
+        return;
+      case 'exit':
+        if (r.pid !== undefined) {
+          this.#live.delete(r.pid);
+          if (this.#exited.size < this.#maxPids) this.#exited.add(r.pid);
+        }
+        return;
+      case 'issue':
+        this.#lineLost(r, out);
+        return;
+      default:
+        return;
+    }
+  }
+
+  end(out: Alert[]): void {
+    if (!this.#expectExits || this.#endedByCaller !== undefined || this.#live.size === 0) return;
+    const pids = [...this.#live.keys()];
+    const [firstPid, first] = this.#live.entries().next().value as [number, { line?: number; raw: string }];
+    out.push({
+      type: 'trace_lost',
+      severity: this.#severity,
+      message: `trace ended without an exit record for ${pids.length} process${pids.length === 1 ? '' : 'es'} (the tracer died or the trace was cut): what they did after their last line is unknown`,
+      count: pids.length,
+      pid: firstPid,
+      line: first.line,
+      sample: cutSample(first.raw),
+      details: {
+        check: 'trace_integrity',
+        reason: 'missing_exit',
+        pids: pids.slice(0, MAX_LISTED_PIDS),
+        ...(this.#untrackedPids > 0 ? { untrackedPids: this.#untrackedPids } : {}),
+      },
+    });
+  }
+
+  #seen(pid: number | undefined, line: number | undefined, raw: string): void {
+    if (pid === undefined || this.#live.has(pid) || this.#exited.has(pid)) return;
+    if (this.#live.size >= this.#maxPids) {
+      this.#untrackedPids++;
+      return;
+    }
+    this.#live.set(pid, { line, raw });
+  }
+
+  #lineLost(r: ParsedRecord & { raw: string; line?: number | undefined }, out: Alert[]): void {
+    if (r.line !== undefined) {
+      if (this.#lostLines.has(r.line)) return;
+      if (this.#lostLines.size < this.#maxPids) this.#lostLines.add(r.line);
+    }
+    this.#linesLost++;
+    if (this.#lineAlerts >= this.#maxLineAlerts) return;
+    this.#lineAlerts++;
+    const syscall = r.kind === 'syscall' ? r.syscall : undefined;
+    const cut = r.kind === 'syscall' || (r.kind === 'issue' && r.code === 'line_truncated');
+    out.push({
+      type: 'trace_lost',
+      severity: this.#severity,
+      message: cut
+        ? `trace line ${r.line ?? '?'} was cut${syscall ? ` (a ${syscall} call)` : ''}: calls in it or after it may be hidden`
+        : `trace line ${r.line ?? '?'} could not be read: a call may be hidden in it`,
+      syscall,
+      count: 1,
+      line: r.line,
+      pid: r.kind === 'syscall' ? r.pid : undefined,
+      sample: cutSample(r.raw),
+      details: {
+        check: 'trace_integrity',
+        reason: cut ? 'line_truncated' : 'line_unreadable',
+        ...(this.#lineAlerts === this.#maxLineAlerts ? { furtherLinesOnlyCounted: true } : {}),
+      },
+    });
+  }
+
+  #untraced(r: SyscallEvent): Alert {
+    return {
+      type: 'untraced_child',
+      severity: this.#severity,
+      message: `${r.syscall} with CLONE_UNTRACED: the child${r.ret && /^\d+$/.test(r.ret) ? ` (pid ${r.ret})` : ''} runs unseen by the tracer`,
+      syscall: r.syscall,
+      count: 1,
+      pid: r.pid,
+      line: r.line,
+      time: r.time,
+      sample: cutSample(r.raw),
+      process: r.process,
+      details: { check: 'trace_integrity', reason: 'clone_untraced', ...(r.ret ? { child: r.ret } : {}) },
+    };
+  }
+}
+
+/**
+ * The trace-integrity check for a session.
+ *
+ * @example
+ * const integrity = traceIntegrity({ expectExits: true });
+ * const session = createSession({ config, checks: [integrity] });
+ */
+export function traceIntegrity(options: TraceIntegrityOptions = {}): TraceIntegrityCheck {
+  return new TraceIntegrityCheck(options);
+}

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { createSession, traceIntegrity } from '../src/index.js';
+
+const config = {
+  baselineSyscalls: ['read', 'write', 'clone', 'clone3', 'exit_group'],
+  alertOnUnknownSyscall: false,
+};
+
+function run(text: string, expectExits = true) {
+  const integrity = traceIntegrity({ expectExits });
+  const session = createSession({ config, checks: [integrity], parse: { source: 'strace' } });
+  session.write(text);
+  session.end();
+  return { summary: session.summary(), integrity, session };
+}
+
+describe('trace integrity check', () => {
+  it('a complete trace is clean', () => {
+    const { summary } = run('10 read(0, "", 1) = 0\n10 exit_group(0) = ?\n10 +++ exited with 0 +++\n');
+    expect(summary.verdict).toBe('clean');
+  });
+
+  it('a pid whose calls stop without an exit record is trace_lost, critical', () => {
+    const { summary, session } = run(
+      '10 read(0, "", 1) = 0\n11 write(1, "x", 1) = 1\n10 +++ exited with 0 +++\n',
+    );
+    const lost = summary.alerts.find((a) => a.type === 'trace_lost');
+    expect(lost?.severity).toBe('critical');
+    expect(lost?.pid).toBe(11);
+    expect(lost?.details).toMatchObject({ reason: 'missing_exit', pids: [11] });
+    expect(session.failing('critical')).toBe(true);
+  });
+
+  it('without expectExits (a -qq trace) missing exits are not reported', () => {
+    expect(run('10 read(0, "", 1) = 0\n', false).summary.verdict).toBe('clean');
+  });
+
+  it('missing exits after the caller ended the trace (a kill) are expected', () => {
+    const integrity = traceIntegrity({ expectExits: true });
+    const session = createSession({ config, checks: [integrity], parse: { source: 'strace' } });
+    session.write('10 read(0, "", 1) = 0\n');
+    integrity.endedByCaller('killed');
+    session.end();
+    expect(session.summary().verdict).toBe('clean');
+  });
+
+  it('clone with CLONE_UNTRACED is an untraced_child alert naming the child', () => {
+    const { summary } = run(
+      '10 clone(child_stack=0x7f00, flags=CLONE_UNTRACED|SIGCHLD) = 12\n10 +++ exited with 0 +++\n',
+    );
+    const a = summary.alerts.find((x) => x.type === 'untraced_child');
+    expect(a).toMatchObject({ severity: 'critical', syscall: 'clone', pid: 10 });
+    expect(a?.message).toContain('pid 12');
+  });
+
+  it('an unreadable line and a cut line are trace_lost', () => {
+    const integrity = traceIntegrity({ expectExits: false });
+    const session = createSession({
+      config,
+      checks: [integrity],
+      parse: { source: 'strace', maxLineLength: 200 },
+    });
+    session.write(`10 read(0, "${'A'.repeat(400)}", 400) = 400\n`);
+    session.write('10 read(0, \n');
+    session.end();
+    const reasons = session
+      .summary()
+      .alerts.filter((a) => a.type === 'trace_lost')
+      .map((a) => a.details?.reason);
+    expect(reasons).toContain('line_truncated');
+    expect(integrity.linesLost).toBeGreaterThanOrEqual(1);
+  });
+
+  it('caps the alerts about lost lines, still counting them', () => {
+    const integrity = traceIntegrity({ maxLineAlerts: 3 });
+    const session = createSession({
+      config,
+      checks: [integrity],
+      parse: { source: 'strace', maxLineLength: 50 },
+    });
+    for (let i = 0; i < 10; i++) session.write(`10 write(1, "${'B'.repeat(100)}", 100) = 100\n`);
+    session.end();
+    expect(integrity.linesLost).toBe(10);
+    expect(session.summary().severities.critical).toBeLessThanOrEqual(3);
+  });
+});
