@@ -1,4 +1,10 @@
-import { type Baseline, BaselineLearner, mergeBaselines, type SyscallEvent } from '@syscan/core';
+import {
+  type Baseline,
+  BaselineLearner,
+  mergeBaselines,
+  SequenceLearner,
+  type SyscallEvent,
+} from '@syscan/core';
 import { Command, InvalidArgumentError } from 'commander';
 import type { CliContext } from '../context.js';
 import { inputError } from '../errors.js';
@@ -9,6 +15,7 @@ import {
   deniedErrnosOption,
   type InputOptions,
   parseOptionsOf,
+  parseRate,
   progressOption,
   sourceOption,
 } from '../options.js';
@@ -16,12 +23,17 @@ import {
 interface LearnOptions extends InputOptions {
   output?: string;
   headroom: number;
+  sequence: boolean;
+  program: string;
+  falseAlarmRate?: number;
 }
 
 /**
  * `syscan learn`: a baseline from known-good runs. Each input is learned on its own (its
  * own clock: traces of different days must not share a rate window) and the baselines are
- * merged: the union of syscalls, the highest of each limit.
+ * merged: the union of syscalls, the highest of each limit. The sequence model learns from
+ * every input into one model (per program; each input's pids are their own processes) and
+ * is stored under `sequenceModel`.
  */
 export function makeLearnCommand(ctx: CliContext): Command {
   return new Command('learn')
@@ -29,6 +41,14 @@ export function makeLearnCommand(ctx: CliContext): Command {
     .argument('[files...]', "strace output or audit logs of normal runs; '-' or none reads stdin")
     .option('-o, --output <file>', 'write the baseline here (default: stdout)')
     .option('--headroom <factor>', 'rate limits = busiest minute seen × factor (>= 1)', parseHeadroom, 1.5)
+    .option('--no-sequence', 'do not learn the sequence model (sequenceModel key)')
+    .option('--program <name>', 'sequence model: program name for calls whose process is unknown', 'default')
+    .option(
+      '--false-alarm-rate <rate>',
+      'sequence model: share of normal processes its threshold lets through by default',
+      parseRate,
+      0.01,
+    )
     .addOption(sourceOption())
     .addOption(deniedErrnosOption())
     .addOption(progressOption())
@@ -42,14 +62,24 @@ export function makeLearnCommand(ctx: CliContext): Command {
       const progress = new Progress(ctx.io.stderr, opts.progress);
       const baselines: Baseline[] = [];
       const events: SyscallEvent[] = [];
+      const sequences = opts.sequence
+        ? new SequenceLearner({ program: opts.program, falseAlarmRate: opts.falseAlarmRate })
+        : undefined;
       try {
         for (const input of inputs) {
           const learner = new BaselineLearner();
           for await (const batch of readBatches(input, ctx.io.stdin, parseOptions, progress)) {
             events.length = 0;
-            for (const record of batch) if (record.kind === 'syscall') events.push(record);
+            for (const record of batch) {
+              if (record.kind === 'syscall') {
+                events.push(record);
+                sequences?.observe(record);
+              } else if (record.kind === 'exit' && record.pid !== undefined)
+                sequences?.endProcess(record.pid);
+            }
             if (events.length > 0) learner.observe(events);
           }
+          sequences?.endTrace();
           if (learner.events > 0) baselines.push(learner.toBaseline({ headroom: opts.headroom }));
         }
       } finally {
@@ -59,7 +89,9 @@ export function makeLearnCommand(ctx: CliContext): Command {
         const names = inputs.map((i) => `'${i.label}'`).join(', ');
         throw inputError(`no syscall events in ${names}: nothing to learn (is it strace or audit output?)`);
       }
-      const baseline = baselines.length === 1 ? baselines[0]! : mergeBaselines(...baselines);
+      const merged = baselines.length === 1 ? baselines[0]! : mergeBaselines(...baselines);
+      const sequenceModel = sequences?.toModel();
+      const baseline = sequenceModel === undefined ? merged : { ...merged, sequenceModel };
       const text = `${JSON.stringify(baseline, null, 2)}\n`;
       if (opts.output === undefined || opts.output === '-') {
         await ctx.out.write(text);
@@ -69,7 +101,8 @@ export function makeLearnCommand(ctx: CliContext): Command {
         const l = baseline.learned;
         ctx.io.stderr.write(
           `syscan: wrote '${opts.output}': ${baseline.baselineSyscalls.length} syscalls from ${l.events} events; ` +
-            `limits ${baseline.maxTotalEventsPerMinute} events/min, ${baseline.maxDeniedEventsPerMinute} denied/min\n`,
+            `limits ${baseline.maxTotalEventsPerMinute} events/min, ${baseline.maxDeniedEventsPerMinute} denied/min` +
+            `${sequenceModel === undefined ? '' : `; sequence model of ${Object.keys(sequenceModel.programs).length} program(s)`}\n`,
         );
       }
     });

@@ -1,0 +1,172 @@
+import {
+  createSequenceScorer,
+  LoadedSequenceModel,
+  type ProcessSequenceScore,
+  type SequenceModel,
+} from '@syscan/core';
+import { Command, Option } from 'commander';
+import type { CliContext } from '../context.js';
+import { EXIT_ANOMALY, EXIT_CLEAN, EXIT_ERROR, inputError } from '../errors.js';
+import { readBatches, resolveInputs } from '../io/input.js';
+import { readJsonObject } from '../io/json-file.js';
+import { Progress } from '../io/progress.js';
+import {
+  deniedErrnosOption,
+  type InputOptions,
+  parseOptionsOf,
+  parseRate,
+  progressOption,
+  sourceOption,
+} from '../options.js';
+
+interface ScoreOptions extends InputOptions {
+  baseline: string;
+  format: 'ndjson' | 'json';
+  falseAlarmRate?: number;
+  program: string;
+  explain?: boolean;
+}
+
+/** JSON has no infinity: a process of a program the model never learned scores this. */
+export const UNKNOWN_PROGRAM_SCORE = 1e9;
+
+interface FileScore {
+  file: string;
+  /** The most anomalous process's score; null when the file had no call to score. */
+  score: number | null;
+  threshold: number | null;
+  overThreshold: boolean;
+  processes: Array<{
+    pid: number;
+    program: string;
+    score: number;
+    calls: number;
+    overThreshold: boolean;
+    explanation?: unknown;
+  }>;
+  /** Lines that looked like telemetry but could not be read (they were not scored). */
+  unreadLines?: number;
+  error?: string;
+}
+
+/**
+ * `syscan score`: how unlike the learned normal processes each input's processes are, one
+ * JSON line per input (`file`, `score` = its most anomalous process's, `processes`), for
+ * people and for evaluating a model on a labelled set. Exit 1 when a process is over its
+ * calibrated threshold, 2 when an input had nothing to score.
+ */
+export function makeScoreCommand(ctx: CliContext): Command {
+  return new Command('score')
+    .description('score traces against the sequence model of a baseline: one JSON line per file')
+    .argument('[files...]', "strace output or audit logs; '-' or none reads stdin")
+    .requiredOption('-b, --baseline <file>', "a baseline from 'syscan learn' (its sequenceModel)")
+    .addOption(
+      new Option('-f, --format <format>', 'output format').choices(['ndjson', 'json']).default('ndjson'),
+    )
+    .option(
+      '--false-alarm-rate <rate>',
+      "share of normal processes over the threshold (default: the model's, 0.01)",
+      parseRate,
+    )
+    .option('--program <name>', 'program name for calls whose process is unknown', 'default')
+    .option('--explain', 'add the explanation of every process over its threshold')
+    .addOption(sourceOption())
+    .addOption(deniedErrnosOption())
+    .addOption(progressOption())
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  syscan learn normal/*.strace -o baseline.json',
+        '  syscan score --baseline baseline.json suspect.strace',
+        '  syscan score -b baseline.json --explain traces/*.log | jq -c "{file, score}"',
+        '',
+        'Bare calls (`open() = 3`, `PID name() = 0` lines) are read as strace lines without arguments.',
+      ].join('\n'),
+    )
+    .action(async (files: string[], opts: ScoreOptions) => {
+      const model = await loadModel(opts.baseline);
+      const inputs = await resolveInputs(files);
+      const parseOptions = parseOptionsOf(opts);
+      const progress = new Progress(ctx.io.stderr, opts.progress);
+      const results: FileScore[] = [];
+      let status = EXIT_CLEAN;
+      try {
+        for (const input of inputs) {
+          const scorer = createSequenceScorer(model, {
+            falseAlarmRate: opts.falseAlarmRate,
+            program: opts.program,
+          });
+          const ended: ProcessSequenceScore[] = [];
+          let unread = 0;
+          const stats = readBatches(input, ctx.io.stdin, parseOptions, progress);
+          for await (const batch of stats) {
+            for (const record of batch) {
+              if (record.kind === 'syscall') scorer.observe(record);
+              else if (record.kind === 'exit' && record.pid !== undefined) {
+                const done = scorer.endProcess(record.pid);
+                if (done !== undefined) ended.push(done);
+              } else if (record.kind === 'issue') unread++;
+            }
+          }
+          ended.push(...scorer.end());
+          const result = fileScore(input.label, ended, opts.explain === true);
+          if (unread > 0) result.unreadLines = unread;
+          if (result.score === null) {
+            status = EXIT_ERROR;
+            ctx.io.stderr.write(`syscan: '${input.label}': ${result.error}\n`);
+          } else if (result.overThreshold && status === EXIT_CLEAN) status = EXIT_ANOMALY;
+          if (opts.format === 'ndjson') await ctx.out.write(`${JSON.stringify(result)}\n`);
+          else results.push(result);
+          if (ctx.out.closed) break;
+        }
+      } finally {
+        progress.clear();
+      }
+      if (opts.format === 'json') await ctx.out.write(`${JSON.stringify(results, null, 2)}\n`);
+      await ctx.out.end();
+      ctx.exitCode = status;
+    });
+}
+
+async function loadModel(path: string): Promise<LoadedSequenceModel> {
+  const baseline = await readJsonObject(path, 'baseline');
+  const stored = baseline.sequenceModel;
+  if (stored === undefined) {
+    throw inputError(
+      `baseline '${path}' has no sequenceModel (learn it again with this syscan: 'syscan learn … -o ${path}')`,
+    );
+  }
+  try {
+    return new LoadedSequenceModel(stored as SequenceModel);
+  } catch (error) {
+    throw inputError(`baseline '${path}': ${(error as Error).message}`);
+  }
+}
+
+function fileScore(file: string, processes: ProcessSequenceScore[], explain: boolean): FileScore {
+  const finite = (s: number): number =>
+    Number.isFinite(s) ? Math.round(s * 1e4) / 1e4 : UNKNOWN_PROGRAM_SCORE;
+  let worst: ProcessSequenceScore | undefined;
+  for (const p of processes) if (worst === undefined || p.score > worst.score) worst = p;
+  const result: FileScore = {
+    file,
+    score: worst === undefined ? null : finite(worst.score),
+    threshold: worst === undefined ? null : finite(worst.threshold),
+    overThreshold: processes.some((p) => p.overThreshold),
+    processes: processes.map((p) => {
+      const out: FileScore['processes'][number] = {
+        pid: p.pid,
+        program: p.program,
+        score: finite(p.score),
+        calls: p.calls,
+        overThreshold: p.overThreshold,
+      };
+      if (explain && p.explanation !== undefined) out.explanation = p.explanation;
+      return out;
+    }),
+  };
+  if (worst === undefined) result.error = 'no syscall events to score (is it strace or audit output?)';
+  return result;
+}
