@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { makeAnalyzeCommand } from './commands/analyze.js';
 import { makeLearnCommand } from './commands/learn.js';
 import { makeParseCommand } from './commands/parse.js';
+import { makeScoreCommand } from './commands/score.js';
 import { makeSeccompCommand } from './commands/seccomp.js';
 import { makeSyscallsCommand } from './commands/syscalls.js';
 import { type CliContext, type CliIO, createContext } from './context.js';
@@ -38,6 +39,7 @@ export function createProgram(ctx: CliContext): Command {
     makeParseCommand,
     makeAnalyzeCommand,
     makeLearnCommand,
+    makeScoreCommand,
     makeSeccompCommand,
     makeSyscallsCommand,
   ]) {
