@@ -46,6 +46,13 @@ export function positiveInt(name: string) {
   };
 }
 
+/** Parses a rate strictly between 0 and 1 (a false-alarm rate). */
+export function parseRate(value: string): number {
+  const n = Number(value);
+  if (!(n > 0 && n < 1)) throw new InvalidArgumentError('must be a number between 0 and 1 (e.g. 0.01)');
+  return n;
+}
+
 export interface InputOptions {
   source: 'auto' | 'strace' | 'audit';
   deniedErrnos?: string[] | undefined;
