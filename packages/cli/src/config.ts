@@ -1,4 +1,4 @@
-import { type DetectorConfig, isSyscanError, resolveDetectorConfig, SyscanError } from '@syscan/core';
+import { configLayer, mergeConfigs, type ResolvedDetectorConfig } from '@syscan/core';
 import { readJsonObject } from './io/json-file.js';
 
 export interface ConfigOptions {
@@ -8,33 +8,20 @@ export interface ConfigOptions {
 }
 
 /**
- * The detector config of a run: `--config` first, then `--baseline` on top (a learned
- * baseline is a DetectorConfig too: its syscalls and rate limits win), then `--strict`.
- * Each file is validated on its own so that an error names the file it came from.
+ * The detector config of a run, resolved once: `--config` (a policy), then `--baseline` (a
+ * learned baseline: its syscalls and rate limits win, it never un-forbids a call), then
+ * `--strict`, composed by core's `mergeConfigs` with its documented precedence. Each file is
+ * checked on its own (either key spelling), so an error names the file it came from.
  */
-export async function loadDetectorConfig(options: ConfigOptions): Promise<DetectorConfig> {
-  let merged: Record<string, unknown> = {};
+export async function loadDetectorConfig(options: ConfigOptions): Promise<ResolvedDetectorConfig> {
+  const layers = [];
   for (const [what, path] of [
     ['config', options.config],
     ['baseline', options.baseline],
   ] as const) {
     if (path === undefined) continue;
-    const value = await readJsonObject(path, what);
-    validate(value, `${what} '${path}'`);
-    merged = { ...merged, ...value };
+    layers.push(configLayer(await readJsonObject(path, what), `${what} '${path}'`));
   }
-  if (options.strict) merged.strictMode = true;
-  validate(merged, 'merged config');
-  return merged as DetectorConfig;
-}
-
-function validate(value: Record<string, unknown>, where: string): void {
-  try {
-    resolveDetectorConfig(value as DetectorConfig);
-  } catch (error) {
-    if (isSyscanError(error)) {
-      throw new SyscanError(error.code, `invalid ${where}: ${error.message}`, { cause: error });
-    }
-    throw error;
-  }
+  if (options.strict) layers.push(configLayer({ strictMode: true }, '--strict'));
+  return mergeConfigs(...layers);
 }

@@ -1,5 +1,6 @@
 import { isSyscanError, SyscanError } from '@syscan/core';
 import { CommanderError } from 'commander';
+import { printable } from './report/style.js';
 
 /** Exit statuses: the verdict, or why there is none. */
 export const EXIT_CLEAN = 0;
@@ -14,6 +15,9 @@ export function inputError(message: string, cause?: unknown): SyscanError {
 export function usageError(message: string): SyscanError {
   return new SyscanError('ERR_SYSCAN_USAGE', message);
 }
+
+/** A config error lists every problem; past this it is cut rather than flood the terminal. */
+const MAX_MESSAGE = 4000;
 
 /** Node's system error codes, in words a user reads at 3 a.m. */
 const SYSTEM_REASONS: Record<string, string> = {
@@ -49,12 +53,15 @@ export function reportError(error: unknown, write: (line: string) => void, debug
     return error.exitCode === 0 ? EXIT_CLEAN : EXIT_ERROR;
   }
   if (isSyscanError(error)) {
-    write(`syscan: ${oneLine(error.message)}\n`);
+    // Messages quote file names and config keys: escaped like every other untrusted text.
+    write(`syscan: ${printable(oneLine(error.message), MAX_MESSAGE)}\n`);
     if (debug && error.stack) write(`${error.stack}\n`);
     return EXIT_ERROR;
   }
   const message = error instanceof Error ? error.message : String(error);
-  write(`syscan: internal error: ${oneLine(message)}${debug ? '' : ' (run with --debug for details)'}\n`);
+  write(
+    `syscan: internal error: ${printable(oneLine(message), MAX_MESSAGE)}${debug ? '' : ' (run with --debug for details)'}\n`,
+  );
   if (debug && error instanceof Error && error.stack) write(`${error.stack}\n`);
   return EXIT_ERROR;
 }

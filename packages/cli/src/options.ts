@@ -1,7 +1,7 @@
 import type { ParseOptions } from '@syscan/core';
+import { SEVERITIES } from '@syscan/core';
 import { createFastUtf8Decoder } from '@syscan/core/node';
 import { InvalidArgumentError, Option } from 'commander';
-import { SEVERITIES } from './report/severity.js';
 
 export function sourceOption(): Option {
   return new Option('-s, --source <source>', 'input format; auto decides per line')

@@ -55,10 +55,17 @@ describe('syscan analyze', () => {
       count: 1,
       bySyscall: { openat: { count: 1, errnos: { EACCES: 1 } } },
     });
-    expect(doc.files).toEqual([expect.objectContaining({ path: '<stdin>', lines: 5, events: 5 })]);
+    expect(doc.inputs).toEqual([expect.objectContaining({ name: '<stdin>', lines: 5, events: 5 })]);
     expect(doc.parseIssues).toMatchObject({ count: 0 });
     const denied = doc.alerts.find((a: { type: string }) => a.type === 'denied_syscall');
-    expect(denied).toMatchObject({ severity: 'high', syscall: 'openat', line: 4, file: '<stdin>' });
+    // `input` is the session's name for it; `file` is kept as an alias for existing gates.
+    expect(denied).toMatchObject({
+      severity: 'high',
+      syscall: 'openat',
+      line: 4,
+      input: '<stdin>',
+      file: '<stdin>',
+    });
     expect(denied.sample).toContain('EACCES');
   });
 
@@ -104,6 +111,23 @@ describe('syscan analyze', () => {
     expect(types).not.toContain('unknown_syscall');
   });
 
+  it('composes a --config in snake_case with a --baseline (configs are merged once, not as raw objects)', async () => {
+    const cfg = file(
+      'snake.json',
+      JSON.stringify({ baseline_syscalls: ['read'], forbidden_syscalls: ['close'] }),
+    );
+    const base = file('camel-base.json', JSON.stringify(ALL_SYSCALLS));
+    const r = await runCli(['analyze', '--format', 'json', '--config', cfg, '--baseline', base], {
+      input: TRACE,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(1);
+    const types = JSON.parse(r.stdout).alerts.map((a: { type: string }) => a.type);
+    // The baseline's syscalls win; the policy's forbidden list still applies.
+    expect(types).toContain('forbidden_syscall');
+    expect(types).not.toContain('unknown_syscall');
+  });
+
   it('colours only on a TTY or with FORCE_COLOR, never with NO_COLOR', async () => {
     const forced = await runCli(['analyze'], { input: TRACE, env: { FORCE_COLOR: '1' } });
     expect(forced.stdout).toContain('\x1b[');
@@ -126,9 +150,9 @@ describe('syscan analyze', () => {
     const r = await runCli(['analyze', '--format', 'json', a, b]);
     const doc = JSON.parse(r.stdout);
     expect(doc.events).toBe(2);
-    expect(doc.files.map((f: { path: string }) => f.path)).toEqual([a, b]);
+    expect(doc.inputs.map((f: { name: string }) => f.name)).toEqual([a, b]);
     expect(doc.alerts.find((x: { type: string }) => x.type === 'denied_syscall')).toMatchObject({
-      file: b,
+      input: b,
       line: 1,
     });
   });

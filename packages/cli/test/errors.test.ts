@@ -73,7 +73,7 @@ describe('bad input: one line on stderr, exit 2', () => {
     const r = await runCli(['analyze', '--config', cfg], { input: '' });
     expect(r.code).toBe(2);
     expect(errorLines(r.stderr)).toHaveLength(1);
-    expect(r.stderr).toContain(`invalid config '${cfg}'`);
+    expect(r.stderr).toContain(`invalid detector config in config '${cfg}'`);
     expect(r.stderr).toContain('maxTotalEventsPerMinute');
     expect(r.stderr).toContain('baselineSyscalls');
   });

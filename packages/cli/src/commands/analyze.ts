@@ -1,11 +1,18 @@
-import { createParser, type ParseOptions, type Severity, SyscallAnomalyDetector } from '@syscan/core';
+import {
+  type AnalysisSession,
+  createSession,
+  type SessionSummary,
+  type Severity,
+  traceIntegrity,
+} from '@syscan/core';
 import { Command, Option } from 'commander';
 import { loadDetectorConfig } from '../config.js';
 import type { CliContext } from '../context.js';
 import { EXIT_ANOMALY, EXIT_CLEAN, usageError } from '../errors.js';
 import { follow } from '../io/follow.js';
-import { readBatches, resolveInputs } from '../io/input.js';
+import { type InputSpec, readChunks, resolveInputs } from '../io/input.js';
 import { Progress } from '../io/progress.js';
+import { requireTelemetry } from '../io/telemetry-check.js';
 import {
   deniedErrnosOption,
   type InputOptions,
@@ -15,11 +22,13 @@ import {
   severityOption,
   sourceOption,
 } from '../options.js';
-import { type AlertEntry, Analysis, type SuppressedEntry } from '../report/analysis.js';
+import { ndjsonAlert, ndjsonSuppressed, renderJson, renderNdjson } from '../report/json.js';
+import { renderSarif } from '../report/sarif.js';
 import { createStyle, printable, type Style, useColor } from '../report/style.js';
-import { renderAlertLine, renderText } from '../report/text.js';
+import { renderAlertLine, renderSuppressedLine, renderText } from '../report/text.js';
+import { VERSION } from '../version.js';
 
-type Format = 'text' | 'json' | 'ndjson';
+type Format = 'text' | 'json' | 'ndjson' | 'sarif';
 
 interface AnalyzeOptions extends InputOptions {
   format: Format;
@@ -30,19 +39,23 @@ interface AnalyzeOptions extends InputOptions {
   follow?: boolean;
   interval: number;
   maxAlerts: number;
+  allowEmpty?: boolean;
 }
 
-/** `syscan analyze`: judge traces against a baseline; the exit status is the verdict. */
+/**
+ * `syscan analyze`: one core session judges the inputs; this command only reads bytes into
+ * it and formats what it decided. The exit status is the verdict.
+ */
 export function makeAnalyzeCommand(ctx: CliContext): Command {
   return new Command('analyze')
     .description('judge syscall telemetry against a baseline: exit 0 clean, 1 anomalies, 2 error')
     .argument('[files...]', "strace output or audit logs; '-' or none reads stdin")
     .addOption(
-      new Option('-f, --format <format>', 'report format')
-        .choices(['text', 'json', 'ndjson'])
+      new Option('-f, --format <format>', 'report format (sarif: SARIF 2.1.0 for code scanning)')
+        .choices(['text', 'json', 'ndjson', 'sarif'])
         .default('text'),
     )
-    .option('-c, --config <file>', 'detector config (JSON: DetectorConfig keys)')
+    .option('-c, --config <file>', 'detector config (JSON: DetectorConfig keys, camelCase or snake_case)')
     .option('-b, --baseline <file>', "a baseline from 'syscan learn' (applied on top of --config)")
     .option('--strict', 'strict mode: keep repeated alerts')
     .addOption(
@@ -59,6 +72,7 @@ export function makeAnalyzeCommand(ctx: CliContext): Command {
       positiveInt('--max-alerts'),
       1000,
     )
+    .option('--allow-empty', 'accept an input in which no telemetry is recognised (default: exit 2)')
     .addOption(sourceOption())
     .addOption(deniedErrnosOption())
     .addOption(progressOption())
@@ -69,8 +83,12 @@ export function makeAnalyzeCommand(ctx: CliContext): Command {
         'Examples:',
         '  syscan learn good-run.strace -o baseline.json',
         '  syscan analyze --baseline baseline.json new-run.strace',
-        '  strace -f -o /dev/stderr CMD 2>&1 >/dev/null | syscan analyze -b baseline.json --format ndjson',
+        '  mkfifo /tmp/trace.fifo; syscan analyze -b baseline.json /tmp/trace.fifo &',
+        '  strace -f -o /tmp/trace.fifo CMD',
         '  syscan analyze --follow --fail-on high /var/log/audit/audit.log',
+        '',
+        "Give strace its own file or FIFO (-o): never pipe the traced command's own stdout or",
+        'stderr into syscan (strace -o /dev/stderr … 2>&1 |), or the command can print fake trace lines.',
       ].join('\n'),
     )
     .action(async (files: string[], opts: AnalyzeOptions) => {
@@ -79,17 +97,23 @@ export function makeAnalyzeCommand(ctx: CliContext): Command {
       }
       const config = await loadDetectorConfig(opts);
       const inputs = await resolveInputs(files);
-      const detector = new SyscallAnomalyDetector(config);
       const style = createStyle(useColor(ctx.io.stdout, ctx.io.env));
-      // Follow mode prints alerts as they are found; a whole-file run reports at the end.
+      // Follow mode prints alerts as they are found (text, ndjson); other runs report at the end.
+      const live = opts.follow === true && (opts.format === 'text' || opts.format === 'ndjson');
       const pending: string[] = [];
-      const live = opts.follow === true && opts.format !== 'json';
-      const analysis = new Analysis(detector, {
-        maxAlerts: opts.maxAlerts,
-        onAlert: live ? (alert) => pending.push(formatAlert(alert, opts.format, style)) : undefined,
-        onSuppressed: live ? (entry) => pending.push(formatSuppressed(entry, opts.format, style)) : undefined,
+      const ndjson = opts.format === 'ndjson';
+      const session = createSession({
+        config,
+        parse: parseOptionsOf(opts),
+        limits: { maxAlerts: opts.maxAlerts },
+        // What the trace says syscan could not see (a cut or unreadable line, a CLONE_UNTRACED
+        // child) is an alert, never silence. Exits are not expected: a trace may be taken with -qq.
+        checks: [traceIntegrity()],
+        onAlert: live ? (a) => pending.push(ndjson ? ndjsonAlert(a) : renderAlertLine(a, style)) : undefined,
+        onSuppressed: live
+          ? (e) => pending.push(ndjson ? ndjsonSuppressed(e) : renderSuppressedLine(e, style))
+          : undefined,
       });
-      const parseOptions = parseOptionsOf(opts);
       const flush = async (): Promise<void> => {
         if (pending.length === 0) return;
         const text = pending.join('');
@@ -97,39 +121,43 @@ export function makeAnalyzeCommand(ctx: CliContext): Command {
         await ctx.out.write(text);
       };
 
-      if (opts.follow) {
-        await followFile(ctx, inputs[0]!.path, analysis, parseOptions, opts.interval, flush);
-      } else {
-        const progress = new Progress(ctx.io.stderr, opts.progress);
-        try {
-          for (const input of inputs) {
-            const file = analysis.beginFile(input.label);
-            const batches = readBatches(input, ctx.io.stdin, parseOptions, progress);
-            let step = await batches.next();
-            while (!step.done) {
-              analysis.feed(step.value, file);
-              step = await batches.next();
-            }
-            analysis.endFile(file, step.value);
-          }
-        } finally {
-          progress.clear();
-        }
-      }
-
+      if (opts.follow) await followFile(ctx, inputs[0]!.path, session, opts.interval, flush);
+      else await readInputs(ctx, inputs, session, opts.progress);
+      session.end();
       await flush();
-      await ctx.out.write(renderReport(analysis, opts.format, style, live));
+
+      const summary = session.summary();
+      if (!opts.allowEmpty) requireTelemetry(summary.inputs);
+      await ctx.out.write(render(summary, opts.format, style, live, session));
       await ctx.out.end();
-      ctx.exitCode = analysis.failing(opts.failOn) ? EXIT_ANOMALY : EXIT_CLEAN;
+      ctx.exitCode = session.failing(opts.failOn) ? EXIT_ANOMALY : EXIT_CLEAN;
     });
 }
 
-/** Reads `path` until SIGINT/SIGTERM, starting over (new parser) after rotation or truncation. */
+/** Every input in order, one session: a chunk is one verdict, as one `analyze()` call was in the seed. */
+async function readInputs(
+  ctx: CliContext,
+  inputs: readonly InputSpec[],
+  session: AnalysisSession,
+  progressEnabled: boolean,
+): Promise<void> {
+  const progress = new Progress(ctx.io.stderr, progressEnabled);
+  try {
+    for (const input of inputs) {
+      session.beginInput(input.label);
+      for await (const chunk of readChunks(input, ctx.io.stdin, progress)) session.write(chunk);
+      session.endInput();
+    }
+  } finally {
+    progress.clear();
+  }
+}
+
+/** Reads `path` until SIGINT/SIGTERM, starting the input over (new parser) after rotation or truncation. */
 async function followFile(
   ctx: CliContext,
   path: string,
-  analysis: Analysis,
-  parseOptions: ParseOptions,
+  session: AnalysisSession,
   intervalMs: number,
   flush: () => Promise<void>,
 ): Promise<void> {
@@ -137,61 +165,55 @@ async function followFile(
   const stop = (): void => controller.abort();
   ctx.io.signals.once('SIGINT', stop);
   ctx.io.signals.once('SIGTERM', stop);
-  const file = analysis.beginFile(path);
-  let parser = createParser(parseOptions);
-  const endParser = async (): Promise<void> => {
-    analysis.feed(parser.end(), file);
-    analysis.endFile(file, parser.stats);
-    await flush();
-  };
+  const shown = printable(path);
+  session.beginInput(path);
   try {
     await follow({
       path,
       intervalMs,
       signal: controller.signal,
       onChunk: async (chunk) => {
-        analysis.feed(parser.push(chunk), file);
+        session.write(chunk);
         await flush();
         if (ctx.out.closed) controller.abort();
       },
       onCaughtUp: () => {
-        ctx.io.stderr.write(`syscan: following '${printable(path)}' (Ctrl-C stops and prints the summary)\n`);
+        ctx.io.stderr.write(`syscan: following '${shown}' (Ctrl-C stops and prints the summary)\n`);
       },
       onReset: async (reason) => {
-        await endParser();
-        parser = createParser(parseOptions);
-        ctx.io.stderr.write(`syscan: '${printable(path)}' was ${reason}; reading it from the start\n`);
+        // The same name again: its counters add up, its line numbers start over.
+        session.beginInput(path);
+        await flush();
+        ctx.io.stderr.write(`syscan: '${shown}' was ${reason}; reading it from the start\n`);
       },
     });
-    await endParser();
+    session.endInput();
+    await flush();
   } finally {
     ctx.io.signals.off('SIGINT', stop);
     ctx.io.signals.off('SIGTERM', stop);
   }
 }
 
-function formatAlert(alert: AlertEntry, format: Format, style: Style): string {
-  if (format === 'ndjson') return `${JSON.stringify({ kind: 'alert', ...alert })}\n`;
-  return renderAlertLine(alert, style);
-}
-
-function formatSuppressed(entry: SuppressedEntry, format: Format, style: Style): string {
-  if (format === 'ndjson') return `${JSON.stringify({ kind: 'suppressed', ...entry })}\n`;
-  return `${style.yellow('HELD')}     ${entry.heldBack} alert(s) held back: ${printable(entry.reason)}\n`;
-}
-
-function renderReport(analysis: Analysis, format: Format, style: Style, streamed: boolean): string {
+function render(
+  summary: SessionSummary,
+  format: Format,
+  style: Style,
+  streamed: boolean,
+  session: AnalysisSession,
+): string {
   switch (format) {
-    case 'json': {
-      const { verdict, events, ...rest } = analysis.summary();
-      return `${JSON.stringify({ verdict, events, alerts: analysis.alerts, ...rest }, null, 2)}\n`;
-    }
-    case 'ndjson': {
-      // Whole-file mode: every kept alert, then the summary. (Follow mode already streamed them.)
-      const lines = streamed ? [] : analysis.alerts.map((a) => JSON.stringify({ kind: 'alert', ...a }));
-      return `${lines.length > 0 ? `${lines.join('\n')}\n` : ''}${JSON.stringify({ kind: 'summary', ...analysis.summary() })}\n`;
-    }
+    case 'json':
+      return renderJson(summary);
+    case 'ndjson':
+      return renderNdjson(summary, streamed);
+    case 'sarif':
+      return renderSarif(summary, {
+        version: VERSION,
+        severity: session.config.severity,
+        cwd: process.cwd(),
+      });
     default:
-      return renderText(analysis, style);
+      return renderText(summary, style);
   }
 }

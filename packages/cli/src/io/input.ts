@@ -8,6 +8,9 @@ import type { Progress } from './progress.js';
 /** Large reads: fewer chunks means fewer parser calls and fewer detector verdicts. */
 export const READ_CHUNK_BYTES = 256 * 1024;
 
+/** How reports name standard input. */
+export const STDIN_LABEL = '<stdin>';
+
 /** One input: a file path, or `-` for stdin. */
 export interface InputSpec {
   /** `-` for stdin. */
@@ -28,7 +31,7 @@ export async function resolveInputs(paths: readonly string[]): Promise<InputSpec
   const specs: InputSpec[] = [];
   for (const path of list) {
     if (path === '-') {
-      specs.push({ path, label: '<stdin>', size: undefined });
+      specs.push({ path, label: STDIN_LABEL, size: undefined });
       continue;
     }
     let handle: Awaited<ReturnType<typeof open>> | undefined;
@@ -54,6 +57,33 @@ export function openInput(spec: InputSpec, stdin: Readable): AsyncIterable<Uint8
 }
 
 /**
+ * The bytes of one input in large chunks, with progress, the terminal hint, and read
+ * errors turned into one-line input errors. The caller parses them (a session, a parser).
+ */
+export async function* readChunks(
+  spec: InputSpec,
+  stdin: Readable,
+  progress?: Progress,
+): AsyncGenerator<Uint8Array, void, undefined> {
+  progress?.begin(spec.label, spec.size);
+  if (spec.path === '-' && (stdin as { isTTY?: boolean }).isTTY === true) {
+    // Otherwise a bare `syscan analyze` at a prompt looks hung.
+    progress?.hint('reading a trace from the terminal; end it with Ctrl-D, or pass a file or a pipe');
+  }
+  try {
+    for await (const chunk of openInput(spec, stdin)) {
+      progress?.add(chunk.length);
+      yield chunk;
+    }
+  } catch (error) {
+    // Only system errors (EIO, EISDIR…) are the input's fault; anything else is a bug.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) throw fileError('read', spec.label, error);
+    throw error;
+  }
+}
+
+/**
  * Parses one input as it streams: yields the records each chunk completes, as one batch
  * (one array per chunk, so per-record async overhead stays out of the hot path), and
  * returns the parser's counters. Memory stays flat: a chunk at a time.
@@ -65,22 +95,9 @@ export async function* readBatches(
   progress?: Progress,
 ): AsyncGenerator<ParsedRecord[], ParseStats, undefined> {
   const parser = createParser(options);
-  progress?.begin(spec.label, spec.size);
-  if (spec.path === '-' && (stdin as { isTTY?: boolean }).isTTY === true) {
-    // Otherwise a bare `syscan analyze` at a prompt looks hung.
-    progress?.hint('reading a trace from the terminal; end it with Ctrl-D, or pass a file or a pipe');
-  }
-  try {
-    for await (const chunk of openInput(spec, stdin)) {
-      progress?.add(chunk.length);
-      const records = parser.push(chunk);
-      if (records.length > 0) yield records;
-    }
-  } catch (error) {
-    // Only system errors (EIO, EISDIR…) are the input's fault; anything else is a bug.
-    const code = (error as NodeJS.ErrnoException).code;
-    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) throw fileError('read', spec.label, error);
-    throw error;
+  for await (const chunk of readChunks(spec, stdin, progress)) {
+    const records = parser.push(chunk);
+    if (records.length > 0) yield records;
   }
   const rest = parser.end();
   if (rest.length > 0) yield rest;

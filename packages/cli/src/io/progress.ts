@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { printable } from '../report/style.js';
 
 /**
  * A one-line progress bar on stderr, drawn only on a TTY (never into a log or a pipe), at
@@ -23,7 +24,7 @@ export class Progress {
 
   /** A one-line hint for a person at the terminal (never written into a log or a pipe). */
   hint(text: string): void {
-    if (this.#tty) this.#stream.write(`syscan: ${text}\n`);
+    if (this.#tty) this.#stream.write(`syscan: ${printable(text, 300)}\n`);
   }
 
   /** Starts a new input of `total` bytes (undefined for a pipe). */
@@ -61,9 +62,8 @@ export class Progress {
     } else {
       line = `${mb(this.#done)} read, ${rate}`;
     }
-    // The file's base name: the path is on the command line already.
-    const base = this.#label.slice(this.#label.lastIndexOf('/') + 1);
-    const label = base.length > 20 ? `${base.slice(0, 19)}…` : base;
+    // The file's base name, escaped (a file name can hold ESC or bidi controls too).
+    const label = printable(this.#label.slice(this.#label.lastIndexOf('/') + 1), 20);
     this.#stream.write(`\r\x1b[K${`${label} ${line}`.slice(0, width - 1)}`);
     this.#drawn = true;
   }
