@@ -61,7 +61,6 @@ export type {
   DeniedSample,
   InputSummary,
   OverallVerdict,
-  RecordEnricher,
   SessionAlert,
   SessionCheck,
   SessionOptions,

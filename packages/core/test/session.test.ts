@@ -69,7 +69,11 @@ describe('createSession', () => {
           out.push({ type: 'process_crashed', severity: 'high', message: 'crashed', count: 1 });
       },
     };
-    const session = createSession({ config: { ...BASELINE, ...fixedClock }, checks: [check] });
+    const session = createSession({
+      config: { ...BASELINE, ...fixedClock },
+      checks: [check],
+      builtinChecks: false,
+    });
     const v = session.push(parseRecords('+++ killed by SIGSEGV (core dumped) +++\n'));
     expect(v.kind === 'alert' && v.alerts.map((a) => a.type)).toEqual(['process_crashed']);
     expect(session.summary().severities.high).toBe(1);

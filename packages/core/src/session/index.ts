@@ -1,5 +1,5 @@
 export { refusedAtEntry } from './entry.js';
-export type { RecordEnricher, SessionCheck, SessionOptions } from './session.js';
+export type { SessionCheck, SessionOptions } from './session.js';
 export { AnalysisSession, createSession } from './session.js';
 export type {
   AlertGroup,

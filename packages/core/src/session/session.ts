@@ -5,12 +5,16 @@
  * each push, a bounded summary, whether the run fails a gate, and what to refuse at
  * syscall entry. The CLI, the guard and the sandbox runner only format what it decides.
  */
+
+import { type ContextTracker, createContextTracker } from '../context/tracker.js';
+import type { ProcessLookup } from '../context/types.js';
 import type { Alert } from '../detect/alert.js';
 import { type DetectorConfig, type ResolvedDetectorConfig, resolveDetectorConfig } from '../detect/config.js';
 import { type AnomalyVerdict, SyscallAnomalyDetector } from '../detect/detector.js';
 import { createParser, type SyscallParser } from '../parse/index.js';
 import { atLeast, SEVERITIES } from '../severity.js';
 import type { ParsedRecord, ParseOptions, ParseStats, Severity, SyscallEvent } from '../types.js';
+import { telemetryCheck } from './checks/telemetry.js';
 import { refusedAtEntry } from './entry.js';
 import {
   type OverallVerdict,
@@ -21,17 +25,16 @@ import {
   type SuppressedEntry,
 } from './summary.js';
 
-/** Enriches each record in place before anything judges it (the context tracker). */
-export interface RecordEnricher {
-  apply(record: ParsedRecord): void;
-}
+/** A process table to ask about ancestors (the context tracker), or none when context is off. */
+const NO_PROCESSES: ProcessLookup = { process: () => undefined };
 
 /**
  * A check that reads every record in input order, beside the detector: trace integrity,
  * rules, the sequence model. Its alerts join the verdict of the batch the record came in.
  */
 export interface SessionCheck {
-  record(record: ParsedRecord, out: Alert[]): void;
+  /** `processes` answers for any pid the trace has shown (parents, for `proc.pname`). */
+  record(record: ParsedRecord, out: Alert[], processes: ProcessLookup): void;
   /** End of all input: what only the end can tell (a process that never exited, a final score). */
   end?(out: Alert[]): void;
   /** Syscalls this check would refuse at entry at or above `failOn` (rules decided by name alone). */
@@ -47,8 +50,19 @@ export interface SessionOptions {
   parse?: ParseOptions | undefined;
   /** Caps of the summary. */
   limits?: SummaryLimits | undefined;
-  enrich?: RecordEnricher | undefined;
+  /**
+   * Who did what to what: a context tracker attaches process, paths, peer and host to each
+   * event before anything judges it. Defaults to a new tracker; `false` turns it off (the
+   * seed's bare events, a little faster).
+   */
+  context?: ContextTracker | false | undefined;
+  /** Checks run beside the detector, after the built-in ones. */
   checks?: readonly SessionCheck[] | undefined;
+  /**
+   * The built-in checks: LSM denials and would-be denials, crashes and seccomp kills, audit
+   * anomalies and tampering. Defaults to `true`; off gives the seed's detector alone.
+   */
+  builtinChecks?: boolean | undefined;
   /** Called for every alert as it is found (live reports, follow mode, enforcement). */
   onAlert?: ((alert: SessionAlert) => void) | undefined;
   /** Called for every suppressed verdict. */
@@ -79,6 +93,9 @@ export class AnalysisSession {
   readonly #options: SessionOptions;
   readonly #summary: SummaryBuilder;
   readonly #checks: readonly SessionCheck[];
+  /** The context tracker, when context is on: also the process table checks ask. */
+  readonly context: ContextTracker | undefined;
+  readonly #processes: ProcessLookup;
   #parser: SyscallParser | undefined;
   /** The input being read; undefined until `beginInput` (alerts then carry no `input`). */
   #input: string | undefined;
@@ -94,7 +111,10 @@ export class AnalysisSession {
     this.detector = options.detector ?? new SyscallAnomalyDetector(resolveDetectorConfig(options.config));
     this.config = this.detector.config;
     this.#summary = new SummaryBuilder(options.limits);
-    this.#checks = options.checks ?? [];
+    this.context = options.context === false ? undefined : (options.context ?? createContextTracker());
+    this.#processes = this.context ?? NO_PROCESSES;
+    const builtin = options.builtinChecks === false ? [] : [telemetryCheck(this.config)];
+    this.#checks = [...builtin, ...(options.checks ?? [])];
   }
 
   /** Starts reading a named input (a file); alerts and counts are attributed to it. Ends the previous one. */
@@ -200,8 +220,8 @@ export class AnalysisSession {
 
   #take(r: ParsedRecord | undefined, events: SyscallEvent[], extra: Alert[]): void {
     if (r === undefined) return;
-    this.#options.enrich?.apply(r);
-    for (const check of this.#checks) check.record(r, extra);
+    this.context?.observe(r);
+    for (const check of this.#checks) check.record(r, extra, this.#processes);
     if (r.kind === 'syscall') {
       events.push(r);
       if (r.denied) this.#summary.denied(r, this.#input);

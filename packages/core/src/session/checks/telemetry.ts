@@ -1,0 +1,161 @@
+/**
+ * Alerts from records that are not syscalls the detector can judge: LSM denials without a
+ * SYSCALL record (AppArmor, SELinux AVC/USER_AVC), permissive and complain-mode "would have
+ * been denied" records, processes killed by a crash signal or by seccomp (strace `+++ killed
+ * by SIGSYS +++`, audit ANOM_ABEND), other ANOM_* records, and changes to the audit trail
+ * itself (CONFIG_CHANGE, DAEMON_END/ABORT). Without this check all of them came out clean.
+ */
+import type { Alert } from '../../detect/alert.js';
+import type { ResolvedDetectorConfig } from '../../detect/config.js';
+import { cutSample } from '../../detect/verdict.js';
+import type {
+  AuditDetails,
+  AuditRecordEvent,
+  ExitRecord,
+  ParsedRecord,
+  Severity,
+  SyscallEvent,
+} from '../../types.js';
+import type { SessionCheck } from '../session.js';
+import { CRASH_SIGNALS, signalName } from './signals.js';
+
+type Avc = NonNullable<AuditDetails['avc']>;
+
+/** The check, with severities from the resolved config (`severity.access_denied`, …). */
+export function telemetryCheck(config: ResolvedDetectorConfig): SessionCheck {
+  const sev = config.severity;
+  return {
+    record(r: ParsedRecord, out: Alert[]): void {
+      if (r.kind === 'exit') crash(r, sev.process_crashed, out);
+      else if (r.kind === 'audit') auditRecord(r, config, out);
+      else if (r.kind === 'syscall' && r.audit?.avc !== undefined && !r.denied) {
+        // The syscall went through; an LSM in permissive or complain mode logged that it would not have.
+        if (wouldDeny(r.audit.avc)) out.push(lsmAlert('would_deny', sev.would_deny, r.audit.avc, r));
+      }
+    },
+  };
+}
+
+function auditRecord(r: AuditRecordEvent, config: ResolvedDetectorConfig, out: Alert[]): void {
+  const sev = config.severity;
+  const avc = r.audit.avc;
+  if (avc !== undefined) {
+    if (r.denied) out.push(lsmAlert('access_denied', sev.access_denied, avc, r));
+    else if (wouldDeny(avc)) out.push(lsmAlert('would_deny', sev.would_deny, avc, r));
+  }
+  for (const type of r.recordTypes) {
+    if (type === 'ANOM_ABEND') {
+      // The reader decodes `sig=` for SECCOMP records only; ANOM_ABEND's is in its raw line.
+      const sig = r.audit.signal ?? Number(/\bsig=(\d{1,3})\b/.exec(r.raw)?.[1] ?? Number.NaN);
+      const signal = Number.isNaN(sig) ? undefined : signalName(sig);
+      const who = r.audit.exe ?? r.audit.comm ?? `pid ${r.pid ?? '?'}`;
+      out.push(
+        withRecord(
+          base(
+            'process_crashed',
+            sev.process_crashed,
+            `process crashed: ${who}${signal ? ` (${signal})` : ''}`,
+          ),
+          r,
+          signal,
+        ),
+      );
+    } else if (type.startsWith('ANOM_')) {
+      out.push(withRecord(base('anomaly_record', sev.anomaly_record, `audit anomaly: ${type}`), r));
+    } else if (type === 'CONFIG_CHANGE' || type === 'DAEMON_END' || type === 'DAEMON_ABORT') {
+      out.push(tampering(type, r, sev.audit_tampering));
+    }
+  }
+}
+
+/** `+++ killed by SIGSEGV (core dumped) +++`: a crash, or a seccomp kill (SIGSYS). */
+function crash(r: ExitRecord, severity: Severity, out: Alert[]): void {
+  const signal = r.signal;
+  if (signal === undefined || !CRASH_SIGNALS.has(signal)) return;
+  const what =
+    signal === 'SIGSYS' ? 'killed by SIGSYS (a seccomp filter refused a syscall)' : `killed by ${signal}`;
+  const core = r.coreDumped === true ? ' (core dumped)' : '';
+  const alert = base('process_crashed', severity, `process ${r.pid ?? '?'} ${what}${core}`);
+  alert.signal = signal;
+  describe(alert, r);
+  out.push(alert);
+}
+
+/**
+ * CONFIG_CHANGE and the daemon's own end. Removing rules, trimming them or switching
+ * auditing off blinds the audit trail (high); adding rules and settings is routine at boot
+ * (low), yet still worth a line in the report.
+ */
+function tampering(type: string, r: AuditRecordEvent, severity: Severity): Alert {
+  if (type !== 'CONFIG_CHANGE') {
+    return withRecord(base('audit_tampering', severity, `audit daemon stopped (${type})`), r);
+  }
+  // `op=` is not kept by the reader (it is only in CONFIG_CHANGE); its raw line says it.
+  const op = /\bop=("?)([A-Za-z_ -]+?)\1(?:\s|$)/.exec(r.raw)?.[2];
+  const disabled = /\baudit_enabled=0\b/.test(r.raw);
+  const blinding = disabled || op === 'remove_rule' || op === 'remove rule' || op === 'trim';
+  const what = disabled
+    ? 'auditing disabled'
+    : op !== undefined
+      ? `audit rules changed (${op})`
+      : 'audit configuration changed';
+  const alert = withRecord(base('audit_tampering', blinding ? severity : 'low', what), r);
+  if (r.audit.key !== undefined) alert.key = r.audit.key;
+  return alert;
+}
+
+/** SELinux `avc: denied` in permissive mode, AppArmor `ALLOWED` (complain mode). */
+function wouldDeny(avc: Avc): boolean {
+  return avc.lsm === 'selinux' ? avc.result === 'denied' : avc.result === 'ALLOWED';
+}
+
+function lsmAlert(
+  type: 'access_denied' | 'would_deny',
+  severity: Severity,
+  avc: Avc,
+  r: AuditRecordEvent | SyscallEvent,
+): Alert {
+  const verb = type === 'access_denied' ? 'denied' : 'would deny';
+  const op = avc.operation !== undefined ? ` ${avc.operation}` : '';
+  const name = avc.name !== undefined ? ` ${avc.name}` : '';
+  const mode = type === 'would_deny' ? (avc.lsm === 'selinux' ? ' (permissive)' : ' (complain mode)') : '';
+  const profile =
+    avc.profile !== undefined ? ` (${avc.lsm === 'selinux' ? 'scontext' : 'profile'} ${avc.profile})` : '';
+  const alert = base(type, severity, `${avc.lsm} ${verb}${op}${name}${profile}${mode}`);
+  if (r.kind === 'syscall') alert.syscall = r.syscall;
+  if (avc.name !== undefined && r.paths === undefined) alert.paths = [avc.name];
+  alert.details = {
+    lsm: avc.lsm,
+    result: avc.result,
+    operation: avc.operation,
+    profile: avc.profile,
+    name: avc.name,
+  };
+  return withRecord(alert, r);
+}
+
+function base(type: Alert['type'], severity: Severity, message: string): Alert {
+  return { type, severity, message, count: 1 };
+}
+
+/** Where the record came from and who made it: line, pid, time, sample, process, paths, peer, host, key. */
+function withRecord(alert: Alert, r: AuditRecordEvent | SyscallEvent, signal?: string): Alert {
+  describe(alert, r);
+  if (r.process !== undefined) alert.process = r.process;
+  if (r.paths !== undefined && r.paths.length > 0) alert.paths = r.paths;
+  if (r.peer !== undefined) alert.peer = r.peer;
+  if (r.host !== undefined) alert.host = r.host;
+  if (r.audit?.key !== undefined) alert.key = r.audit.key;
+  if (signal !== undefined) alert.signal = signal;
+  return alert;
+}
+
+function describe(
+  alert: Alert,
+  r: { raw: string; line?: number | undefined; pid?: number | undefined; time?: number | undefined },
+): void {
+  alert.sample = cutSample(r.raw);
+  if (r.line !== undefined) alert.line = r.line;
+  if (r.pid !== undefined) alert.pid = r.pid;
+  if (r.time !== undefined) alert.time = r.time;
+}

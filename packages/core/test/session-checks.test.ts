@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { createSession, type SessionAlert, type SessionSummary } from '../src/index.js';
+import { corpusFiles, corpusSkipReason, hasCorpus } from './helpers/corpus.js';
+
+/** Every alert of one whole text, judged by a session with a permissive baseline. */
+function alertsOf(text: string): SessionAlert[] {
+  return summaryOf(text).alerts;
+}
+
+function summaryOf(text: string): SessionSummary {
+  const session = createSession({ config: { alertOnUnknownSyscall: false, maxAlertsPerMinute: 0 } });
+  session.analyze(text);
+  session.end();
+  return session.summary();
+}
+
+describe('built-in checks', () => {
+  it('alerts an AppArmor denial that has no SYSCALL record, naming the path and the profile', () => {
+    const alerts = alertsOf(
+      'type=AVC msg=audit(1700000000.123:42): apparmor="DENIED" operation="open" profile="/usr/bin/evince" name="/etc/shadow" pid=812 comm="evince" requested_mask="r" denied_mask="r" fsuid=1000 ouid=0\n',
+    );
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({
+      type: 'access_denied',
+      severity: 'high',
+      message: 'apparmor denied open /etc/shadow (profile /usr/bin/evince)',
+      paths: ['/etc/shadow'],
+      pid: 812,
+      line: 1,
+    });
+  });
+
+  it('marks complain-mode and permissive records "would deny", at a lower severity, never denied', () => {
+    const alerts = alertsOf(
+      [
+        'type=AVC msg=audit(1449442292.901:961): apparmor="ALLOWED" operation="open" profile="/usr/sbin/httpd" name="/srv/x" pid=8527 comm="httpd"',
+        'type=AVC msg=audit(1170021493.977:293): avc:  denied  { read write } for  pid=13010 comm="pickup" name="maildrop" scontext=system_u:system_r:postfix_pickup_t:s0 tcontext=system_u:object_r:postfix_spool_maildrop_t:s0 tclass=dir permissive=1',
+      ].join('\n'),
+    );
+    expect(alerts.map((a) => [a.type, a.severity])).toEqual([
+      ['would_deny', 'medium'],
+      ['would_deny', 'medium'],
+    ]);
+    expect(alerts[0]!.message).toContain('(complain mode)');
+    expect(alerts[1]!.message).toContain('(permissive)');
+  });
+
+  it('alerts a process killed by seccomp (SIGSYS) or a crash, not one stopped by SIGKILL', () => {
+    const alerts = alertsOf(
+      [
+        '123 +++ killed by SIGSYS (core dumped) +++',
+        '124 +++ killed by SIGSEGV +++',
+        '125 +++ killed by SIGKILL +++',
+      ].join('\n'),
+    );
+    expect(alerts.map((a) => [a.type, a.signal, a.pid])).toEqual([
+      ['process_crashed', 'SIGSYS', 123],
+      ['process_crashed', 'SIGSEGV', 124],
+    ]);
+    expect(alerts[0]!.message).toContain('seccomp');
+  });
+
+  it('alerts ANOM_ABEND with the program and signal, and audit rule removal as tampering', () => {
+    const alerts = alertsOf(
+      [
+        'type=ANOM_ABEND msg=audit(1795853884.715:140): auid=4294967295 uid=0 gid=0 ses=4294967295 pid=12490 comm="seccompdemo" exe="/tmp/stw/bin/seccompdemo" sig=31 res=1',
+        'type=CONFIG_CHANGE msg=audit(1492732670.795:12517): auid=1001 ses=67 op="remove_rule" key="key=container-create" list=4 res=1',
+        'type=CONFIG_CHANGE msg=audit(1492732670.795:12518): auid=1001 ses=67 op=add_rule key="exec" list=4 res=1',
+      ].join('\n'),
+    );
+    expect(alerts.map((a) => [a.type, a.severity, a.message])).toEqual([
+      ['process_crashed', 'high', 'process crashed: /tmp/stw/bin/seccompdemo (SIGSYS)'],
+      ['audit_tampering', 'high', 'audit rules changed (remove_rule)'],
+      ['audit_tampering', 'low', 'audit rules changed (add_rule)'],
+    ]);
+  });
+
+  it('can be turned off (the seed detector alone)', () => {
+    const session = createSession({ builtinChecks: false });
+    expect(session.analyze('1 +++ killed by SIGSYS +++\n').kind).toBe('clean');
+  });
+});
+
+describe.skipIf(!hasCorpus)('built-in checks on the corpus', () => {
+  it('alerts every AppArmor test-suite log that holds a DENIED record', () => {
+    const files = corpusFiles('audit/apparmor-testsuite').filter(([, path]) =>
+      readFileSync(path, 'latin1').includes('apparmor="DENIED"'),
+    );
+    expect(files.length).toBeGreaterThan(30);
+    // Each alerts, or (a record whose stamp is mangled) is reported as unreadable: never silent.
+    const silent = files.filter(([, path]) => {
+      const s = summaryOf(readFileSync(path, 'latin1'));
+      return (
+        !s.alerts.some((a) => a.type === 'access_denied' || a.type === 'denied_syscall') &&
+        s.parseIssues.count === 0
+      );
+    });
+    expect(silent.map(([name]) => name)).toEqual([]);
+  });
+});
+
+if (!hasCorpus) it.skip(corpusSkipReason, () => {});
