@@ -59,17 +59,21 @@ export function explainProcess(
         tokens: [...state.bestTokens],
         lines: [...state.bestLines],
         contexts: [...state.bestContexts],
+        names: [...state.bestNames],
       }
     : state.currentWindow();
-  const calls = window.tokens.map((token, i) =>
-    explainCall(
+  const calls = window.tokens.map((token, i) => {
+    const call = explainCall(
       model,
       token,
       window.lines[i] as number,
       window.costs[i] as number,
       window.contexts[i] as number,
-    ),
-  );
+    );
+    const name = window.names[i];
+    if (name !== undefined) call.syscall = name;
+    return call;
+  });
   const meanCost = window.costs.reduce((s, c) => s + c, 0) / Math.max(1, window.costs.length);
   const novelCalls: SequenceExplanation['novel']['calls'] = [];
   const novelPairs: SequenceExplanation['novel']['pairs'] = [];

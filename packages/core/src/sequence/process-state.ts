@@ -20,6 +20,15 @@ export interface Novelty {
   line: number | undefined;
 }
 
+/** A window of calls, oldest first: token, cost, trace line (-1 unknown), n-gram context before it, name when UNSEEN. */
+export interface ExplainedWindow {
+  costs: number[];
+  tokens: number[];
+  lines: number[];
+  contexts: number[];
+  names: Array<string | undefined>;
+}
+
 export class ProcessState {
   readonly model: ProgramModel;
   calls = 0;
@@ -38,6 +47,8 @@ export class ProcessState {
   readonly #tokens: Uint8Array;
   readonly #lines: Float64Array;
   readonly #contexts: Float64Array;
+  /** Names of UNSEEN calls in the ring (undefined elsewhere), so an explanation can name them. */
+  readonly #names: Array<string | undefined>;
   #windowSum = 0;
   /** The costliest full window so far: its mean and copies of its ring, oldest call first. */
   bestMean = Number.NEGATIVE_INFINITY;
@@ -45,6 +56,7 @@ export class ProcessState {
   readonly bestTokens: Uint8Array;
   readonly bestLines: Float64Array;
   readonly bestContexts: Float64Array;
+  readonly bestNames: Array<string | undefined>;
   readonly #callBits = new Uint32Array(8);
   #callCount = 0;
   readonly #pairBits: Uint32Array;
@@ -68,6 +80,8 @@ export class ProcessState {
     this.bestTokens = new Uint8Array(w);
     this.bestLines = new Float64Array(w);
     this.bestContexts = new Float64Array(w);
+    this.#names = new Array<string | undefined>(w).fill(undefined);
+    this.bestNames = new Array<string | undefined>(w).fill(undefined);
     const v = model.vocabulary.size;
     this.#pairBits = new Uint32Array(Math.ceil((v * v) / 32));
     this.#overlaps = new Int32Array(model.exemplars.count);
@@ -88,6 +102,7 @@ export class ProcessState {
     this.#tokens[slot] = token;
     this.#lines[slot] = line;
     this.#contexts[slot] = context;
+    if (unseenName !== undefined || this.#names[slot] !== undefined) this.#names[slot] = unseenName;
     this.calls++;
     if (this.calls >= this.#window && this.#windowSum > this.bestMean * this.#window) this.#keepWindow();
     this.#sets(token, line, unseenName);
@@ -121,20 +136,16 @@ export class ProcessState {
   }
 
   /** Window of the process so far when it is shorter than a full window (for explanations). */
-  currentWindow(): { costs: number[]; tokens: number[]; lines: number[]; contexts: number[] } {
+  currentWindow(): ExplainedWindow {
     const n = Math.min(this.calls, this.#window);
-    const out = {
-      costs: [] as number[],
-      tokens: [] as number[],
-      lines: [] as number[],
-      contexts: [] as number[],
-    };
+    const out: ExplainedWindow = { costs: [], tokens: [], lines: [], contexts: [], names: [] };
     for (let i = this.calls - n; i < this.calls; i++) {
       const slot = i % this.#window;
       out.costs.push(this.#costs[slot] as number);
       out.tokens.push(this.#tokens[slot] as number);
       out.lines.push(this.#lines[slot] as number);
       out.contexts.push(this.#contexts[slot] as number);
+      out.names.push(this.#names[slot]);
     }
     return out;
   }
@@ -149,6 +160,7 @@ export class ProcessState {
       this.bestTokens[i] = this.#tokens[slot] as number;
       this.bestLines[i] = this.#lines[slot] as number;
       this.bestContexts[i] = this.#contexts[slot] as number;
+      this.bestNames[i] = this.#names[slot];
     }
   }
 

@@ -149,7 +149,7 @@ export function createSequenceScorer(
   const finish = (pid: number, t: Tracked): ProcessSequenceScore => {
     if (t.state !== undefined) t.state.checkpoint();
     const score = scoreOf(t);
-    const over = score > t.threshold;
+    const over = t.state === undefined || score > t.threshold;
     const out: ProcessSequenceScore = {
       pid,
       program: t.program,
@@ -199,7 +199,7 @@ export function createSequenceScorer(
     }
     const score = scoreOf(t);
     result.processScore = score;
-    result.overThreshold = score > t.threshold;
+    result.overThreshold = state === undefined || score > t.threshold;
     if (result.overThreshold && !t.alerted) {
       t.alerted = true;
       t.explanation = explain(t, pid, score);

@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createSequenceScorer, LoadedSequenceModel, SequenceLearner } from '../src/index.js';
+import { gramTokens, pushToken } from '../src/sequence/gram-key.js';
+import { addCounts, KneserNeyModel } from '../src/sequence/kneser-ney.js';
+import { corpusDir, corpusSkipReason, hasCorpus } from './helpers/corpus.js';
+
+describe('Kneser-Ney language model', () => {
+  const tokens = Uint8Array.from([2, 3, 4, 2, 3, 5, 2, 3, 4, 6, 2, 3, 4]);
+  const vocabulary = 7; // ids 0 (start) … 6
+  for (const order of [1, 2, 3, 6]) {
+    it(`order ${order}: the next-call probabilities of every context sum to 1`, () => {
+      const counts = new Map<number, number>();
+      addCounts(counts, tokens, order, 1);
+      const model = new KneserNeyModel(counts, order, vocabulary);
+      // Contexts seen (every prefix window) and one never seen.
+      const contexts = [0, pushToken(0, 2, order), pushToken(pushToken(0, 6, order), 6, order)];
+      for (const context of contexts) {
+        let total = 0;
+        for (let token = 1; token < vocabulary; token++)
+          total += Math.exp(-model.cost(pushToken(context, token, order)));
+        expect(total).toBeCloseTo(1, 6);
+      }
+    });
+  }
+
+  it('packs six tokens exactly and takes them apart again', () => {
+    let key = 0;
+    for (const t of [255, 1, 254, 7, 0, 200, 13]) key = pushToken(key, t, 6);
+    expect(gramTokens(key, 6)).toEqual([1, 254, 7, 0, 200, 13]);
+  });
+
+  it('removing the counts of a process undoes adding them', () => {
+    const counts = new Map<number, number>();
+    addCounts(counts, tokens, 6, 1);
+    const before = new Map(counts);
+    const other = Uint8Array.from([2, 2, 2, 9]);
+    addCounts(counts, other, 6, 1);
+    addCounts(counts, other, 6, -1);
+    expect(counts).toEqual(before);
+  });
+});
+
+describe.skipIf(!hasCorpus)('sequence model on the UNM sendmail set', () => {
+  if (!hasCorpus) console.warn(corpusSkipReason);
+  const dir = join(corpusDir, 'sequences', 'unm', 'synthetic-sendmail');
+  const read = (file: string): string[][] => {
+    const byPid = new Map<string, string[]>();
+    for (const line of readFileSync(join(dir, file), 'utf8').split('\n')) {
+      const [pid, nr] = line.trim().split(/\s+/);
+      if (!pid || nr === undefined) continue;
+      const calls = byPid.get(pid) ?? [];
+      calls.push(`sys${nr}`);
+      byPid.set(pid, calls);
+    }
+    return [...byPid.values()];
+  };
+
+  it('scores the sm-10763 intrusion above every held-out normal bounce process', () => {
+    const learner = new SequenceLearner({ program: 'sendmail' });
+    for (const calls of [
+      ...read('normal/plus.int'),
+      ...read('normal/queue.int'),
+      ...read('normal/sendmail.log.int'),
+    ]) {
+      for (const c of calls) learner.observeCall(1, 'sendmail', c);
+      learner.endTrace();
+    }
+    const loaded = new LoadedSequenceModel(learner.toModel());
+    const score = (calls: string[]) => {
+      const scorer = createSequenceScorer(loaded, { program: 'sendmail' });
+      for (const c of calls) scorer.observeCall(1, 'sendmail', c);
+      return scorer.end()[0]!;
+    };
+    const [attack] = read('intrusion/sm-10763.int');
+    const attackScore = score(attack!);
+    expect(attackScore.overThreshold).toBe(true);
+    expect(attackScore.explanation?.window.calls.length).toBeGreaterThan(0);
+    const held = read('normal/bounce.int').map(score);
+    for (const h of held) expect(h.score).toBeLessThan(attackScore.score);
+  });
+});

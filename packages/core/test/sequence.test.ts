@@ -1,0 +1,277 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createSequenceScorer,
+  LoadedSequenceModel,
+  learnSequenceModel,
+  parseSyscallEvents,
+  SEQUENCE_MODEL_VERSION,
+  SequenceLearner,
+  type SequenceModel,
+  type SyscallEvent,
+  sequenceAlert,
+} from '../src/index.js';
+
+/** A deterministic pseudo-random source (tests must not depend on Math.random). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+/** A "server" process: open/read…/close loops with some variation, then exit. */
+function normalRun(random: () => number): string[] {
+  const calls = ['execve', 'brk', 'mmap', 'openat', 'fstat', 'mmap', 'close'];
+  const requests = 3 + Math.floor(random() * 6);
+  for (let r = 0; r < requests; r++) {
+    calls.push('accept', 'read');
+    if (random() < 0.5) calls.push('openat', 'fstat', 'read', 'close');
+    calls.push('write', 'close');
+  }
+  calls.push('exit_group');
+  return calls;
+}
+
+/** The same server, exploited: after a request it spawns a shell-like sequence. */
+function attackRun(random: () => number): string[] {
+  const calls = normalRun(random);
+  calls.splice(
+    calls.length - 1,
+    0,
+    'read',
+    'dup2',
+    'dup2',
+    'dup2',
+    'execve',
+    'socket',
+    'connect',
+    'write',
+    'read',
+  );
+  return calls;
+}
+
+function events(pid: number, calls: string[], firstLine = 1, exe?: string): SyscallEvent[] {
+  return calls.map((syscall, i) => ({
+    kind: 'syscall',
+    syscall,
+    denied: false,
+    raw: `${pid} ${syscall}() = 0`,
+    source: 'strace',
+    pid,
+    line: firstLine + i,
+    ...(exe === undefined ? {} : { process: { pid, exe } }),
+  }));
+}
+
+function learnNormal(n: number, seed = 1): SequenceModel {
+  const random = rng(seed);
+  const learner = new SequenceLearner({ program: 'server' });
+  for (let i = 0; i < n; i++) {
+    for (const call of normalRun(random)) learner.observeCall(100 + i, 'server', call);
+    learner.endTrace();
+  }
+  return learner.toModel();
+}
+
+function scoreCalls(model: SequenceModel | LoadedSequenceModel, calls: string[]) {
+  const scorer = createSequenceScorer(model, { program: 'server' });
+  for (const call of calls) scorer.observeCall(7, 'server', call);
+  const [result] = scorer.end();
+  if (result === undefined) throw new Error('no process scored');
+  return result;
+}
+
+describe('sequence model: learning', () => {
+  it('learns per program, keeps pids of one trace apart and counts processes and calls', () => {
+    const trace = [
+      ...events(1, ['openat', 'read', 'close'], 1, '/bin/cat'),
+      ...events(2, ['socket', 'connect'], 4, '/usr/bin/curl'),
+    ];
+    // Interleave the two pids as strace -f does.
+    const interleaved = [trace[0], trace[3], trace[1], trace[4], trace[2]] as SyscallEvent[];
+    const model = learnSequenceModel([interleaved, events(1, ['openat', 'close'], 1, '/bin/cat')]);
+    expect(model.version).toBe(SEQUENCE_MODEL_VERSION);
+    expect(Object.keys(model.programs).sort()).toEqual(['/bin/cat', '/usr/bin/curl']);
+    const cat = model.programs['/bin/cat'];
+    expect(cat?.processes).toBe(2); // pid 1 of trace 1 and pid 1 of trace 2 are two processes
+    expect(cat?.calls).toBe(5);
+    expect(cat?.syscalls).toEqual(['openat', 'read', 'close']);
+    expect(model.programs['/usr/bin/curl']?.calls).toBe(2);
+  });
+
+  it('falls back to comm, then to the caller-given program name', () => {
+    const learner = new SequenceLearner({ program: 'fallback' });
+    learner.observe({ ...events(1, ['read'])[0]!, process: { pid: 1, comm: 'nginx' } });
+    learner.observe(events(2, ['write'])[0]!);
+    expect(Object.keys(learner.toModel().programs).sort()).toEqual(['fallback', 'nginx']);
+  });
+
+  it('starts a new sequence when a pid execs another program', () => {
+    const learner = new SequenceLearner();
+    for (const e of events(5, ['clone', 'execve'], 1, '/bin/sh')) learner.observe(e);
+    for (const e of events(5, ['brk', 'openat'], 3, '/bin/ls')) learner.observe(e);
+    const model = learner.toModel();
+    expect(model.programs['/bin/sh']?.calls).toBe(2);
+    expect(model.programs['/bin/ls']?.calls).toBe(2);
+  });
+
+  it('calibrates out of fold: thresholds exist and rise as the false-alarm rate falls', () => {
+    const model = learnNormal(60);
+    const calibration = model.programs.server?.calibration;
+    expect(calibration?.method).toBe('out-of-fold');
+    const loaded = new LoadedSequenceModel(model);
+    const program = loaded.programs.get('server')!;
+    expect(program.threshold(0.01)).toBeGreaterThanOrEqual(program.threshold(0.1));
+    expect(Number.isFinite(program.threshold(0.01))).toBe(true);
+  });
+
+  it('learns bare calls (`name() = N`, `PID name() = N`) exactly as events', () => {
+    const random = rng(3);
+    const runs = Array.from({ length: 12 }, () => normalRun(random));
+    const text = runs.map((calls, i) => calls.map((c) => `${200 + i} ${c}() = 0`).join('\n')).join('\n');
+    const viaText = new SequenceLearner({ program: 'server' });
+    for (const e of parseSyscallEvents(text)) viaText.observe(e);
+    const viaCalls = new SequenceLearner({ program: 'server' });
+    runs.forEach((calls, i) => {
+      for (const c of calls) viaCalls.observeCall(200 + i, 'server', c);
+    });
+    expect(viaText.toModel()).toEqual(viaCalls.toModel());
+    // One process per file, no pid at all: `open() = 3`.
+    const single = parseSyscallEvents('open() = 3\nread() = 10\nclose() = 0\n');
+    const model = learnSequenceModel([single], { program: 'server' });
+    expect(model.programs.server?.syscalls).toEqual(['open', 'read', 'close']);
+  });
+});
+
+describe('sequence model: serialisation', () => {
+  it('round-trips through JSON and scores the same', () => {
+    const model = learnNormal(40);
+    const copy = JSON.parse(JSON.stringify(model)) as SequenceModel;
+    const calls = attackRun(rng(9));
+    expect(scoreCalls(copy, calls).score).toBe(scoreCalls(model, calls).score);
+  });
+
+  it('refuses another version or a corrupted table with a message saying what is wrong', () => {
+    const model = learnNormal(10);
+    expect(() => new LoadedSequenceModel({ ...model, version: 99 as 1 })).toThrow(
+      /version 99 is not supported/,
+    );
+    const broken = JSON.parse(JSON.stringify(model)) as SequenceModel;
+    broken.programs.server!.ngrams = '!!not base64';
+    expect(() => new LoadedSequenceModel(broken)).toThrow(/program 'server'.*base64/);
+  });
+
+  it('stays compact: bytes grow with distinct n-grams, not with calls', () => {
+    const small = JSON.stringify(learnNormal(50)).length;
+    const large = JSON.stringify(learnNormal(500)).length;
+    expect(large).toBeLessThan(small * 4);
+  });
+});
+
+describe('sequence model: scoring', () => {
+  it('scores held-out normal runs below the threshold and attacks above it', () => {
+    const loaded = new LoadedSequenceModel(learnNormal(80));
+    const random = rng(42);
+    const normal = Array.from({ length: 40 }, () => scoreCalls(loaded, normalRun(random)));
+    const attacks = Array.from({ length: 20 }, () => scoreCalls(loaded, attackRun(random)));
+    const over = normal.filter((r) => r.overThreshold).length;
+    expect(over).toBeLessThanOrEqual(4);
+    expect(attacks.every((r) => r.overThreshold)).toBe(true);
+    const worstNormal = Math.max(...normal.map((r) => r.score));
+    expect(Math.min(...attacks.map((r) => r.score))).toBeGreaterThan(worstNormal);
+  });
+
+  it('scores as calls stream in: the call that crosses the threshold carries the explanation, once', () => {
+    const model = learnNormal(60);
+    const scorer = createSequenceScorer(model, { program: 'server' });
+    const explained = [];
+    let previous = Number.NEGATIVE_INFINITY;
+    for (const e of events(9, attackRun(rng(5)))) {
+      const o = scorer.observe(e);
+      expect(o.processScore).toBeGreaterThanOrEqual(previous); // the score is a running peak
+      previous = o.processScore;
+      if (o.explanation !== undefined) explained.push({ line: e.line, explanation: o.explanation });
+    }
+    expect(explained).toHaveLength(1);
+    const [result] = scorer.end();
+    expect(result?.overThreshold).toBe(true);
+  });
+
+  it('treats a program the model never learned as anomalous (fail closed)', () => {
+    const scorer = createSequenceScorer(learnNormal(10));
+    const o = scorer.observe(events(3, ['read'], 1, '/usr/bin/unknown')[0]!);
+    expect(o.overThreshold).toBe(true);
+    expect(o.explanation?.summary).toMatch(/no sequence model for this program/);
+  });
+});
+
+describe('sequence model: explanations', () => {
+  it('names the unusual window with its trace lines, what was expected there, and the novel calls and pairs', () => {
+    const model = learnNormal(60);
+    const scorer = createSequenceScorer(model, { program: 'server' });
+    const calls = attackRun(rng(11));
+    for (const e of events(9, calls, 100)) scorer.observe(e);
+    const [result] = scorer.end();
+    const x = result?.explanation;
+    expect(x).toBeDefined();
+    if (x === undefined) return;
+    const names = x.window.calls.map((c) => c.syscall);
+    expect(names).toContain('dup2');
+    for (const c of x.window.calls) {
+      expect(c.line).toBeGreaterThanOrEqual(100);
+      // The line points at the same call in the input.
+      expect(calls[(c.line as number) - 100]).toBe(c.syscall);
+    }
+    const dup2 = x.window.calls.find((c) => c.syscall === 'dup2');
+    expect(dup2?.expected?.length).toBeGreaterThan(0);
+    expect(x.novel.calls.map((c) => c.syscall)).toEqual(
+      expect.arrayContaining(['dup2', 'socket', 'connect']),
+    );
+    expect(x.novel.pairs.map((p) => p.syscalls.join('→'))).toContain('close→read');
+    expect(x.summary).toMatch(/^server pid 9: calls unlike normal/);
+    const alert = sequenceAlert(result!);
+    expect(alert).toMatchObject({
+      type: 'sequence_anomaly',
+      pid: 9,
+      score: result?.score,
+      threshold: result?.threshold,
+    });
+    expect(alert.details).toBe(x);
+  });
+});
+
+describe('sequence model: bounded memory', () => {
+  it('keeps at most maxProcesses open in a scorer, reporting the ones it ends', () => {
+    const scorer = createSequenceScorer(learnNormal(10), { program: 'server', maxProcesses: 8 });
+    for (let pid = 1; pid <= 1000; pid++) scorer.observeCall(pid, 'server', 'read');
+    const ended = scorer.end();
+    expect(ended).toHaveLength(1000); // 992 ended early to make room, 8 at the end
+    expect(ended.every((r) => r.calls === 1)).toBe(true);
+  });
+
+  it('keeps at most maxOpenProcesses open while learning and stops keeping calls for calibration past its budget', () => {
+    const learner = new SequenceLearner({ program: 'p', maxOpenProcesses: 4, maxCalibrationCalls: 100 });
+    for (let pid = 1; pid <= 50; pid++)
+      for (let i = 0; i < 10; i++) learner.observeCall(pid, 'p', i % 2 ? 'read' : 'write');
+    const model = learner.toModel();
+    expect(model.programs.p?.processes).toBe(50);
+    expect(model.programs.p?.calls).toBe(500);
+  });
+
+  it('scores a long process without keeping its calls', () => {
+    const scorer = createSequenceScorer(learnNormal(20), { program: 'server' });
+    const random = rng(2);
+    let calls = 0;
+    while (calls < 200_000) {
+      for (const c of normalRun(random)) {
+        scorer.observeCall(1, 'server', c);
+        calls++;
+      }
+    }
+    const [result] = scorer.end();
+    expect(result?.calls).toBe(calls);
+    expect(Number.isFinite(result?.score)).toBe(true);
+  });
+});
