@@ -180,6 +180,17 @@ describe('arch mapping', () => {
     expect(r.warnings).toEqual([]);
   });
 
+  it('applies a notice to the lines without a pid that follow it (strace of one process)', () => {
+    const r = profileOf(
+      'execve("./a32", ["./a32"], 0x7ffc /* 3 vars */) = 0\n[ Process PID=7 runs in 32 bit mode. ]\nwrite(1, "hi", 2) = 2\n',
+    );
+    expect(r.stats.arches).toEqual(['i386', 'x86_64']);
+    const back = profileOf(
+      '[ Process PID=7 runs in 32 bit mode. ]\n[ Process PID=7 runs in 64 bit mode. ]\nread(0, "", 1) = 0',
+    );
+    expect(back.stats.arches).toEqual(['x86_64']);
+  });
+
   it('tells the ABI from -n numbers and from names only a compat ABI has', () => {
     // [  3] read is i386's read (x86_64 read is 0); socketcall exists on i386 only.
     const r = profileOf('[  0] read(0, "", 1) = 0\n[  3] read(0, "", 1) = 0\nsocketcall(1, [2, 1, 0]) = 3');

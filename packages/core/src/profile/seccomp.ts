@@ -42,6 +42,8 @@ export class SeccompProfileBuilder {
   readonly #names = new Set<string>();
   readonly #arches = new Set<ArchName>();
   readonly #pidArch = new Map<number, ArchName>();
+  /** The ABI of lines without a pid (strace of one process prints none): the last notice's. */
+  #unprefixedArch: ArchName | undefined;
   readonly #socket = new ArgValues();
   readonly #personality = new ArgValues();
   readonly #clone = new ArgValues();
@@ -75,6 +77,7 @@ export class SeccompProfileBuilder {
   /** Starts another trace: its pids are other processes than the last one's. */
   beginTrace(): void {
     this.#pidArch.clear();
+    this.#unprefixedArch = undefined;
     this.#traces++;
   }
 
@@ -204,7 +207,9 @@ export class SeccompProfileBuilder {
     else if (r.kind === 'tracer') {
       if (r.pid === undefined || !r.raw.includes(' mode')) return;
       const arch = personalityArch(r.raw, this.hostArch);
-      if (arch !== undefined) this.#rememberPid(r.pid, arch);
+      if (arch === undefined) return;
+      this.#rememberPid(r.pid, arch);
+      this.#unprefixedArch = arch;
     } else if (r.kind === 'issue') {
       this.#issues++;
       this.#firstIssueLine ??= r.line;
@@ -214,7 +219,8 @@ export class SeccompProfileBuilder {
   #syscall(e: SyscallEvent): void {
     this.#events++;
     const known = e.arch !== undefined ? resolveArch(e.arch) : undefined;
-    const arch = known ?? (e.pid === undefined ? undefined : this.#pidArch.get(e.pid)) ?? this.hostArch;
+    const arch =
+      known ?? (e.pid === undefined ? this.#unprefixedArch : this.#pidArch.get(e.pid)) ?? this.hostArch;
     // Only a call with no arch of its own may be re-attributed to a compat ABI.
     const hit = this.#resolve(e.syscall, e.nr, arch, known === undefined);
     if (hit === undefined) {
