@@ -129,6 +129,44 @@ int main(int argc, char **argv) {
 }
 `;
 
+/** A 32-bit x86 program without libc: writes a line; with an argument it also calls getpid and exits with -ret (the errno). */
+const HI32 = `
+  .globl _start
+  .text
+_start:
+  mov $4, %eax          # write(1, msg, 5)
+  mov $1, %ebx
+  lea msg, %ecx
+  mov $5, %edx
+  int $0x80
+  xor %ebx, %ebx
+  cmpl $1, (%esp)       # argc
+  jle done
+  mov $20, %eax         # getpid
+  int $0x80
+  neg %eax
+  mov %eax, %ebx
+done:
+  mov $1, %eax          # exit(ebx)
+  int $0x80
+msg:
+  .ascii "hi32\\n"
+`;
+
+/** Builds HI32 when this machine can assemble and run i386 code (IA32 emulation); else undefined. */
+function buildHi32(): string | undefined {
+  if (!live || process.arch !== 'x64') return undefined;
+  const src = join(dir, 'hi32.S');
+  const bin = join(dir, 'hi32');
+  writeFileSync(src, HI32);
+  const cc = spawnSync('cc', ['-m32', '-nostdlib', '-static', '-no-pie', '-o', bin, src], {
+    encoding: 'utf8',
+  });
+  if (cc.status !== 0) return undefined;
+  return spawnSync(bin).stdout?.toString() === 'hi32\n' ? bin : undefined;
+}
+const hi32 = buildHi32();
+
 let loader = '';
 let probe = '';
 
@@ -198,8 +236,7 @@ describe.skipIf(!live)(
         expect(under.status).toBe(0);
         expect(under.stdout).toBe(plain(argv).stdout);
       }
-      // ls was never traced reading a directory it cannot list… but `ls` itself still runs; a
-      // program never traced at all is refused at its first unseen call.
+      // A program never traced is refused at its first call the profile lacks.
       const other = confined(profile, ['/bin/sleep', '0']);
       expect(other.status).not.toBe(0);
     });
@@ -244,6 +281,36 @@ describe.skipIf(!live)(
       const attack = confined(profile, [probe, 'inet6', 'newns']);
       expect(attack.stdout).toBe('probe ran\ninet6: errno 112 EHOSTDOWN\nnewns: errno 112 EHOSTDOWN\n');
     });
+
+    it.skipIf(hi32 === undefined)(
+      'a 32-bit program: -n numbers or the 32-bit notice attribute its calls to i386, which the profile covers',
+      async () => {
+        const t = join(dir, 'hi32.strace');
+        expect(spawnSync('strace', ['-f', '-n', '-o', t, hi32!]).status).toBe(0);
+        const out = join(dir, 'hi32.json');
+        const r = await runCli(['seccomp', t, '--arch-style', 'architectures', '-o', out]);
+        expect(r.stderr).toMatch(/arches i386, x86_64;/);
+        const doc = JSON.parse(readFileSync(out, 'utf8'));
+        expect(doc.architectures).toEqual(['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']);
+        const run = confined(out, [hi32!]);
+        expect(run.status, run.stderr).toBe(0);
+        expect(run.stdout).toBe('hi32\n');
+        // The 32-bit getpid is outside the profile: EPERM, the program's exit status.
+        expect(confined(out, [hi32!, 'getpid']).status).toBe(1);
+        // Traced to stderr (no -o, no -n), strace says so itself: `[ Process PID=… runs in 32 bit mode. ]`.
+        const viaStderr = spawnSync('strace', ['-f', hi32!], { encoding: 'utf8' });
+        expect(viaStderr.stderr).toMatch(/runs in 32 bit mode/);
+        const fromNotice = await runCli(['seccomp', '-', '-o', join(dir, 'hi32-notice.json')], {
+          input: viaStderr.stderr,
+        });
+        expect(fromNotice.code).toBe(0);
+        expect(fromNotice.stderr).toMatch(/arches i386, x86_64;/);
+        // Without the x86 sub-arch libseccomp kills any 32-bit call: the arch entry is what lets it run.
+        const x64only = join(dir, 'hi32-x64only.json');
+        writeFileSync(x64only, JSON.stringify({ ...doc, architectures: ['SCMP_ARCH_X86_64'] }));
+        expect(confined(x64only, [hi32!]).signal).toBe('SIGSYS');
+      },
+    );
 
     it('--safe adds the runtime start calls, and the profile still loads', async () => {
       const t = trace('probe-safe.strace', [probe]);
