@@ -51,9 +51,10 @@ export class AuditContext {
     if (e.pid !== undefined) e.process = this.#process(e.pid, d, e.raw);
     const paths = this.#paths(d);
     if (paths !== undefined) e.paths = paths;
-    if (d.saddr !== undefined) {
+    const saddr = d.saddr ?? d.fields?.['SOCKADDR.saddr'];
+    if (saddr !== undefined) {
       const arch = e.kind === 'syscall' ? e.arch : undefined;
-      const addr = decodeAuditSockaddr(d.saddr, arch === undefined ? undefined : BIG_ENDIAN_ARCHES.has(arch));
+      const addr = decodeAuditSockaddr(saddr, arch === undefined ? undefined : BIG_ENDIAN_ARCHES.has(arch));
       if (addr !== undefined) {
         if (e.kind === 'syscall' && LOCAL_SOCKADDR_CALLS.has(e.syscall)) e.local = addr;
         else e.peer = addr;
@@ -152,7 +153,7 @@ export class AuditContext {
   }
 }
 
-/** A numeric subject field: from `audit.fields` when the reader kept them, else the raw line. */
+/** A numeric subject field (see textField); non-numeric text (user names, garbage) is left out. */
 function numberField(
   fields: Record<string, string> | undefined,
   raw: string,
@@ -167,13 +168,14 @@ function numberField(
   return Number(text);
 }
 
+/**
+ * A SYSCALL subject field, read from the record line itself (` key=` anchored on a space, so
+ * `auid=` is never read as `uid=`), else from `audit.fields` when the reader kept them.
+ */
 function textField(fields: Record<string, string> | undefined, raw: string, key: string): string | undefined {
-  const kept = fields?.[`SYSCALL.${key}`];
-  if (kept !== undefined) return kept;
-  // ` key=` anchored on a space, so `auid=` is never read as `uid=`.
   const needle = ` ${key}=`;
   const at = raw.indexOf(needle);
-  if (at === -1) return undefined;
+  if (at === -1) return fields?.[`SYSCALL.${key}`];
   const v = at + needle.length;
   let end = raw.indexOf(' ', v);
   if (end === -1) end = raw.length;

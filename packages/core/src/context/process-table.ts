@@ -27,8 +27,14 @@ export interface SocketState {
   readonly local: SocketAddress | undefined;
 }
 
-export function fileEntry(path: string, cloexec: boolean, decoration?: string): FdEntry {
-  return { path, paths: Object.freeze([path]), socket: undefined, cloexec, decoration };
+/** `paths` may be passed when the caller already holds `[path]` (an open's own event paths). */
+export function fileEntry(
+  path: string,
+  cloexec: boolean,
+  decoration?: string,
+  paths: readonly string[] = [path],
+): FdEntry {
+  return { path, paths, socket: undefined, cloexec, decoration };
 }
 
 export function socketEntry(socket: SocketState, cloexec: boolean, decoration?: string): FdEntry {

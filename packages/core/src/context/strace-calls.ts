@@ -299,3 +299,102 @@ export const ID_GETTERS = new Map<string, 'uid' | 'euid' | 'gid' | 'egid'>([
   ['getegid', 'egid'],
   ['getegid32', 'egid'],
 ]);
+
+/** What the tracker does after a successful call (one switch, no further look-ups). */
+export const Effect = {
+  None: 0,
+  Open: 1,
+  Close: 2,
+  Socket: 3,
+  FdPair: 4,
+  Dup: 5,
+  Fcntl: 6,
+  Accept: 7,
+  Memfd: 8,
+  AnonFd: 9,
+  Exec: 10,
+  Chdir: 11,
+  Fchdir: 12,
+  Spawn: 13,
+  PidGetter: 14,
+  Prctl: 15,
+  IdGetter: 16,
+  IdSetter: 17,
+} as const;
+export type Effect = (typeof Effect)[keyof typeof Effect];
+
+/** Everything the tracker needs to know about one syscall, found with one look-up per event. */
+export interface CallSpec {
+  readonly paths: readonly PathArg[] | undefined;
+  readonly symlinkTarget: number | undefined;
+  readonly fds: readonly number[] | undefined;
+  readonly sockaddr: { readonly arg: number; readonly end: 'peer' | 'local' } | undefined;
+  readonly msghdr: boolean;
+  readonly effect: Effect;
+}
+
+const EFFECTS: ReadonlyArray<readonly [Effect, readonly string[]]> = [
+  [Effect.Open, [...OPENING_CALLS]],
+  [Effect.Close, ['close']],
+  [Effect.Socket, ['socket']],
+  [Effect.FdPair, ['socketpair', 'pipe', 'pipe2']],
+  [Effect.Dup, ['dup', 'dup2', 'dup3']],
+  [Effect.Fcntl, ['fcntl', 'fcntl64']],
+  [Effect.Accept, ['accept', 'accept4']],
+  [Effect.Memfd, ['memfd_create']],
+  [
+    Effect.AnonFd,
+    [
+      'eventfd',
+      'eventfd2',
+      'epoll_create',
+      'epoll_create1',
+      'timerfd_create',
+      'signalfd',
+      'signalfd4',
+      'inotify_init',
+      'inotify_init1',
+      'fanotify_init',
+      'userfaultfd',
+      'pidfd_open',
+      'perf_event_open',
+      'io_uring_setup',
+      'memfd_secret',
+    ],
+  ],
+  [Effect.Exec, ['execve', 'execveat']],
+  [Effect.Chdir, ['chdir']],
+  [Effect.Fchdir, ['fchdir']],
+  [Effect.Spawn, ['clone', 'clone3', 'fork', 'vfork']],
+  [Effect.PidGetter, ['getpid', 'gettid', 'set_tid_address']],
+  [Effect.Prctl, ['prctl']],
+  [Effect.IdGetter, [...ID_GETTERS.keys()]],
+  [Effect.IdSetter, [...ID_CALLS.keys()]],
+];
+
+function buildCalls(): Map<string, CallSpec> {
+  const effects = new Map<string, Effect>();
+  for (const [effect, names] of EFFECTS) for (const n of names) effects.set(n, effect);
+  const names = new Set([
+    ...PATH_CALLS.keys(),
+    ...FD_CALLS.keys(),
+    ...SOCKADDR_ARG.keys(),
+    ...MSGHDR_CALLS,
+    ...effects.keys(),
+  ]);
+  const calls = new Map<string, CallSpec>();
+  for (const n of names) {
+    calls.set(n, {
+      paths: PATH_CALLS.get(n),
+      symlinkTarget: SYMLINK_TARGET.get(n),
+      fds: FD_CALLS.get(n),
+      sockaddr: SOCKADDR_ARG.get(n),
+      msghdr: MSGHDR_CALLS.has(n),
+      effect: effects.get(n) ?? Effect.None,
+    });
+  }
+  return calls;
+}
+
+/** syscall name → what it names and does; calls not listed need nothing but the process. */
+export const CALLS: ReadonlyMap<string, CallSpec> = buildCalls();

@@ -20,7 +20,7 @@ import {
   readStringArray,
   readTruncated,
 } from './strace-args.js';
-import { FD_CALLS, ID_CALLS, ID_GETTERS, PATH_CALLS, type PathArg, SYMLINK_TARGET } from './strace-calls.js';
+import { CALLS, type CallSpec, Effect, ID_CALLS, ID_GETTERS } from './strace-calls.js';
 import { attachSocket, trackFds } from './strace-effects.js';
 import { fdEntryAt } from './strace-fds.js';
 
@@ -74,50 +74,48 @@ export class StraceContext {
   }
 
   #apply(e: SyscallEvent, proc: TrackedProcess, tid: number): void {
-    const name = e.syscall;
-    const ok = isSuccess(e);
-    const pathArgs = PATH_CALLS.get(name);
-    if (pathArgs !== undefined) this.#attachPaths(e, proc, pathArgs);
-    const fdArgs = FD_CALLS.get(name);
-    if (fdArgs !== undefined) this.#attachFds(e, proc, fdArgs);
-    attachSocket(e, proc);
-    if (!ok) return;
-    trackFds(e, proc);
-    switch (name) {
-      case 'execve':
-      case 'execveat':
+    const spec = CALLS.get(e.syscall);
+    if (spec === undefined) return;
+    if (spec.paths !== undefined) this.#attachPaths(e, proc, spec);
+    if (spec.fds !== undefined) this.#attachFds(e, proc, spec.fds);
+    if (spec.sockaddr !== undefined || spec.msghdr) attachSocket(e, proc, spec);
+    if (spec.effect === Effect.None || !isSuccess(e)) return;
+    switch (spec.effect) {
+      case Effect.Exec:
         this.#exec(e, proc);
         return;
-      case 'chdir':
+      case Effect.Chdir:
         if (e.paths !== undefined) this.#setCwd(proc, e.paths[0]);
         return;
-      case 'fchdir': {
+      case Effect.Fchdir: {
         const path = e.paths?.[0];
         if (path !== undefined && path.charCodeAt(0) === 47) this.#setCwd(proc, path);
         return;
       }
-      case 'clone':
-      case 'clone3':
-      case 'fork':
-      case 'vfork':
+      case Effect.Spawn:
         this.#spawn(e, proc, tid);
         return;
-      case 'getpid':
-      case 'gettid':
-      case 'set_tid_address':
-        if (tid === NO_PID) this.#learnPid(e, proc, name === 'getpid');
+      case Effect.PidGetter:
+        if (tid === NO_PID) this.#learnPid(e, proc, e.syscall === 'getpid');
         return;
-      case 'prctl':
+      case Effect.Prctl:
         this.#prctl(e, proc);
         return;
+      case Effect.IdGetter:
+        this.#idGetter(e, proc);
+        return;
+      case Effect.IdSetter:
+        this.#idSetter(e, proc);
+        return;
       default:
-        this.#ids(e, proc, name);
+        trackFds(e, proc, spec.effect);
     }
   }
 
   /** Resolves each path argument against its dirfd (or the cwd) and sets `e.paths`. */
-  #attachPaths(e: SyscallEvent, proc: TrackedProcess, specs: readonly PathArg[]): void {
+  #attachPaths(e: SyscallEvent, proc: TrackedProcess, spec: CallSpec): void {
     const args = e.args!;
+    const specs = spec.paths!;
     const max = this.#limits.maxPathsPerEvent;
     let paths: string[] | undefined;
     for (const [dirArg, pathArg] of specs) {
@@ -125,14 +123,20 @@ export class StraceContext {
       if (at === -1) continue;
       const text = readCString(args, at, this.#limits.maxPathLength);
       if (text === undefined) continue;
+      if (text === '' && dirArg !== -1 && specs.length === 1) {
+        // `AT_EMPTY_PATH` with "": the call is on the dirfd itself (its shared paths array).
+        const dirAt = argAt(args, dirArg);
+        const entryPaths = dirAt === -1 ? undefined : fdEntryAt(proc.files, args, dirAt)?.paths;
+        if (entryPaths !== undefined) e.paths = entryPaths;
+        return;
+      }
       const base = this.#dirBase(args, proc, dirArg);
-      // `AT_EMPTY_PATH` with "": the call is on the dirfd itself.
       const path = text === '' ? base : resolvePath(base, text);
       if (path === undefined || path === '') continue;
       paths ??= [];
       if (paths.length < max) paths.push(path);
     }
-    const target = SYMLINK_TARGET.get(e.syscall);
+    const target = spec.symlinkTarget;
     if (target !== undefined && paths !== undefined && paths.length < max) {
       const at = argAt(args, target);
       const text = at === -1 ? undefined : readCString(args, at, this.#limits.maxPathLength);
@@ -252,17 +256,19 @@ export class StraceContext {
     proc.changed();
   }
 
-  /** set*id calls (by their arguments, -1 keeping an id) and get*id returns. */
-  #ids(e: SyscallEvent, proc: TrackedProcess, name: string): void {
-    const getter = ID_GETTERS.get(name);
-    if (getter !== undefined) {
-      const v = e.ret === undefined ? undefined : readInt(e.ret, 0);
-      if (v !== undefined && v >= 0 && proc[getter] !== v) {
-        proc[getter] = v;
-        proc.changed();
-      }
-      return;
+  /** get*id returns: the caller's ids. */
+  #idGetter(e: SyscallEvent, proc: TrackedProcess): void {
+    const getter = ID_GETTERS.get(e.syscall);
+    const v = e.ret === undefined ? undefined : readInt(e.ret, 0);
+    if (getter !== undefined && v !== undefined && v >= 0 && proc[getter] !== v) {
+      proc[getter] = v;
+      proc.changed();
     }
+  }
+
+  /** set*id calls, by their arguments (-1 keeps an id as it is). */
+  #idSetter(e: SyscallEvent, proc: TrackedProcess): void {
+    const name = e.syscall;
     const setters = ID_CALLS.get(name);
     if (setters === undefined) return;
     const args = e.args!;

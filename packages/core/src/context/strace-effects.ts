@@ -8,27 +8,8 @@ import type { SyscallEvent } from '../types.js';
 import { type FdEntry, fileEntry, socketEntry, type TrackedProcess } from './process-table.js';
 import { familyOf, parseStraceSockaddr, protocolOf, withProtocol } from './sockaddr.js';
 import { argAt, argEnd, findOutsideStrings, readCString, readFd, readInt } from './strace-args.js';
-import { MSGHDR_CALLS, OPENING_CALLS, SOCKADDR_ARG } from './strace-calls.js';
+import { type CallSpec, Effect } from './strace-calls.js';
 import { entryFromDecoration, fdEntryAt, readFdPair, returnDecoration } from './strace-fds.js';
-
-/** Calls returning an fd that names no path we can read (anon inodes): forget what it was. */
-const ANON_FD_CALLS = new Set([
-  'eventfd',
-  'eventfd2',
-  'epoll_create',
-  'epoll_create1',
-  'timerfd_create',
-  'signalfd',
-  'signalfd4',
-  'inotify_init',
-  'inotify_init1',
-  'fanotify_init',
-  'userfaultfd',
-  'pidfd_open',
-  'perf_event_open',
-  'io_uring_setup',
-  'memfd_secret',
-]);
 
 const BLANK: FdEntry = Object.freeze({
   path: undefined,
@@ -39,11 +20,9 @@ const BLANK: FdEntry = Object.freeze({
 });
 
 /** Sets `e.peer`/`e.local` from a sockaddr argument (or msghdr `msg_name=`). */
-export function attachSocket(e: SyscallEvent, proc: TrackedProcess): void {
+export function attachSocket(e: SyscallEvent, proc: TrackedProcess, call: CallSpec): void {
   const name = e.syscall;
-  const spec = SOCKADDR_ARG.get(name);
-  const msghdr = spec === undefined && MSGHDR_CALLS.has(name);
-  if (spec === undefined && !msghdr) return;
+  const spec = call.sockaddr;
   const args = e.args!;
   let at: number;
   let end: number;
@@ -85,34 +64,32 @@ export function attachSocket(e: SyscallEvent, proc: TrackedProcess): void {
 }
 
 /** fd table updates of a successful call. */
-export function trackFds(e: SyscallEvent, proc: TrackedProcess): void {
+export function trackFds(e: SyscallEvent, proc: TrackedProcess, effect: Effect): void {
   const name = e.syscall;
   const args = e.args!;
   const files = proc.files;
-  if (OPENING_CALLS.has(name)) {
+  if (effect === Effect.Open) {
     const fd = retFd(e);
     if (fd === undefined) return;
     const cloexec = findOutsideStrings(args, 'O_CLOEXEC', 0, args.length) !== -1;
     const decoration = returnDecoration(e);
     const path = e.paths?.[0];
-    if (decoration !== undefined) files.set(fd, entryFromDecoration(decoration, cloexec));
-    else if (path !== undefined) files.set(fd, fileEntry(path, cloexec));
+    if (decoration !== undefined) files.set(fd, entryFromDecoration(decoration, cloexec, undefined, e.paths));
+    else if (path !== undefined) files.set(fd, fileEntry(path, cloexec, undefined, e.paths));
     else files.set(fd, BLANK);
     return;
   }
-  switch (name) {
-    case 'close': {
+  switch (effect) {
+    case Effect.Close: {
       const at = argAt(args, 0);
       const fd = at === -1 ? undefined : readFd(args, at);
       if (fd !== undefined) files.delete(fd);
       return;
     }
-    case 'socket':
+    case Effect.Socket:
       openSocket(e, proc);
       return;
-    case 'socketpair':
-    case 'pipe':
-    case 'pipe2': {
+    case Effect.FdPair: {
       const at = argAt(args, name === 'socketpair' ? 3 : 0);
       if (at === -1) return;
       const cloexec = findOutsideStrings(args, 'CLOEXEC', 0, args.length) !== -1;
@@ -126,33 +103,29 @@ export function trackFds(e: SyscallEvent, proc: TrackedProcess): void {
       }
       return;
     }
-    case 'dup':
-    case 'dup2':
-    case 'dup3':
+    case Effect.Dup:
       dupFd(e, proc, name === 'dup3' && args.includes('O_CLOEXEC'));
       return;
-    case 'fcntl':
-    case 'fcntl64':
+    case Effect.Fcntl:
       if (args.includes('F_DUPFD')) dupFd(e, proc, args.includes('F_DUPFD_CLOEXEC'));
       return;
-    case 'accept':
-    case 'accept4':
+    case Effect.Accept:
       acceptFd(e, proc);
       return;
-    case 'memfd_create': {
+    case Effect.Memfd: {
       const fd = retFd(e);
       const at = argAt(args, 0);
       const label = at === -1 ? undefined : readCString(args, at, 256);
       if (fd !== undefined) files.set(fd, label === undefined ? BLANK : fileEntry(`/memfd:${label}`, false));
       return;
     }
-    default:
-      if (ANON_FD_CALLS.has(name)) {
-        const fd = retFd(e);
-        const decoration = returnDecoration(e);
-        if (fd !== undefined)
-          files.set(fd, decoration === undefined ? BLANK : entryFromDecoration(decoration, false));
-      }
+    case Effect.AnonFd: {
+      // An fd that names no path we can read (anon inodes): forget what the number was.
+      const fd = retFd(e);
+      const decoration = returnDecoration(e);
+      if (fd !== undefined)
+        files.set(fd, decoration === undefined ? BLANK : entryFromDecoration(decoration, false));
+    }
   }
 }
 

@@ -31,7 +31,12 @@ export function fdEntryAt(files: FdTable, args: string, at: number): FdEntry | u
 export let fdRead: number | undefined;
 
 /** An entry from decoration text: a socket (`TCP:[…]`), else a path (`/etc/x`, `pipe:[12]`). */
-export function entryFromDecoration(text: string, cloexec: boolean, previous?: FdEntry): FdEntry {
+export function entryFromDecoration(
+  text: string,
+  cloexec: boolean,
+  previous?: FdEntry,
+  eventPaths?: readonly string[],
+): FdEntry {
   const sock = parseSocketDecoration(text);
   if (sock !== undefined) {
     const prev = previous?.socket;
@@ -51,7 +56,13 @@ export function entryFromDecoration(text: string, cloexec: boolean, previous?: F
     0,
     nested === -1 ? text.length : nested,
   );
-  return fileEntry(path, cloexec, text);
+  // The open's own event paths when they name the same file: one array for all its events.
+  return fileEntry(
+    path,
+    cloexec,
+    text,
+    eventPaths?.length === 1 && eventPaths[0] === path ? eventPaths : undefined,
+  );
 }
 
 /**
@@ -62,9 +73,10 @@ export function returnDecoration(e: SyscallEvent): string | undefined {
   const ret = e.ret;
   if (ret === undefined) return undefined;
   const raw = e.raw;
-  const marker = ` = ${ret}<`;
-  const at = raw.lastIndexOf(marker);
-  if (at === -1) return undefined;
+  // The return part is the last ` = ` of the line (strace never prints one after it).
+  const at = raw.lastIndexOf(' = ');
+  if (at === -1 || raw.charCodeAt(at + 3 + ret.length) !== 60 || !raw.startsWith(ret, at + 3))
+    return undefined;
   const fd = readFd(raw, at + 3);
   if (fd === undefined || decorStart === -1) return undefined;
   return raw.slice(decorStart, decorEnd);
