@@ -53,6 +53,11 @@ export type { DetectorRegistryOptions } from './detect/registry.js';
 export { analyzeStream } from './detect/stream.js';
 export type { AnalyzeStreamOptions, StreamVerdict, StreamSummary } from './detect/stream.js';
 
+// Who did what to what: process tree, exe/argv/cwd/ids, paths, socket peers on each event.
+export { createContextTracker } from './context/tracker.js';
+export type { ContextTracker, ContextTrackerOptions, ContextTrackerStats, SpawnInfo } from './context/tracker.js';
+export { decodeAuditSockaddr } from './context/sockaddr.js';
+
 // The analysis session: records → context → checks → detector → verdicts, summary, gates.
 export { createSession, AnalysisSession, refusedAtEntry } from './session/index.js';
 export { traceIntegrity, TraceIntegrityCheck, type TraceIntegrityOptions } from './session/integrity.js';
