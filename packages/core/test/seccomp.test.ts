@@ -6,6 +6,7 @@ import {
   RUNTIME_START_SYSCALLS,
   SeccompProfileBuilder,
   type SeccompProfileOptions,
+  syscallNumber,
 } from '../src/index.js';
 
 const LS = [
@@ -160,6 +161,19 @@ describe('arch mapping', () => {
     expect(r.stats.arches).toEqual(['aarch64', 'i386', 'x86_64']);
   });
 
+  it('says which arch libseccomp cannot name, and fails when none is left', () => {
+    // 28 = big-endian arm (armeb): the kernel logs it, libseccomp has no SCMP_ARCH for it.
+    const r = profileOf([auditLine('28', 3, 1), auditLine('c000003e', 0, 2)].join('\n'));
+    expect(r.warnings).toEqual([
+      expect.stringMatching(/^armeb is not in the profile: libseccomp has no name/),
+    ]);
+    expect(r.profile.archMap!.map((e) => e.architecture)).toEqual(['SCMP_ARCH_X86_64']);
+    expectConfigError(
+      () => profileOf(auditLine('28', 3, 1)),
+      /no arch seen that libseccomp can name \(armeb\)/,
+    );
+  });
+
   it('gives a 32-bit machine its own entry when the host is not its 64-bit kin', () => {
     const r = profileOf(auditLine('40000003', 5, 1), { hostArch: 'aarch64' });
     expect(r.profile.archMap).toEqual([{ architecture: 'SCMP_ARCH_X86', subArchitectures: [] }]);
@@ -233,7 +247,11 @@ describe('--safe: what runtimes call between loading the filter and exec', () =>
       expect(runtime!.names).toContain(name);
     expect(runtime!.names).not.toContain('execve');
     expect(r.stats.runtimeSyscalls).toBe(runtime!.names.length);
-    for (const group of RUNTIME_START_SYSCALLS) expect(group.source.length).toBeGreaterThan(20);
+    for (const group of RUNTIME_START_SYSCALLS) {
+      expect(group.source.length).toBeGreaterThan(20);
+      // A typo would silently drop a call the runtime needs.
+      for (const name of group.names) expect(syscallNumber(name, 'x86_64'), name).toBeTypeOf('number');
+    }
   });
 });
 

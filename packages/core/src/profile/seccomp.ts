@@ -146,7 +146,9 @@ export class SeccompProfileBuilder {
     const warnings: string[] = [];
     const { archMap, unnamed } = buildArchMap(this.#arches, this.hostArch);
     for (const arch of unnamed)
-      warnings.push(`calls made on ${arch} are left out: libseccomp has no name for that arch`);
+      warnings.push(
+        `${arch} is not in the profile: libseccomp has no name for it (a runtime refuses its calls as a foreign arch)`,
+      );
     if (archMap.length === 0)
       throw new SyscanError(
         'ERR_SYSCAN_INPUT',
