@@ -1,0 +1,154 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ndjson, runCli } from './helpers/cli.js';
+
+const hasStrace = spawnSync('strace', ['-V']).status === 0;
+const hasCc = spawnSync('cc', ['--version']).status === 0;
+const dir = mkdtempSync(join(tmpdir(), 'syscan-cli-score-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/**
+ * A small file-copying worker. `copy N` copies its input N times (the normal job); `exploit N`
+ * does the same, then what an exploited worker does: dups a socket onto stdio, connects out
+ * and runs a program, all with syscalls it already uses elsewhere or new ones.
+ */
+const WORKER = String.raw`
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static void copy(const char *from, const char *to) {
+  char buf[512];
+  int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ssize_t n;
+  while ((n = read(in, buf, sizeof buf)) > 0) write(out, buf, n);
+  close(in);
+  close(out);
+}
+int main(int argc, char **argv) {
+  int rounds = atoi(argv[2]);
+  for (int i = 0; i < rounds; i++) copy(argv[3], argv[4]);
+  if (strcmp(argv[1], "exploit") == 0) {
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(9);
+    a.sin_addr.s_addr = htonl(0x7f000001);
+    connect(s, (struct sockaddr *)&a, sizeof a);
+    dup2(s, 3);
+    dup2(s, 4);
+    pid_t child = fork();
+    if (child == 0) {
+      execl("/bin/true", "true", (char *)0);
+      _exit(127);
+    }
+    waitpid(child, 0, 0);
+  }
+  return 0;
+}
+`;
+
+function trace(name: string, argv: string[]): string {
+  const out = join(dir, name);
+  const r = spawnSync('strace', ['-f', '-o', out, ...argv], { encoding: 'utf8', cwd: dir });
+  if (!existsSync(out)) throw new Error(`strace failed: ${r.stderr}`);
+  return out;
+}
+
+describe.skipIf(!hasStrace || !hasCc)('syscan score on real strace traces', () => {
+  if (!hasStrace || !hasCc)
+    it.skip('strace or a C compiler missing (apt-get install strace gcc); score tests skipped', () => {});
+  const baseline = join(dir, 'baseline.json');
+  const normal: string[] = [];
+  let heldOut: string[] = [];
+  let attack = '';
+
+  beforeAll(async () => {
+    writeFileSync(join(dir, 'worker.c'), WORKER);
+    const cc = spawnSync('cc', ['-O1', '-o', join(dir, 'worker'), join(dir, 'worker.c')], {
+      encoding: 'utf8',
+    });
+    if (cc.status !== 0) throw new Error(`cc failed: ${cc.stderr}`);
+    writeFileSync(join(dir, 'input.txt'), 'x'.repeat(3000));
+    const worker = join(dir, 'worker');
+    const run = (name: string, mode: string, rounds: number) =>
+      trace(name, [worker, mode, String(rounds), join(dir, 'input.txt'), join(dir, 'output.txt')]);
+    for (let i = 0; i < 12; i++) normal.push(run(`normal-${i}.strace`, 'copy', 1 + (i % 4)));
+    heldOut = [run('held-1.strace', 'copy', 2), run('held-2.strace', 'copy', 3)];
+    attack = run('attack.strace', 'exploit', 2);
+    const r = await runCli(['learn', ...normal, '-o', baseline]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/sequence model of 1 program\(s\)/);
+  });
+
+  it('learns the sequence model into the baseline file under sequenceModel', () => {
+    const doc = JSON.parse(readFileSync(baseline, 'utf8'));
+    expect(doc.sequenceModel).toMatchObject({ format: 'syscan-sequence-model', version: 1, order: 6 });
+    expect(doc.sequenceModel.programs.default.processes).toBe(12);
+    // The detector still reads the same file as its baseline.
+    expect(doc.baselineSyscalls).toContain('read');
+  });
+
+  it('prints one JSON line per file: its score is its most anomalous process, the attack scores highest', async () => {
+    const r = await runCli(['score', '--baseline', baseline, ...heldOut, attack]);
+    expect(r.code, r.stderr).toBe(1); // the attack is over its threshold
+    const lines = ndjson(r.stdout);
+    expect(lines.map((l) => l.file)).toEqual([...heldOut, attack]);
+    for (const line of lines) {
+      const processes = line.processes as Array<Record<string, unknown>>;
+      expect(processes.length).toBeGreaterThan(0);
+      for (const p of processes)
+        expect(Object.keys(p)).toEqual(expect.arrayContaining(['pid', 'program', 'score', 'calls']));
+      expect(line.score).toBe(Math.max(...processes.map((p) => p.score as number)));
+    }
+    const [held1, held2, bad] = lines as Array<{ score: number; overThreshold: boolean }>;
+    expect(bad?.overThreshold).toBe(true);
+    expect(bad?.score).toBeGreaterThan(Math.max(held1?.score ?? 0, held2?.score ?? 0));
+  });
+
+  it('explains the attack in terms of the trace: its window lines hold the calls named', async () => {
+    const r = await runCli(['score', '-b', baseline, '--explain', attack]);
+    const [line] = ndjson(r.stdout);
+    type Explained = {
+      window: { calls: Array<{ syscall: string; line?: number }> };
+      novel: { calls: Array<{ syscall: string; line?: number }> };
+    };
+    const over = (line?.processes as Array<{ overThreshold: boolean; explanation?: Explained }>).filter(
+      (p) => p.overThreshold,
+    );
+    expect(over.length).toBeGreaterThan(0);
+    const traceLines = readFileSync(attack, 'utf8').split('\n');
+    const named = (call: { syscall: string; line?: number }) =>
+      expect(traceLines[(call.line as number) - 1]).toMatch(new RegExp(`\\b${call.syscall}\\(`));
+    for (const p of over) {
+      expect(p.explanation?.window.calls.length).toBeGreaterThan(0);
+      for (const call of p.explanation?.window.calls ?? []) named(call);
+      for (const call of p.explanation?.novel.calls ?? []) named(call);
+    }
+    // The exploited worker itself: the calls no normal run made, with their lines.
+    const novel = over.flatMap((p) => p.explanation?.novel.calls.map((c) => c.syscall) ?? []);
+    expect(novel).toEqual(expect.arrayContaining(['socket', 'connect', 'dup2']));
+  });
+
+  it('refuses a baseline without a sequence model, and says so for a file with nothing to score', async () => {
+    const old = join(dir, 'old.json');
+    const doc = JSON.parse(readFileSync(baseline, 'utf8'));
+    delete doc.sequenceModel;
+    writeFileSync(old, JSON.stringify(doc));
+    const r = await runCli(['score', '-b', old, attack]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^syscan: baseline '.*old\.json' has no sequenceModel/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    const empty = join(dir, 'empty.strace');
+    writeFileSync(empty, '');
+    const e = await runCli(['score', '-b', baseline, empty]);
+    expect(e.code).toBe(2);
+    expect(ndjson(e.stdout)[0]).toMatchObject({ file: empty, score: null, processes: [] });
+  });
+});
