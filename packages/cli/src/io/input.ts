@@ -1,5 +1,5 @@
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { constants, createReadStream } from 'node:fs';
+import { access, open, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { createParser, type ParsedRecord, type ParseOptions, type ParseStats } from '@syscan/core';
 import { fileError, usageError } from '../errors.js';
@@ -34,17 +34,17 @@ export async function resolveInputs(paths: readonly string[]): Promise<InputSpec
       specs.push({ path, label: STDIN_LABEL, size: undefined });
       continue;
     }
-    let handle: Awaited<ReturnType<typeof open>> | undefined;
     try {
-      handle = await open(path, 'r');
-      const st = await handle.stat();
-      // open(2) succeeds on a directory; only read(2) fails, so check here.
+      const st = await stat(path);
       if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+      // A regular file is opened to prove it is readable. A FIFO is only checked: opening it
+      // would wait for its writer (strace -o FIFO) and closing it again would kill that writer
+      // with SIGPIPE.
+      if (st.isFile()) await (await open(path, 'r')).close();
+      else await access(path, constants.R_OK);
       specs.push({ path, label: path, size: st.isFile() ? st.size : undefined });
     } catch (error) {
       throw fileError('read', path, error);
-    } finally {
-      await handle?.close();
     }
   }
   return specs;

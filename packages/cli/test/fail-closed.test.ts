@@ -1,0 +1,258 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { binPath, errorLines, ndjson, runCli } from './helpers/cli.js';
+
+/**
+ * The CLI fails closed: an input in which nothing is recognised is an error, not `CLEAN`,
+ * and text from the input (file names included) never reaches a terminal raw.
+ */
+const dir = mkdtempSync(join(tmpdir(), 'syscan-cli-fail-closed-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function file(name: string, content: string | Uint8Array): string {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+}
+
+/** Bytes from a fixed-seed xorshift: "random", and the same every run. */
+function randomBytes(n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+const STRACE = 'openat(AT_FDCWD, "/etc/passwd", O_RDONLY) = 3\nread(3, "x", 1) = 1\nclose(3) = 0\n';
+const AUDIT =
+  'type=SYSCALL msg=audit(1700000000.123:42): arch=c000003e syscall=257 success=yes exit=3 a0=ffffff9c a1=7ffd a2=0 a3=0 items=1 ppid=1 pid=4242 auid=1000 uid=1000 gid=1000 euid=1000 suid=1000 fsuid=1000 egid=1000 sgid=1000 fsgid=1000 tty=pts0 ses=1 comm="cat" exe="/usr/bin/cat" key=(null)\n' +
+  'type=EOE msg=audit(1700000000.123:42): \n';
+const JOURNALD_EXPORT = [
+  '__CURSOR=s=6c1f1e0e9d2a4f1c8c3b;i=1a2b;b=0f3d;m=12a4f;t=5f8a1c2d3e4f5;x=9a8b7c6d',
+  '__REALTIME_TIMESTAMP=1700000000123456',
+  '__MONOTONIC_TIMESTAMP=76367',
+  '_BOOT_ID=0f3d5e2a8b7c4d1e9f0a1b2c3d4e5f60',
+  'PRIORITY=6',
+  '_PID=1',
+  '_COMM=systemd',
+  'SYSLOG_IDENTIFIER=systemd',
+  'MESSAGE=Started Session 3 of User root.',
+  '',
+  '__CURSOR=s=6c1f1e0e9d2a4f1c8c3b;i=1a2c;b=0f3d;m=12a50;t=5f8a1c2d3e4f6;x=9a8b7c6e',
+  '__REALTIME_TIMESTAMP=1700000000223456',
+  'PRIORITY=5',
+  '_PID=812',
+  '_COMM=sshd',
+  'MESSAGE=Accepted publickey for root from 10.0.0.2 port 51234 ssh2',
+  '',
+].join('\n');
+
+/** exit 2, one `syscan: …` line naming the input and how many lines were read, nothing on stdout. */
+async function expectNoTelemetry(args: string[], name: string, lines: number, input?: string | Uint8Array) {
+  const r = await runCli(['analyze', ...args], input === undefined ? {} : { input });
+  expect(r.code, r.stdout + r.stderr).toBe(2);
+  const err = errorLines(r.stderr);
+  expect(err, r.stderr).toHaveLength(1);
+  expect(err[0]).toContain(`syscan: no telemetry recognised in '${name}'`);
+  expect(err[0]).toContain(`(${lines.toLocaleString('en-US')} line${lines === 1 ? '' : 's'} read`);
+  expect(r.stdout).toBe('');
+}
+
+describe('analyze: input without telemetry is an error (exit 2), unless --allow-empty', () => {
+  it('random bytes', async () => {
+    const bytes = randomBytes(200_000);
+    const path = file('random.bin', bytes);
+    const lines = bytes.reduce((n, b) => n + (b === 10 ? 1 : 0), 0) + (bytes.at(-1) === 10 ? 0 : 1);
+    await expectNoTelemetry([path], path, lines);
+  });
+
+  it('an empty file, and empty stdin', async () => {
+    const path = file('empty.log', '');
+    await expectNoTelemetry([path], path, 0);
+    await expectNoTelemetry([], '<stdin>', 0, '');
+  });
+
+  it('plain text', async () => {
+    const path = file(
+      'notes.txt',
+      'Build finished in 3.2 s.\nAll 42 tests passed.\nSee the log for details.\n',
+    );
+    await expectNoTelemetry(['--format', 'json'], '<stdin>', 3, 'hello\nworld\n(no trace here) = ?\n');
+    await expectNoTelemetry([path], path, 3);
+  });
+
+  it('a journald export', async () => {
+    const path = file('journal.export', JOURNALD_EXPORT);
+    await expectNoTelemetry([path], path, 16);
+  });
+
+  it('a trace read with the wrong --source', async () => {
+    const trace = file('run.strace', STRACE);
+    const audit = file('audit.log', AUDIT);
+    await expectNoTelemetry(['--source', 'audit', trace], trace, 3);
+    await expectNoTelemetry(['--source', 'strace', audit], audit, 2);
+    // The right source (or auto) reads them.
+    expect((await runCli(['analyze', '--source', 'strace', '--fail-on', 'critical', trace])).code).toBe(0);
+    expect((await runCli(['analyze', '--source', 'audit', '--fail-on', 'critical', audit])).code).toBe(0);
+  });
+
+  it('names the one input of several that holds nothing, even when the others are telemetry', async () => {
+    const trace = file('good.strace', STRACE);
+    const empty = file('wrong-file.log', 'nothing to see\n');
+    await expectNoTelemetry(['--fail-on', 'critical', trace, empty], empty, 1);
+  });
+
+  it('--allow-empty accepts it: CLEAN, exit 0', async () => {
+    const path = file('empty-ok.log', '');
+    const r = await runCli(['analyze', '--allow-empty', path]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^CLEAN {2}0 syscall events, no alerts/);
+    const json = await runCli(['analyze', '--allow-empty', '--format', 'json'], { input: randomBytes(5000) });
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ verdict: 'clean', events: 0 });
+  });
+});
+
+describe('analyze: what the trace says syscan could not see is an alert', () => {
+  it('a clone with CLONE_UNTRACED is a critical untraced_child alert', async () => {
+    const cfg = file('all.json', JSON.stringify({ baselineSyscalls: ['clone', 'read', 'exit_group'] }));
+    const trace =
+      '100 clone(child_stack=NULL, flags=CLONE_UNTRACED|SIGCHLD) = 101\n100 read(3, "x", 1) = 1\n100 exit_group(0) = ?\n';
+    const r = await runCli(['analyze', '--format', 'json', '--config', cfg], { input: trace });
+    expect(r.code, r.stderr).toBe(1);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.alerts).toContainEqual(
+      expect.objectContaining({ type: 'untraced_child', severity: 'critical', line: 1 }),
+    );
+  });
+});
+
+/** Characters a terminal acts on or that reorder text: ESC (CSI, OSC), BEL, C1 CSI, bidi overrides and isolates, marks, zero-width. */
+const RAW_UNSAFE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/u;
+const EVIL = '\x1b]0;pwned\x07\x1b[2J\u202egnp.exe\u2066\u200f\x9b31m';
+
+describe('analyze: untrusted text is escaped wherever it is printed', () => {
+  const evilName = `trace-${EVIL}.strace`;
+  const evilTrace = `openat(AT_FDCWD, "/tmp/${EVIL}", O_RDONLY) = -1 EACCES (Permission denied)\nptrace(PTRACE_ATTACH, 1) = 0\n`;
+
+  it('file names, alert messages and samples in the text report', async () => {
+    const path = file(evilName, evilTrace);
+    const r = await runCli(['analyze', path], { env: { FORCE_COLOR: '0' } });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).not.toMatch(RAW_UNSAFE);
+    expect(r.stdout).toContain('\\x1b]0;pwned\\x07');
+    expect(r.stdout).toContain('\\u{202e}gnp.exe\\u{2066}\\u{200f}\\x9b31m');
+  });
+
+  it('the same text in JSON, NDJSON and SARIF is written as \\u escapes (the parsed value is unchanged)', async () => {
+    const path = file(`json-${evilName}`, evilTrace);
+    for (const format of ['json', 'ndjson', 'sarif']) {
+      const r = await runCli(['analyze', '--format', format, path]);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stdout, format).not.toMatch(RAW_UNSAFE);
+      expect(r.stdout).toContain('\\u202e');
+      if (format === 'json') {
+        const doc = JSON.parse(r.stdout);
+        expect(doc.inputs[0].name).toBe(path);
+        expect(doc.alerts.some((a: { sample?: string }) => a.sample?.includes(EVIL))).toBe(true);
+      }
+    }
+    const lines = ndjson((await runCli(['analyze', '--format', 'ndjson', path])).stdout);
+    expect(lines.at(-1)).toMatchObject({ kind: 'summary', inputs: [{ name: path }] });
+  });
+
+  it('error messages: a missing file, a file without telemetry, a config key', async () => {
+    for (const [args, what] of [
+      [[join(dir, `missing-${EVIL}`)], 'no such file'],
+      [[file(`prose-${EVIL}.txt`, 'just words\n')], 'no telemetry recognised'],
+      [['--config', file('evil-key.json', JSON.stringify({ [`x${EVIL}`]: 1 }))], 'unknown key'],
+    ] as const) {
+      const r = await runCli(['analyze', ...args], { input: STRACE });
+      expect(r.code).toBe(2);
+      expect(errorLines(r.stderr)).toHaveLength(1);
+      expect(r.stderr).toContain(what);
+      expect(r.stderr).not.toMatch(RAW_UNSAFE);
+      expect(r.stderr).toContain('\\u{202e}');
+    }
+  });
+
+  it('--follow notices', async () => {
+    const path = file(`follow-${evilName}`, STRACE);
+    const child = spawn(process.execPath, [binPath, 'analyze', '--follow', '--interval', '50', path], {
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    let stderr = '';
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString('utf8');
+    });
+    const caughtUp = new Promise<void>((resolve) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString('utf8');
+        if (stderr.includes('syscan: following')) resolve();
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const timeout = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    await caughtUp;
+    child.kill('SIGTERM');
+    await exited;
+    clearTimeout(timeout);
+    expect(stderr).toContain('syscan: following');
+    expect(stderr).not.toMatch(RAW_UNSAFE);
+    expect(stderr).toContain('\\u{202e}gnp.exe');
+    expect(stdout).not.toMatch(RAW_UNSAFE);
+  });
+});
+
+const hasStrace = spawnSync('strace', ['-V']).status === 0;
+const hasPython = spawnSync('python3', ['-V']).status === 0;
+
+/**
+ * The traced program prints a line that looks like strace output. Piped through the traced
+ * program's own stderr (the README's old pipeline) syscan believes it; through a FIFO that
+ * only strace writes (the README's pipeline now) it cannot.
+ */
+describe.skipIf(!hasStrace || !hasPython)(
+  'the README pipeline: the traced program cannot write into the trace',
+  () => {
+    const fake = 'mount("none", "/mnt", "tmpfs", 0, NULL) = 0';
+    // strace prints a call's head before it runs: the leading newline puts the fake on a line of its own.
+    const program = `import sys; sys.stderr.write(${JSON.stringify(`\n${fake}\n`)}); print(${JSON.stringify(fake)})`;
+
+    it('the old pipeline (strace -o /dev/stderr … 2>&1 |) believes the fake line', () => {
+      const r = spawnSync(
+        'bash',
+        [
+          '-c',
+          `strace -f -o /dev/stderr python3 -c '${program}' 2>&1 >/dev/null | "${process.execPath}" "${binPath}" analyze --format json -`,
+        ],
+        { encoding: 'utf8' },
+      );
+      const doc = JSON.parse(r.stdout);
+      expect(doc.syscalls.mount).toBeGreaterThan(0);
+    });
+
+    it('strace -o FIFO: only what strace writes is read', async () => {
+      const fifo = join(dir, 'trace.fifo');
+      if (!existsSync(fifo)) expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+      const analysis = runCli(['analyze', '--format', 'json', fifo]);
+      const traced = spawnSync('strace', ['-f', '-o', fifo, 'python3', '-c', program], { encoding: 'utf8' });
+      expect(traced.status, traced.stderr).toBe(0);
+      expect(traced.stderr).toContain(fake); // the program did write its fake line
+      const r = await analysis;
+      expect(r.code, r.stderr).toBe(1); // python's real calls are outside the default baseline
+      const doc = JSON.parse(r.stdout);
+      expect(doc.events).toBeGreaterThan(50);
+      expect(doc.syscalls.mount).toBeUndefined();
+    });
+  },
+);
