@@ -103,3 +103,6 @@ export type { RuntimeSyscallGroup } from './profile/seccomp/runtime-syscalls.js'
 
 // Per-program sequence model: learn call order and mix from normal runs, score, explain.
 export * from './sequence/index.js';
+
+// Rules in Falco's language (load once, evaluate per event, Falco JSON out) and the agent-tools pack.
+export * from './rules/index.js';

@@ -22,3 +22,5 @@ export type {
   RuleWarning,
   RuleWarningCode,
 } from './types.js';
+// The shipped rule pack and the overlay its egress allow-list option becomes.
+export { AGENT_TOOLS_RULES, EGRESS_RULE, egressAllowListRules } from './packs/index.js';
