@@ -118,6 +118,12 @@ export interface SyscallEvent extends EventContext {
   resumedOnly?: boolean;
   /** strace `(INJECTED)` marker: the return value was injected by strace's fault injection. */
   injected?: boolean;
+  /**
+   * True when the line was longer than `maxLineLength` and cut: the call is named from the
+   * line's head, its arguments are cut and its return value is unknown (a `line_truncated`
+   * issue comes with it).
+   */
+  truncated?: boolean;
   /** Audit details (audit source only). */
   audit?: AuditDetails;
 }
@@ -241,4 +247,9 @@ export interface ParseStats {
   issues: number;
   /** Lines cut at `maxLineLength`. */
   truncatedLines: number;
+  /**
+   * Non-blank lines that no reader recognised as telemetry (program output, another
+   * format). When it equals the non-blank lines read, nothing in the input was telemetry.
+   */
+  unrecognisedLines: number;
 }

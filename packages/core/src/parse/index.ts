@@ -69,6 +69,7 @@ class RecordParser implements SyscallParser {
     otherRecords: 0,
     issues: 0,
     truncatedLines: 0,
+    unrecognisedLines: 0,
   };
   readonly #splitter: LineSplitter;
   readonly #strace: LineParser | undefined;
@@ -122,15 +123,14 @@ class RecordParser implements SyscallParser {
         line: lineNo,
       });
     }
-    if (!isBlank(line)) this.#dispatch(line, lineNo, out);
+    if (!isBlank(line) && !this.#dispatch(line, lineNo, out, truncated)) this.stats.unrecognisedLines++;
     this.#count(before);
   }
 
-  #dispatch(line: string, lineNo: number, out: ParsedRecord[]): void {
-    if (this.#source !== 'auto') {
-      (this.#strace ?? this.#audit)!.parseLine(line, lineNo, out);
-      return;
-    }
+  /** Hands `line` to the reader of its format; false when no reader recognised it. */
+  #dispatch(line: string, lineNo: number, out: ParsedRecord[], truncated: boolean): boolean {
+    if (this.#source !== 'auto')
+      return (this.#strace ?? this.#audit)!.parseLine(line, lineNo, out, truncated);
     // Auto: audit lines go to the audit reader first, so that a strace-looking fragment in an
     // audit value is never read as a syscall; everything else to strace first, so that
     // `syscall=` inside a strace argument is never read as the seed's loose audit form. The
@@ -139,8 +139,10 @@ class RecordParser implements SyscallParser {
     const auditFirst = startsLikeAudit(line) || (this.#lastWasAudit && line.includes('audit('));
     const first = auditFirst ? this.#audit! : this.#strace!;
     const second = auditFirst ? this.#strace! : this.#audit!;
-    if (first.parseLine(line, lineNo, out)) this.#lastWasAudit = auditFirst;
-    else if (second.parseLine(line, lineNo, out)) this.#lastWasAudit = !auditFirst;
+    if (first.parseLine(line, lineNo, out, truncated)) this.#lastWasAudit = auditFirst;
+    else if (second.parseLine(line, lineNo, out, truncated)) this.#lastWasAudit = !auditFirst;
+    else return false;
+    return true;
   }
 
   #count(from: number): void {

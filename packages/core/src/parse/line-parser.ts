@@ -32,8 +32,9 @@ export interface LineParser {
   /**
    * Reads one line and appends whatever it completes to `out` (possibly records of earlier
    * lines). Returns false, appending nothing, when the line is not in this reader's format.
+   * `truncated`: the line was cut at `maxLineLength` (only its head is here).
    */
-  parseLine(line: string, lineNo: number, out: ParsedRecord[]): boolean;
+  parseLine(line: string, lineNo: number, out: ParsedRecord[], truncated?: boolean): boolean;
   /** End of input: appends every record still pending (unmatched halves flagged, never dropped). */
   end(out: ParsedRecord[]): void;
 }

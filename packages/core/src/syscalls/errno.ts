@@ -22,12 +22,10 @@ const INTERNAL: ReadonlyArray<readonly [number, string]> = [
   [519, 'ENOPARAM'],
 ];
 
-let byNumber: Map<number, string> | undefined;
-let byName: Map<string, number> | undefined;
-
-function build(): void {
-  byNumber = new Map();
-  byName = new Map();
+/** Both directions, built once at load (constant afterwards). */
+const byNumber = new Map<number, string>();
+const byName = new Map<string, number>();
+{
   const names = GENERIC.split(' ');
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
@@ -46,12 +44,10 @@ function build(): void {
 
 /** `13` → `EACCES` (positive errno number). */
 export function errnoName(nr: number): string | undefined {
-  if (byNumber === undefined) build();
-  return byNumber!.get(nr);
+  return byNumber.get(nr);
 }
 
 /** `EACCES` → `13`. */
 export function errnoNumber(name: string): number | undefined {
-  if (byName === undefined) build();
-  return byName!.get(name);
+  return byName.get(name);
 }

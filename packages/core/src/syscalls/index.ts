@@ -72,12 +72,26 @@ interface Table {
   byName: Map<string, number>;
 }
 
+/**
+ * Decoded kernel tables by stem, each decoded the first time it is asked for. Filled only
+ * from the constant tables above, never from input: the same for every caller.
+ */
 const tables = new Map<string, Table>();
-let byAuditId: Map<number, ArchName> | undefined;
-let byLowerName: Map<string, ArchName> | undefined;
-/** resolveArch results for field texts seen (only hits; bounded). */
-const resolved = new Map<string, ArchName>();
-const RESOLVED_CAP = 256;
+
+/**
+ * Arch by lower-case name or alias, and by AUDIT_ARCH id, both in number form and as the
+ * kernel prints it (`%x`: `c000003e`), so that an `arch=` field is one look-up. Built at
+ * load, constant afterwards.
+ */
+const byLowerName = new Map<string, ArchName>();
+const byAuditId = new Map<number, ArchName>();
+for (const [name, a] of Object.entries(ARCHES) as Array<[ArchName, ArchInfo]>) {
+  byLowerName.set(name, name);
+  for (const alias of a.aliases ?? []) byLowerName.set(alias, name);
+  if (a.auditId !== undefined) byAuditId.set(a.auditId, name);
+}
+const byField = new Map<string, ArchName>(byLowerName);
+for (const [id, name] of byAuditId) byField.set(id.toString(16), name);
 
 function table(stem: string): Table {
   let t = tables.get(stem);
@@ -167,29 +181,16 @@ export function syscallNumber(name: string, arch = 'x86_64'): number | undefined
  * zeros are accepted. Undefined when the field names no known arch.
  */
 export function resolveArch(field: string): ArchName | undefined {
-  const hit = resolved.get(field);
-  if (hit !== undefined) return hit;
-  const found = lookupArch(field);
-  if (found !== undefined && resolved.size < RESOLVED_CAP) resolved.set(field, found);
-  return found;
+  return byField.get(field) ?? lookupArch(field);
 }
 
 function lookupArch(field: string): ArchName | undefined {
-  if (byLowerName === undefined) {
-    byLowerName = new Map();
-    byAuditId = new Map();
-    for (const [name, a] of Object.entries(ARCHES) as Array<[ArchName, ArchInfo]>) {
-      byLowerName.set(name, name);
-      for (const alias of a.aliases ?? []) byLowerName.set(alias, name);
-      if (a.auditId !== undefined) byAuditId.set(a.auditId, name);
-    }
-  }
   const s = field.trim().toLowerCase();
   const named = byLowerName.get(s);
   if (named !== undefined) return named;
   const hex = s.startsWith('0x') ? s.slice(2) : s;
   if (hex.length === 0 || hex.length > 8 || !/^[0-9a-f]+$/.test(hex)) return undefined;
-  return byAuditId!.get(Number.parseInt(hex, 16));
+  return byAuditId.get(Number.parseInt(hex, 16));
 }
 
 /** Every arch name syscalls can be resolved for. */

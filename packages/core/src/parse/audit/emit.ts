@@ -5,7 +5,7 @@
 import { errnoName, resolveArch, syscallName } from '../../syscalls/index.js';
 import type { AuditDetails, AuditRecordEvent, ParsedRecord, SyscallEvent } from '../../types.js';
 import type { ValueDecoder } from './decoder.js';
-import type { PendingEvent } from './event.js';
+import { MAX_ARG_CHARS, type PendingEvent } from './event.js';
 import { decodeArgs } from './execve.js';
 import { digitsAt } from './fields.js';
 import { readExit, resolveSyscall, seccompAction, signalNumber } from './interpret.js';
@@ -13,6 +13,25 @@ import type { Identity, SyscallRecord } from './syscall-record.js';
 
 /** Appends the records this event stands for to `out`. */
 export function emitEvent(
+  p: PendingEvent,
+  out: ParsedRecord[],
+  deniedErrnos: ReadonlySet<string>,
+  decoder: ValueDecoder,
+): void {
+  emitRecords(p, out, deniedErrnos, decoder);
+  if (p.skippedArgs > 0) {
+    const raw = p.firstLine;
+    out.push({
+      kind: 'issue',
+      code: 'malformed_audit_record',
+      message: `line ${p.firstLineNo}: EXECVE of event ${p.serial ?? '?'}: ${p.skippedArgs} argument fields skipped (index far past the arguments seen, or arguments over ${MAX_ARG_CHARS} characters)`,
+      raw: raw.length > 240 ? raw.slice(0, 240) : raw,
+      line: p.firstLineNo,
+    });
+  }
+}
+
+function emitRecords(
   p: PendingEvent,
   out: ParsedRecord[],
   deniedErrnos: ReadonlySet<string>,
@@ -128,8 +147,25 @@ function syscallEvent(
       if (exit !== undefined) audit.exit = exit;
     }
   }
+  return syscallRecordEvent(name, denied, rec, p.time, nr, arch, ret, errno, audit);
+}
+
+/**
+ * The SyscallEvent object of an audit syscall, with only the fields that have values (one
+ * literal for auditd's usual record).
+ */
+function syscallRecordEvent(
+  name: string,
+  denied: boolean,
+  rec: SyscallRecord,
+  time: number | undefined,
+  nr: number | undefined,
+  arch: string | undefined,
+  ret: string | undefined,
+  errno: string | undefined,
+  audit: AuditDetails,
+): SyscallEvent {
   const pid = rec.pid;
-  const time = p.time;
   const raw = rec.line;
   const line = rec.lineNo;
   if (

@@ -41,6 +41,8 @@ export class PendingEvent {
   /** EXECVE: raw a<N> values, or chunk lists for a<N>[i]. */
   args: Array<string | string[] | undefined> | undefined;
   argChars = 0;
+  /** EXECVE fields skipped: index far past the ones seen, or past the event's cap. */
+  skippedArgs = 0;
   /** CWD/PROCTITLE: seen (the first record wins, even when its value decodes to nothing) and decoded. */
   cwdSeen = false;
   cwd: string | undefined;
@@ -90,6 +92,7 @@ export class PendingEvent {
     this.pid = undefined;
     this.args = undefined;
     this.argChars = 0;
+    this.skippedArgs = 0;
     this.cwdSeen = false;
     this.cwd = undefined;
     this.pathCount = 0;

@@ -4,13 +4,25 @@
  * event) and decoded once the event is complete.
  */
 import type { ValueDecoder } from './decoder.js';
-import type { PendingEvent } from './event.js';
+import { MAX_ARG_CHARS, MAX_ARGS, type PendingEvent } from './event.js';
 import { forEachField, isHex } from './fields.js';
 
-/** EXECVE `argc=N a0=… a1_len=N a1[0]=… a1[1]=…`: raw values by argument index. */
-export function readExecve(p: PendingEvent, line: string, from: number, to: number): void {
+/**
+ * How far past the arguments (or chunks) seen so far an index may point. The kernel writes
+ * them in order, so a real record never skips one; a far index (`a1[65535]=`) would make
+ * the reader fill every slot before it, which a hostile line could repeat at will.
+ */
+const MAX_INDEX_GAP = 16;
+
+/**
+ * EXECVE `argc=N a0=… a1_len=N a1[0]=… a1[1]=…`: raw values by argument index. Returns how
+ * many slots it added (the work it did beyond the scan). An index further than
+ * MAX_INDEX_GAP past the last one seen is skipped and counted in `p.skippedArgs`.
+ */
+export function readExecve(p: PendingEvent, line: string, from: number, to: number): number {
   p.args ??= [];
   const args = p.args;
+  let slots = 0;
   forEachField(line, from, to, (key, raw) => {
     if (key.charCodeAt(0) !== 97 /* a */) return;
     let i = 1;
@@ -21,27 +33,44 @@ export function readExecve(p: PendingEvent, line: string, from: number, to: numb
       n = n * 10 + d;
       i++;
     }
-    if (i === 1 || n >= 4096) return;
-    if (p.argChars + raw.length > 1 << 21) return;
-    if (i === key.length) {
-      while (args.length <= n) args.push(undefined);
+    if (i === 1 || n >= MAX_ARGS) return;
+    const chunked = i < key.length;
+    if (chunked && key.charCodeAt(i) !== 91 /* [ */) return; // a<N>_len only announces the chunks.
+    if (p.argChars + raw.length > MAX_ARG_CHARS || n > args.length + MAX_INDEX_GAP) {
+      p.skippedArgs++;
+      return;
+    }
+    let chunk = -1;
+    if (chunked) {
+      chunk = Number(key.slice(i + 1, -1));
+      if (!Number.isInteger(chunk) || chunk < 0) return;
+      const seen = args[n];
+      if (chunk > (Array.isArray(seen) ? seen.length : 0) + MAX_INDEX_GAP) {
+        p.skippedArgs++;
+        return;
+      }
+    }
+    const before = args.length;
+    while (args.length <= n) args.push(undefined);
+    let added = args.length - before;
+    if (chunk < 0) {
       args[n] = raw;
-      p.argChars += raw.length;
-    } else if (key.charCodeAt(i) === 91 /* [ */) {
-      const chunk = Number(key.slice(i + 1, -1));
-      if (!Number.isInteger(chunk) || chunk < 0 || chunk >= 65536) return;
-      while (args.length <= n) args.push(undefined);
+    } else {
       let chunks = args[n];
       if (!Array.isArray(chunks)) {
         chunks = [];
         args[n] = chunks;
       }
+      const had = chunks.length;
       while (chunks.length <= chunk) chunks.push('');
       chunks[chunk] = raw;
-      p.argChars += raw.length;
+      added += chunks.length - had;
     }
-    // a<N>_len only announces the chunks.
+    // Every slot counts against the event's cap like a character of argument text.
+    p.argChars += raw.length + added;
+    slots += added;
   });
+  return slots;
 }
 
 /** The argv of an event: each a<N> decoded, a<N>[i] chunks joined (then decoded). */

@@ -105,6 +105,14 @@ export function seccompAction(
 export function signalNumber(sig: string): number | undefined {
   const n = Number(sig);
   if (Number.isInteger(n)) return n;
-  const names: Record<string, number> = { SIGSYS: 31, SIGKILL: 9, SIGSEGV: 11, SIGABRT: 6, SIG0: 0 };
-  return names[sig];
+  return SIGNALS.get(sig);
 }
+
+/** The signal names ausearch -i prints for SECCOMP `sig=` (a Map: only these names, never inherited keys). */
+const SIGNALS: ReadonlyMap<string, number> = new Map([
+  ['SIGSYS', 31],
+  ['SIGKILL', 9],
+  ['SIGSEGV', 11],
+  ['SIGABRT', 6],
+  ['SIG0', 0],
+]);

@@ -18,7 +18,7 @@ export function keepFields(
   const visit = (key: string, raw: string): void => {
     if (count >= 512) return;
     const k = `${type}.${key}`;
-    if (k in fields) return;
+    if (Object.hasOwn(fields, k)) return;
     if (key === 'msg' && raw.charCodeAt(0) === 39) {
       // Userspace records nest their own fields in msg='…'.
       forEachField(raw, 1, raw.length - 1, visit);

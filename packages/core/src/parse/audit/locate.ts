@@ -24,7 +24,11 @@ export class RecordCursor {
   node: string | undefined;
   /** The stamp of the record (one object, reused: records are read one at a time). */
   readonly stamp: Stamp = { time: undefined, serial: undefined, interpreted: false, end: 0 };
-  /** The text the record's readers search (offsets below index it). */
+  /**
+   * The line, cut at the end of the record when another follows it on the same line: every
+   * search of the record's readers ends there, so a line of many records is read in one
+   * pass (a cut is a view of the line, not a copy). Offsets below index both.
+   */
   text = '';
   /** Start of the record's fields (after `): `). */
   body = 0;
@@ -41,38 +45,8 @@ export class RecordCursor {
    * line starts (`line.length` when none), NO_RECORD or MALFORMED.
    */
   locate(line: string, start: number, continuation: boolean): number {
-    let typeAt: number;
-    let node: string | undefined;
-    if (
-      line.charCodeAt(start) === 116 &&
-      line.charCodeAt(start + 1) === 121 &&
-      line.charCodeAt(start + 2) === 112 &&
-      line.charCodeAt(start + 3) === 101 &&
-      line.charCodeAt(start + 4) === 61
-    ) {
-      // `type=`
-      typeAt = start + 5;
-    } else if (line.startsWith('node=', start)) {
-      const sp = line.indexOf(' ', start);
-      if (sp === -1) return NO_RECORD;
-      node = line.slice(start + 5, sp);
-      let t = sp;
-      while (line.charCodeAt(t) === 32) t++;
-      if (!line.startsWith('type=', t)) return NO_RECORD;
-      typeAt = t + 5;
-    } else if (!continuation) {
-      // Prefixed forms: syslog/journal/dmesg (`… kernel: [ 1.2] audit: type=1400 audit(…)`),
-      // grep output (`audit.log:type=AVC msg=audit(…)`).
-      const a = line.indexOf('audit(', start);
-      if (a === -1) return NO_RECORD;
-      const t = line.lastIndexOf('type=', a);
-      if (t === -1 || t < start) return NO_RECORD;
-      typeAt = t + 5;
-      const n = line.lastIndexOf('node=', t);
-      if (n !== -1 && n >= start) node = line.slice(n + 5, valueEnd(line, n + 5, t));
-    } else {
-      return NO_RECORD;
-    }
+    const typeAt = this.#typeAt(line, start, continuation);
+    if (typeAt < 0) return NO_RECORD;
     // The usual types are recognised with their trailing space, which also ends the token.
     let type = knownType(line, typeAt);
     let typeEnd: number;
@@ -125,17 +99,57 @@ export class RecordCursor {
         next = t + 1;
       }
     }
-    const text = line;
+    const text = recEnd < line.length ? line.slice(0, recEnd) : line;
     let rawEnd = recEnd;
     const gs = text.indexOf(GS, body);
-    if (gs !== -1 && gs < recEnd) rawEnd = gs;
+    if (gs !== -1) rawEnd = gs;
     this.type = type;
-    this.node = node;
     this.text = text;
     this.body = body;
     this.rawEnd = rawEnd;
     this.recEnd = recEnd;
     return next;
+  }
+
+  /**
+   * Where the type token of the record at (or, unless `continuation`, after) `start`
+   * begins, or -1; sets `node`.
+   */
+  #typeAt(line: string, start: number, continuation: boolean): number {
+    let typeAt: number;
+    let node: string | undefined;
+    if (
+      line.charCodeAt(start) === 116 &&
+      line.charCodeAt(start + 1) === 121 &&
+      line.charCodeAt(start + 2) === 112 &&
+      line.charCodeAt(start + 3) === 101 &&
+      line.charCodeAt(start + 4) === 61
+    ) {
+      // `type=`
+      typeAt = start + 5;
+    } else if (line.startsWith('node=', start)) {
+      const sp = line.indexOf(' ', start);
+      if (sp === -1) return -1;
+      node = line.slice(start + 5, sp);
+      let t = sp;
+      while (line.charCodeAt(t) === 32) t++;
+      if (!line.startsWith('type=', t)) return -1;
+      typeAt = t + 5;
+    } else if (!continuation) {
+      // Prefixed forms: syslog/journal/dmesg (`… kernel: [ 1.2] audit: type=1400 audit(…)`),
+      // grep output (`audit.log:type=AVC msg=audit(…)`).
+      const a = line.indexOf('audit(', start);
+      if (a === -1) return -1;
+      const t = line.lastIndexOf('type=', a);
+      if (t === -1 || t < start) return -1;
+      typeAt = t + 5;
+      const n = line.lastIndexOf('node=', t);
+      if (n !== -1 && n >= start) node = line.slice(n + 5, valueEnd(line, n + 5, t));
+    } else {
+      return -1;
+    }
+    this.node = node;
+    return typeAt;
   }
 
   #malformed(why: string): number {

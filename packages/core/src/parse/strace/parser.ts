@@ -71,7 +71,8 @@ export class StraceParser implements LineParser {
     this.#denied = options.deniedErrnos;
   }
 
-  parseLine(line: string, lineNo: number, out: ParsedRecord[]): boolean {
+  parseLine(line: string, lineNo: number, out: ParsedRecord[], truncated = false): boolean {
+    if (truncated) return this.#readTruncated(line, lineNo, out);
     if (this.#held !== undefined) return this.#continueHeld(line, lineNo, out);
     const result = this.#read(line, line, lineNo, out);
     if (result === Read.Incomplete) {
@@ -241,6 +242,56 @@ export class StraceParser implements LineParser {
     return Read.Done;
   }
 
+  /**
+   * A line cut at `maxLineLength`: its end (the return value, maybe the closing `)`) is
+   * gone, so it is never held for a continuation nor read for a return value. A syscall
+   * (or `<… NAME resumed>`) head still gives its event, named and flagged `truncated`, so
+   * that a flood of huge lines cannot hide a call; any other head is read as usual.
+   */
+  #readTruncated(line: string, lineNo: number, out: ParsedRecord[]): boolean {
+    const held = this.#held;
+    if (held !== undefined) {
+      this.#held = undefined;
+      out.push(issue(held.raw, held.line, 'syscall line never completed (argument list not closed)'));
+    }
+    const prefix = this.#prefix;
+    const p = line.charCodeAt(0) === 115 && line.startsWith('strace: ') ? -1 : prefix.read(line);
+    const resumed = p >= 0 && line.startsWith('<... ', p);
+    const nameStart = resumed ? p + 5 : p;
+    let i = nameStart;
+    if (p >= 0) while (isWordChar(line.charCodeAt(i))) i++;
+    const named =
+      i > nameStart &&
+      i - nameStart <= MAX_NAME_LENGTH &&
+      (resumed ? line.startsWith(' resumed>', i) : line.charCodeAt(i) === 40);
+    const name = named ? line.slice(nameStart, i) : '';
+    if (!named || (!prefix.strongPrefix && !isKnownSyscall(name))) {
+      const result = this.#read(line, line, lineNo, out);
+      if (result !== Read.Incomplete) return result === Read.Done;
+      out.push(issue(line, lineNo, 'line cut before its argument list closed'));
+      return true;
+    }
+    const first = resumed ? this.#calls.take(prefix.pid, name, out) : undefined;
+    const args = line.slice(resumed ? i + 9 : i + 1);
+    const event = this.#event(
+      name,
+      first === undefined ? line : `${first.raw}\n${line}`,
+      first?.line ?? lineNo,
+      first === undefined ? args : first.args + args,
+      undefined,
+    );
+    if (first !== undefined) {
+      event.time = first.time;
+      event.pid = first.pid ?? prefix.pid;
+      if (event.nr === undefined) event.nr = first.nr;
+    } else if (resumed) {
+      event.resumedOnly = true;
+    }
+    event.truncated = true;
+    out.push(event);
+    return true;
+  }
+
   /** Lines without a strace prefix that are not syscalls: summary tables, or not ours. */
   #readOther(s: string, raw: string, lineNo: number, out: ParsedRecord[]): Read {
     if (isSummaryHeader(s) || isSummaryBanner(s)) {
@@ -276,6 +327,7 @@ export class StraceParser implements LineParser {
       unfinished: undefined,
       resumedOnly: undefined,
       injected: ret?.injected ? true : undefined,
+      truncated: undefined,
     };
   }
 

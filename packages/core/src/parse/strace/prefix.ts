@@ -45,6 +45,43 @@ export class PrefixReader {
     this.comm = undefined;
     this.hadPrefix = false;
     this.strongPrefix = false;
+    let i = this.#readPid(s);
+    if (i < 0) return -1;
+    let c = s.charCodeAt(i);
+    // Timestamp: after the pid, or at the start (`-r` pads with leading spaces).
+    if (c === 32 && i === 0) {
+      while (c === 32) c = s.charCodeAt(++i);
+      if (!isDigit(c)) return -1;
+    }
+    if (isDigit(c)) {
+      const after = this.#readTime(s, i);
+      if (after < 0) return this.hadPrefix ? i : -1;
+      i = after;
+      this.hadPrefix = true;
+      this.strongPrefix = true;
+      c = s.charCodeAt(i);
+    }
+    // `-n` syscall number `[ 257] ` and `-i` instruction pointer `[00007f…] `.
+    while (c === 91 /* [ */) {
+      const close = s.indexOf('] ', i);
+      if (close === -1 || close - i > 20) break;
+      const nr = readBracketNumber(s, i + 1, close);
+      if (nr === -2) break; // not ours: `[ Process PID=…`
+      if (nr >= 0) this.nr = nr;
+      this.hadPrefix = true;
+      this.strongPrefix = true;
+      i = close + 2;
+      c = s.charCodeAt(i);
+    }
+    return i;
+  }
+
+  /**
+   * Reads `[pid N] `, `N  ` or `N<comm> ` at the start of `s` into `pid`/`comm`; returns
+   * the index after it and its spaces (0 when there is none), or -1 when the line cannot
+   * start a strace record.
+   */
+  #readPid(s: string): number {
     let i = 0;
     let c = s.charCodeAt(0);
     if (c === 91 /* [ */ && s.startsWith('[pid ', 0)) {
@@ -91,31 +128,6 @@ export class PrefixReader {
       } else {
         c = s.charCodeAt(0);
       }
-    }
-    // Timestamp: after the pid, or at the start (`-r` pads with leading spaces).
-    if (c === 32 && i === 0) {
-      while (c === 32) c = s.charCodeAt(++i);
-      if (!isDigit(c)) return -1;
-    }
-    if (isDigit(c)) {
-      const after = this.#readTime(s, i);
-      if (after < 0) return this.hadPrefix ? i : -1;
-      i = after;
-      this.hadPrefix = true;
-      this.strongPrefix = true;
-      c = s.charCodeAt(i);
-    }
-    // `-n` syscall number `[ 257] ` and `-i` instruction pointer `[00007f…] `.
-    while (c === 91 /* [ */) {
-      const close = s.indexOf('] ', i);
-      if (close === -1 || close - i > 20) break;
-      const nr = readBracketNumber(s, i + 1, close);
-      if (nr === -2) break; // not ours: `[ Process PID=…`
-      if (nr >= 0) this.nr = nr;
-      this.hadPrefix = true;
-      this.strongPrefix = true;
-      i = close + 2;
-      c = s.charCodeAt(i);
     }
     return i;
   }

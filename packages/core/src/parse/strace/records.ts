@@ -34,6 +34,7 @@ export function unfinishedEvent(call: PendingCall): SyscallEvent {
     unfinished: true,
     resumedOnly: undefined,
     injected: undefined,
+    truncated: undefined,
   };
 }
 
