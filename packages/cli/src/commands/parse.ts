@@ -1,3 +1,4 @@
+import { createContextTracker } from '@syscan/core';
 import { Command, Option } from 'commander';
 import type { CliContext } from '../context.js';
 import { readBatches, resolveInputs } from '../io/input.js';
@@ -14,6 +15,7 @@ interface ParseCommandOptions extends InputOptions {
   format: 'ndjson' | 'json';
   all?: boolean;
   auditFields?: boolean;
+  context?: boolean;
 }
 
 /** `syscan parse`: the strace/audit → JSON converter. Streams: one batch per read chunk. */
@@ -29,6 +31,8 @@ export function makeParseCommand(ctx: CliContext): Command {
       'also print signals, exits, tracer notices, non-syscall audit events and parse issues',
     )
     .option('--audit-fields', 'keep every decoded audit field (audit.fields)')
+    .option('--context', 'attach who did what to what: process, paths, peer, local, host (default)')
+    .option('--no-context', 'print the records as read, without context')
     .addOption(sourceOption())
     .addOption(deniedErrnosOption())
     .addOption(progressOption())
@@ -47,11 +51,14 @@ export function makeParseCommand(ctx: CliContext): Command {
       if (json) await out.write('[');
       try {
         for (const input of inputs) {
+          // One tracker per input: pids of different traces are different processes.
+          const tracker = opts.context === false ? undefined : createContextTracker();
           const batches = readBatches(input, ctx.io.stdin, parseOptions, progress);
           for await (const batch of batches) {
             // One string per batch (≤ one read chunk of input), never one per file.
             let text = '';
             for (const record of batch) {
+              tracker?.observe(record);
               if (!all && record.kind !== 'syscall') continue;
               if (json) {
                 text += first ? '\n' : ',\n';
