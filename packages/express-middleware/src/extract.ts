@@ -1,52 +1,181 @@
+/**
+ * The default extractor: finds the telemetry (the configured fields: `trace`, `stderr`,
+ * `stdout`) in whatever shape a tool endpoint answers with, and says so plainly when it
+ * cannot read a payload, so that nothing unread is ever called clean.
+ */
 import type { Request } from 'express';
-import type { Extracted } from './types.js';
+import type { Extracted, Uninspected } from './types.js';
 
-/** JSON fields read by the default extractor, in this order. */
-export const TELEMETRY_FIELDS = ['trace', 'stderr', 'stdout'] as const;
+/** JSON fields read by the default extractor, at any depth. */
+export const TELEMETRY_FIELDS: readonly string[] = Object.freeze(['trace', 'stderr', 'stdout']);
+/** Default nesting depth the extractor walks (objects, arrays and JSON inside strings). */
+export const DEFAULT_MAX_DEPTH = 12;
+/** Objects, arrays and strings looked at per payload before it counts as unreadable. */
+export const MAX_VISITED = 100_000;
+
+export interface ExtractorOptions {
+  /** Field names whose values are telemetry, at any depth. Defaults to {@link TELEMETRY_FIELDS}. */
+  fields?: readonly string[] | undefined;
+  /** Deepest nesting walked; anything deeper makes the payload `uninspected`. Defaults to 12. */
+  maxDepth?: number | undefined;
+}
 
 const utf8 = new TextDecoder('utf-8');
 
+/** Marks a payload (or part of one) the extractor could not read. */
+export function uninspected(reason: string): Uninspected {
+  return { uninspected: reason };
+}
+
 /**
- * The default extractor. A JSON object body gives its `trace`, `stderr` and `stdout` fields
- * (strings, or arrays whose string items are taken); a text or Buffer body is read whole,
- * except that a string already serialised as JSON (`res.type('json').send(text)`) is parsed
- * so that its fields, not its escaped text, are analysed. Anything else has no telemetry.
+ * An extractor reading, at any depth up to `maxDepth`:
+ * - objects and arrays (`{ result: { stdout } }`, `{ results: [{ trace }] }`, a top-level array):
+ *   the configured fields' strings and Buffers, and every string or Buffer nested under one;
+ * - JSON text: a whole text or Buffer body that is JSON (with or without a JSON content
+ *   type), NDJSON bodies line by line, and JSON inside strings (`content[0].text`);
+ * - any other text or Buffer body: read whole as telemetry text.
+ * Objects with a `toJSON` are read as they serialise. A payload nested too deep or too large
+ * to walk comes back `uninspected`; one without any configured field has no telemetry.
  */
-export function defaultExtract(payload: unknown, req: Request): Extracted {
-  if (typeof payload === 'string') return fromText(payload, req);
-  if (payload instanceof Uint8Array) return fromText(utf8.decode(payload), req);
-  if (typeof payload === 'object' && payload !== null && !Array.isArray(payload)) {
-    return fromFields(payload as Record<string, unknown>);
-  }
-  return undefined;
+export function createExtractor(
+  options: ExtractorOptions = {},
+): (payload: unknown, req?: Request) => Extracted {
+  const fields = new Set(options.fields ?? TELEMETRY_FIELDS);
+  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  return (payload) => new Walk(fields, maxDepth).body(payload);
 }
 
-function fromText(text: string, req: Request): Extracted {
-  const type = req.res?.getHeader('Content-Type');
-  if (typeof type === 'string' && /\bjson\b/i.test(type)) {
-    const first = text.trimStart().charCodeAt(0);
-    if (first === 123 /* { */) {
-      try {
-        const parsed: unknown = JSON.parse(text);
-        if (typeof parsed === 'object' && parsed !== null)
-          return fromFields(parsed as Record<string, unknown>);
-      } catch {
-        // Not JSON after all: read it as text below.
-      }
+/** The extractor with the default fields and depth. */
+export const defaultExtract: (payload: unknown, req?: Request) => Extracted = createExtractor();
+
+class Walk {
+  readonly texts: string[] = [];
+  visited = 0;
+  failure: string | undefined;
+  readonly #seen = new Set<object>();
+
+  constructor(
+    readonly fields: ReadonlySet<string>,
+    readonly maxDepth: number,
+  ) {}
+
+  /** A whole payload: a text body is telemetry itself unless it is JSON. */
+  body(payload: unknown): Extracted {
+    const text = asText(payload);
+    if (text !== undefined) {
+      if (!this.#json(text, 0, true)) this.texts.push(text);
+    } else {
+      this.value(payload, 0, false);
     }
+    if (this.failure !== undefined) return uninspected(this.failure);
+    return this.texts.length > 0 ? this.texts : undefined;
   }
-  return text;
-}
 
-function fromFields(body: Record<string, unknown>): Extracted {
-  const out: string[] = [];
-  for (const field of TELEMETRY_FIELDS) {
-    const v = body[field];
+  /** Reads `v`; `telemetry` when it sits under a configured field (every string in it counts). */
+  value(v: unknown, depth: number, telemetry: boolean): void {
+    if (this.failure !== undefined || v === null || v === undefined) return;
     if (typeof v === 'string') {
-      if (v.length > 0) out.push(v);
-    } else if (Array.isArray(v)) {
-      for (const item of v) if (typeof item === 'string' && item.length > 0) out.push(item);
+      if (telemetry) {
+        if (v.length > 0) this.texts.push(v);
+      } else if (looksLikeJson(v)) this.#json(v, depth + 1, false);
+      return;
+    }
+    if (typeof v !== 'object') return;
+    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) {
+      if (telemetry) this.texts.push(asText(v)!);
+      return;
+    }
+    if (depth >= this.maxDepth) {
+      this.failure = `payload nested deeper than maxDepth (${this.maxDepth})`;
+      return;
+    }
+    if (this.#seen.has(v)) return;
+    this.#seen.add(v);
+    if (++this.visited > MAX_VISITED) {
+      this.failure = `payload has more than ${MAX_VISITED} objects and strings`;
+      return;
+    }
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length && this.failure === undefined; i++) this.value(v[i], depth + 1, telemetry);
+      return;
+    }
+    // What JSON.stringify (res.json) sends is what counts: a custom toJSON replaces the object.
+    const toJSON = (v as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function' && !(v instanceof Date)) {
+      this.value(toJSON.call(v), depth + 1, telemetry);
+      return;
+    }
+    for (const key of Object.keys(v)) {
+      this.value((v as Record<string, unknown>)[key], depth + 1, telemetry || this.fields.has(key));
+      if (this.failure !== undefined) return;
     }
   }
-  return out.length > 0 ? out : undefined;
+
+  /**
+   * Reads JSON text (one document, or NDJSON when `lines`): true when it was JSON. In NDJSON,
+   * a line that is not JSON is telemetry text (a trace line), so nothing is skipped. Text
+   * that looks like JSON but does not parse (a body cut short) is unreadable, never clean.
+   */
+  #json(text: string, depth: number, lines: boolean): boolean {
+    if (!looksLikeJson(text)) return false;
+    const whole = parseJson(text);
+    if (whole !== NOT_JSON) {
+      this.value(whole, depth, false);
+      return true;
+    }
+    if (!lines) return false;
+    if (text.indexOf('\n') === -1) return this.#unparsable();
+    const rest: string[] = [];
+    for (const line of text.split('\n')) {
+      if (!looksLikeJson(line)) {
+        rest.push(line);
+        continue;
+      }
+      const doc = parseJson(line);
+      if (doc === NOT_JSON) return this.#unparsable();
+      this.value(doc, depth, false);
+      if (this.failure !== undefined) return true;
+    }
+    const other = rest.join('\n');
+    if (other.trim().length > 0) this.texts.push(other);
+    return true;
+  }
+
+  #unparsable(): true {
+    this.failure = 'body looks like JSON but does not parse';
+    return true;
+  }
+}
+
+const NOT_JSON = Symbol('not JSON');
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return NOT_JSON;
+  }
+}
+
+/**
+ * Starts with `{` or `[` after white space: JSON, or meant to be. strace's `[pid  42] …`
+ * prefix is the one trace line that starts with `[`.
+ */
+function looksLikeJson(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 123 /* { */) return true;
+    if (c === 91 /* [ */) return !text.startsWith('pid ', i + 1);
+    if (c !== 32 && c !== 9 && c !== 10 && c !== 13) return false;
+  }
+  return false;
+}
+
+/** A string, Buffer, typed array or ArrayBuffer as text (UTF-8); undefined for anything else. */
+export function asText(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (v instanceof Uint8Array) return utf8.decode(v);
+  if (v instanceof ArrayBuffer) return utf8.decode(new Uint8Array(v));
+  if (ArrayBuffer.isView(v)) return utf8.decode(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+  return undefined;
 }

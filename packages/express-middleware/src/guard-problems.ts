@@ -9,6 +9,7 @@ export const PROBLEM_TYPES = Object.freeze({
   coolingDown: problemType('cooling-down'),
   inspectionFailed: problemType('inspection-failed'),
   uninspectedOutput: problemType('uninspected-output'),
+  handlerFailed: problemType('handler-failed'),
 });
 
 /** At most this many alerts are listed in a 403 (`alertsOmitted` counts the rest). */
@@ -77,5 +78,19 @@ export function uninspectedProblem(reason: string): ProblemDetails {
     status: 502,
     detail: `The response could not be read for syscall telemetry (${reason}), so its output is withheld.`,
     verdict: 'uninspected',
+  };
+}
+
+/**
+ * The handler failed (threw, rejected, called `next(err)`) after the guard began watching its
+ * response, in block mode with `failMode: 'closed'`. Only the status survives: the error's
+ * message, and any error page quoting it, may carry the output.
+ */
+export function handlerFailedProblem(status: number): ProblemDetails {
+  return {
+    type: PROBLEM_TYPES.handlerFailed,
+    title: 'The tool endpoint failed',
+    status,
+    detail: 'The handler failed before answering; its error is not shown, since it may quote the output.',
   };
 }

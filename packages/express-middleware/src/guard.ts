@@ -1,12 +1,27 @@
 import { DetectorRegistry, SyscanError } from '@syscan/core';
-import type { Request, RequestHandler, Response } from 'express';
-import { anomalyProblem, coolingDownProblem, inspectionFailedProblem } from './guard-problems.js';
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import {
+  anomalyProblem,
+  coolingDownProblem,
+  handlerFailedProblem,
+  inspectionFailedProblem,
+  uninspectedProblem,
+} from './guard-problems.js';
+import { inspectPayload } from './inspect.js';
+import { type Judge, ResponseWatch, type Withheld } from './intercept.js';
 import { type ResolvedGuardOptions, resolveGuardOptions } from './options.js';
 import { seconds, sendProblem } from './problem.js';
 import type { GuardVerdict, SyscanGuardOptions } from './types.js';
 
-/** The middleware, with the per-client detectors it keeps (e.g. `registry.delete(key)` to forgive a client). */
-export type SyscanGuard = RequestHandler & { readonly registry: DetectorRegistry };
+/**
+ * The middleware, with the per-client detectors it keeps (e.g. `registry.delete(key)` to
+ * forgive a client) and its error path (`app.use(guard.errorHandler)` when the guard is
+ * mounted with `app.use` rather than on a route, where it installs itself).
+ */
+export type SyscanGuard = RequestHandler & {
+  readonly registry: DetectorRegistry;
+  readonly errorHandler: ErrorRequestHandler;
+};
 
 /** Name of the response header that carries the verdict kind. */
 export const VERDICT_HEADER = 'Syscan-Verdict';
@@ -14,10 +29,12 @@ const MAX_KEY_LENGTH = 1024;
 
 /**
  * Guards a tool-execution route. Before the handler, a client whose detector is cooling
- * down gets 429 + `Retry-After`. After it, the telemetry in the payload of `res.json` /
- * `res.send` is analysed with that client's detector; the verdict goes to the
+ * down gets 429 + `Retry-After`. After it, whatever the handler answers (`res.json`,
+ * `res.send`, `writeHead`/`write`/`end`) is held until the telemetry in it has been judged
+ * by the core session with that client's detector; the verdict goes to the
  * `Syscan-Verdict` header, `res.locals.syscan` and `onVerdict`, and in block mode an
- * anomalous response becomes a 403 problem that withholds the output.
+ * anomalous (403), unreadable (502) or failed (500) response becomes a problem that
+ * withholds the output.
  *
  * @example
  * app.post('/tools/shell', express.json(), syscanGuard({ detector: baseline }), runShell);
@@ -31,6 +48,23 @@ export function syscanGuard(options?: SyscanGuardOptions): SyscanGuard {
     now: o.now,
   });
   const notify = notifier(o);
+  const keepHeaders = new Set([...o.keepHeaders, VERDICT_HEADER.toLowerCase()]);
+  /** Responses this guard is watching (for its error path). */
+  const watches = new WeakMap<Response, ResponseWatch>();
+  /** Routes it has installed its error path on. */
+  const routes = new WeakSet<object>();
+
+  const errorHandler: ErrorRequestHandler = function syscanGuardErrors(err, req, res, next) {
+    const watch = watches.get(res);
+    if (watch === undefined) return next(err);
+    if (watch.withheld) return; // Already answered with a problem: nothing of the error goes out.
+    if (!watch.pending || !o.block || !o.failClosed) return next(err);
+    // The handler failed before answering: its error (and Express's page for it) may quote
+    // the output, so the client gets only the status.
+    const verdict: GuardVerdict = { kind: 'error', error: err };
+    notify(verdict, req, res);
+    watch.withhold({ problem: handlerFailedProblem(statusOf(err)) });
+  };
 
   const syscanGuardMiddleware: RequestHandler = (req, res, next) => {
     let key: string;
@@ -56,10 +90,85 @@ export function syscanGuard(options?: SyscanGuardOptions): SyscanGuard {
         return;
       }
     }
-    watch(o, registry, notify, key, req, res);
+    const judge: Judge = {
+      maxBytes: o.maxInspectBytes,
+      keepHeaders,
+      inspect: (payload) => inspectBody(o, () => registry.get(key), req, res, payload),
+      publish: (verdict) => notify(verdict, req, res),
+      problemFor: (verdict) => problemFor(o, verdict),
+    };
+    watches.set(res, new ResponseWatch(res, judge));
+    installErrorPath(req, routes, errorHandler);
     next();
   };
-  return Object.assign(syscanGuardMiddleware, { registry });
+  return Object.assign(syscanGuardMiddleware, { registry, errorHandler });
+}
+
+/** What replaces a response with this verdict in block mode; undefined lets it through. */
+function problemFor(o: ResolvedGuardOptions, verdict: GuardVerdict): Withheld | undefined {
+  if (!o.block) return undefined;
+  switch (verdict.kind) {
+    case 'alert':
+      return { problem: anomalyProblem(verdict) };
+    case 'suppressed': {
+      const retryAfter = seconds(verdict.retryAfterMs);
+      return { problem: anomalyProblem(verdict), headers: { 'Retry-After': retryAfter } };
+    }
+    case 'uninspected':
+      return o.blockUninspected ? { problem: uninspectedProblem(verdict.reason) } : undefined;
+    case 'error':
+      return o.failClosed ? { problem: inspectionFailedProblem() } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** A compressed body cannot be read as text: it is uninspected, whatever it holds. */
+function inspectBody(
+  o: ResolvedGuardOptions,
+  detectorOf: () => ReturnType<DetectorRegistry['get']>,
+  req: Request,
+  res: Response,
+  payload: unknown,
+): GuardVerdict {
+  if (typeof payload === 'string' || payload instanceof Uint8Array) {
+    const encoding = res.getHeader('Content-Encoding');
+    if (encoding !== undefined && String(encoding).toLowerCase() !== 'identity')
+      return {
+        kind: 'uninspected',
+        reason: `encoded body (Content-Encoding: ${String(encoding).slice(0, 32)})`,
+      };
+  }
+  return inspectPayload(o, detectorOf, req, payload);
+}
+
+/**
+ * Puts the guard's error handler at the end of the route it guards (once per route), so an
+ * error of the handler reaches it before the app's handlers or Express's 500 page. Uses the
+ * route's own layer type; both Express 4 and 5 dispatch a method-less layer on errors.
+ */
+function installErrorPath(req: Request, routes: WeakSet<object>, handler: ErrorRequestHandler): void {
+  const route = (req as { route?: { stack?: Array<{ constructor: unknown }> } }).route;
+  const stack = route?.stack;
+  if (route === undefined || !Array.isArray(stack) || stack.length === 0 || routes.has(route)) return;
+  routes.add(route);
+  const Layer = stack[0]!.constructor as new (
+    path: string,
+    options: object,
+    fn: ErrorRequestHandler,
+  ) => { method?: string };
+  const layer = new Layer('/', {}, (err: unknown, rq: Request, rs: Response, next: NextFunction) =>
+    handler(err, rq, rs, next),
+  );
+  layer.method = undefined;
+  stack.push(layer as { constructor: unknown });
+}
+
+/** The status an error asks for (`err.status`/`statusCode`, 400–599), else 500. */
+function statusOf(err: unknown): number {
+  const e = err as { status?: unknown; statusCode?: unknown } | null;
+  const s = e?.status ?? e?.statusCode;
+  return typeof s === 'number' && Number.isInteger(s) && s >= 400 && s <= 599 ? s : 500;
 }
 
 type Notify = (verdict: GuardVerdict, req: Request, res: Response) => void;
@@ -108,123 +217,5 @@ function checkKey(key: unknown): string {
   throw new SyscanError(
     'ERR_SYSCAN_USAGE',
     `syscanGuard: key(req) must return a non-empty string of at most ${MAX_KEY_LENGTH} characters, got ${got}`,
-  );
-}
-
-// Each response is judged once: by whichever of json/jsonp/send the handler calls first
-// (json and jsonp call send, and send(object) calls json), or marked uninspected at its
-// first write()/end(body) when it is streamed.
-const PENDING = 0;
-const DONE = 1;
-
-type Method = (this: Response, ...args: unknown[]) => Response;
-
-function watch(
-  o: ResolvedGuardOptions,
-  registry: DetectorRegistry,
-  notify: Notify,
-  key: string,
-  req: Request,
-  res: Response,
-): void {
-  let state = PENDING;
-  const r = res as unknown as Record<'json' | 'jsonp' | 'send' | 'write' | 'end', Method>;
-  const send = r.send;
-
-  const judge = (original: Method, args: unknown[]): Response => {
-    if (state !== PENDING || res.headersSent) return original.apply(res, args);
-    state = DONE;
-    const verdict = inspect(o, registry, key, req, payloadOf(args));
-    notify(verdict, req, res);
-    if (o.block) {
-      if (verdict.kind === 'alert' || verdict.kind === 'suppressed') {
-        sendProblem(res, anomalyProblem(verdict), undefined, end);
-        return res;
-      }
-      if (verdict.kind === 'error' && o.failClosed) {
-        sendProblem(res, inspectionFailedProblem(), undefined, end);
-        return res;
-      }
-    }
-    return original.apply(res, args);
-  };
-  const streamed = (original: Method, args: unknown[], hasBody: boolean): unknown => {
-    if (state === PENDING && hasBody) {
-      state = DONE;
-      notify({ kind: 'uninspected', reason: 'streamed response (write/end without send or json)' }, req, res);
-    }
-    return original.apply(res, args);
-  };
-
-  const { json, jsonp, write, end } = r;
-  r.json = function json_(...args) {
-    return judge(json, args);
-  };
-  r.jsonp = function jsonp_(...args) {
-    return judge(jsonp, args);
-  };
-  r.send = function send_(...args) {
-    return judge(send, args);
-  };
-  r.write = function write_(...args) {
-    return streamed(write, args, true) as Response;
-  };
-  r.end = function end_(...args) {
-    const first = args[0];
-    return streamed(end, args, first !== undefined && typeof first !== 'function') as Response;
-  };
-}
-
-/** The body argument of json/jsonp/send, including Express 4's deprecated `(status, body)` forms. */
-function payloadOf(args: unknown[]): unknown {
-  if (args.length >= 2 && typeof args[0] === 'number') return args[1];
-  return args[0];
-}
-
-/** The verdict for one payload; every failure becomes an `error` verdict, never a throw. */
-function inspect(
-  o: ResolvedGuardOptions,
-  registry: DetectorRegistry,
-  key: string,
-  req: Request,
-  payload: unknown,
-): GuardVerdict {
-  try {
-    const text = telemetryText(o.extract(payload, req), o.maxInspectBytes);
-    if (text === undefined) return { kind: 'clean' };
-    return registry.get(key).analyze(text);
-  } catch (error) {
-    return { kind: 'error', error };
-  }
-}
-
-/** One text for the detector: several fields are joined by newlines (each is whole lines). */
-function telemetryText(extracted: unknown, max: number): string | undefined {
-  if (extracted === undefined) return undefined;
-  let texts: readonly unknown[];
-  if (typeof extracted === 'string') texts = [extracted];
-  else if (Array.isArray(extracted)) texts = extracted;
-  else throw badExtract(typeof extracted);
-  let size = 0;
-  for (const t of texts) {
-    if (typeof t !== 'string') throw badExtract(`an array holding a ${typeof t}`);
-    size += t.length;
-  }
-  if (size > max) {
-    // Truncating would let a command hide activity behind padding: over the cap is a
-    // failure, and failMode decides.
-    throw new SyscanError(
-      'ERR_SYSCAN_INPUT',
-      `syscanGuard: ${size} characters of telemetry exceed maxInspectBytes (${max})`,
-    );
-  }
-  if (size === 0) return undefined;
-  return texts.length === 1 ? (texts[0] as string) : texts.join('\n');
-}
-
-function badExtract(got: string): SyscanError {
-  return new SyscanError(
-    'ERR_SYSCAN_USAGE',
-    `syscanGuard: extract() must return a string, an array of strings or undefined, got ${got}`,
   );
 }

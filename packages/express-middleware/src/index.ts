@@ -5,7 +5,14 @@
  */
 
 // The default extractor, to wrap or extend in a custom `extract`.
-export { defaultExtract, TELEMETRY_FIELDS } from './extract.js';
+export type { ExtractorOptions } from './extract.js';
+export {
+  createExtractor,
+  DEFAULT_MAX_DEPTH,
+  defaultExtract,
+  TELEMETRY_FIELDS,
+  uninspected,
+} from './extract.js';
 export type { SyscanGuard } from './guard.js';
 // The middleware factory and the handle it returns (with its per-client registry).
 export { syscanGuard, VERDICT_HEADER } from './guard.js';
@@ -16,4 +23,6 @@ export type { ProblemDetails, ProblemHeaders } from './problem.js';
 export { problemType, retryAfterSecs, sendProblem } from './problem.js';
 export type { PublicAlert } from './redact.js';
 // Options, verdicts and the `res.locals.syscan` augmentation.
-export type { Extracted, GuardVerdict, GuardVerdictKind, SyscanGuardOptions } from './types.js';
+export type { Extracted, GuardVerdict, GuardVerdictKind, SyscanGuardOptions, Uninspected } from './types.js';
+// Headers a withheld response keeps.
+export { SAFE_HEADERS } from './options.js';

@@ -6,7 +6,7 @@ import {
   SyscanError,
 } from '@syscan/core';
 import type { Request, Response } from 'express';
-import { defaultExtract } from './extract.js';
+import { createExtractor, DEFAULT_MAX_DEPTH } from './extract.js';
 import type { Extracted, GuardVerdict, SyscanGuardOptions } from './types.js';
 
 /** Options with every default filled in; derived once, when the guard is made. */
@@ -14,18 +14,43 @@ export interface ResolvedGuardOptions {
   detector: DetectorConfig;
   block: boolean;
   failClosed: boolean;
+  /** Block mode and `onUninspected: 'block'`. */
+  blockUninspected: boolean;
   key: (req: Request) => string;
   extract: (payload: unknown, req: Request) => Extracted;
   onVerdict: ((verdict: GuardVerdict, req: Request, res: Response) => unknown) | undefined;
   maxKeys: number;
   idleMs: number;
   maxInspectBytes: number;
+  /** Lower-case names of the headers a withheld response keeps. */
+  keepHeaders: ReadonlySet<string>;
   now: () => number;
 }
 
 export const DEFAULT_MAX_INSPECT_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_MAX_KEYS = 10_000;
 export const DEFAULT_IDLE_MS = 600_000;
+const MAX_DEPTH_LIMIT = 64;
+const MAX_FIELDS = 64;
+
+/**
+ * Headers a withheld response keeps: set by middleware before the handler (CORS, security
+ * policy, caching variance), never derived from a tool's output.
+ */
+export const SAFE_HEADERS: readonly string[] = Object.freeze([
+  'access-control-allow-origin',
+  'access-control-allow-credentials',
+  'access-control-expose-headers',
+  'content-security-policy',
+  'cross-origin-opener-policy',
+  'cross-origin-resource-policy',
+  'referrer-policy',
+  'strict-transport-security',
+  'vary',
+  'x-content-type-options',
+  'x-frame-options',
+  'x-request-id',
+]);
 
 const KNOWN: readonly (keyof SyscanGuardOptions)[] = [
   'detector',
@@ -36,7 +61,11 @@ const KNOWN: readonly (keyof SyscanGuardOptions)[] = [
   'maxKeys',
   'idleMs',
   'failMode',
+  'onUninspected',
   'maxInspectBytes',
+  'fields',
+  'maxDepth',
+  'keepHeaders',
   'now',
 ];
 
@@ -85,6 +114,29 @@ export function resolveGuardOptions(options: unknown): ResolvedGuardOptions {
   const maxKeys = count('maxKeys', DEFAULT_MAX_KEYS);
   const idleMs = count('idleMs', DEFAULT_IDLE_MS, true);
   const maxInspectBytes = count('maxInspectBytes', DEFAULT_MAX_INSPECT_BYTES);
+  const onUninspected = oneOf('onUninspected', ['block', 'pass'], 'block');
+  const maxDepth = count('maxDepth', DEFAULT_MAX_DEPTH);
+  if (maxDepth > MAX_DEPTH_LIMIT)
+    problems.push(`maxDepth must be at most ${MAX_DEPTH_LIMIT}, got ${maxDepth}`);
+  const names = (name: string, max: number): string[] | undefined => {
+    const v = o[name];
+    if (v === undefined) return undefined;
+    if (
+      Array.isArray(v) &&
+      v.length <= max &&
+      v.every((f) => typeof f === 'string' && f.length > 0 && f.length <= 256)
+    )
+      return v as string[];
+    problems.push(`${name} must be an array of at most ${max} non-empty names, got ${describe(v)}`);
+    return undefined;
+  };
+  const fields = names('fields', MAX_FIELDS);
+  if (fields !== undefined && fields.length === 0) problems.push('fields must name at least one field');
+  const keepHeaders = names('keepHeaders', MAX_FIELDS) ?? [];
+  if (extract !== undefined && (fields !== undefined || o.maxDepth !== undefined))
+    problems.push(
+      'fields and maxDepth configure the default extractor; with a custom extract, use createExtractor()',
+    );
 
   let detector: DetectorConfig = {};
   const d = o.detector;
@@ -110,12 +162,14 @@ export function resolveGuardOptions(options: unknown): ResolvedGuardOptions {
     detector,
     block: mode === 'block',
     failClosed: failMode === 'closed',
+    blockUninspected: mode === 'block' && onUninspected === 'block',
     key: key ?? defaultKey,
-    extract: extract ?? defaultExtract,
+    extract: extract ?? createExtractor({ fields, maxDepth }),
     onVerdict,
     maxKeys,
     idleMs,
     maxInspectBytes,
+    keepHeaders: new Set([...SAFE_HEADERS, ...keepHeaders.map((h) => h.toLowerCase())]),
     now,
   };
 }

@@ -81,6 +81,8 @@ export function sendProblem(
   const body = JSON.stringify(problem);
   for (const h of CONTENT_HEADERS) res.removeHeader(h);
   res.statusCode = problem.status;
+  // A reason phrase the handler chose (writeHead(200, '…')) must not ride along: Node's default.
+  res.statusMessage = undefined as unknown as string;
   res.setHeader('Content-Type', 'application/problem+json; charset=utf-8');
   res.setHeader('Cache-Control', 'no-store');
   if (headers !== undefined) {

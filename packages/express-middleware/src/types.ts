@@ -1,13 +1,14 @@
-import type { AnomalyVerdict, DetectorConfig } from '@syscan/core';
+import type { AnomalyVerdict, DetectorConfig, ParsedRecord, SessionSummary } from '@syscan/core';
 import type { Request, Response } from 'express';
 
 /**
- * What the guard decided about one response. The detector's own verdicts (`clean`,
+ * What the guard decided about one response. The core session's verdicts (`clean`,
  * `alert`, `suppressed`) plus two of the guard's:
- * - `uninspected`: the body was streamed (`res.write`/`res.end` without `res.send`/`res.json`),
- *   so it went out unread; see the README ("Streamed responses").
- * - `error`: the key, the extractor or the analysis threw, or the payload was over
- *   `maxInspectBytes`; what happened to the response is `failMode`'s call.
+ * - `uninspected`: the guard could not read the body (streamed past `maxInspectBytes`,
+ *   too deep or too large to walk, JSON that does not parse, telemetry over the cap);
+ *   in block mode `onUninspected` decides what happens to it.
+ * - `error`: the key, the extractor, the analysis or the handler (after the guard began
+ *   watching) threw; in block mode `failMode` decides.
  */
 export type GuardVerdict =
   | AnomalyVerdict
@@ -17,8 +18,28 @@ export type GuardVerdict =
 /** Values of the `Syscan-Verdict` response header. */
 export type GuardVerdictKind = GuardVerdict['kind'];
 
-/** Telemetry text found in a payload: one text, several (parsed as one batch), or none. */
-export type Extracted = string | readonly string[] | undefined;
+/** An extractor's way to say it could not read a payload: the response is `uninspected`. */
+export interface Uninspected {
+  readonly uninspected: string;
+}
+
+/**
+ * What an extractor found in a payload:
+ * - a text or an array of texts (Buffers allowed): parsed by the core session as one batch;
+ * - an array of parsed records or events (`ParsedRecord[]`): judged as one batch (`session.push`);
+ * - a `SessionSummary` already judged by a run's own session (the sandbox runner's `serve`):
+ *   its verdict becomes the response's verdict, and an alerting one counts against the client's budget;
+ * - `{ uninspected: reason }`: could not be read (see {@link GuardVerdict});
+ * - `undefined`: no telemetry in it (clean).
+ */
+export type Extracted =
+  | string
+  | Uint8Array
+  | readonly (string | Uint8Array)[]
+  | readonly ParsedRecord[]
+  | SessionSummary
+  | Uninspected
+  | undefined;
 
 export interface SyscanGuardOptions {
   /**
@@ -27,22 +48,30 @@ export interface SyscanGuardOptions {
    * and `Retry-After` are wall-clock time whatever timestamps the trace carries.
    */
   detector?: DetectorConfig | undefined;
-  /** `block` replaces anomalous responses with a 403 and refuses cooling-down clients (429); `report` only labels. Defaults to `'block'`. */
+  /** `block` replaces anomalous or unreadable responses with a problem and refuses cooling-down clients (429); `report` only labels. Defaults to `'block'`. */
   mode?: 'block' | 'report' | undefined;
   /** The client a request counts against. Defaults to `req.ip` (set Express's `trust proxy` behind a proxy). Must return a non-empty string of at most 1024 characters. */
   key?: ((req: Request) => string) | undefined;
-  /** Telemetry text of a payload (what the handler passed to `res.json`/`res.send`). Defaults to the `trace`, `stderr` and `stdout` fields of a JSON object body (strings or arrays of strings) and the whole of a text body. */
+  /** Telemetry of a payload (what the handler passed to `res.json`/`res.send`, or the bytes it wrote). Defaults to {@link createExtractor} with `fields` and `maxDepth`. */
   extract?: ((payload: unknown, req: Request) => Extracted) | undefined;
+  /** Field names the default extractor reads, at any depth. Defaults to `['trace', 'stderr', 'stdout']`. */
+  fields?: readonly string[] | undefined;
+  /** Deepest nesting the default extractor walks (1–64); deeper payloads are `uninspected`. Defaults to 12. */
+  maxDepth?: number | undefined;
   /** Called once per guarded response with the verdict, before it is sent. Must not throw (a throw or a rejected promise becomes a process warning). */
   onVerdict?: ((verdict: GuardVerdict, req: Request, res: Response) => unknown) | undefined;
   /** Most clients with detector state at once; the least recently seen is dropped first. Defaults to 10 000. */
   maxKeys?: number | undefined;
   /** A client unseen for this long loses its state (ms; a cooling-down client keeps it). 0 = never. Defaults to 600 000 (10 min). */
   idleMs?: number | undefined;
-  /** When the guard itself fails in block mode: `closed` withholds the response (500), `open` lets it through. Defaults to `'closed'`. */
+  /** When the guard itself fails (or the handler throws) in block mode: `closed` withholds the response (500), `open` lets it through. Defaults to `'closed'`. */
   failMode?: 'closed' | 'open' | undefined;
-  /** Most characters of extracted text analysed per response; more is a guard failure (see `failMode`), never a silent truncation. Defaults to 8 MiB (8 388 608). */
+  /** In block mode, what an `uninspected` response gets: `block` a 502 problem withholding it, `pass` goes out labelled. Defaults to `'block'`. */
+  onUninspected?: 'block' | 'pass' | undefined;
+  /** Most bytes of a body buffered, and characters of telemetry analysed, per response; more is `uninspected`, never a silent truncation. Defaults to 8 MiB (8 388 608). */
   maxInspectBytes?: number | undefined;
+  /** Response headers kept on a withheld response besides the built-in safe list (CORS, security headers, Vary). */
+  keepHeaders?: readonly string[] | undefined;
   /** Clock in ms for the detectors and the per-client registry. Defaults to `Date.now`. */
   now?: (() => number) | undefined;
 }

@@ -280,19 +280,23 @@ describe('syscanGuard on a listening Express server', () => {
     expect(guard.registry.size).toBe(0);
   });
 
-  it('does not inspect or buffer streamed responses, and says so', async () => {
+  it('buffers a streamed response and judges it whole before anything leaves', async () => {
     const { url, verdicts } = await start({
       handler: (req, res) => {
         res.type('text');
         res.write(req.body.trace);
-        res.end(PTRACE);
+        res.end(req.body.tail);
       },
     });
-    const r = await request(url, { body: { trace: TRACE } });
-    expect(r.status).toBe(200);
-    expect(r.headers['syscan-verdict']).toBe('uninspected');
-    expect(r.text).toBe(TRACE + PTRACE);
-    expect(verdicts).toEqual([{ kind: 'uninspected', reason: expect.stringContaining('streamed') }]);
+    const blocked = await request(url, { body: { trace: TRACE, tail: PTRACE } });
+    expect(blocked.status).toBe(403);
+    expect(blocked.headers['syscan-verdict']).toBe('alert');
+    expect(blocked.text).not.toContain(SECRET);
+    const clean = await request(url, { body: { trace: TRACE, tail: '' } });
+    expect(clean.status).toBe(200);
+    expect(clean.headers['syscan-verdict']).toBe('clean');
+    expect(clean.text).toBe(TRACE);
+    expect(verdicts.map((v) => v.kind)).toEqual(['alert', 'clean']);
   });
 
   it('drops content headers of the withheld response', async () => {
@@ -341,35 +345,48 @@ describe('failures of the guard itself', () => {
     expect(r2.status).toBe(500); // the server is still up
   });
 
-  it('telemetry over maxInspectBytes is a failure, decided by failMode', async () => {
-    const closed = await start({ guard: { maxInspectBytes: 1000 } });
-    const r = await request(closed.url, { body: { trace: TRACE } });
-    expect(r.status).toBe(500);
-    expect(closed.verdicts[0]).toMatchObject({ kind: 'error', error: { code: 'ERR_SYSCAN_INPUT' } });
+  it('telemetry over maxInspectBytes is uninspected, decided by onUninspected', async () => {
+    const blocked = await start({ guard: { maxInspectBytes: 1000 } });
+    const r = await request(blocked.url, { body: { stdout: SECRET, trace: TRACE } });
+    expect(r.status).toBe(502);
+    expect(r.headers['syscan-verdict']).toBe('uninspected');
+    expect(r.json).toMatchObject({
+      type: PROBLEM_TYPES.uninspectedOutput,
+      status: 502,
+      verdict: 'uninspected',
+    });
+    expect(r.text).not.toContain(SECRET);
+    expect(blocked.verdicts[0]).toMatchObject({
+      kind: 'uninspected',
+      reason: expect.stringContaining('maxInspectBytes'),
+    });
     await running?.close();
-    const open = await start({ guard: { maxInspectBytes: 1000, failMode: 'open' } });
-    const r2 = await request(open.url, { body: { trace: TRACE } });
+    const passed = await start({ guard: { maxInspectBytes: 1000, onUninspected: 'pass' } });
+    const r2 = await request(passed.url, { body: { trace: TRACE } });
     expect(r2.status).toBe(200);
-    expect(r2.headers['syscan-verdict']).toBe('error');
+    expect(r2.headers['syscan-verdict']).toBe('uninspected');
   });
 
-  it('a throwing handler still reaches Express error handling', async () => {
-    const { url } = await start({
-      handler: () => {
-        throw new Error('handler broke');
+  it("a throwing handler gets the guard's own error path: status only, never the message", async () => {
+    const { url, verdicts } = await start({
+      handler: (req) => {
+        throw Object.assign(new Error(`tool failed: ${req.body.stdout}`), { status: 422 });
       },
       errorHandler: (err, _req, res, _next) => {
         res.status(500).json({ error: (err as Error).message });
       },
     });
-    const r = await request(url, { body: { trace: TRACE } });
-    expect(r.status).toBe(500);
-    expect(r.json).toEqual({ error: 'handler broke' });
-    expect(r.headers['syscan-verdict']).toBe('clean');
+    const r = await request(url, { body: { stdout: SECRET } });
+    expect(r.status).toBe(422);
+    expect(r.headers['syscan-verdict']).toBe('error');
+    expect(r.json).toMatchObject({ type: PROBLEM_TYPES.handlerFailed, status: 422 });
+    expect(r.text).not.toContain(SECRET);
+    expect(verdicts).toMatchObject([{ kind: 'error', error: { message: expect.stringContaining(SECRET) } }]);
   });
 
-  it('a handler error with telemetry in the error body is still judged', async () => {
+  it('failMode open: a handler error reaches the app, and its error body is still judged', async () => {
     const { url } = await start({
+      guard: { failMode: 'open' },
       handler: (_req, _res, next) => next(Object.assign(new Error('tool failed'), { trace: PTRACE })),
       errorHandler: (err, _req, res, _next) => {
         res.status(502).json({ stderr: (err as { trace: string }).trace });
@@ -377,6 +394,7 @@ describe('failures of the guard itself', () => {
     });
     const r = await request(url, { body: {} });
     expect(r.status).toBe(403);
+    expect(r.headers['syscan-verdict']).toBe('alert');
   });
 
   it('a key() that throws goes to next(err) when closed and lets the request through when open', async () => {

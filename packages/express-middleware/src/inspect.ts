@@ -1,0 +1,149 @@
+/**
+ * One payload to one verdict: the extractor finds the telemetry, the core session judges it
+ * with the client's own detector. The guard decides nothing itself: no grouping, ranking or
+ * re-judging; a summary a run's own session already judged is taken as it is.
+ */
+import {
+  type Alert,
+  type AnomalyVerdict,
+  createSession,
+  type ParsedRecord,
+  type SessionSummary,
+  type SyscallAnomalyDetector,
+  SyscanError,
+} from '@syscan/core';
+import type { Request } from 'express';
+import { asText } from './extract.js';
+import type { ResolvedGuardOptions } from './options.js';
+import type { Extracted, GuardVerdict } from './types.js';
+
+const CLEAN: GuardVerdict = Object.freeze({ kind: 'clean' });
+
+/** The verdict for one payload; every failure becomes an `error` verdict, never a throw. */
+export function inspectPayload(
+  o: ResolvedGuardOptions,
+  detectorOf: () => SyscallAnomalyDetector,
+  req: Request,
+  payload: unknown,
+): GuardVerdict {
+  try {
+    return judge(o.extract(payload, req), detectorOf, o.maxInspectBytes);
+  } catch (error) {
+    return { kind: 'error', error };
+  }
+}
+
+/** Judges what an extractor returned (see {@link Extracted} for the shapes). */
+export function judge(
+  extracted: Extracted | unknown,
+  detectorOf: () => SyscallAnomalyDetector,
+  maxChars: number,
+): GuardVerdict {
+  if (extracted === undefined) return CLEAN;
+  if (typeof extracted === 'string' || extracted instanceof Uint8Array)
+    return judgeTexts([extracted], detectorOf, maxChars);
+  if (Array.isArray(extracted)) {
+    if (extracted.length === 0) return CLEAN;
+    const first: unknown = extracted[0];
+    if (typeof first === 'string' || first instanceof Uint8Array)
+      return judgeTexts(extracted, detectorOf, maxChars);
+    return judgeRecords(extracted, detectorOf);
+  }
+  if (typeof extracted === 'object' && extracted !== null) {
+    const reason = (extracted as { uninspected?: unknown }).uninspected;
+    if (typeof reason === 'string') return { kind: 'uninspected', reason };
+    if (isSessionSummary(extracted)) return adoptSummary(extracted, detectorOf);
+  }
+  throw badExtract(describe(extracted));
+}
+
+/** Texts (each whole lines) parsed by a session as one batch. */
+function judgeTexts(
+  items: readonly unknown[],
+  detectorOf: () => SyscallAnomalyDetector,
+  maxChars: number,
+): GuardVerdict {
+  let size = 0;
+  for (const t of items) {
+    if (typeof t === 'string') size += t.length;
+    else if (t instanceof Uint8Array) size += t.byteLength;
+    else throw badExtract(`an array of texts holding ${describe(t)}`);
+  }
+  // Truncating would let a command hide activity behind padding: over the cap is unread.
+  if (size > maxChars)
+    return {
+      kind: 'uninspected',
+      reason: `telemetry of ${size} characters exceeds maxInspectBytes (${maxChars})`,
+    };
+  if (size === 0) return CLEAN;
+  const text = items.length === 1 ? asText(items[0])! : items.map((t) => asText(t)).join('\n');
+  return createSession({ detector: detectorOf() }).analyze(text);
+}
+
+/** Parsed records or events, judged as one batch. */
+function judgeRecords(items: readonly unknown[], detectorOf: () => SyscallAnomalyDetector): GuardVerdict {
+  for (const r of items) {
+    const ok =
+      typeof r === 'object' &&
+      r !== null &&
+      (typeof (r as { kind?: unknown }).kind === 'string' ||
+        typeof (r as { syscall?: unknown }).syscall === 'string');
+    if (!ok) throw badExtract(`an array of records holding ${describe(r)}`);
+  }
+  return createSession({ detector: detectorOf() }).push(items as readonly ParsedRecord[]);
+}
+
+/**
+ * A run's own verdict, taken as it is, so `Syscan-Verdict` always equals it. An alerting
+ * run also spends one verdict of the client's alert budget (one batch, like a judged text),
+ * so a client whose runs keep alerting cools down; that detector's answer does not change
+ * this response's verdict.
+ */
+function adoptSummary(summary: SessionSummary, detectorOf: () => SyscallAnomalyDetector): GuardVerdict {
+  if (summary.verdict === 'clean') return CLEAN;
+  if (summary.verdict === 'suppressed') {
+    return {
+      kind: 'suppressed',
+      reason: summary.suppressed.reason ?? 'alerts held back by the run',
+      heldBack: summary.suppressed.heldBack,
+      retryAfterMs: summary.suppressed.last?.retryAfterMs ?? 0,
+    };
+  }
+  let alerts: Alert[] = summary.alerts;
+  if (alerts.length === 0) alerts = summary.groups.map((g) => g.first);
+  const budgetAlert: Alert = alerts[0] ?? {
+    type: 'anomaly_record',
+    severity: 'critical',
+    message: `the run alerted (${summary.alertsTotal} alerts, none listed)`,
+    count: Math.max(1, summary.alertsTotal),
+  };
+  createSession({ detector: detectorOf() }).raise([budgetAlert]);
+  const verdict: AnomalyVerdict = { kind: 'alert', alerts };
+  return verdict;
+}
+
+/** The shape of a core `SessionSummary` (what the runner hands over), checked before it is trusted. */
+function isSessionSummary(v: object): v is SessionSummary {
+  const s = v as Partial<SessionSummary>;
+  return (
+    (s.verdict === 'clean' || s.verdict === 'alert' || s.verdict === 'suppressed') &&
+    Array.isArray(s.alerts) &&
+    Array.isArray(s.groups) &&
+    typeof s.alertsTotal === 'number' &&
+    typeof s.suppressed === 'object' &&
+    s.suppressed !== null
+  );
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object of no known shape' : `a ${typeof v}`;
+}
+
+function badExtract(got: string): SyscanError {
+  return new SyscanError(
+    'ERR_SYSCAN_USAGE',
+    `syscanGuard: extract() must return text, an array of texts or of parsed records, a SessionSummary, { uninspected } or undefined, got ${got}`,
+  );
+}

@@ -1,0 +1,268 @@
+/**
+ * Holds a guarded response until it is judged. Every way a body can leave is covered:
+ * Express's `send`/`json`/`jsonp` (judged on the payload the handler passed), and Node's
+ * `writeHead`/`write`/`end`/`flushHeaders` (headers held back, written bytes buffered up to
+ * the cap and judged at `end`). Nothing reaches the socket before the verdict, so every
+ * response carries one, and a withheld response can still become a problem.
+ */
+import type { Response } from 'express';
+import { type ProblemDetails, type ProblemHeaders, sendProblem } from './problem.js';
+import type { GuardVerdict } from './types.js';
+
+/** What a watched response asks the guard. */
+export interface Judge {
+  /** Verdict for a payload: what `send`/`json` got, or the whole body written (a Buffer or string). */
+  inspect(payload: unknown): GuardVerdict;
+  /** Publishes a verdict (header, `res.locals.syscan`, `onVerdict`). */
+  publish(verdict: GuardVerdict): void;
+  /** The problem that replaces a response with this verdict; undefined lets it through. */
+  problemFor(verdict: GuardVerdict): Withheld | undefined;
+  /** Most bytes buffered. */
+  readonly maxBytes: number;
+  /** Lower-case names of the headers a withheld response keeps. */
+  readonly keepHeaders: ReadonlySet<string>;
+}
+
+export interface Withheld {
+  problem: ProblemDetails;
+  headers?: ProblemHeaders | undefined;
+}
+
+// PENDING: nothing written. BUFFERING: `write` called, bytes held. RELEASED: judged and let
+// through (calls go straight to Node/Express). WITHHELD: replaced by a problem (the
+// handler's later calls are dropped).
+const PENDING = 0;
+const BUFFERING = 1;
+const RELEASED = 2;
+const WITHHELD = 3;
+
+type Fn = (this: Response, ...args: unknown[]) => unknown;
+type Callback = (error?: Error | null) => void;
+type Methods = Record<'send' | 'json' | 'jsonp' | 'write' | 'end' | 'writeHead' | 'flushHeaders', Fn>;
+
+const CLEAN: GuardVerdict = Object.freeze({ kind: 'clean' });
+
+export class ResponseWatch {
+  #phase = PENDING;
+  readonly #res: Response;
+  readonly #judge: Judge;
+  readonly #orig: Methods;
+  #chunks: Buffer[] = [];
+  #callbacks: Array<Callback | undefined> = [];
+  #bytes = 0;
+
+  constructor(res: Response, judge: Judge) {
+    this.#res = res;
+    this.#judge = judge;
+    const r = res as unknown as Methods;
+    this.#orig = {
+      send: r.send,
+      json: r.json,
+      jsonp: r.jsonp,
+      write: r.write,
+      end: r.end,
+      writeHead: r.writeHead,
+      flushHeaders: r.flushHeaders,
+    };
+    const self = this;
+    for (const name of ['send', 'json', 'jsonp'] as const) {
+      r[name] = function expressSend(...args) {
+        return self.#send(name, args);
+      };
+    }
+    r.write = function write(...args) {
+      return self.#write(args);
+    };
+    r.end = function end(...args) {
+      return self.#end(args);
+    };
+    r.writeHead = function writeHead(...args) {
+      return self.#writeHead(args);
+    };
+    r.flushHeaders = function flushHeaders() {
+      // Held back until the verdict: flushing would let the status and headers go out unjudged.
+      if (self.#phase >= RELEASED) self.#orig.flushHeaders.call(res);
+    };
+  }
+
+  /** True while nothing has been decided (the handler may still fail before answering). */
+  get pending(): boolean {
+    return this.#phase < RELEASED;
+  }
+
+  get withheld(): boolean {
+    return this.#phase === WITHHELD;
+  }
+
+  /** Replaces the response with `w` (headers the handler set dropped, buffered bytes discarded). */
+  withhold(w: Withheld): void {
+    const res = this.#res;
+    this.#phase = WITHHELD;
+    this.#discard();
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const keep = this.#judge.keepHeaders;
+    for (const name of res.getHeaderNames()) if (!keep.has(name)) res.removeHeader(name);
+    sendProblem(res, w.problem, w.headers, this.#orig.end as (body: string) => unknown);
+  }
+
+  /** `send`/`json`/`jsonp`: judged once, on the payload, the first time one is called. */
+  #send(name: 'send' | 'json' | 'jsonp', args: unknown[]): unknown {
+    const res = this.#res;
+    const original = this.#orig[name];
+    if (this.#phase === WITHHELD) return res;
+    // Buffering: Express's send ends in `end`, which judges the whole body.
+    if (this.#phase !== PENDING) return original.apply(res, args);
+    if (!this.#decide(this.#judge.inspect(payloadOf(args)))) return res;
+    try {
+      return original.apply(res, args);
+    } catch (error) {
+      // e.g. JSON.stringify of a BigInt, a throwing toJSON: its message may quote the output.
+      return this.#failed(error);
+    }
+  }
+
+  #write(args: unknown[]): unknown {
+    const res = this.#res;
+    if (this.#phase === RELEASED) return this.#orig.write.apply(res, args);
+    const cb = typeof args[args.length - 1] === 'function' ? (args[args.length - 1] as Callback) : undefined;
+    if (this.#phase === WITHHELD) {
+      if (cb) process.nextTick(cb);
+      return true;
+    }
+    this.#phase = BUFFERING;
+    const chunk = toBuffer(args[0], typeof args[1] === 'string' ? args[1] : undefined);
+    if (chunk.byteLength > 0 || cb) {
+      this.#chunks.push(chunk);
+      this.#callbacks.push(cb);
+      this.#bytes += chunk.byteLength;
+    }
+    if (this.#bytes > this.#judge.maxBytes) {
+      const verdict: GuardVerdict = {
+        kind: 'uninspected',
+        reason: `streamed body over maxInspectBytes (${this.#judge.maxBytes} bytes)`,
+      };
+      if (this.#decide(verdict)) this.#flush();
+    }
+    return true;
+  }
+
+  #end(args: unknown[]): unknown {
+    const res = this.#res;
+    if (this.#phase === RELEASED) return this.#orig.end.apply(res, args);
+    const cbAt = args.findIndex((a) => typeof a === 'function');
+    const cb = cbAt === -1 ? undefined : (args[cbAt] as Callback);
+    if (this.#phase === WITHHELD) {
+      if (cb) process.nextTick(cb);
+      return res;
+    }
+    const chunk = cbAt === 0 ? undefined : args[0];
+    const encoding = typeof args[1] === 'string' ? args[1] : undefined;
+    const wasBuffering = this.#phase === BUFFERING;
+    let body: unknown = chunk;
+    if (wasBuffering) {
+      if (chunk !== undefined && chunk !== null) this.#chunks.push(toBuffer(chunk, encoding));
+      body = Buffer.concat(this.#chunks);
+    } else if (typeof chunk === 'string' && encoding !== undefined && !/^utf-?8$/i.test(encoding)) {
+      body = Buffer.from(chunk, encoding as BufferEncoding);
+    }
+    const size = body === undefined || body === null ? 0 : bodySize(body);
+    let verdict: GuardVerdict;
+    if (size === 0) verdict = CLEAN;
+    else if (size > this.#judge.maxBytes)
+      verdict = { kind: 'uninspected', reason: `body over maxInspectBytes (${this.#judge.maxBytes} bytes)` };
+    else verdict = this.#judge.inspect(body);
+    if (!this.#decide(verdict)) {
+      if (cb) process.nextTick(cb);
+      return res;
+    }
+    if (!wasBuffering) return this.#orig.end.apply(res, args);
+    const whole = body as Buffer;
+    this.#chunks = [];
+    const callbacks = this.#callbacks;
+    this.#callbacks = [];
+    return this.#orig.end.call(res, whole, () => {
+      for (const c of callbacks) c?.();
+      cb?.();
+    });
+  }
+
+  /** Held back while undecided (Node's own `end` calls it again once released). */
+  #writeHead(args: unknown[]): unknown {
+    const res = this.#res;
+    if (this.#phase >= RELEASED) return this.#orig.writeHead.apply(res, args);
+    const [status, second, third] = args;
+    if (typeof status === 'number') res.statusCode = status;
+    if (typeof second === 'string') res.statusMessage = second;
+    const headers = typeof second === 'string' ? third : second;
+    if (Array.isArray(headers)) {
+      // [[name, value], …] or the raw flat [name, value, name, value, …].
+      if (Array.isArray(headers[0]))
+        for (const [k, v] of headers as [string, string][]) res.appendHeader(k, v);
+      else for (let i = 0; i + 1 < headers.length; i += 2) res.appendHeader(headers[i], headers[i + 1]);
+    } else if (typeof headers === 'object' && headers !== null) {
+      for (const [k, v] of Object.entries(headers)) if (v !== undefined) res.setHeader(k, v as string);
+    }
+    return res;
+  }
+
+  /** Publishes the verdict and withholds or releases: true when the response may go on. */
+  #decide(verdict: GuardVerdict): boolean {
+    this.#judge.publish(verdict);
+    const w = this.#judge.problemFor(verdict);
+    if (w !== undefined) {
+      this.withhold(w);
+      return false;
+    }
+    this.#phase = RELEASED;
+    return true;
+  }
+
+  /** An exception out of Express's own send after the verdict: withheld when the guard says so, else rethrown. */
+  #failed(error: unknown): unknown {
+    const verdict: GuardVerdict = { kind: 'error', error };
+    const w = this.#judge.problemFor(verdict);
+    if (w === undefined) throw error;
+    this.#judge.publish(verdict);
+    this.withhold(w);
+    return this.#res;
+  }
+
+  /** Writes what was buffered, in order, with the handler's callbacks. */
+  #flush(): void {
+    const chunks = this.#chunks;
+    const callbacks = this.#callbacks;
+    this.#chunks = [];
+    this.#callbacks = [];
+    for (let i = 0; i < chunks.length; i++) this.#orig.write.call(this.#res, chunks[i], callbacks[i]);
+  }
+
+  #discard(): void {
+    const callbacks = this.#callbacks;
+    this.#chunks = [];
+    this.#callbacks = [];
+    this.#bytes = 0;
+    for (const c of callbacks) if (c) process.nextTick(c);
+  }
+}
+
+/** The body argument of json/jsonp/send, including Express 4's deprecated `(status, body)` forms. */
+function payloadOf(args: unknown[]): unknown {
+  if (args.length >= 2 && typeof args[0] === 'number') return args[1];
+  return args[0];
+}
+
+function toBuffer(chunk: unknown, encoding: string | undefined): Buffer {
+  if (typeof chunk === 'string') return Buffer.from(chunk, (encoding ?? 'utf8') as BufferEncoding);
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  // What Node itself says for other chunk types.
+  throw new TypeError('The "chunk" argument must be of type string or an instance of Buffer or Uint8Array');
+}
+
+function bodySize(body: unknown): number {
+  if (typeof body === 'string') return body.length;
+  if (body instanceof Uint8Array) return body.byteLength;
+  return 1;
+}
