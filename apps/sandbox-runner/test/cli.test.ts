@@ -41,7 +41,9 @@ describe('syscan-sandbox usage errors (exit 2, one line)', () => {
     writeFileSync(bad, '{"maxTotalEventsPerMinute": "lots"}');
     const r = cli(['exec', '--config', bad, '--', 'true']);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/^syscan-sandbox: policy .*bad\.json: /);
+    expect(r.stderr).toMatch(
+      /^syscan-sandbox: invalid detector config in policy .*bad\.json: maxTotalEventsPerMinute/,
+    );
   });
 });
 

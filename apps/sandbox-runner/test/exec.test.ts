@@ -5,7 +5,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPolicy } from '../src/policy.js';
 import { runSandboxed } from '../src/run.js';
 import { setupKind } from '../src/strace.js';
-import { alive, hasPython, hasSetpriv, hasStrace, pidsInGroup, sandboxTempDirs } from './helpers.js';
+import {
+  alive,
+  hasPython,
+  hasSetpriv,
+  hasStrace,
+  nothingLeft,
+  pidsInGroup,
+  python,
+  sandboxTempDirs,
+} from './helpers.js';
 
 const policy = loadPolicy().config;
 let scratch: string;
@@ -62,6 +71,8 @@ describe.skipIf(!hasStrace)('exec under the default policy (real strace)', () =>
     const r = await runSandboxed({
       argv: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'cat', '/etc/shadow'],
       policy,
+      // Another uid needs the host's user table: the namespace maps one uid only.
+      isolation: 'none',
     });
     expect(r.verdict).toBe('alert');
     const denied = r.alerts.find((a) => a.type === 'denied_syscall');
@@ -72,7 +83,7 @@ describe.skipIf(!hasStrace)('exec under the default policy (real strace)', () =>
 
   it.skipIf(!hasPython)('alerts critical on a dangerous syscall (python ptrace)', async () => {
     const r = await runSandboxed({
-      argv: ['python3', '-c', 'import ctypes; ctypes.CDLL(None).ptrace(0, 0, 0, 0)'],
+      argv: [python, '-c', 'import ctypes; ctypes.CDLL(None).ptrace(0, 0, 0, 0)'],
       policy,
     });
     const ptrace = r.alerts.find((a) => a.type === 'unknown_syscall' && a.syscall === 'ptrace');
@@ -85,7 +96,7 @@ describe.skipIf(!hasStrace)('exec under the default policy (real strace)', () =>
     const marker = join(scratch, 'after-ptrace');
     const r = await runSandboxed({
       argv: [
-        'python3',
+        python,
         '-c',
         `import ctypes,time; ctypes.CDLL(None).ptrace(0,0,0,0); time.sleep(30); open(${JSON.stringify(marker)}, 'w')`,
       ],
@@ -120,10 +131,22 @@ describe.skipIf(!hasStrace)('exec under the default policy (real strace)', () =>
     expect(r.killed?.reason).toBe('timeout');
     expect(r.status).toBe(137);
     expect(r.trace.pids).toBeGreaterThanOrEqual(3);
-    // Every process the trace saw is gone (no zombie either: /proc/PID would remain).
+    expect(r.isolation.mode).toBe('namespaces');
+    // Every process of the run is gone (no zombie either: /proc/PID would remain).
+    expect(nothingLeft(r)).toEqual([]);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('--timeout without isolation kills every pid the trace saw', async () => {
+    const r = await runSandboxed({
+      argv: ['sh', '-c', 'sleep 100 & (sleep 100; true) & sleep 100'],
+      policy,
+      timeoutMs: 300,
+      isolation: 'none',
+    });
+    expect(r.killed?.reason).toBe('timeout');
     for (const pid of r.processes) expect(alive(pid), `pid ${pid} still exists`).toBe(false);
     expect(pidsInGroup(r.pgid!)).toEqual([]);
-    expect(existsSync(marker)).toBe(false);
   });
 
   it('--timeout also reaches a child that left the process group (setsid)', async () => {
@@ -135,8 +158,8 @@ describe.skipIf(!hasStrace)('exec under the default policy (real strace)', () =>
     });
     expect(r.killed?.reason).toBe('timeout');
     expect(r.processes.length).toBeGreaterThanOrEqual(3);
-    for (const pid of r.processes) expect(alive(pid), `pid ${pid} still exists`).toBe(false);
-    expect(pidsInGroup(r.pgid!)).toEqual([]);
+    expect(nothingLeft(r)).toEqual([]);
+    expect(existsSync(marker)).toBe(false);
   });
 
   it('explains setup errors: command not found, not executable', async () => {

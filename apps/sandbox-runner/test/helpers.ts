@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +21,21 @@ export const hasStrace = straceSkipReason === undefined;
 if (straceSkipReason) console.warn(`sandbox-runner tests skipped: ${straceSkipReason}`);
 
 export const hasPython = spawnSync('python3', ['-c', 'pass']).status === 0;
+/** The real interpreter, not a version-manager shim (whose own shell would be traced too). */
+export const python = hasPython
+  ? spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim()
+  : 'python3';
 export const hasSetpriv = spawnSync('setpriv', ['--version']).status === 0 && process.getuid?.() === 0;
+export const hasBwrap = spawnSync('bwrap', ['--version']).status === 0;
+export const hasGcc = spawnSync('gcc', ['--version']).status === 0;
+/** Why unprivileged namespaces cannot be made here, or undefined when they can. */
+export const namespacesSkipReason = ((): string | undefined => {
+  const r = spawnSync('unshare', ['-Urpf', '--mount-proc', 'true'], { encoding: 'utf8' });
+  if (r.error) return 'util-linux unshare is not installed';
+  return r.status === 0 ? undefined : `no user namespaces here (${r.stderr.trim().split('\n')[0]})`;
+})();
+export const hasNamespaces = namespacesSkipReason === undefined;
+if (namespacesSkipReason) console.warn(`sandbox-runner isolation tests skipped: ${namespacesSkipReason}`);
 
 /** Pids whose process group is `pgid` (zombies included): /proc field 5 of stat. */
 export function pidsInGroup(pgid: number): number[] {
@@ -37,6 +51,39 @@ export function pidsInGroup(pgid: number): number[] {
     }
   }
   return out;
+}
+
+/** Host pids whose PID namespace is `ns` (`pid:[…]`): what is left of an isolated run. */
+export function pidsInNamespace(ns: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readlinkSync(`/proc/${name}/ns/pid`) === ns) out.push(Number(name));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+/** Nothing of a run is left: no process in its namespace, its group or (without isolation) its pids. */
+export function nothingLeft(r: {
+  pgid: number | null;
+  processes: number[];
+  isolation: { mode: string; pidNamespace?: string | undefined };
+}): string[] {
+  const left: string[] = [];
+  if (r.isolation.mode === 'namespaces') {
+    if (!r.isolation.pidNamespace) left.push('pid namespace unknown');
+    else
+      for (const pid of pidsInNamespace(r.isolation.pidNamespace))
+        left.push(`pid ${pid} in the run's namespace`);
+  } else {
+    for (const pid of r.processes) if (alive(pid)) left.push(`pid ${pid}`);
+  }
+  if (r.pgid !== null) for (const pid of pidsInGroup(r.pgid)) left.push(`pid ${pid} in the run's group`);
+  return left;
 }
 
 export function alive(pid: number): boolean {

@@ -1,7 +1,9 @@
 import { Command, Option } from 'commander';
-import { loadPolicy } from '../policy.js';
-import { formatSummary } from '../report.js';
-import { DEFAULT_FAIL_ON, DEFAULT_MAX_OUTPUT_BYTES, runSandboxed } from '../run.js';
+import { ISOLATION_MODES, type IsolationMode } from '../exec/isolation.js';
+import { loadPolicy } from '../exec/policy.js';
+import { formatSummary } from '../exec/report.js';
+import { runSandboxed } from '../exec/run.js';
+import { DEFAULT_FAIL_ON, DEFAULT_MAX_OUTPUT_BYTES } from '../exec/types.js';
 import { parseSeverity, SEVERITIES } from '../severity.js';
 import { parsePositiveInt } from './numbers.js';
 
@@ -9,9 +11,11 @@ interface ExecFlags {
   enforce?: boolean;
   timeout?: number;
   config?: string;
+  baseline?: string;
   json?: boolean;
   failOn: string;
   maxOutput: number;
+  isolation: IsolationMode;
 }
 
 export function makeExecCommand(): Command {
@@ -30,7 +34,19 @@ export function makeExecCommand(): Command {
     )
     .option(
       '--config <file>',
-      'policy file (a DetectorConfig JSON; `syscan learn` output works); replaces the default policy',
+      'policy file (a detector config JSON, camelCase or snake_case; `syscan learn` output works); replaces the default policy',
+    )
+    .option(
+      '--baseline <file>',
+      'a learned baseline on top of the policy: its baselineSyscalls replace the policy’s, forbidden and dangerous lists only grow',
+    )
+    .addOption(
+      new Option(
+        '--isolation <mode>',
+        'auto: own user/PID/mount namespaces (bwrap, else unshare), refuse to run without; none: no namespaces',
+      )
+        .choices(ISOLATION_MODES)
+        .default('auto'),
     )
     .option('--json', 'print the result as one JSON document on stdout (the command output is inside it)')
     .addOption(
@@ -41,7 +57,7 @@ export function makeExecCommand(): Command {
     .passThroughOptions()
     .action(async (argv: string[], flags: ExecFlags) => {
       const failOn = parseSeverity(flags.failOn);
-      const policy = loadPolicy(flags.config);
+      const policy = loadPolicy(flags.config, flags.baseline);
       const live = !flags.json;
       const result = await runSandboxed({
         argv,
@@ -50,6 +66,7 @@ export function makeExecCommand(): Command {
         failOn,
         timeoutMs: flags.timeout,
         maxOutputBytes: flags.maxOutput,
+        isolation: flags.isolation,
         // A terminal stays with us: the command runs in its own process group and would stop on SIGTTIN.
         stdin: process.stdin.isTTY ? undefined : 'inherit',
         onStdout: live ? (c) => process.stdout.write(c) : undefined,

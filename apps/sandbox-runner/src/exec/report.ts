@@ -1,4 +1,4 @@
-import type { ExecResult } from './run.js';
+import type { ExecResult } from './types.js';
 
 /** A readable summary of a run, for stderr (the command's own output went to stdout/stderr live). */
 export function formatSummary(r: ExecResult, color: boolean): string {
@@ -7,8 +7,9 @@ export function formatSummary(r: ExecResult, color: boolean): string {
   const ended = r.signal ? `killed by ${r.signal} (status ${r.status})` : `exit ${r.exitCode}`;
   const distinct = Object.keys(r.syscalls).length;
   const verdict = r.verdict === 'clean' ? paint('32', 'clean') : paint('31;1', `ALERT (${r.alertsTotal})`);
+  const isolation = r.isolation.mode === 'none' ? 'not isolated' : `isolated (${r.isolation.tool})`;
   lines.push(
-    `syscan-sandbox: ${ended} · ${fmtMs(r.durationMs)} · ${r.events} syscalls (${distinct} distinct, ${r.trace.pids} pids) · ${verdict}`,
+    `syscan-sandbox: ${ended} · ${fmtMs(r.durationMs)} · ${r.events} syscalls (${distinct} distinct, ${r.trace.pids} pids) · ${isolation} · ${verdict}`,
   );
   if (r.killed) lines.push(paint('31;1', `  killed (${r.killed.reason}): ${r.killed.message}`));
   for (const a of r.alerts) {
@@ -17,7 +18,7 @@ export function formatSummary(r: ExecResult, color: boolean): string {
     lines.push(
       `  ${paint(a.severity === 'critical' || a.severity === 'high' ? '31' : '33', a.severity.padEnd(8))} ${a.type}: ${a.message}${times}${where}`,
     );
-    if (a.sample) lines.push(`           ${paint('2', a.sample)}`);
+    if (a.sample) lines.push(`           ${paint('2', escapeControls(a.sample))}`);
   }
   if (r.alertsDropped > 0) lines.push(`  … ${r.alertsDropped} more alerts not listed`);
   if (r.suppressed) lines.push(`  suppressed: ${r.suppressed.reason} (${r.suppressed.heldBack} held back)`);
@@ -29,6 +30,14 @@ export function formatSummary(r: ExecResult, color: boolean): string {
   }
   if (r.trace.issues > 0) lines.push(`  ${r.trace.issues} trace lines not understood`);
   return `${lines.join('\n')}\n`;
+}
+
+/** Trace samples are the command's bytes: no raw escapes or bidi controls reach the terminal. */
+function escapeControls(s: string): string {
+  return s.replace(
+    /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 function fmtMs(ms: number): string {

@@ -1,0 +1,65 @@
+/**
+ * Policies, resolved once: the default policy or `--config FILE`, with a learned baseline
+ * (`--baseline FILE`) on top, composed by core's `mergeConfigs` (the baseline's
+ * `baselineSyscalls` win; forbidden and dangerous lists only grow). Every problem of every
+ * file is one SyscanError line naming the file.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import {
+  type ConfigLayer,
+  configLayer,
+  mergeConfigs,
+  type ResolvedDetectorConfig,
+  SyscanError,
+} from '@syscan/core';
+
+/** policies/default.json, beside dist/ (the bundled bin) and two levels above src/exec/ alike. */
+export const DEFAULT_POLICY_URL: URL = [
+  new URL('../policies/default.json', import.meta.url),
+  new URL('../../policies/default.json', import.meta.url),
+].find((u) => existsSync(u)) ?? new URL('../policies/default.json', import.meta.url);
+
+/** A resolved policy and where it came from (for messages and logs). */
+export interface Policy {
+  config: ResolvedDetectorConfig;
+  source: string;
+}
+
+/** The runner's own default under every policy: a trace it takes carries no timestamps. */
+const RUNNER_DEFAULTS = configLayer({ timeSource: 'clock' }, 'the runner defaults');
+
+function readJson(path: string | URL, source: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new SyscanError('ERR_SYSCAN_CONFIG', `cannot read ${source}: ${code}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new SyscanError('ERR_SYSCAN_CONFIG', `${source} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function layer(path: string | URL, source: string): ConfigLayer {
+  const json = readJson(path, source);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new SyscanError('ERR_SYSCAN_CONFIG', `${source} must be a JSON object (a detector config)`);
+  return configLayer(json, source);
+}
+
+/**
+ * Reads the policy (`file`, else the bundled default) and an optional learned baseline on
+ * top of it, validated and merged into one resolved config.
+ */
+export function loadPolicy(file?: string, baselineFile?: string): Policy {
+  const policySource = file === undefined ? 'default policy' : `policy ${file}`;
+  const policy = layer(file ?? DEFAULT_POLICY_URL, policySource);
+  const baseline = baselineFile === undefined ? undefined : layer(baselineFile, `baseline ${baselineFile}`);
+  return {
+    config: mergeConfigs(RUNNER_DEFAULTS, policy, baseline),
+    source: baseline ? `${policySource} + baseline ${baselineFile}` : policySource,
+  };
+}

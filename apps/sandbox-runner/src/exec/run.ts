@@ -1,0 +1,357 @@
+/**
+ * `runSandboxed`: runs a command under strace (isolated in namespaces unless told not to),
+ * feeds the trace as it comes to one core session, and kills the whole tree when the
+ * session's alerts reach the threshold (enforce), on timeout, or on abort. The session
+ * judges; this module spawns, reads, kills and reports.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
+import {
+  type Alert,
+  type AnalysisSession,
+  atLeast,
+  createSession,
+  isResolvedDetectorConfig,
+  mergeConfigs,
+  type SessionAlert,
+  type Severity,
+  SyscanError,
+  type TraceIntegrityCheck,
+  traceIntegrity,
+} from '@syscan/core';
+import { createFastUtf8Decoder } from '@syscan/core/node';
+import { OutputCapture } from './capture.js';
+import { firstChildOf, killTree, pidNamespaceOf, type RunProcesses, waitGone } from './enforce.js';
+import { type IsolationPlan, resolveIsolation, wrapperArgs } from './isolation.js';
+import { findExecutable } from './locate.js';
+import { RunObserver } from './observer.js';
+import { buildResult } from './result.js';
+import { classifySetupFailure, isToolLine, setupError, straceMissing } from './setup-errors.js';
+import { straceArgs, toolEnv } from './strace-args.js';
+import { makeTraceFifo, readTrace, type TraceFifo, type TraceReadEnd } from './trace.js';
+import {
+  DEFAULT_FAIL_ON,
+  DEFAULT_MAX_OUTPUT_BYTES,
+  type ExecRequest,
+  type ExecResult,
+  type IsolationInForce,
+  type KillReason,
+} from './types.js';
+
+/** After strace exits, how long to wait for the command's stdout/stderr to drain. */
+const DRAIN_GRACE_MS = 500;
+/** Alert objects and groups a run's summary keeps (the rest are counted). */
+const SUMMARY_LIMITS = { maxAlerts: 256, maxGroups: 256 };
+
+type Exit = { code: number | null; signal: NodeJS.Signals | null };
+
+/**
+ * Runs `argv` under `strace -f`, judges the trace live, and resolves once every process of
+ * the run is gone. Throws SyscanError for setup problems, with `reason`: strace_missing,
+ * ptrace_denied, command_not_found, exec_failed, strace_failed, isolation_unavailable.
+ */
+export async function runSandboxed(req: ExecRequest): Promise<ExecResult> {
+  if (req.argv.length === 0 || !req.argv[0]) throw new SyscanError('ERR_SYSCAN_USAGE', 'no command given');
+  const straceBin = findExecutable(req.strace ?? 'strace');
+  if (!straceBin) throw straceMissing();
+  if (req.cwd !== undefined) checkDirectory(req.cwd);
+  const plan = resolveIsolation(req.isolation ?? 'auto', req.isolationTool);
+  const trace = await makeTraceFifo();
+  try {
+    return await new Run(req, plan).run(straceBin, trace);
+  } finally {
+    await trace.remove();
+  }
+}
+
+function checkDirectory(cwd: string): void {
+  let isDir = false;
+  try {
+    isDir = statSync(cwd).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isDir)
+    throw new SyscanError('ERR_SYSCAN_USAGE', `cwd is not a directory: ${cwd}`, { reason: 'bad_cwd' });
+}
+
+function stdinMode(stdin: ExecRequest['stdin']): 'ignore' | 'inherit' | 'pipe' {
+  if (stdin === undefined) return 'ignore';
+  return stdin === 'inherit' ? 'inherit' : 'pipe';
+}
+
+/** One run's state: the session it feeds, the processes it started, the kill switch. */
+class Run {
+  readonly #req: ExecRequest;
+  readonly #plan: IsolationPlan;
+  readonly #enforce: boolean;
+  readonly #failOn: Severity;
+  readonly #session: AnalysisSession;
+  readonly #integrity: TraceIntegrityCheck;
+  readonly #observer = new RunObserver();
+  /** Syscalls strace itself refuses with SIGKILL at entry (enforce mode). */
+  readonly #preempted: ReadonlySet<string>;
+  readonly #stdout: OutputCapture;
+  readonly #stderr: OutputCapture;
+  #child: ChildProcess | undefined;
+  #nsInit: number | undefined;
+  #isolation: IsolationInForce;
+  #killed: ExecResult['killed'] = null;
+
+  constructor(req: ExecRequest, plan: IsolationPlan) {
+    this.#req = req;
+    this.#plan = plan;
+    this.#enforce = req.enforce ?? false;
+    this.#failOn = req.failOn ?? DEFAULT_FAIL_ON;
+    this.#integrity = traceIntegrity({ expectExits: true });
+    const config = isResolvedDetectorConfig(req.policy)
+      ? req.policy
+      : mergeConfigs({ timeSource: 'clock' }, req.policy);
+    this.#session = createSession({
+      config,
+      parse: { source: 'strace', createDecoder: createFastUtf8Decoder },
+      checks: [this.#integrity, this.#observer],
+      limits: SUMMARY_LIMITS,
+      onAlert: (a) => this.#onAlert(a),
+      onSuppressed: (s) => {
+        // Enforcing blind is not enforcing: alerts we cannot see count as a breach.
+        if (this.#enforce) this.#kill('policy', undefined, `alerts suppressed while enforcing (${s.reason})`);
+      },
+    });
+    this.#session.beginInput('trace');
+    this.#preempted = new Set(this.#enforce ? this.#session.refusedAtEntry(this.#failOn) : []);
+    const cap = req.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+    this.#stdout = new OutputCapture(cap);
+    this.#stderr = new OutputCapture(cap);
+    this.#isolation = plan.mode === 'none' ? { mode: 'none' } : { mode: 'namespaces', tool: plan.tool };
+  }
+
+  async run(straceBin: string, trace: TraceFifo): Promise<ExecResult> {
+    const started = performance.now();
+    const child = this.#spawn(straceBin, trace.fifo);
+    const spawned = new Promise<Error | undefined>((resolve) => {
+      child.once('error', resolve);
+      child.once('spawn', () => resolve(undefined));
+    });
+    const exited = new Promise<Exit>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    const stopWatching = this.#watch(child);
+    try {
+      const failed = await spawned;
+      if (failed) throw this.#spawnError(failed);
+      // The trace is read from the moment strace opens the FIFO; `exited` resolves meanwhile.
+      const traceDone = readTrace(
+        trace,
+        exited,
+        () => this.#traceOpened(),
+        (bytes) => this.#session.write(bytes),
+      );
+      const exit = await exited;
+      const traceEnd = await traceDone;
+      await this.#drain();
+      const durationMs = performance.now() - started;
+      this.#checkSetup(exit);
+      this.#endOfTrace(exit, traceEnd);
+      return buildResult({
+        argv: this.#req.argv,
+        summary: this.#session.summary(),
+        mainExit: this.#observer.mainExit,
+        spawnedExit: exit,
+        killed: this.#killed,
+        durationMs,
+        stdout: this.#stdout.result(),
+        stderr: this.#stderr.result(),
+        pids: this.#observer.pids,
+        pgid: child.pid ?? null,
+        chunks: traceEnd.chunks,
+        linesLost: this.#integrity.linesLost,
+        enforce: this.#enforce,
+        failOn: this.#failOn,
+        isolation: this.#isolation,
+      });
+    } finally {
+      stopWatching();
+      // Nothing of this run may outlive it: whatever is left (an escapee without isolation)
+      // is killed, and the run resolves only once all of it has left /proc.
+      if (child.pid !== undefined) {
+        killTree(this.#processes());
+        await waitGone(this.#processes());
+      }
+    }
+  }
+
+  /** Starts strace, inside the isolation tool unless isolation is off. */
+  #spawn(straceBin: string, fifo: string): ChildProcess {
+    const req = this.#req;
+    const env = req.env ?? process.env;
+    const strace = straceArgs(fifo, req.argv, [...this.#preempted], env);
+    const { file, args } =
+      this.#plan.mode === 'none'
+        ? { file: straceBin, args: strace }
+        : (() => {
+            const w = wrapperArgs(this.#plan);
+            return { file: w.file, args: [...w.args, straceBin, ...strace] };
+          })();
+    try {
+      return spawn(file, args, {
+        // argv0 `strace`: its messages then read `strace: …` whatever path it was found at.
+        ...(this.#plan.mode === 'none' ? { argv0: 'strace' } : {}),
+        cwd: req.cwd,
+        env: toolEnv(env),
+        stdio: [stdinMode(req.stdin), 'pipe', 'pipe'],
+        // Its own process group (and session): one kill(-pgid) reaches all that stayed in it.
+        detached: true,
+      });
+    } catch (error) {
+      throw setupError('strace_failed', `cannot start ${file}: ${(error as Error).message}`);
+    }
+  }
+
+  #spawnError(failed: Error): SyscanError {
+    if ((failed as NodeJS.ErrnoException).code === 'ENOENT')
+      return this.#plan.mode === 'none'
+        ? straceMissing()
+        : setupError('isolation_unavailable', `cannot start ${this.#plan.tool}: ${failed.message}`);
+    return setupError('strace_failed', `cannot start strace: ${failed.message}`);
+  }
+
+  /** Output capture, stdin, the timeout and the abort signal; returns the cleanup. */
+  #watch(child: ChildProcess): () => void {
+    const req = this.#req;
+    child.stdout?.on('data', (c: Buffer) => {
+      this.#stdout.push(c);
+      req.onStdout?.(c);
+    });
+    child.stderr?.on('data', (c: Buffer) => {
+      this.#stderr.push(c);
+      // strace's own setup complaint is reported as one line by the caller, not echoed.
+      if (!this.#observer.commandStarted && isToolLine(c)) return;
+      req.onStderr?.(c);
+    });
+    if (child.stdin) {
+      child.stdin.on('error', () => {}); // EPIPE when the command does not read its input
+      const input = req.stdin;
+      child.stdin.end(typeof input === 'string' || input instanceof Uint8Array ? input : undefined);
+    }
+    const timeoutMs = req.timeoutMs;
+    const timer =
+      timeoutMs !== undefined && timeoutMs > 0
+        ? setTimeout(() => this.#kill('timeout', undefined, `timed out after ${timeoutMs} ms`), timeoutMs)
+        : undefined;
+    const onAbort = (): void => this.#kill('aborted', undefined, abortMessage(req.signal?.reason));
+    this.#child = child;
+    if (req.signal?.aborted) onAbort();
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+    return () => {
+      if (timer) clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onAbort);
+    };
+  }
+
+  /** strace holds the FIFO: it runs, and under isolation it is the namespace's PID 1. */
+  #traceOpened(): void {
+    const pid = this.#child?.pid;
+    if (this.#plan.mode === 'none' || pid === undefined) return;
+    this.#nsInit = firstChildOf(pid);
+    const ns = this.#nsInit === undefined ? undefined : pidNamespaceOf(this.#nsInit);
+    if (ns !== undefined) this.#isolation = { ...this.#isolation, pidNamespace: ns };
+  }
+
+  /** strace (or the isolation tool) failed before the command ran: one SyscanError line. */
+  #checkSetup(exit: Exit): void {
+    if (this.#killed || this.#observer.commandStarted || exit.code === 0) return;
+    const problem = classifySetupFailure(this.#stderr.result().text, this.#req.argv[0]!);
+    if (problem) throw problem;
+  }
+
+  /**
+   * What only the runner can tell about the end of the trace (the tracer died first, the
+   * FIFO failed) goes into the session as alerts; then the session ends (the integrity
+   * check reports processes that vanished without an exit record).
+   */
+  #endOfTrace(exit: Exit, traceEnd: TraceReadEnd): void {
+    if (this.#killed) this.#integrity.endedByCaller(this.#killed.reason);
+    else {
+      const lost: Alert[] = [];
+      if (traceEnd.error !== undefined)
+        lost.push(
+          runnerLoss('trace_unreadable', `the trace could not be read to its end (${traceEnd.error})`),
+        );
+      if (this.#observer.commandStarted && this.#observer.mainExit === undefined)
+        lost.push(
+          runnerLoss(
+            'tracer_died',
+            `strace ended before the command did (${exit.signal ?? `exit ${exit.code}`}): it may run on unseen`,
+          ),
+        );
+      if (lost.length > 0) this.#session.raise(lost);
+    }
+    this.#session.end();
+  }
+
+  #onAlert(alert: SessionAlert): void {
+    if (!this.#enforce || this.#killed || !atLeast(alert.severity, this.#failOn)) return;
+    this.#kill('policy', alert, `${alert.severity} ${alert.type}: ${alert.message}`);
+  }
+
+  #kill(reason: KillReason, alert: Alert | undefined, message: string): void {
+    const child = this.#child;
+    if (this.#killed || child === undefined) return;
+    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) {
+      // Already over. When the breach is a preempted call, strace refused it at entry and
+      // killed the caller itself (`-e inject=…:signal=SIGKILL`) before its line was read
+      // here: the policy did stop the command. Any other late breach stopped nothing.
+      if (reason === 'policy' && alert?.syscall !== undefined && this.#preempted.has(alert.syscall))
+        this.#killed = { reason, alert, message };
+      return;
+    }
+    this.#killed = { reason, alert, message };
+    this.#integrity.endedByCaller(reason);
+    killTree(this.#processes());
+  }
+
+  #processes(): RunProcesses {
+    const pgid = this.#child!.pid!;
+    if (this.#plan.mode === 'none') return { pgid, hostPids: this.#observer.pids };
+    this.#nsInit ??= firstChildOf(pgid);
+    return { pgid, nsInit: this.#nsInit };
+  }
+
+  /** Waits for the command's stdout/stderr to end, briefly: an escaped process may hold them. */
+  async #drain(): Promise<void> {
+    const child = this.#child!;
+    const streams = [child.stdout, child.stderr].filter((s) => s && !s.readableEnded);
+    if (streams.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const ended = streams.map(
+      (s) =>
+        new Promise<void>((r) => {
+          s!.once('end', r);
+          s!.once('close', r);
+        }),
+    );
+    await Promise.race([
+      Promise.all(ended),
+      new Promise<void>((r) => (timer = setTimeout(r, DRAIN_GRACE_MS))),
+    ]);
+    clearTimeout(timer);
+    for (const s of streams) s!.destroy();
+  }
+}
+
+/** A loss only the runner sees, as a critical trace_lost alert. */
+function runnerLoss(reason: string, message: string): Alert {
+  return {
+    type: 'trace_lost',
+    severity: 'critical',
+    message,
+    count: 1,
+    details: { check: 'runner', reason },
+  };
+}
+
+function abortMessage(reason: unknown): string {
+  if (typeof reason === 'string' && reason.length > 0) return `stopped: ${reason}`;
+  return 'stopped: the service is shutting down';
+}
