@@ -7,9 +7,8 @@ import { makeSeccompCommand } from './commands/seccomp.js';
 import { makeSyscallsCommand } from './commands/syscalls.js';
 import { type CliContext, type CliIO, createContext } from './context.js';
 import { oneLine, reportError } from './errors.js';
-
-declare const SYSCAN_VERSION: string | undefined;
-const VERSION = typeof SYSCAN_VERSION === 'string' ? SYSCAN_VERSION : '0.0.0-dev';
+import { printable } from './report/style.js';
+import { VERSION } from './version.js';
 
 /**
  * Builds the `syscan` command tree. Pure: nothing is read, written or exited until it is
@@ -29,7 +28,8 @@ export function createProgram(ctx: CliContext): Command {
       writeOut: (s) => ctx.io.stdout.write(s),
       writeErr: (s) => ctx.io.stderr.write(s),
       // One line, prefixed like our own errors: `syscan: unknown option '--x' (Did you mean --y?)`.
-      outputError: (s, write) => write(`syscan: ${oneLine(s.replace(/^error: /, ''))}\n`),
+      // It quotes the argument given (a file name a glob expanded can hold ESC): escaped.
+      outputError: (s, write) => write(`syscan: ${printable(oneLine(s.replace(/^error: /, '')), 1000)}\n`),
     })
     .addHelpText(
       'after',

@@ -184,6 +184,14 @@ describe('analyze: untrusted text is escaped wherever it is printed', () => {
     }
   });
 
+  it("commander's own errors quote the argument escaped", async () => {
+    const r = await runCli(['analyze', `--x${EVIL}`]);
+    expect(r.code).toBe(2);
+    expect(errorLines(r.stderr)).toHaveLength(1);
+    expect(r.stderr).toContain('unknown option');
+    expect(r.stderr).not.toMatch(RAW_UNSAFE);
+  });
+
   it('--follow notices', async () => {
     const path = file(`follow-${evilName}`, STRACE);
     const child = spawn(process.execPath, [binPath, 'analyze', '--follow', '--interval', '50', path], {
@@ -256,3 +264,33 @@ describe.skipIf(!hasStrace || !hasPython)(
     });
   },
 );
+
+describe('analyze --follow: a followed file without telemetry', () => {
+  it('is said when caught up, and is an error (exit 2) when stopped', async () => {
+    const path = file('followed-prose.log', 'not a trace\nstill not a trace\n');
+    const child = spawn(process.execPath, [binPath, 'analyze', '--follow', '--interval', '50', path], {
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    let stderr = '';
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString('utf8');
+    });
+    const caughtUp = new Promise<void>((resolve) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString('utf8');
+        if (stderr.includes('so far')) resolve();
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const timeout = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    await caughtUp;
+    child.kill('SIGTERM');
+    const code = await exited;
+    clearTimeout(timeout);
+    expect(stderr).toContain(`syscan: no telemetry recognised in '${path}' so far (2 lines read)`);
+    expect(code).toBe(2);
+    expect(stderr).toContain(`syscan: no telemetry recognised in '${path}' (2 lines read)`);
+    expect(stdout).toBe('');
+  });
+});

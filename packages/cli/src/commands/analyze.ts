@@ -179,6 +179,12 @@ async function followFile(
       },
       onCaughtUp: () => {
         ctx.io.stderr.write(`syscan: following '${shown}' (Ctrl-C stops and prints the summary)\n`);
+        // Said now, not only at the end (where it is an error): the wrong file, or the wrong --source.
+        const stats = session.parseStats;
+        if (stats !== undefined && stats.lines > 0 && stats.syscallEvents + stats.otherRecords === 0)
+          ctx.io.stderr.write(
+            `syscan: no telemetry recognised in '${shown}' so far (${stats.lines} lines read)\n`,
+          );
       },
       onReset: async (reason) => {
         // The same name again: its counters add up, its line numbers start over.
