@@ -13,6 +13,8 @@ export default defineConfig({
   noExternal: ['@syscan/core', '@syscan/express-middleware'],
   external: ['express', 'commander'],
   outExtension: () => ({ js: '.mjs' }),
+  // Bundled CommonJS dependencies (core's yaml) call require('process'): give the ESM bundle a require.
+  banner: { js: "import { createRequire as __syscanRequire } from 'node:module'; const require = __syscanRequire(import.meta.url);" },
   esbuildOptions(o) {
     o.conditions = ['@syscan/source'];
   },

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { makeAnalyzeCommand } from './commands/analyze.js';
 import { makeLearnCommand } from './commands/learn.js';
 import { makeParseCommand } from './commands/parse.js';
+import { makeRulesCommand } from './commands/rules.js';
 import { makeScoreCommand } from './commands/score.js';
 import { makeSeccompCommand } from './commands/seccomp.js';
 import { makeSyscallsCommand } from './commands/syscalls.js';
@@ -42,6 +43,7 @@ export function createProgram(ctx: CliContext): Command {
     makeScoreCommand,
     makeSeccompCommand,
     makeSyscallsCommand,
+    makeRulesCommand,
   ]) {
     // addCommand does not copy exitOverride/configureOutput; copy them before adding.
     program.addCommand(command(ctx).copyInheritedSettings(program));
