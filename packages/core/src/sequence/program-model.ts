@@ -91,6 +91,39 @@ export class ProgramModel {
     return sum / weight;
   }
 
+  /**
+   * A combined score in decades of rarity among the out-of-fold normal processes: 2 means
+   * rarer than 99 % of them (−log10 of the share at least as high, interpolated between
+   * them), extended linearly past the highest with the slope of the top tenth, so that
+   * scores of different programs compare and stay strictly ordered within one.
+   */
+  rarity(raw: number): number {
+    const scores = this.calibration?.scores ?? [];
+    const n = scores.length;
+    if (n === 0 || !Number.isFinite(raw)) return raw;
+    const top = Math.log10(n + 1);
+    const first = scores[0] as number;
+    const last = scores[n - 1] as number;
+    const high = scores[Math.floor(0.9 * (n - 1))] as number;
+    const slope =
+      last > high ? (top - Math.log10((n + 1) / (n - Math.floor(0.9 * (n - 1))))) / (last - high) : 1;
+    if (raw >= last) return top + (raw - last) * slope;
+    if (raw < first) return -Math.log10(n / (n + 1)) - (first - raw) * slope;
+    // Last index i with scores[i] <= raw (binary search), then interpolate the tail share.
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((scores[mid] as number) <= raw) lo = mid;
+      else hi = mid - 1;
+    }
+    const x0 = scores[lo] as number;
+    const x1 = scores[lo + 1] as number;
+    const t = x1 > x0 ? (raw - x0) / (x1 - x0) : 0;
+    const tail = (n - lo - t) / (n + 1);
+    return -Math.log10(tail);
+  }
+
   /** The score that `falseAlarmRate` of normal processes exceed (out-of-fold), +∞ when uncalibrated. */
   threshold(falseAlarmRate: number): number {
     const scores = this.calibration?.scores ?? [];

@@ -1,8 +1,9 @@
 /**
  * Streaming scoring: each process's calls go through its program's model as they arrive;
  * its score (higher = more anomalous) is the peak of the combined score over checkpoints
- * (every `window` calls and at its end), compared with the threshold calibrated at learn
- * time for the chosen false-alarm rate. The call that first takes a process over its
+ * (every `window` calls and at its end) in decades of rarity among normal processes (2 =
+ * rarer than 99 % of them; see `ProgramModel.rarity`), compared with the threshold
+ * calibrated at learn time for the chosen false-alarm rate. The call that first takes a process over its
  * threshold carries the explanation.
  */
 import type { SyscallEvent } from '../types.js';
@@ -46,7 +47,7 @@ export interface ProcessSequenceScore {
   pid: number;
   program: string;
   calls: number;
-  /** Peak combined score; +∞ for a program the model never learned. */
+  /** Peak combined score in decades of rarity among normal processes (2 = rarer than 99 % of them); +∞ for a program the model never learned. */
   score: number;
   threshold: number;
   overThreshold: boolean;
@@ -74,6 +75,9 @@ interface Tracked {
   calls: number;
   alerted: boolean;
   explanation: SequenceExplanation | undefined;
+  /** Raw peak of the state and its rarity (the reported score), cached. */
+  peak: number;
+  score: number;
 }
 
 export interface SequenceScorer {
@@ -124,7 +128,7 @@ export function createSequenceScorer(
     const programModel = loaded.programs.get(program);
     let threshold = Number.POSITIVE_INFINITY;
     if (programModel !== undefined) {
-      threshold = thresholds.get(programModel) ?? programModel.threshold(rate);
+      threshold = thresholds.get(programModel) ?? programModel.rarity(programModel.threshold(rate));
       thresholds.set(programModel, threshold);
     }
     const tracked: Tracked = {
@@ -134,12 +138,22 @@ export function createSequenceScorer(
       calls: 0,
       alerted: false,
       explanation: undefined,
+      peak: Number.NEGATIVE_INFINITY,
+      score: Number.NEGATIVE_INFINITY,
     };
     open.set(pid, tracked);
     return tracked;
   };
 
-  const scoreOf = (t: Tracked): number => (t.state === undefined ? Number.POSITIVE_INFINITY : t.state.peak);
+  // The peak moves only at checkpoints: its rarity is recomputed then, not on every call.
+  const scoreOf = (t: Tracked): number => {
+    if (t.state === undefined) return Number.POSITIVE_INFINITY;
+    if (t.state.peak !== t.peak) {
+      t.peak = t.state.peak;
+      t.score = t.state.model.rarity(t.peak);
+    }
+    return t.score;
+  };
 
   const explain = (t: Tracked, pid: number, score: number): SequenceExplanation =>
     t.state === undefined
