@@ -155,9 +155,9 @@ export class StraceContext {
       if (decorStart === -1) return proc.fs.cwd;
       // `AT_FDCWD</tmp/x>`: the kernel's own word for the cwd, learnt even without a chdir.
       const cwd = proc.fs.cwd;
-      if (cwd !== undefined && cwd.length === decorEnd - decorStart && args.startsWith(cwd, decorStart))
-        return cwd;
-      this.#setCwd(proc, decorationText(args, decorStart, decorEnd));
+      const shown = args.slice(decorStart, decorEnd);
+      if (shown === cwd) return cwd;
+      this.#setCwd(proc, decorationText(shown, 0, shown.length));
       return proc.fs.cwd;
     }
     if (fd === undefined) return undefined;

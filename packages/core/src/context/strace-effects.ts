@@ -71,7 +71,8 @@ export function trackFds(e: SyscallEvent, proc: TrackedProcess, effect: Effect):
   if (effect === Effect.Open) {
     const fd = retFd(e);
     if (fd === undefined) return;
-    const cloexec = findOutsideStrings(args, 'O_CLOEXEC', 0, args.length) !== -1;
+    // The flags follow the path string, so the search starts after its closing quote.
+    const cloexec = args.indexOf('O_CLOEXEC', args.lastIndexOf('"') + 1) !== -1;
     const decoration = returnDecoration(e);
     const path = e.paths?.[0];
     if (decoration !== undefined) files.set(fd, entryFromDecoration(decoration, cloexec, undefined, e.paths));

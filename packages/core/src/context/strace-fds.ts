@@ -19,10 +19,11 @@ export function fdEntryAt(files: FdTable, args: string, at: number): FdEntry | u
   if (fd === undefined || fd < 0) return undefined;
   const known = files.get(fd);
   if (decorStart === -1) return known;
-  // Same decoration as last time (the common case): no parsing, no allocation.
-  const d = known?.decoration;
-  if (d !== undefined && d.length === decorEnd - decorStart && args.startsWith(d, decorStart)) return known;
-  const entry = entryFromDecoration(args.slice(decorStart, decorEnd), known?.cloexec ?? false, known);
+  // Same decoration as last time (the common case): no parsing. (A slice compared with
+  // `===` measured about twice as fast as `startsWith` at an offset.)
+  const text = args.slice(decorStart, decorEnd);
+  if (known !== undefined && known.decoration === text) return known;
+  const entry = entryFromDecoration(text, known?.cloexec ?? false, known);
   files.set(fd, entry);
   return entry;
 }
@@ -37,7 +38,8 @@ export function entryFromDecoration(
   previous?: FdEntry,
   eventPaths?: readonly string[],
 ): FdEntry {
-  const sock = parseSocketDecoration(text);
+  // A path (the common case) starts with `/`; sockets, pipes and anon inodes with a word.
+  const sock = text.charCodeAt(0) === 47 ? undefined : parseSocketDecoration(text);
   if (sock !== undefined) {
     const prev = previous?.socket;
     const socket: SocketState = {

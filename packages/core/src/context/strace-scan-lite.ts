@@ -40,6 +40,10 @@ export function isDecorationStart(s: string, at: number): boolean {
 
 /** Index just past the `>` closing the decoration opened at `at` (nesting counted), or `s.length`. */
 export function skipDecoration(s: string, at: number): number {
+  // Fast path, the common `3</usr/lib/libc.so.6>`: the first `>` closes it when no `<`
+  // opens a nested one before it and it is not an arrow (strace escapes both in paths).
+  const gt = s.indexOf('>', at + 1);
+  if (gt !== -1 && s.charCodeAt(gt - 1) !== MINUS && !hasLt(s, at + 1, gt)) return gt + 1;
   const n = s.length;
   let depth = 0;
   for (let i = at; i < n; i++) {
@@ -55,6 +59,12 @@ export function skipDecoration(s: string, at: number): number {
     }
   }
   return n;
+}
+
+/** A `<` in `s[from, to)` (a hand loop: `lastIndexOf` with a position is a slow runtime call). */
+function hasLt(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (s.charCodeAt(i) === LT) return true;
+  return false;
 }
 
 function isArrowTarget(c: number): boolean {
