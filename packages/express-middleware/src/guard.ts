@@ -1,4 +1,4 @@
-import { DetectorRegistry, SyscanError } from '@syscan/core';
+import { type AnalysisSession, createSession, DetectorRegistry, SyscanError } from '@syscan/core';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import {
   anomalyProblem,
@@ -90,10 +90,13 @@ export function syscanGuard(options?: SyscanGuardOptions): SyscanGuard {
         return;
       }
     }
+    // One session per response over the client's detector, which keeps its state between them.
+    const sessionOf = (): AnalysisSession =>
+      createSession({ detector: registry.get(key), context: o.context ? undefined : false });
     const judge: Judge = {
       maxBytes: o.maxInspectBytes,
       keepHeaders,
-      inspect: (payload) => inspectBody(o, () => registry.get(key), req, res, payload),
+      inspect: (payload) => inspectBody(o, sessionOf, req, res, payload),
       publish: (verdict) => notify(verdict, req, res),
       problemFor: (verdict) => problemFor(o, verdict),
     };
@@ -126,7 +129,7 @@ function problemFor(o: ResolvedGuardOptions, verdict: GuardVerdict): Withheld | 
 /** A compressed body cannot be read as text: it is uninspected, whatever it holds. */
 function inspectBody(
   o: ResolvedGuardOptions,
-  detectorOf: () => ReturnType<DetectorRegistry['get']>,
+  sessionOf: () => AnalysisSession,
   req: Request,
   res: Response,
   payload: unknown,
@@ -139,7 +142,7 @@ function inspectBody(
         reason: `encoded body (Content-Encoding: ${String(encoding).slice(0, 32)})`,
       };
   }
-  return inspectPayload(o, detectorOf, req, payload);
+  return inspectPayload(o, sessionOf, req, payload);
 }
 
 /**

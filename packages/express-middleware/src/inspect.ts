@@ -1,15 +1,14 @@
 /**
- * One payload to one verdict: the extractor finds the telemetry, the core session judges it
- * with the client's own detector. The guard decides nothing itself: no grouping, ranking or
+ * One payload to one verdict: the extractor finds the telemetry, a core session (made per
+ * response by `sessionOf`, over the client's own detector) judges it. The guard decides nothing itself: no grouping, ranking or
  * re-judging; a summary a run's own session already judged is taken as it is.
  */
 import {
   type Alert,
+  type AnalysisSession,
   type AnomalyVerdict,
-  createSession,
   type ParsedRecord,
   type SessionSummary,
-  type SyscallAnomalyDetector,
   SyscanError,
 } from '@syscan/core';
 import type { Request } from 'express';
@@ -22,12 +21,12 @@ const CLEAN: GuardVerdict = Object.freeze({ kind: 'clean' });
 /** The verdict for one payload; every failure becomes an `error` verdict, never a throw. */
 export function inspectPayload(
   o: ResolvedGuardOptions,
-  detectorOf: () => SyscallAnomalyDetector,
+  sessionOf: () => AnalysisSession,
   req: Request,
   payload: unknown,
 ): GuardVerdict {
   try {
-    return judge(o.extract(payload, req), detectorOf, o.maxInspectBytes);
+    return judge(o.extract(payload, req), sessionOf, o.maxInspectBytes);
   } catch (error) {
     return { kind: 'error', error };
   }
@@ -36,23 +35,23 @@ export function inspectPayload(
 /** Judges what an extractor returned (see {@link Extracted} for the shapes). */
 export function judge(
   extracted: Extracted | unknown,
-  detectorOf: () => SyscallAnomalyDetector,
+  sessionOf: () => AnalysisSession,
   maxChars: number,
 ): GuardVerdict {
   if (extracted === undefined) return CLEAN;
   if (typeof extracted === 'string' || extracted instanceof Uint8Array)
-    return judgeTexts([extracted], detectorOf, maxChars);
+    return judgeTexts([extracted], sessionOf, maxChars);
   if (Array.isArray(extracted)) {
     if (extracted.length === 0) return CLEAN;
     const first: unknown = extracted[0];
     if (typeof first === 'string' || first instanceof Uint8Array)
-      return judgeTexts(extracted, detectorOf, maxChars);
-    return judgeRecords(extracted, detectorOf);
+      return judgeTexts(extracted, sessionOf, maxChars);
+    return judgeRecords(extracted, sessionOf);
   }
   if (typeof extracted === 'object' && extracted !== null) {
     const reason = (extracted as { uninspected?: unknown }).uninspected;
     if (typeof reason === 'string') return { kind: 'uninspected', reason };
-    if (isSessionSummary(extracted)) return adoptSummary(extracted, detectorOf);
+    if (isSessionSummary(extracted)) return adoptSummary(extracted, sessionOf);
   }
   throw badExtract(describe(extracted));
 }
@@ -60,7 +59,7 @@ export function judge(
 /** Texts (each whole lines) parsed by a session as one batch. */
 function judgeTexts(
   items: readonly unknown[],
-  detectorOf: () => SyscallAnomalyDetector,
+  sessionOf: () => AnalysisSession,
   maxChars: number,
 ): GuardVerdict {
   let size = 0;
@@ -77,11 +76,11 @@ function judgeTexts(
     };
   if (size === 0) return CLEAN;
   const text = items.length === 1 ? asText(items[0])! : items.map((t) => asText(t)).join('\n');
-  return createSession({ detector: detectorOf() }).analyze(text);
+  return sessionOf().analyze(text);
 }
 
 /** Parsed records or events, judged as one batch. */
-function judgeRecords(items: readonly unknown[], detectorOf: () => SyscallAnomalyDetector): GuardVerdict {
+function judgeRecords(items: readonly unknown[], sessionOf: () => AnalysisSession): GuardVerdict {
   for (const r of items) {
     const ok =
       typeof r === 'object' &&
@@ -90,7 +89,7 @@ function judgeRecords(items: readonly unknown[], detectorOf: () => SyscallAnomal
         typeof (r as { syscall?: unknown }).syscall === 'string');
     if (!ok) throw badExtract(`an array of records holding ${describe(r)}`);
   }
-  return createSession({ detector: detectorOf() }).push(items as readonly ParsedRecord[]);
+  return sessionOf().push(items as readonly ParsedRecord[]);
 }
 
 /**
@@ -99,7 +98,7 @@ function judgeRecords(items: readonly unknown[], detectorOf: () => SyscallAnomal
  * so a client whose runs keep alerting cools down; that detector's answer does not change
  * this response's verdict.
  */
-function adoptSummary(summary: SessionSummary, detectorOf: () => SyscallAnomalyDetector): GuardVerdict {
+function adoptSummary(summary: SessionSummary, sessionOf: () => AnalysisSession): GuardVerdict {
   if (summary.verdict === 'clean') return CLEAN;
   if (summary.verdict === 'suppressed') {
     return {
@@ -117,7 +116,7 @@ function adoptSummary(summary: SessionSummary, detectorOf: () => SyscallAnomalyD
     message: `the run alerted (${summary.alertsTotal} alerts, none listed)`,
     count: Math.max(1, summary.alertsTotal),
   };
-  createSession({ detector: detectorOf() }).raise([budgetAlert]);
+  sessionOf().raise([budgetAlert]);
   const verdict: AnomalyVerdict = { kind: 'alert', alerts };
   return verdict;
 }

@@ -22,6 +22,8 @@ export interface ResolvedGuardOptions {
   maxKeys: number;
   idleMs: number;
   maxInspectBytes: number;
+  /** Context (process, paths, peer) on every judged event. */
+  context: boolean;
   /** Lower-case names of the headers a withheld response keeps. */
   keepHeaders: ReadonlySet<string>;
   now: () => number;
@@ -66,6 +68,7 @@ const KNOWN: readonly (keyof SyscanGuardOptions)[] = [
   'fields',
   'maxDepth',
   'keepHeaders',
+  'context',
   'now',
 ];
 
@@ -114,6 +117,8 @@ export function resolveGuardOptions(options: unknown): ResolvedGuardOptions {
   const maxKeys = count('maxKeys', DEFAULT_MAX_KEYS);
   const idleMs = count('idleMs', DEFAULT_IDLE_MS, true);
   const maxInspectBytes = count('maxInspectBytes', DEFAULT_MAX_INSPECT_BYTES);
+  const context = o.context === undefined ? true : o.context;
+  if (typeof context !== 'boolean') problems.push(`context must be true or false, got ${describe(context)}`);
   const onUninspected = oneOf('onUninspected', ['block', 'pass'], 'block');
   const maxDepth = count('maxDepth', DEFAULT_MAX_DEPTH);
   if (maxDepth > MAX_DEPTH_LIMIT)
@@ -169,6 +174,7 @@ export function resolveGuardOptions(options: unknown): ResolvedGuardOptions {
     maxKeys,
     idleMs,
     maxInspectBytes,
+    context: context === true,
     keepHeaders: new Set([...SAFE_HEADERS, ...keepHeaders.map((h) => h.toLowerCase())]),
     now,
   };

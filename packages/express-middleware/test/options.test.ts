@@ -63,6 +63,24 @@ describe('syscanGuard options, validated when the guard is made', () => {
     expect(msg.split('\n')).toHaveLength(7);
   });
 
+  it('checks the fail-closed options', () => {
+    const msg = problem({
+      onUninspected: 'allow',
+      maxDepth: 65,
+      fields: [],
+      keepHeaders: 'vary',
+      context: 'yes',
+    });
+    expect(msg).toContain("onUninspected must be 'block' or 'pass', got 'allow'");
+    expect(msg).toContain('maxDepth must be at most 64, got 65');
+    expect(msg).toContain('fields must name at least one field');
+    expect(msg).toContain("keepHeaders must be an array of at most 64 non-empty names, got 'vary'");
+    expect(msg).toContain("context must be true or false, got 'yes'");
+    expect(problem({ extract: () => undefined, fields: ['log'] })).toContain(
+      'with a custom extract, use createExtractor()',
+    );
+  });
+
   it('reports detector config problems through core, prefixed', () => {
     const msg = problem({ detector: { maxAlertsPerMinit: 3 } });
     expect(msg).toMatch(/^syscanGuard: invalid options: detector: .*maxAlertsPerMinit.*maxAlertsPerMinute/);
