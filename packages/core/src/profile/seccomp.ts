@@ -15,8 +15,7 @@ import { archesOf, buildArchMap, compatArches, flattenArchMap, personalityArch }
 import { ArgValues, cloneNamespaceFlags, personalityValue, socketFamily } from './seccomp/arg-filters.js';
 import { buildRules } from './seccomp/rules.js';
 import {
-  resolveDefaultAction,
-  resolveErrno,
+  resolveProfileOptions,
   type SeccompProfile,
   type SeccompProfileOptions,
   type SeccompProfileResult,
@@ -120,22 +119,7 @@ export class SeccompProfileBuilder {
 
   /** The profile of everything observed so far. @throws SyscanError for bad options or nothing observed. */
   toProfile(options: SeccompProfileOptions = {}): SeccompProfileResult {
-    const defaultAction = resolveDefaultAction(options.defaultAction);
-    if (options.errno !== undefined && defaultAction !== 'SCMP_ACT_ERRNO')
-      throw new SyscanError(
-        'ERR_SYSCAN_CONFIG',
-        `an errno applies only to the SCMP_ACT_ERRNO default action, not ${defaultAction}`,
-      );
-    const errno = resolveErrno(options.errno);
-    const mode = options.mode ?? 'minimal';
-    if (mode !== 'minimal' && mode !== 'safe')
-      throw new SyscanError('ERR_SYSCAN_CONFIG', `mode must be 'minimal' or 'safe', got '${String(mode)}'`);
-    const style = options.archStyle ?? 'archMap';
-    if (style !== 'archMap' && style !== 'architectures')
-      throw new SyscanError(
-        'ERR_SYSCAN_CONFIG',
-        `archStyle must be 'archMap' or 'architectures', got '${String(style)}'`,
-      );
+    const { defaultAction, errno, mode, style, argFilters } = resolveProfileOptions(options);
     if (this.#names.size === 0)
       throw new SyscanError(
         'ERR_SYSCAN_INPUT',
@@ -156,7 +140,7 @@ export class SeccompProfileBuilder {
       );
     const { rules, runtimeAdded, notes } = buildRules(
       { names: this.#names, socket: this.#socket, personality: this.#personality, clone: this.#clone },
-      { safe: mode === 'safe', argFilters: options.argFilters === true, arches: archesOf(archMap) },
+      { safe: mode === 'safe', argFilters, arches: archesOf(archMap) },
     );
     warnings.push(...notes, ...this.#inputWarnings());
 

@@ -3,7 +3,7 @@
  * Docker, Podman, containerd and CRI-O (Kubernetes `seccompProfile: Localhost`) read.
  */
 import { SyscanError } from '../../errors.js';
-import { errnoName, errnoNumber } from '../../syscalls/index.js';
+import { errnoNumber } from '../../syscalls/index.js';
 import type { SeccompArchMapEntry } from './arches.js';
 
 export type { SeccompArchMapEntry } from './arches.js';
@@ -122,8 +122,34 @@ export function resolveErrno(value: string | number | undefined): number {
   return n;
 }
 
-/** `1` → `EPERM (1)`, for messages. */
-export function describeErrno(n: number): string {
-  const name = errnoName(n);
-  return name === undefined ? String(n) : `${name} (${n})`;
+/** Options checked and defaulted once; every problem is one sentence. */
+export function resolveProfileOptions(options: SeccompProfileOptions): {
+  defaultAction: SeccompDefaultAction;
+  errno: number;
+  mode: 'minimal' | 'safe';
+  style: 'archMap' | 'architectures';
+  argFilters: boolean;
+} {
+  const defaultAction = resolveDefaultAction(options.defaultAction);
+  if (options.errno !== undefined && defaultAction !== 'SCMP_ACT_ERRNO')
+    throw new SyscanError(
+      'ERR_SYSCAN_CONFIG',
+      `an errno applies only to the SCMP_ACT_ERRNO default action, not ${defaultAction}`,
+    );
+  const mode = options.mode ?? 'minimal';
+  if (mode !== 'minimal' && mode !== 'safe')
+    throw new SyscanError('ERR_SYSCAN_CONFIG', `mode must be 'minimal' or 'safe', got '${String(mode)}'`);
+  const style = options.archStyle ?? 'archMap';
+  if (style !== 'archMap' && style !== 'architectures')
+    throw new SyscanError(
+      'ERR_SYSCAN_CONFIG',
+      `archStyle must be 'archMap' or 'architectures', got '${String(style)}'`,
+    );
+  return {
+    defaultAction,
+    errno: resolveErrno(options.errno),
+    mode,
+    style,
+    argFilters: options.argFilters === true,
+  };
 }
