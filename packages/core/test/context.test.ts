@@ -80,6 +80,20 @@ describe('strace: process tree, exec, cwd, ids', () => {
     expect(open.paths).toEqual(['/src/Makefile']);
   });
 
+  it("keeps a quick child that exec'd and exited before its parent's clone returned", () => {
+    const { tracker } = track(
+      [
+        '210 execve("/bin/sh", ["sh", "-c", "true"], 0x1 /* 3 vars */) = 0',
+        '210 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD <unfinished ...>',
+        '211 execve("/bin/true", ["true"], 0x1 /* 3 vars */) = 0',
+        '211 exit_group(0)                  = ?',
+        '211 +++ exited with 0 +++',
+        '210 <... clone resumed>, child_tidptr=0x7f) = 211',
+      ].join('\n'),
+    );
+    expect(tracker.process(211)).toMatchObject({ pid: 211, ppid: 210, exe: '/bin/true', comm: 'true' });
+  });
+
   it('lets threads share their process and CLONE_FS children share the cwd', () => {
     const { call } = track(
       [

@@ -108,6 +108,8 @@ export class TrackedProcess {
   threads = 1;
   exited = false;
   lastUsed = 0;
+  /** Input line of the first event seen from it (tells an early child from a reused pid). */
+  firstLine: number | undefined;
   #snapshot: ProcessInfo | undefined;
   #snapshotCwd: string | undefined;
 

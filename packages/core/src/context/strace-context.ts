@@ -56,6 +56,7 @@ export class StraceContext {
         { cwd: undefined },
         new FdTable(this.#limits.maxFdsPerProcess),
       );
+      proc.firstLine = e.line;
       this.#table.set(tid, proc);
     }
     // `-Y` comm (set by the reader on the event): the kernel's own name wins.
@@ -217,9 +218,15 @@ export class StraceContext {
       parent.threads++;
     } else {
       const seen = table.peek(child);
-      // Under -f the child's first calls can come before the parent's clone returns: the
-      // entry made for them is adopted and given what it inherited.
-      const early = seen !== undefined && !seen.exited && seen.ppid === undefined && seen.pid === child;
+      // Under -f the child's first calls (even its exit) can come before the parent's clone
+      // returns: the entry made for them after the clone began (its `<unfinished …>` line)
+      // is adopted and given what it inherited; an older one is a previous owner of the pid.
+      const began = e.line;
+      const early =
+        seen !== undefined &&
+        seen.ppid === undefined &&
+        seen.pid === child &&
+        (seen.exited ? began !== undefined && seen.firstLine !== undefined && seen.firstLine > began : true);
       const proc = early
         ? seen
         : new TrackedProcess(child, { cwd: undefined }, new FdTable(this.#limits.maxFdsPerProcess));
