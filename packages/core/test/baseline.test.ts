@@ -11,6 +11,7 @@ import {
   mergeBaselines,
   parseSyscallEvents,
   resolveDetectorConfig,
+  type SyscallEvent,
   SyscallAnomalyDetector,
 } from '../src/index.js';
 import { ev, many } from './detector-helpers.js';
@@ -44,10 +45,12 @@ describe('learnBaseline', () => {
     const b = learnBaseline(events);
     expect(b).toEqual({
       description:
-        'Baseline learned from 91 syscall events: 4 syscalls; limits are the busiest minute seen (51 events, 10 denied) × 1.5.',
+        'Baseline learned from 91 syscall events: 4 syscalls, 1 allowed denials; limits are the busiest minute seen (51 events, 10 denied) × 1.5.',
       baselineSyscalls: ['close', 'openat', 'read', 'write'],
       maxTotalEventsPerMinute: 77, // ceil(51 × 1.5): the 50 + 1 events at 1:30, not the 40 at 0:00
       maxDeniedEventsPerMinute: 15,
+      allowedDenials: [{ syscall: 'openat' }],
+      ratesWithoutTimestamps: false,
       learned: {
         events: 91,
         deniedEvents: 10,
@@ -59,13 +62,14 @@ describe('learnBaseline', () => {
         droppedSyscalls: 0,
         firstTime: 0,
         lastTime: 91_000,
+        timed: true,
       },
     });
     expect(() => resolveDetectorConfig(JSON.parse(JSON.stringify(b)))).not.toThrow();
   });
 
   it('sets a floor on the total limit, the default denied limit when nothing was denied, and a $schema on request', () => {
-    const b = learnBaseline(many(3, 'read'), {
+    const b = learnBaseline(many(3, 'read', { time: 5 }), {
       now: () => 0,
       $schema: './syscan-config.schema.json',
       headroom: 2,
@@ -74,8 +78,31 @@ describe('learnBaseline', () => {
     expect(b.maxTotalEventsPerMinute).toBe(20);
     expect(b.maxDeniedEventsPerMinute).toBe(5);
     expect(
-      learnBaseline(many(3, 'read'), { minTotalEventsPerMinute: 1, headroom: 2 }).maxTotalEventsPerMinute,
+      learnBaseline(many(3, 'read', { time: 5 }), { minTotalEventsPerMinute: 1, headroom: 2 })
+        .maxTotalEventsPerMinute,
     ).toBe(6);
+  });
+
+  it('learns no rate limit from an untimed run: its size is not a rate', () => {
+    const b = learnBaseline(many(1554, 'read'));
+    expect(b.maxTotalEventsPerMinute).toBe(0);
+    expect(b.maxDeniedEventsPerMinute).toBe(0);
+    expect(b.learned.timed).toBe(false);
+    expect(b.description).toContain('no rate limits (the events carried no timestamps)');
+    // A bigger untimed re-run stays clean under it, whatever the library default says about clocks.
+    const d = new SyscallAnomalyDetector({ ...b, maxAlertsPerMinute: 0 });
+    expect(d.observe(many(10_000, 'read')).kind).toBe('clean');
+  });
+
+  it('allows the denials the normal runs made, and only those', () => {
+    const denied = (path: string) =>
+      ev('openat', { denied: true, errno: 'EACCES', paths: [path] });
+    const b = learnBaseline([ev('openat'), denied('/home/u/.config/git/config')]);
+    expect(b.allowedDenials).toEqual([{ syscall: 'openat', errno: 'EACCES', path: '/home/u/.config/git/config' }]);
+    const d = new SyscallAnomalyDetector(JSON.parse(JSON.stringify(b)));
+    expect(d.observe(denied('/home/u/.config/git/config')).kind).toBe('clean');
+    expect(d.observe(denied('/etc/shadow')).kind).toBe('alert');
+    expect(d.stats().allowedDenials).toBe(1);
   });
 
   it('keeps a custom window in the config', () => {

@@ -175,6 +175,74 @@ const severityMap: KeySpec<Readonly<Record<AlertType, Severity>>> = {
   },
 };
 
+/** A denial normal runs make (git reading a config file it may not): it does not alert. */
+export interface AllowedDenial {
+  /** Syscall name (`openat`). */
+  readonly syscall: string;
+  /** Errno name (`EACCES`); any when absent. */
+  readonly errno?: string | undefined;
+  /** Glob over the call's first path (`*` spans `/`, as Falco's `glob`); any when absent. */
+  readonly path?: string | undefined;
+}
+
+const MAX_ALLOWED_DENIALS = 4096;
+
+const allowedDenials: KeySpec<readonly AllowedDenial[]> = {
+  default: Object.freeze([]),
+  merge: 'union',
+  schema: {
+    type: 'array',
+    maxItems: MAX_ALLOWED_DENIALS,
+    description:
+      'Denials normal runs make; a denied call matching one (syscall, errno, path glob) does not alert or count towards denied_rate.',
+    items: {
+      type: 'object',
+      required: ['syscall'],
+      additionalProperties: false,
+      properties: {
+        syscall: { type: 'string', minLength: 1 },
+        errno: { type: 'string', pattern: '^E[A-Z0-9]+$' },
+        path: { type: 'string', minLength: 1 },
+      },
+    },
+  },
+  read(v, label, problems) {
+    if (!Array.isArray(v) || v.length > MAX_ALLOWED_DENIALS) {
+      problems.push(
+        `${label} must be an array of at most ${MAX_ALLOWED_DENIALS} {syscall, errno?, path?} entries, got ${describe(v)}`,
+      );
+      return undefined;
+    }
+    const out: AllowedDenial[] = [];
+    let ok = true;
+    v.forEach((item: unknown, i) => {
+      const e = item as Record<string, unknown> | null;
+      const bad = (why: string): void => {
+        ok = false;
+        problems.push(`${label}[${i}] ${why}`);
+      };
+      if (typeof e !== 'object' || e === null || Array.isArray(e))
+        return bad(`must be an object, got ${describe(item)}`);
+      for (const k of Object.keys(e))
+        if (k !== 'syscall' && k !== 'errno' && k !== 'path') return bad(`has an unknown key "${k}"`);
+      if (typeof e.syscall !== 'string' || e.syscall.length === 0)
+        return bad(`.syscall must be a syscall name, got ${describe(e.syscall)}`);
+      if (e.errno !== undefined && (typeof e.errno !== 'string' || !/^E[A-Z0-9]+$/.test(e.errno)))
+        return bad(`.errno must be an errno name like EACCES, got ${describe(e.errno)}`);
+      if (e.path !== undefined && (typeof e.path !== 'string' || e.path.length === 0))
+        return bad(`.path must be a glob, got ${describe(e.path)}`);
+      out.push(
+        Object.freeze({
+          syscall: e.syscall,
+          ...(e.errno ? { errno: e.errno as string } : {}),
+          ...(e.path ? { path: e.path as string } : {}),
+        }),
+      );
+    });
+    return ok ? Object.freeze(out) : undefined;
+  },
+};
+
 /** Every config key, camelCase. The snake_case spelling of each is accepted too (the seed's TOML names). */
 export const CONFIG_KEYS = {
   enabled: flag(true, 'Off: every verdict is clean and nothing is counted.'),
@@ -258,6 +326,11 @@ export const CONFIG_KEYS = {
     },
   } satisfies KeySpec<() => number>,
   severity: severityMap,
+  allowedDenials,
+  ratesWithoutTimestamps: flag(
+    true,
+    "With timeSource auto: apply the rate limits by the clock while events carry no timestamps (the seed's way). False: rate limits apply only to input with timestamps, so an untimed trace's size is never read as a rate.",
+  ),
   sequenceModel: {
     default: undefined,
     merge: 'replace',

@@ -9,6 +9,7 @@ import { SyscanError } from '../errors.js';
 import type { Severity } from '../types.js';
 import type { AlertType } from './alert.js';
 import {
+  type AllowedDenial,
   CONFIG_KEYS,
   type ConfigKey,
   DEFAULT_SEVERITY,
@@ -22,7 +23,7 @@ import {
 } from './config-keys.js';
 
 export type { AlertType } from './alert.js';
-export { DEFAULT_SEVERITY, MAX_COOLDOWN_SECS, type TimeSource } from './config-keys.js';
+export { type AllowedDenial, DEFAULT_SEVERITY, MAX_COOLDOWN_SECS, type TimeSource } from './config-keys.js';
 export { DEFAULT_DANGEROUS_SYSCALLS } from './dangerous.js';
 
 export interface DetectorConfig {
@@ -59,6 +60,10 @@ export interface DetectorConfig {
   now?: (() => number) | undefined;
   /** Severity per alert type, replacing the defaults (an unknown dangerous syscall stays critical). */
   severity?: Partial<Record<AlertType, Severity>> | undefined;
+  /** Denials normal runs make (`{syscall, errno?, path?}`): they neither alert nor count towards `denied_rate`. Lists of layers add up. */
+  allowedDenials?: readonly AllowedDenial[] | undefined;
+  /** With `timeSource: 'auto'`, apply rate limits by the clock while events carry no timestamps. Defaults to `true` (the seed's way). */
+  ratesWithoutTimestamps?: boolean | undefined;
   /** A learned sequence model (`syscan learn` writes it); scored by the session, ignored by the detector. */
   sequenceModel?: Readonly<Record<string, unknown>> | undefined;
 }
@@ -81,6 +86,8 @@ export interface ResolvedDetectorConfig {
   readonly now: () => number;
   readonly severity: Readonly<Record<AlertType, Severity>>;
   readonly sequenceModel: Readonly<Record<string, unknown>> | undefined;
+  readonly allowedDenials: readonly AllowedDenial[];
+  readonly ratesWithoutTimestamps: boolean;
 }
 
 type Given = Partial<Record<ConfigKey, unknown>>;

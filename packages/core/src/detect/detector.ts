@@ -5,6 +5,7 @@
  * time taken from event timestamps (or an injected clock) so a replay gives the live verdicts.
  */
 import { parseSyscallEvents } from '../parse/index.js';
+import { globToRegExp } from '../rules/matchers.js';
 import type { SyscallEvent } from '../types.js';
 import type { Alert, AlertType } from './alert.js';
 import { type DetectorConfig, type ResolvedDetectorConfig, resolveDetectorConfig } from './config.js';
@@ -40,6 +41,8 @@ export interface DetectorStats {
   heldBackAlerts: number;
   /** Event times ignored as implausible (not finite, negative, far future, a jump of over a year). */
   rejectedTimes: number;
+  /** Denied events the config's allowedDenials allow (not alerted, not in denied_rate). */
+  allowedDenials: number;
 }
 
 /** Count key shared by the syscall names past `maxTrackedSyscalls`. */
@@ -62,6 +65,8 @@ interface Tracked {
 
 /** Sets built once per resolved config and shared by every detector using it (registries). */
 interface Compiled {
+  /** allowedDenials by syscall: errno (any when undefined) and path glob (any when undefined). */
+  allowed: ReadonlyMap<string, ReadonlyArray<{ errno: string | undefined; path: RegExp | undefined }>>;
   baseline: ReadonlySet<string>;
   dangerous: ReadonlySet<string>;
   forbidden: ReadonlySet<string>;
@@ -71,7 +76,14 @@ const compiledCache = new WeakMap<ResolvedDetectorConfig, Compiled>();
 function compile(config: ResolvedDetectorConfig): Compiled {
   let c = compiledCache.get(config);
   if (c === undefined) {
+    const allowed = new Map<string, Array<{ errno: string | undefined; path: RegExp | undefined }>>();
+    for (const a of config.allowedDenials) {
+      let list = allowed.get(a.syscall);
+      if (list === undefined) allowed.set(a.syscall, (list = []));
+      list.push({ errno: a.errno, path: a.path === undefined ? undefined : globToRegExp(a.path, false) });
+    }
     c = {
+      allowed,
       baseline: new Set(config.baselineSyscalls),
       dangerous: new Set(config.dangerousSyscalls),
       forbidden: new Set(config.forbiddenSyscalls),
@@ -231,7 +243,7 @@ export class SyscallAnomalyDetector {
     if (forbidden) this.#alert('forbidden_syscall', entry, e);
     else if (!known && cfg.alertOnUnknownSyscall) this.#alert('unknown_syscall', entry, e);
 
-    if (e.denied === true) {
+    if (e.denied === true && !this.#allowedDenial(e)) {
       this.#stats.deniedEvents++;
       const denied = this.#denied;
       denied.add(1);
@@ -242,6 +254,20 @@ export class SyscallAnomalyDetector {
       }
       this.#alert('denied_syscall', entry, e);
     }
+  }
+
+  /** True when the config's allowedDenials say normal runs make this denial. */
+  #allowedDenial(e: SyscallEvent): boolean {
+    const list = this.#compiled.allowed.get(e.syscall);
+    if (list === undefined) return false;
+    const path = e.paths?.[0];
+    for (const a of list) {
+      if (a.errno !== undefined && a.errno !== e.errno) continue;
+      if (a.path !== undefined && (path === undefined || !a.path.test(path))) continue;
+      this.#stats.allowedDenials++;
+      return true;
+    }
+    return false;
   }
 
   /** Starts counting a new name, or returns undefined when the cap is reached (overflow). */
@@ -345,7 +371,9 @@ export class SyscallAnomalyDetector {
     }
 
     const label = this.#compiled.windowLabel;
-    const deniedLimit = cfg.maxDeniedEventsPerMinute;
+    // An untimed trace read under `auto` has no rate: its batches arrive as fast as it is read.
+    const rates = cfg.ratesWithoutTimestamps || cfg.timeSource !== 'auto' || this.#timeline.eventDriven;
+    const deniedLimit = rates ? cfg.maxDeniedEventsPerMinute : 0;
     if (deniedLimit > 0 && this.#peakDenied > deniedLimit) {
       const a = newAlert(
         'denied_rate',
@@ -357,7 +385,7 @@ export class SyscallAnomalyDetector {
       if (this.#deniedOver !== undefined) describeEvent(a, this.#deniedOver);
       this.#push(a);
     }
-    const totalLimit = cfg.maxTotalEventsPerMinute;
+    const totalLimit = rates ? cfg.maxTotalEventsPerMinute : 0;
     if (totalLimit > 0 && this.#peakTotal > totalLimit) {
       const a = newAlert(
         'total_rate',

@@ -95,6 +95,7 @@ export function emptyStats(): DetectorStats {
     alerts: 0,
     heldBackAlerts: 0,
     rejectedTimes: 0,
+    allowedDenials: 0,
   };
 }
 

@@ -4,7 +4,12 @@
  * busiest window seen, measured with the detector's own rolling window and time rules so a
  * run like the learned one stays clean under it.
  */
-import { DEFAULT_DETECTOR_CONFIG, resolveDetectorConfig, type TimeSource } from '../detect/config.js';
+import {
+  type AllowedDenial,
+  DEFAULT_DETECTOR_CONFIG,
+  resolveDetectorConfig,
+  type TimeSource,
+} from '../detect/config.js';
 import { RollingCounter, RollingWindow, Timeline } from '../detect/window.js';
 import { SyscanError } from '../errors.js';
 import type { SyscallEvent } from '../types.js';
@@ -29,6 +34,8 @@ export interface LearnedFacts {
   lastTime?: number;
   /** Number of baselines merged into this one (absent for a single run). */
   merged?: number;
+  /** True when the events carried timestamps: only then are rate limits learned. */
+  timed?: boolean;
 }
 
 /** A learned baseline: a valid detector config plus what was learned. */
@@ -41,6 +48,10 @@ export interface Baseline {
   maxDeniedEventsPerMinute: number;
   /** Present when learned over a window other than the default 60 000 ms. */
   windowMs?: number;
+  /** Denials the normal runs made (syscall, errno, path): a re-run making them stays clean. */
+  allowedDenials?: AllowedDenial[];
+  /** Always false: a learned limit is per window of event time, never of how fast a file is read. */
+  ratesWithoutTimestamps: false;
   learned: LearnedFacts;
 }
 
@@ -86,6 +97,8 @@ export class BaselineLearner {
   #peakDenied = 0;
   #firstTime: number | undefined;
   #lastTime: number | undefined;
+  /** Denials seen, by `syscall errno path` (capped: a run denied everything is no baseline). */
+  readonly #denials = new Map<string, AllowedDenial>();
 
   /** @throws SyscanError `ERR_SYSCAN_CONFIG` for bad options. */
   constructor(options: BaselineLearnerOptions = {}) {
@@ -117,6 +130,17 @@ export class BaselineLearner {
     return this.#events;
   }
 
+  #denial(e: SyscallEvent): void {
+    const path = e.paths?.[0];
+    const key = `${e.syscall}\0${e.errno ?? ''}\0${path ?? ''}`;
+    if (this.#denials.has(key) || this.#denials.size >= MAX_ALLOWED_DENIALS) return;
+    this.#denials.set(key, {
+      syscall: e.syscall,
+      ...(e.errno !== undefined ? { errno: e.errno } : {}),
+      ...(path !== undefined ? { path: globEscape(path) } : {}),
+    });
+  }
+
   /** The baseline so far (the learner can keep learning afterwards). */
   toBaseline(options: ToBaselineOptions = {}): Baseline {
     const headroom = options.headroom ?? 1.5;
@@ -141,7 +165,9 @@ export class BaselineLearner {
     };
     if (this.#firstTime !== undefined) learned.firstTime = this.#firstTime;
     if (this.#lastTime !== undefined) learned.lastTime = this.#lastTime;
-    return build([...this.#syscalls], learned, floor, options);
+    learned.timed = this.#firstTime !== undefined;
+    const allowed = [...this.#denials.values()].sort(compareDenials);
+    return build([...this.#syscalls], learned, floor, options, allowed);
   }
 
   #one(e: SyscallEvent): void {
@@ -168,11 +194,15 @@ export class BaselineLearner {
     if (this.#total.sum > this.#peak) this.#peak = this.#total.sum;
     if (e.denied === true) {
       this.#deniedEvents++;
+      this.#denial(e);
       this.#denied.add(1);
       if (this.#denied.sum > this.#peakDenied) this.#peakDenied = this.#denied.sum;
     }
   }
 }
+
+/** Most distinct denials a baseline allows. */
+const MAX_ALLOWED_DENIALS = 256;
 
 /** Learns a baseline from one batch of events (e.g. `parseSyscallEvents(trace)` of a known-good run). */
 export function learnBaseline(events: Iterable<SyscallEvent>, options: LearnBaselineOptions = {}): Baseline {
@@ -192,6 +222,7 @@ export function mergeBaselines(...baselines: Baseline[]): Baseline {
     throw new SyscanError('ERR_SYSCAN_CONFIG', 'mergeBaselines needs at least one baseline');
   const syscalls = new Set<string>();
   const sources = new Set<string>();
+  const denials = new Map<string, AllowedDenial>();
   let total = 0;
   let denied = 0;
   let windowMs: number | undefined;
@@ -223,6 +254,10 @@ export function mergeBaselines(...baselines: Baseline[]): Baseline {
     }
     windowMs = cfg.windowMs;
     for (const s of cfg.baselineSyscalls) syscalls.add(s);
+    for (const a of cfg.allowedDenials) {
+      const key = `${a.syscall}\0${a.errno ?? ''}\0${a.path ?? ''}`;
+      if (denials.size < MAX_ALLOWED_DENIALS) denials.set(key, a);
+    }
     total = Math.max(total, cfg.maxTotalEventsPerMinute);
     denied = Math.max(denied, cfg.maxDeniedEventsPerMinute);
     const l = (b as Partial<Baseline>).learned;
@@ -242,11 +277,14 @@ export function mergeBaselines(...baselines: Baseline[]): Baseline {
   });
   learned.windowMs = windowMs ?? DEFAULT_DETECTOR_CONFIG.windowMs;
   learned.sources = [...sources].sort();
+  const allowed = [...denials.values()].sort(compareDenials);
   const out: Baseline = {
-    description: `Baseline merged from ${learned.merged} runs: ${syscalls.size} syscalls, ${learned.events} events.`,
+    description: `Baseline merged from ${learned.merged} runs: ${syscalls.size} syscalls, ${allowed.length} allowed denials, ${learned.events} events.`,
     baselineSyscalls: [...syscalls].sort(),
     maxTotalEventsPerMinute: total,
     maxDeniedEventsPerMinute: denied,
+    ...(allowed.length > 0 ? { allowedDenials: allowed } : {}),
+    ratesWithoutTimestamps: false,
     learned,
   };
   if (learned.windowMs !== DEFAULT_DETECTOR_CONFIG.windowMs) out.windowMs = learned.windowMs;
@@ -258,22 +296,31 @@ function build(
   learned: LearnedFacts,
   floor: number,
   options: ToBaselineOptions,
+  allowed: AllowedDenial[],
 ): Baseline {
   const headroom = learned.headroom;
-  const total = Math.max(floor, Math.ceil(learned.peakEventsPerWindow * headroom));
-  const denied =
-    learned.peakDeniedPerWindow > 0
+  const per = learned.windowMs === 60_000 ? 'minute' : `${learned.windowMs} ms`;
+  // Without timestamps a run has no rate: its size is not a limit (0 = none).
+  const timed = learned.timed !== false;
+  const total = timed ? Math.max(floor, Math.ceil(learned.peakEventsPerWindow * headroom)) : 0;
+  const denied = !timed
+    ? 0
+    : learned.peakDeniedPerWindow > 0
       ? Math.ceil(learned.peakDeniedPerWindow * headroom)
       : DEFAULT_DETECTOR_CONFIG.maxDeniedEventsPerMinute;
-  const per = learned.windowMs === 60_000 ? 'minute' : `${learned.windowMs} ms`;
+  const limits = timed
+    ? `limits are the busiest ${per} seen (${learned.peakEventsPerWindow} events, ${learned.peakDeniedPerWindow} denied) × ${headroom}`
+    : 'no rate limits (the events carried no timestamps)';
   const out: Baseline = {
     description:
       options.description ??
-      `Baseline learned from ${learned.events} syscall events: ${syscalls.length} syscalls; ` +
-        `limits are the busiest ${per} seen (${learned.peakEventsPerWindow} events, ${learned.peakDeniedPerWindow} denied) × ${headroom}.`,
+      `Baseline learned from ${learned.events} syscall events: ${syscalls.length} syscalls, ` +
+        `${allowed.length} allowed denials; ${limits}.`,
     baselineSyscalls: syscalls.sort(),
     maxTotalEventsPerMinute: total,
     maxDeniedEventsPerMinute: denied,
+    ...(allowed.length > 0 ? { allowedDenials: allowed } : {}),
+    ratesWithoutTimestamps: false,
     learned,
   };
   if (options.$schema !== undefined) {
@@ -290,4 +337,15 @@ function build(
 
 function num(v: unknown): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : 0;
+}
+
+/** A literal path as a glob that matches only it (`*`, `?` and `[` escaped as classes). */
+function globEscape(path: string): string {
+  return path.replace(/[*?[]/g, (c) => `[${c}]`);
+}
+
+function compareDenials(a: AllowedDenial, b: AllowedDenial): number {
+  const ka = `${a.syscall} ${a.errno ?? ''} ${a.path ?? ''}`;
+  const kb = `${b.syscall} ${b.errno ?? ''} ${b.path ?? ''}`;
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
