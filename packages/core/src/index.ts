@@ -74,6 +74,9 @@ export type {
   SuppressedEntry,
 } from './session/index.js';
 
+// The reviewed everyday policy (the CLI's and the runner's default).
+export { EVERYDAY_POLICY } from './policy/everyday.js';
+
 // Baselines learned from known-good runs (the same JSON `--baseline`/`--config` read).
 export { BaselineLearner, learnBaseline, mergeBaselines } from './profile/baseline.js';
 export type {
