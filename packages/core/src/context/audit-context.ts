@@ -48,8 +48,10 @@ export class AuditContext {
   observe(e: SyscallEvent | AuditRecordEvent): void {
     const d = e.audit;
     if (d === undefined) return;
-    if (e.pid !== undefined) e.process = this.#process(e.pid, d, e.raw);
-    const paths = this.#paths(d);
+    const process = e.pid === undefined ? undefined : this.#process(e.pid, d, e.raw);
+    if (process !== undefined) e.process = process;
+    // PATH names are relative to the event's CWD record, else to the cwd last seen for the pid.
+    const paths = this.#paths(d, d.cwd ?? process?.cwd);
     if (paths !== undefined) e.paths = paths;
     const saddr = d.saddr ?? d.fields?.['SOCKADDR.saddr'];
     if (saddr !== undefined) {
@@ -132,8 +134,8 @@ export class AuditContext {
     return true;
   }
 
-  /** PATH names resolved against CWD, then an absolute AVC/AppArmor name; deduplicated, capped. */
-  #paths(d: AuditDetails): string[] | undefined {
+  /** PATH names resolved against `cwd`, then an absolute AVC/AppArmor name; deduplicated, capped. */
+  #paths(d: AuditDetails, cwd: string | undefined): string[] | undefined {
     const names = d.paths;
     const avcName = d.avc?.name;
     if ((names === undefined || names.length === 0) && avcName === undefined) return undefined;
@@ -142,7 +144,7 @@ export class AuditContext {
     for (const name of names ?? []) {
       if (out.length >= max) break;
       if (name === '' || name === '(null)') continue;
-      const path = resolvePath(d.cwd, name);
+      const path = resolvePath(cwd, name);
       if (!out.includes(path)) out.push(path);
     }
     // SELinux's `name=` is a bare file name, not a path: only absolute names are kept.
