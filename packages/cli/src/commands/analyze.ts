@@ -40,6 +40,7 @@ interface AnalyzeOptions extends InputOptions {
   interval: number;
   maxAlerts: number;
   allowEmpty?: boolean;
+  context: boolean;
 }
 
 /**
@@ -73,6 +74,7 @@ export function makeAnalyzeCommand(ctx: CliContext): Command {
       1000,
     )
     .option('--allow-empty', 'accept an input in which no telemetry is recognised (default: exit 2)')
+    .option('--no-context', 'judge the records without tracking processes, paths and peers (faster)')
     .addOption(sourceOption())
     .addOption(deniedErrnosOption())
     .addOption(progressOption())
@@ -104,6 +106,8 @@ export function makeAnalyzeCommand(ctx: CliContext): Command {
       const ndjson = opts.format === 'ndjson';
       const session = createSession({
         config,
+        // Who did what to what (process, argv, user, paths, peer) on every alert; core's default.
+        context: opts.context ? undefined : false,
         parse: parseOptionsOf(opts),
         limits: { maxAlerts: opts.maxAlerts },
         // What the trace says syscan could not see (a cut or unreadable line, a CLONE_UNTRACED
