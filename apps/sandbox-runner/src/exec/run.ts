@@ -40,10 +40,17 @@ import {
 
 /** After strace exits, how long to wait for the command's stdout/stderr to drain. */
 const DRAIN_GRACE_MS = 500;
+/** Once every traced process has exited, how long strace may take to follow before what is left (untraced) is killed. */
+const UNTRACED_GRACE_MS = 200;
+/** How long, at most, the runner looks for the namespace's PID 1 after the isolation tool started. */
+const FIND_INIT_MS = 2_000;
 /** Alert objects and groups a run's summary keeps (the rest are counted). */
 const SUMMARY_LIMITS = { maxAlerts: 256, maxGroups: 256 };
 
 type Exit = { code: number | null; signal: NodeJS.Signals | null };
+
+/** The runner's own PID namespace: the isolation tool's child is PID 1 once it is in another one. */
+const OWN_PID_NAMESPACE = pidNamespaceOf(process.pid);
 
 /**
  * Runs `argv` under `strace -f`, judges the trace live, and resolves once every process of
@@ -97,6 +104,7 @@ class Run {
   #nsInit: number | undefined;
   #isolation: IsolationInForce;
   #killed: ExecResult['killed'] = null;
+  #reapTimer: NodeJS.Timeout | undefined;
 
   constructor(req: ExecRequest, plan: IsolationPlan) {
     this.#req = req;
@@ -131,7 +139,10 @@ class Run {
     const child = this.#spawn(straceBin, trace.fifo);
     const spawned = new Promise<Error | undefined>((resolve) => {
       child.once('error', resolve);
-      child.once('spawn', () => resolve(undefined));
+      child.once('spawn', () => {
+        this.#pollInit();
+        resolve(undefined);
+      });
     });
     const exited = new Promise<Exit>((resolve) =>
       child.once('exit', (code, signal) => resolve({ code, signal })),
@@ -144,8 +155,11 @@ class Run {
       const traceDone = readTrace(
         trace,
         exited,
-        () => this.#traceOpened(),
-        (bytes) => this.#session.write(bytes),
+        () => this.#findInit(),
+        (bytes) => {
+          this.#session.write(bytes);
+          this.#reapUntraced();
+        },
       );
       const exit = await exited;
       const traceEnd = await traceDone;
@@ -172,6 +186,7 @@ class Run {
       });
     } finally {
       stopWatching();
+      clearTimeout(this.#reapTimer);
       // Nothing of this run may outlive it: whatever is left (an escapee without isolation)
       // is killed, and the run resolves only once all of it has left /proc.
       if (child.pid !== undefined) {
@@ -249,13 +264,50 @@ class Run {
     };
   }
 
-  /** strace holds the FIFO: it runs, and under isolation it is the namespace's PID 1. */
-  #traceOpened(): void {
+  /**
+   * Under isolation: finds the namespace's PID 1 (the tool's child, in another PID
+   * namespace than ours) as soon as the tool made it, so that kills reach it and the result
+   * can name the namespace. Polled from the spawn on (a fast command may be over before the
+   * trace is first read); true once found.
+   */
+  #findInit(): boolean {
     const pid = this.#child?.pid;
-    if (this.#plan.mode === 'none' || pid === undefined) return;
-    this.#nsInit = firstChildOf(pid);
-    const ns = this.#nsInit === undefined ? undefined : pidNamespaceOf(this.#nsInit);
-    if (ns !== undefined) this.#isolation = { ...this.#isolation, pidNamespace: ns };
+    if (this.#plan.mode === 'none' || pid === undefined) return true;
+    if (this.#isolation.pidNamespace !== undefined) return true;
+    const init = firstChildOf(pid);
+    const ns = init === undefined ? undefined : pidNamespaceOf(init);
+    if (init === undefined || ns === undefined || ns === OWN_PID_NAMESPACE) return false;
+    this.#nsInit = init;
+    this.#isolation = { ...this.#isolation, pidNamespace: ns };
+    return true;
+  }
+
+  #pollInit(): void {
+    const until = Date.now() + FIND_INIT_MS;
+    const poll = (): void => {
+      if (this.#findInit() || Date.now() > until || this.#child?.exitCode !== null) return;
+      setTimeout(poll, 1).unref();
+    };
+    poll();
+  }
+
+  /**
+   * strace waits for its tracees, not for processes it cannot see: once every traced
+   * process has exited, what still runs in the run's namespace or group is untraced (a
+   * CLONE_UNTRACED child, reported as such) and is killed, shortly, so it cannot outlive
+   * the command. Not a policy kill: the command itself had ended.
+   */
+  #reapUntraced(): void {
+    if (this.#reapTimer !== undefined || this.#killed || this.#observer.mainExit === undefined) return;
+    if (this.#integrity.liveCount > 0) return;
+    this.#reapTimer = setTimeout(() => {
+      const child = this.#child;
+      if (child?.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+      if (this.#integrity.liveCount === 0 && !this.#killed) {
+        this.#integrity.endedByCaller('untraced processes reaped');
+        killTree(this.#processes());
+      }
+    }, UNTRACED_GRACE_MS);
   }
 
   /** strace (or the isolation tool) failed before the command ran: one SyscanError line. */

@@ -28,6 +28,9 @@ export interface TraceIntegrityOptions {
 /** Pids listed in the end-of-trace alert's details. */
 const MAX_LISTED_PIDS = 20;
 
+/** Calls that make a process; their return value is the new pid. */
+const SPAWNS = new Set(['clone', 'clone3', 'fork', 'vfork']);
+
 /** `CLONE_UNTRACED` in the flags strace printed (`flags=…|CLONE_UNTRACED|…`, `clone3({flags=…})`). */
 const UNTRACED = /\bCLONE_UNTRACED\b/;
 
@@ -71,6 +74,11 @@ export class TraceIntegrityCheck implements SessionCheck {
     return [...this.#live.keys()];
   }
 
+  /** How many pids have been seen without an exit record so far (0: every traced process ended). */
+  get liveCount(): number {
+    return this.#live.size;
+  }
+
   /** The trace ends because the caller stopped it (kill, timeout): exits missing after this are expected. */
   endedByCaller(reason: string): void {
     this.#endedByCaller ??= reason;
@@ -81,8 +89,7 @@ export class TraceIntegrityCheck implements SessionCheck {
       case 'syscall':
         this.#seen(r.pid, r.line, r.raw);
         if ((r as SyscallEvent & { truncated?: boolean }).truncated === true) this.#lineLost(r, out);
-        else if ((r.syscall === 'clone' || r.syscall === 'clone3') && r.args && UNTRACED.test(r.args))
-          out.push(this.#untraced(r));
+        else if (SPAWNS.has(r.syscall)) this.#spawned(r, out);
         return;
       case 'signal':
         this.#seen(r.pid, r.line, r.raw);
@@ -120,6 +127,19 @@ export class TraceIntegrityCheck implements SessionCheck {
         ...(this.#untrackedPids > 0 ? { untrackedPids: this.#untrackedPids } : {}),
       },
     });
+  }
+
+  /**
+   * A new process: followed from its birth (the parent's return value), so that a child
+   * still silent when its parent exits already counts as live; or, made untraced, an alert.
+   */
+  #spawned(r: SyscallEvent, out: Alert[]): void {
+    if (r.args !== undefined && UNTRACED.test(r.args)) {
+      out.push(this.#untraced(r));
+      return;
+    }
+    const child = r.ret !== undefined && /^[1-9]\d{0,9}$/.test(r.ret) ? Number(r.ret) : undefined;
+    this.#seen(child, r.line, r.raw);
   }
 
   #seen(pid: number | undefined, line: number | undefined, raw: string): void {
