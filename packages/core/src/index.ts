@@ -35,6 +35,7 @@ export type { ArchName } from './syscalls/index.js';
 export { SyscallAnomalyDetector, OVERFLOW_SYSCALL_KEY, cutSample } from './detect/detector.js';
 export type { AnomalyVerdict, DetectorStats } from './detect/detector.js';
 export { ALERT_TYPES } from './detect/alert.js';
+export { alertJsonSchema } from './detect/alert-schema.js';
 export type { Alert, AlertType, AlertAction, AlertTarget } from './detect/alert.js';
 export {
   resolveDetectorConfig,

@@ -101,3 +101,15 @@ describe.skipIf(!hasCorpus)('built-in checks on the corpus', () => {
 });
 
 if (!hasCorpus) it.skip(corpusSkipReason, () => {});
+
+describe('alertJsonSchema', () => {
+  it('names every field an alert can carry, and every alert type', async () => {
+    const { alertJsonSchema, ALERT_TYPES } = await import('../src/index.js');
+    const props = (alertJsonSchema as { properties: Record<string, { enum?: unknown[] }> }).properties;
+    expect(props.type!.enum).toEqual([...ALERT_TYPES]);
+    const alert = alertsOf(
+      'type=AVC msg=audit(1700000000.123:42): apparmor="DENIED" operation="open" profile="/usr/bin/x" name="/etc/shadow" pid=812 comm="x"\n',
+    )[0]!;
+    for (const key of Object.keys(alert)) expect(props).toHaveProperty([key]);
+  });
+});
