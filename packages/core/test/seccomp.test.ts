@@ -322,6 +322,21 @@ describe('argument filters', () => {
     ]);
   });
 
+  it('ORs the namespace flags of every clone seen (audit a0), however many distinct values', () => {
+    const clone = (serial: number, a0: string) =>
+      `type=SYSCALL msg=audit(1700000000.${serial}:${serial}): arch=c000003e syscall=56 success=yes exit=1 a0=${a0} a1=0 a2=0 a3=0 items=0 ppid=1 pid=9 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=1 comm="x" exe="/bin/x" key=(null)`;
+    // 40 distinct flag words, all without namespace bits but one with CLONE_NEWUTS (0x4000000).
+    const lines = Array.from({ length: 40 }, (_, i) => clone(i + 1, (0x1200011 + i * 0x100).toString(16)));
+    lines.push(clone(99, '4000011'));
+    const r = buildSeccompProfile(
+      { traces: [parseRecords(lines.join('\n'), { auditFields: true })] },
+      { argFilters: true },
+    );
+    expect(r.profile.syscalls[0]!.args).toEqual([
+      { index: 0, value: 2114060288 - 0x4000000, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ' },
+    ]);
+  });
+
   it('reads audit a0 when the parser kept the fields', () => {
     const line =
       'type=SYSCALL msg=audit(1700000000.1:7): arch=c000003e syscall=41 success=yes exit=3 a0=a a1=80002 a2=0 a3=0 items=0 ppid=1 pid=9 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=1 comm="x" exe="/bin/x" key=(null)';

@@ -12,7 +12,13 @@ import { SyscanError } from '../errors.js';
 import { type ArchName, resolveArch, syscallName, syscallNumber } from '../syscalls/index.js';
 import type { ParsedRecord, SyscallEvent } from '../types.js';
 import { archesOf, buildArchMap, compatArches, flattenArchMap, personalityArch } from './seccomp/arches.js';
-import { ArgValues, cloneNamespaceFlags, personalityValue, socketFamily } from './seccomp/arg-filters.js';
+import {
+  ArgValues,
+  cloneNamespaceFlags,
+  FlagUnion,
+  personalityValue,
+  socketFamily,
+} from './seccomp/arg-filters.js';
 import { buildRules } from './seccomp/rules.js';
 import {
   resolveProfileOptions,
@@ -45,7 +51,7 @@ export class SeccompProfileBuilder {
   #unprefixedArch: ArchName | undefined;
   readonly #socket = new ArgValues();
   readonly #personality = new ArgValues();
-  readonly #clone = new ArgValues();
+  readonly #clone = new FlagUnion();
   /** Unknown name → where first seen. */
   readonly #unknown = new Map<string, string>();
   #unknownCount = 0;

@@ -105,10 +105,8 @@ export class ArgValues {
   unreadable = false;
   /** Why there is no filter, for the note (the first reason seen). */
   unreadableWhy: string | undefined;
-  calls = 0;
 
   add(value: number | undefined, line: number | undefined): void {
-    this.calls++;
     if (value === undefined) {
       this.markUnreadable(`an argument syscan could not read${line === undefined ? '' : ` (line ${line})`}`);
     } else if (!this.values.has(value) && this.values.size >= MAX_FILTER_VALUES) {
@@ -116,6 +114,24 @@ export class ArgValues {
     } else {
       this.values.add(value);
     }
+  }
+
+  markUnreadable(why: string): void {
+    this.unreadable = true;
+    this.unreadableWhy ??= why;
+  }
+}
+
+/** The namespace flags of every clone seen, OR-ed: the filter needs only which were ever used. */
+export class FlagUnion {
+  used = 0;
+  unreadable = false;
+  unreadableWhy: string | undefined;
+
+  add(flags: number | undefined, line: number | undefined): void {
+    if (flags === undefined)
+      this.markUnreadable(`an argument syscan could not read${line === undefined ? '' : ` (line ${line})`}`);
+    else this.used = (this.used | flags) >>> 0;
   }
 
   markUnreadable(why: string): void {

@@ -4,7 +4,7 @@
  * `clone` where the trace showed their arguments.
  */
 import { type ArchName, syscallNumber } from '../../syscalls/index.js';
-import { type ArgValues, CLONE_NAMESPACE_MASK } from './arg-filters.js';
+import { type ArgValues, CLONE_NAMESPACE_MASK, type FlagUnion } from './arg-filters.js';
 import { runtimeStartSyscalls } from './runtime-syscalls.js';
 import type { SeccompSyscallRule } from './types.js';
 
@@ -13,7 +13,7 @@ export interface ObservedCalls {
   names: ReadonlySet<string>;
   socket: ArgValues;
   personality: ArgValues;
-  clone: ArgValues;
+  clone: FlagUnion;
 }
 
 export interface RuleOptions {
@@ -95,14 +95,14 @@ function valueRules(
  * cannot read, so it answers ENOSYS and libc falls back to `clone`, which is filtered.
  */
 function cloneRules(
-  values: ArgValues,
+  flags: FlagUnion,
   names: ReadonlySet<string>,
   arches: readonly ArchName[],
   notes: string[],
 ): SeccompSyscallRule[] {
   if (!names.has('clone') && !names.has('clone3')) return [];
-  if (values.unreadable) {
-    notes.push(`clone: no argument filter (${values.unreadableWhy})`);
+  if (flags.unreadable) {
+    notes.push(`clone: no argument filter (${flags.unreadableWhy})`);
     return [];
   }
   if (arches.some((a) => a === 's390' || a === 's390x')) {
@@ -112,9 +112,7 @@ function cloneRules(
     );
     return [];
   }
-  let used = 0;
-  for (const v of values.values) used |= v;
-  const mask = (CLONE_NAMESPACE_MASK & ~used) >>> 0;
+  const mask = (CLONE_NAMESPACE_MASK & ~flags.used) >>> 0;
   if (mask === 0) {
     notes.push('clone: no argument filter (every namespace flag was used)');
     return [];
