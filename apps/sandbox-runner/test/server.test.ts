@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -120,6 +120,40 @@ describe.skipIf(!hasStrace)('serve: POST /v1/exec on a real server', () => {
     expect((await slow).status).toBe(200);
   });
 
+  it.skipIf(!hasPython)(
+    "answers with the run's own verdict, even when the alerting trace line is long (setgroups of 40 groups)",
+    async () => {
+      // The alerting line is ~330 characters; re-parsing evidence cut at 240 gave 200 + clean.
+      const res = await exec({
+        argv: ['python3', '-c', 'import os; os.setgroups(list(range(100000, 100040))); print("out")'],
+        enforce: false,
+      });
+      expect(res.headers.get('syscan-verdict')).toBe('alert');
+      expect(res.status).toBe(403);
+      expect(await res.text()).not.toContain('"out');
+    },
+  );
+
+  it('keeps the slot until the command is gone, and kills the command of a client that hangs up', async () => {
+    const marker = join(tmpdir(), `syscan-disconnect-${process.pid}-${Date.now()}`);
+    const controller = new AbortController();
+    const pending = fetch(`${base}/v1/exec`, {
+      method: 'POST',
+      signal: controller.signal,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify({ argv: ['sh', '-c', `sleep 1.5; touch ${marker}`], timeoutMs: 20_000 }),
+    }).catch(() => undefined);
+    for (let i = 0; i < 100 && sandbox.inFlight === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(sandbox.inFlight).toBe(1);
+    controller.abort();
+    await pending;
+    // The slot frees once the command's processes are gone, and the command never got to its next step.
+    for (let i = 0; i < 150 && sandbox.inFlight > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(sandbox.inFlight).toBe(0);
+    await new Promise((r) => setTimeout(r, 1800));
+    expect(existsSync(marker)).toBe(false);
+  });
+
   it('serves /healthz and Prometheus /metrics', async () => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
@@ -130,7 +164,8 @@ describe.skipIf(!hasStrace)('serve: POST /v1/exec on a real server', () => {
     expect(text).toMatch(/^syscan_exec_in_flight 0$/m);
     if (hasPython) {
       expect(text).toMatch(/^syscan_kills_total\{reason="policy"\} 1$/m);
-      expect(text).toMatch(/^syscan_alerts_total\{type="unknown_syscall"\} \d+$/m);
+      expect(text).toMatch(/^syscan_alerts_total\{type="unknown_syscall",severity="\w+"\} \d+$/m);
+      expect(text).toMatch(/^syscan_runs_total\{outcome="killed"\} 1$/m);
     }
   });
 });
@@ -151,8 +186,11 @@ describe.skipIf(!hasStrace)('serve: the built binary', () => {
     const port = new Promise<number>((resolve, reject) => {
       child.stderr!.on('data', (c: Buffer) => {
         err += c.toString();
-        const m = /"msg":"listening".*?"port":(\d+)/.exec(err);
-        if (m) resolve(Number(m[1]));
+        for (const line of err.split('\n')) {
+          if (!line.startsWith('{')) continue;
+          const entry = JSON.parse(line) as { msg?: string; port?: number };
+          if (entry.msg === 'listening' && typeof entry.port === 'number') resolve(entry.port);
+        }
       });
       child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
     });

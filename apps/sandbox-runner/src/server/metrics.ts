@@ -1,67 +1,97 @@
 /**
- * The service's Prometheus metrics, kept by hand (text exposition format 0.0.4): a handful
- * of counters, a gauge and one histogram do not need a client library.
+ * The service's Prometheus metrics, on prom-client with a registry of its own (two apps in
+ * one process never share series). Names follow Falco's and Tetragon's exporters:
+ * `<project>_<thing>_total` counters with small fixed label sets, durations as histograms.
  */
-const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
-/** Label values come from fixed sets, except alert types and statuses; cap them anyway. */
-const MAX_SERIES = 64;
+import { ALERT_TYPES, type Alert, SEVERITIES, type Severity } from '@syscan/core';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
-class LabeledCounter {
-  readonly values = new Map<string, number>();
-  inc(label: string, by = 1): void {
-    if (!this.values.has(label) && this.values.size >= MAX_SERIES) label = 'other';
-    this.values.set(label, (this.values.get(label) ?? 0) + by);
-  }
-}
+/** Outcome of one run, for `syscan_runs_total{outcome}`. */
+export type RunOutcome = 'clean' | 'alert' | 'killed' | 'timeout' | 'aborted' | 'setup_error';
+
+const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+const KNOWN_TYPES: ReadonlySet<string> = new Set(ALERT_TYPES);
+const KNOWN_SEVERITIES: ReadonlySet<string> = new Set(SEVERITIES);
 
 export class Metrics {
-  readonly executions = new LabeledCounter();
-  readonly alerts = new LabeledCounter();
-  readonly kills = new LabeledCounter();
-  readonly responses = new LabeledCounter();
-  readonly setupErrors = new LabeledCounter();
-  inFlight = 0;
-  readonly #buckets = new Array<number>(DURATION_BUCKETS.length).fill(0);
-  #durationSum = 0;
-  #durationCount = 0;
+  readonly registry = new Registry();
+  /** Kept from the first release: runs by verdict (`clean`, `alert`). */
+  readonly executions = new Counter({
+    name: 'syscan_executions_total',
+    help: 'Commands run, by verdict.',
+    labelNames: ['verdict'] as const,
+    registers: [this.registry],
+  });
+  readonly runs = new Counter({
+    name: 'syscan_runs_total',
+    help: 'Runs by outcome: clean, alert, killed (policy), timeout, aborted, setup_error.',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly alerts = new Counter({
+    name: 'syscan_alerts_total',
+    help: 'Alerts raised while running commands, by alert type and severity.',
+    labelNames: ['type', 'severity'] as const,
+    registers: [this.registry],
+  });
+  readonly kills = new Counter({
+    name: 'syscan_kills_total',
+    help: 'Command trees killed, by reason.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly setupErrors = new Counter({
+    name: 'syscan_setup_errors_total',
+    help: 'Runs that could not start, by kind.',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly responses = new Counter({
+    name: 'syscan_http_responses_total',
+    help: 'HTTP responses, by status code.',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  readonly inFlight = new Gauge({
+    name: 'syscan_exec_in_flight',
+    help: 'Commands running now.',
+    registers: [this.registry],
+  });
+  readonly duration = new Histogram({
+    name: 'syscan_exec_duration_seconds',
+    help: 'Wall time of a run, strace start to the last process gone.',
+    buckets: DURATION_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly requestDuration = new Histogram({
+    name: 'syscan_http_request_duration_seconds',
+    help: 'Time from request to response finished, by route.',
+    labelNames: ['route'] as const,
+    buckets: DURATION_BUCKETS,
+    registers: [this.registry],
+  });
 
-  observeDuration(seconds: number): void {
-    this.#durationSum += seconds;
-    this.#durationCount++;
-    for (let i = 0; i < DURATION_BUCKETS.length; i++)
-      if (seconds <= DURATION_BUCKETS[i]!) this.#buckets[i]!++;
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
   }
 
-  render(): string {
-    const out: string[] = [];
-    const counter = (name: string, help: string, label: string, c: LabeledCounter): void => {
-      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
-      for (const [v, n] of c.values) out.push(`${name}{${label}="${escapeLabel(v)}"} ${n}`);
-    };
-    counter('syscan_executions_total', 'Commands run, by verdict.', 'verdict', this.executions);
-    counter(
-      'syscan_alerts_total',
-      'Alerts raised while running commands, by alert type.',
-      'type',
-      this.alerts,
-    );
-    counter('syscan_kills_total', 'Command trees killed, by reason.', 'reason', this.kills);
-    counter('syscan_setup_errors_total', 'Runs that could not start, by kind.', 'kind', this.setupErrors);
-    counter('syscan_http_responses_total', 'HTTP responses, by status code.', 'code', this.responses);
-    out.push('# HELP syscan_exec_in_flight Commands running now.', '# TYPE syscan_exec_in_flight gauge');
-    out.push(`syscan_exec_in_flight ${this.inFlight}`);
-    out.push('# HELP syscan_exec_duration_seconds Wall time of a run, strace start to exit.');
-    out.push('# TYPE syscan_exec_duration_seconds histogram');
-    for (let i = 0; i < DURATION_BUCKETS.length; i++) {
-      out.push(`syscan_exec_duration_seconds_bucket{le="${DURATION_BUCKETS[i]}"} ${this.#buckets[i]}`);
-    }
-    out.push(`syscan_exec_duration_seconds_bucket{le="+Inf"} ${this.#durationCount}`);
-    out.push(`syscan_exec_duration_seconds_sum ${this.#durationSum}`);
-    out.push(`syscan_exec_duration_seconds_count ${this.#durationCount}`);
-    return `${out.join('\n')}\n`;
+  /** Counts one alert group of a run: `count` alerts of one type, at the group's severity. */
+  countAlerts(type: Alert['type'], severity: Severity, count: number): void {
+    // Labels come from fixed sets; anything else would let input grow the series.
+    const t = KNOWN_TYPES.has(type) ? type : 'other';
+    const s = KNOWN_SEVERITIES.has(severity) ? severity : 'other';
+    this.alerts.inc({ type: t, severity: s }, count);
   }
-}
 
-function escapeLabel(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+  countResponse(status: number): void {
+    this.responses.inc({ code: status >= 100 && status < 600 ? String(status) : 'other' });
+  }
+
+  async render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
 }
