@@ -63,7 +63,7 @@ class Walk {
   body(payload: unknown): Extracted {
     const text = asText(payload);
     if (text !== undefined) {
-      if (!this.#json(text, 0, true)) this.texts.push(text);
+      if (!this.#json(text, 0, true) && text.length > 0) this.texts.push(text);
     } else {
       this.value(payload, 0, false);
     }

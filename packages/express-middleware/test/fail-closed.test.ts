@@ -308,3 +308,37 @@ describe.each(EXPRESSES)('the guard fails closed on %s', (_name, express) => {
     expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(31_536_000);
   });
 });
+
+describe('a guard mounted with app.use', () => {
+  it('guard.errorHandler is its error path: status only, never the message', async () => {
+    const guard = syscanGuard({ detector: BASELINE });
+    const app: Express = express5();
+    app.use('/tools', express5.json(), guard);
+    app.post('/tools/run', (req) => {
+      throw new Error(`failed with ${req.body.stdout}`);
+    });
+    app.use(guard.errorHandler);
+    running = await listen(app);
+    const r = await request(`${running.url}/tools/run`, { body: { stdout: SECRET } });
+    expect(r.status).toBe(500);
+    expect(r.headers['syscan-verdict']).toBe('error');
+    expect(r.json).toMatchObject({ type: PROBLEM_TYPES.handlerFailed });
+    expect(r.text).not.toContain(SECRET);
+  });
+
+  it('passes errors of unguarded requests on', async () => {
+    const guard = syscanGuard({ detector: BASELINE });
+    const app: Express = express5();
+    app.get('/other', () => {
+      throw new Error('plain failure');
+    });
+    app.use(guard.errorHandler);
+    app.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {
+      res.status(418).send(err.message);
+    });
+    running = await listen(app);
+    const r = await request(`${running.url}/other`);
+    expect(r.status).toBe(418);
+    expect(r.text).toBe('plain failure');
+  });
+});

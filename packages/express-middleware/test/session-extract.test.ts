@@ -103,7 +103,7 @@ describe('an extractor handing over parsed records', () => {
       parseRecords((payload as { evidence: string[] }).evidence[0]!),
     );
     expect((await post(TRACE.split('\n').slice(0, 3).join('\n'))).status).toBe(200);
-    const r = await post(SETGROUPS.slice(0, 60).replace(/, \d*$/, '') + ']) = 0\n');
+    const r = await post(`${SETGROUPS.slice(0, 60).replace(/, \d*$/, '')}]) = 0\n`);
     expect(r.status).toBe(403);
     expect(verdicts).toMatchObject([
       { kind: 'clean' },
