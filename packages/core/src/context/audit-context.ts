@@ -77,26 +77,22 @@ export class AuditContext {
       proc = new TrackedProcess(pid, { cwd: undefined }, new FdTable(1));
       table.set(pid, proc);
     }
-    const fields = d.fields;
     let changed = false;
-    const set = <K extends 'ppid' | 'uid' | 'euid' | 'gid' | 'egid' | 'auid' | 'ses'>(
-      key: K,
-      value: number | undefined,
-    ): void => {
-      if (value === undefined || value === UNSET || proc[key] === value) return;
-      proc[key] = value;
+    // The ids run (` ppid=… ses=…`) is read only when it differs from this pid's last one.
+    const subject = subjectBlock(raw);
+    if (subject === undefined) {
+      const fields = d.fields;
+      if (fields !== undefined && readIds(proc, (key) => fields[`SYSCALL.${key}`])) changed = true;
+    } else if (subject !== proc.auditSubject) {
+      proc.auditSubject = subject;
+      if (readIds(proc, (key) => blockField(subject, key))) changed = true;
+    }
+    if (d.uid !== undefined && d.uid !== UNSET && d.uid !== proc.uid) {
+      proc.uid = d.uid;
       changed = true;
-    };
-    set('ppid', numberField(fields, raw, 'ppid'));
-    set('uid', d.uid ?? numberField(fields, raw, 'uid'));
-    set('euid', numberField(fields, raw, 'euid'));
-    set('gid', numberField(fields, raw, 'gid'));
-    set('egid', numberField(fields, raw, 'egid'));
-    set('auid', d.auid ?? numberField(fields, raw, 'auid'));
-    set('ses', numberField(fields, raw, 'ses'));
-    const tty = textField(fields, raw, 'tty');
-    if (tty !== undefined && tty !== '(none)' && tty !== proc.tty) {
-      proc.tty = tty;
+    }
+    if (d.auid !== undefined && d.auid !== UNSET && d.auid !== proc.auid) {
+      proc.auid = d.auid;
       changed = true;
     }
     if (d.exe !== undefined && d.exe !== proc.exe) {
@@ -118,11 +114,13 @@ export class AuditContext {
 
   /** argv from EXECVE, else PROCTITLE split at its (NUL → space) separators; capped. */
   #argv(proc: TrackedProcess, d: AuditDetails): boolean {
-    const source = d.argv ?? (d.proctitle === undefined ? undefined : d.proctitle.split(' '));
-    if (source === undefined) return false;
+    const source: string | readonly string[] | undefined = d.argv ?? d.proctitle;
+    if (source === undefined || sameSource(source, proc.auditArgvSource)) return false;
+    proc.auditArgvSource = source;
+    const list = typeof source === 'string' ? source.split(' ') : source;
     const { maxArgs, maxArgLength } = this.#limits;
-    let truncated = source.length > maxArgs;
-    const argv = source.slice(0, maxArgs).map((a) => {
+    let truncated = list.length > maxArgs;
+    const argv = list.slice(0, maxArgs).map((a) => {
       if (a.length <= maxArgLength) return a;
       truncated = true;
       return a.slice(0, maxArgLength);
@@ -155,13 +153,51 @@ export class AuditContext {
   }
 }
 
-/** A numeric subject field (see textField); non-numeric text (user names, garbage) is left out. */
-function numberField(
-  fields: Record<string, string> | undefined,
-  raw: string,
-  key: string,
-): number | undefined {
-  const text = textField(fields, raw, key);
+/** The subject ids of a record: from ` ppid=` (or ` pid=`) up to ` comm=` or `msg='`. */
+function subjectBlock(raw: string): string | undefined {
+  let start = raw.indexOf(' ppid=');
+  if (start === -1) start = raw.indexOf(' pid=');
+  if (start === -1) return undefined;
+  let end = raw.indexOf(' comm=', start);
+  if (end === -1) end = raw.indexOf(" msg='", start);
+  if (end === -1 || end - start > MAX_SUBJECT) end = Math.min(raw.length, start + MAX_SUBJECT);
+  return raw.slice(start, end);
+}
+
+/** Longest ids run read (the kernel's is about 250 characters). */
+const MAX_SUBJECT = 1024;
+
+/** Sets the ids `get` finds (numbers; audit's unset and non-numeric values left out); true when one changed. */
+function readIds(proc: TrackedProcess, get: (key: string) => string | undefined): boolean {
+  let changed = false;
+  for (const key of ID_KEYS) {
+    const v = numeric(get(key));
+    if (v === undefined || v === UNSET || proc[key] === v) continue;
+    proc[key] = v;
+    changed = true;
+  }
+  const tty = get('tty');
+  if (tty !== undefined && tty !== '(none)' && tty !== proc.tty) {
+    proc.tty = tty;
+    changed = true;
+  }
+  return changed;
+}
+
+const ID_KEYS = ['ppid', 'uid', 'euid', 'gid', 'egid', 'auid', 'ses'] as const;
+const NEEDLES: Record<string, string> = Object.fromEntries([...ID_KEYS, 'tty'].map((k) => [k, ` ${k}=`]));
+
+/** ` key=value` in a subject block (anchored on the space, so `auid=` is never `uid=`). */
+function blockField(block: string, key: string): string | undefined {
+  const needle = NEEDLES[key] ?? ` ${key}=`;
+  const at = block.indexOf(needle);
+  if (at === -1) return undefined;
+  const v = at + needle.length;
+  const end = block.indexOf(' ', v);
+  return block.slice(v, end === -1 ? block.length : end);
+}
+
+function numeric(text: string | undefined): number | undefined {
   if (text === undefined || text.length === 0 || text.length > 10) return undefined;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -170,18 +206,8 @@ function numberField(
   return Number(text);
 }
 
-/**
- * A SYSCALL subject field, read from the record line itself (` key=` anchored on a space, so
- * `auid=` is never read as `uid=`), else from `audit.fields` when the reader kept them.
- */
-function textField(fields: Record<string, string> | undefined, raw: string, key: string): string | undefined {
-  const needle = ` ${key}=`;
-  const at = raw.indexOf(needle);
-  if (at === -1) return fields?.[`SYSCALL.${key}`];
-  const v = at + needle.length;
-  let end = raw.indexOf(' ', v);
-  if (end === -1) end = raw.length;
-  const nl = raw.indexOf('\n', v);
-  if (nl !== -1 && nl < end) end = nl;
-  return raw.slice(v, end);
+function sameSource(a: string | readonly string[], b: string | readonly string[] | undefined): boolean {
+  if (a === b) return true;
+  if (typeof a === 'string' || b === undefined || typeof b === 'string') return false;
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

@@ -43,7 +43,8 @@ export function socketEntry(socket: SocketState, cloexec: boolean, decoration?: 
 
 /** An fd table, bounded: past the cap the oldest-opened fd is forgotten. */
 export class FdTable {
-  readonly #fds = new Map<number, FdEntry>();
+  /** Made at the first fd: audit's processes (no fds in the telemetry) never pay for a Map. */
+  #fds: Map<number, FdEntry> | undefined;
   readonly #max: number;
 
   constructor(max: number) {
@@ -51,10 +52,11 @@ export class FdTable {
   }
 
   get(fd: number): FdEntry | undefined {
-    return this.#fds.get(fd);
+    return this.#fds?.get(fd);
   }
 
   set(fd: number, entry: FdEntry): void {
+    this.#fds ??= new Map();
     const fds = this.#fds;
     if (fds.has(fd)) fds.delete(fd);
     else if (fds.size >= this.#max) fds.delete(fds.keys().next().value as number);
@@ -62,23 +64,24 @@ export class FdTable {
   }
 
   delete(fd: number): void {
-    this.#fds.delete(fd);
+    this.#fds?.delete(fd);
   }
 
   /** A copy for a child that does not share its parent's table (fork without CLONE_FILES). */
   copy(): FdTable {
     const t = new FdTable(this.#max);
-    for (const [fd, e] of this.#fds) t.#fds.set(fd, e);
+    if (this.#fds !== undefined) t.#fds = new Map(this.#fds);
     return t;
   }
 
   /** execve: close-on-exec fds go away. */
   closeOnExec(): void {
-    for (const [fd, e] of this.#fds) if (e.cloexec) this.#fds.delete(fd);
+    const fds = this.#fds;
+    if (fds !== undefined) for (const [fd, e] of fds) if (e.cloexec) fds.delete(fd);
   }
 
   get size(): number {
-    return this.#fds.size;
+    return this.#fds?.size ?? 0;
   }
 }
 
@@ -108,6 +111,9 @@ export class TrackedProcess {
   threads = 1;
   exited = false;
   lastUsed = 0;
+  /** Audit: the last ids run and argv source read for this pid (unchanged ones are not re-read). */
+  auditSubject: string | undefined;
+  auditArgvSource: string | readonly string[] | undefined;
   /** Input line of the first event seen from it (tells an early child from a reused pid). */
   firstLine: number | undefined;
   #snapshot: ProcessInfo | undefined;
