@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorLines, runCli } from './helpers/cli.js';
+import { compileProbe, traceInto } from './helpers/seccomp-programs.js';
 
 /**
  * The generated profiles are loaded into the kernel with the real libseccomp (Debian's
@@ -81,54 +82,6 @@ f.load()
 os.execv(sys.argv[2], sys.argv[2:])
 `;
 
-/** A program whose argv picks calls beyond its normal run: the "attacks" the profile must refuse. */
-const PROBE = `
-#define _GNU_SOURCE
-#include <errno.h>
-#include <sched.h>
-#include <signal.h>
-#include <spawn.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
-#include <sys/sysinfo.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-extern char **environ;
-
-static void report(const char *what, long r) {
-  if (r < 0) printf("%s: errno %d %s\\n", what, errno, strerrorname_np(errno));
-  else printf("%s: ok\\n", what);
-}
-
-int main(int argc, char **argv) {
-  printf("probe ran\\n");
-  for (int i = 1; i < argc; i++) {
-    const char *m = argv[i];
-    if (!strcmp(m, "sysinfo")) { struct sysinfo s; report(m, syscall(SYS_sysinfo, &s)); }
-    else if (!strcmp(m, "inet")) report(m, socket(AF_INET, SOCK_DGRAM, 0));
-    else if (!strcmp(m, "inet6")) report(m, socket(AF_INET6, SOCK_DGRAM, 0));
-    else if (!strcmp(m, "spawn")) {
-      pid_t pid; char *args[] = {"/bin/true", NULL};
-      int e = posix_spawn(&pid, "/bin/true", NULL, NULL, args, environ);
-      int status = -1;
-      if (e == 0) waitpid(pid, &status, 0);
-      printf("spawn: %s status %d\\n", e == 0 ? "ok" : strerrorname_np(e), status);
-    }
-    else if (!strcmp(m, "newns")) {
-      long r = syscall(SYS_clone, CLONE_NEWUTS | SIGCHLD, 0, 0, 0, 0);
-      if (r == 0) _exit(0);
-      if (r > 0) waitpid((pid_t) r, NULL, 0);
-      report(m, r);
-    }
-  }
-  fflush(stdout);
-  return 0;
-}
-`;
-
 /** A 32-bit x86 program without libc: writes a line; with an argument it also calls getpid and exits with -ret (the errno). */
 const HI32 = `
   .globl _start
@@ -170,13 +123,7 @@ const hi32 = buildHi32();
 let loader = '';
 let probe = '';
 
-/** Traces `argv` with the real strace (-f), as a user would, into `dir/name`. */
-function trace(name: string, argv: string[]): string {
-  const out = join(dir, name);
-  const r = spawnSync('strace', ['-f', '-o', out, ...argv], { encoding: 'utf8', cwd: dir });
-  if (!existsSync(out)) throw new Error(`strace failed: ${r.stderr}`);
-  return out;
-}
+const trace = (name: string, argv: string[]): string => traceInto(dir, name, argv);
 
 /** Runs `argv` under the profile at `profile` through the libseccomp loader. */
 function confined(profile: string, argv: string[]) {
@@ -208,11 +155,7 @@ describe.skipIf(!live)(
     beforeAll(() => {
       loader = join(dir, 'load-profile.py');
       writeFileSync(loader, LOADER);
-      const src = join(dir, 'probe.c');
-      writeFileSync(src, PROBE);
-      probe = join(dir, 'probe');
-      const cc = spawnSync('cc', ['-O1', '-o', probe, src], { encoding: 'utf8' });
-      expect(cc.status, cc.stderr).toBe(0);
+      probe = compileProbe(dir);
     });
 
     it('ls and cat, traced separately, run under one merged profile with the same output', async () => {
