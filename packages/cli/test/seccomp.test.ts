@@ -184,6 +184,20 @@ describe.skipIf(!live)(
       expect(other.status).not.toBe(0);
     });
 
+    it('a baseline from syscan learn is enough: the learned command runs under the profile made from it', async () => {
+      const argv = ['/bin/ls', '-l', '/etc/ssl'];
+      const t = join(dir, 'ls-learn.strace');
+      expect(
+        spawnSync('strace', ['-f', '-o', t, ...argv], { env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } }).status,
+      ).toBe(0);
+      const baseline = join(dir, 'ls-baseline.json');
+      expect((await runCli(['learn', t, '-o', baseline])).code).toBe(0);
+      const profile = await generate('ls-from-baseline.json', ['--baseline', baseline]);
+      const under = confined(profile, argv);
+      expect(under.status, under.stderr).toBe(0);
+      expect(under.stdout).toBe(plain(argv).stdout);
+    });
+
     it('refuses a call outside the profile with EPERM, or the errno asked for', async () => {
       const t = trace('probe.strace', [probe]);
       const eperm = await generate('probe.json', [t]);
