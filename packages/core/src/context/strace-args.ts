@@ -6,7 +6,7 @@
  * results of the small readers go through module-level fields, not returned objects, so
  * the per-event path allocates nothing it does not keep.
  */
-import { isDecorationStart, isDigit, skipDecoration, skipString } from './strace-scan-lite.js';
+import { isDecorationStart, isDigit, skipDecoration, skipString } from './strace-scan.js';
 
 const QUOTE = 34;
 const BACKSLASH = 92;

@@ -4,6 +4,11 @@
  * target. Names cover x86_64, i386 (`…64`, `…32` variants) and the generic table.
  */
 
+/** `'a b c'` → `['a', 'b', 'c']`: long name lists stay readable. */
+function words(text: string): string[] {
+  return text.split(' ');
+}
+
 /** `[dirfdArg, pathArg]`: dirfd -1 means relative paths resolve against the cwd. */
 export type PathArg = readonly [dirfd: number, path: number];
 
@@ -11,79 +16,19 @@ const CWD_PATH_0: readonly PathArg[] = [[-1, 0]];
 const AT_PATH_1: readonly PathArg[] = [[0, 1]];
 
 /** Calls whose first argument is a path relative to the cwd. */
-const CWD_CALLS = [
-  'open',
-  'creat',
-  'stat',
-  'lstat',
-  'stat64',
-  'lstat64',
-  'oldstat',
-  'oldlstat',
-  'statfs',
-  'statfs64',
-  'access',
-  'truncate',
-  'truncate64',
-  'chmod',
-  'chown',
-  'lchown',
-  'chown32',
-  'lchown32',
-  'utime',
-  'utimes',
-  'mknod',
-  'mkdir',
-  'rmdir',
-  'unlink',
-  'chdir',
-  'chroot',
-  'readlink',
-  'execve',
-  'uselib',
-  'acct',
-  'swapon',
-  'swapoff',
-  'getxattr',
-  'lgetxattr',
-  'setxattr',
-  'lsetxattr',
-  'listxattr',
-  'llistxattr',
-  'removexattr',
-  'lremovexattr',
-  'umount',
-  'umount2',
-];
+const CWD_CALLS = words(
+  'open creat stat lstat stat64 lstat64 oldstat oldlstat statfs statfs64 access truncate ' +
+    'truncate64 chmod chown lchown chown32 lchown32 utime utimes mknod mkdir rmdir unlink ' +
+    'chdir chroot readlink execve uselib acct swapon swapoff getxattr lgetxattr setxattr ' +
+    'lsetxattr listxattr llistxattr removexattr lremovexattr umount umount2',
+);
 
 /** Calls whose first argument is a dirfd and second a path relative to it. */
-const AT_CALLS = [
-  'openat',
-  'openat2',
-  'newfstatat',
-  'fstatat64',
-  'statx',
-  'faccessat',
-  'faccessat2',
-  'execveat',
-  'unlinkat',
-  'mkdirat',
-  'mknodat',
-  'fchownat',
-  'fchmodat',
-  'fchmodat2',
-  'futimesat',
-  'utimensat',
-  'readlinkat',
-  'name_to_handle_at',
-  'open_tree',
-  'fspick',
-  'mount_setattr',
-  'getxattrat',
-  'setxattrat',
-  'listxattrat',
-  'removexattrat',
-];
+const AT_CALLS = words(
+  'openat openat2 newfstatat fstatat64 statx faccessat faccessat2 execveat unlinkat mkdirat ' +
+    'mknodat fchownat fchmodat fchmodat2 futimesat utimensat readlinkat name_to_handle_at ' +
+    'open_tree fspick mount_setattr getxattrat setxattrat listxattrat removexattrat',
+);
 
 export const PATH_CALLS = new Map<string, readonly PathArg[]>([
   ...CWD_CALLS.map((n) => [n, CWD_PATH_0] as const),
@@ -155,67 +100,15 @@ export const SYMLINK_TARGET = new Map<string, number>([
 
 /** Calls that operate on an fd: the index of that fd argument (two for copies). */
 export const FD_CALLS = new Map<string, readonly number[]>();
-for (const name of [
-  'read',
-  'write',
-  'pread64',
-  'pwrite64',
-  'readv',
-  'writev',
-  'preadv',
-  'pwritev',
-  'preadv2',
-  'pwritev2',
-  'fstat',
-  'fstat64',
-  'fstatfs',
-  'fstatfs64',
-  'fchmod',
-  'fchown',
-  'fchown32',
-  'ftruncate',
-  'ftruncate64',
-  'fsync',
-  'fdatasync',
-  'fchdir',
-  'getdents',
-  'getdents64',
-  'lseek',
-  '_llseek',
-  'ioctl',
-  'fcntl',
-  'fcntl64',
-  'flock',
-  'fadvise64',
-  'fadvise64_64',
-  'fallocate',
-  'fgetxattr',
-  'fsetxattr',
-  'flistxattr',
-  'fremovexattr',
-  'syncfs',
-  'sync_file_range',
-  'readahead',
-  'close',
-  'connect',
-  'accept',
-  'accept4',
-  'bind',
-  'listen',
-  'sendto',
-  'recvfrom',
-  'sendmsg',
-  'recvmsg',
-  'sendmmsg',
-  'recvmmsg',
-  'shutdown',
-  'getsockname',
-  'getpeername',
-  'setsockopt',
-  'getsockopt',
-  'inotify_rm_watch',
-  'fanotify_init',
-]) {
+for (const name of words(
+  'read write pread64 pwrite64 readv writev preadv pwritev preadv2 pwritev2 fstat fstat64 ' +
+    'fstatfs fstatfs64 fchmod fchown fchown32 ftruncate ftruncate64 fsync fdatasync fchdir ' +
+    'getdents getdents64 lseek _llseek ioctl fcntl fcntl64 flock fadvise64 fadvise64_64 ' +
+    'fallocate fgetxattr fsetxattr flistxattr fremovexattr syncfs sync_file_range readahead ' +
+    'close connect accept accept4 bind listen sendto recvfrom sendmsg recvmsg sendmmsg ' +
+    'recvmmsg shutdown getsockname getpeername setsockopt getsockopt inotify_rm_watch ' +
+    'fanotify_init',
+)) {
   FD_CALLS.set(name, [0]);
 }
 FD_CALLS.set('mmap', [4]);
@@ -344,23 +237,10 @@ const EFFECTS: ReadonlyArray<readonly [Effect, readonly string[]]> = [
   [Effect.Memfd, ['memfd_create']],
   [
     Effect.AnonFd,
-    [
-      'eventfd',
-      'eventfd2',
-      'epoll_create',
-      'epoll_create1',
-      'timerfd_create',
-      'signalfd',
-      'signalfd4',
-      'inotify_init',
-      'inotify_init1',
-      'fanotify_init',
-      'userfaultfd',
-      'pidfd_open',
-      'perf_event_open',
-      'io_uring_setup',
-      'memfd_secret',
-    ],
+    words(
+      'eventfd eventfd2 epoll_create epoll_create1 timerfd_create signalfd signalfd4 inotify_init ' +
+        'inotify_init1 fanotify_init userfaultfd pidfd_open perf_event_open io_uring_setup memfd_secret',
+    ),
   ],
   [Effect.Exec, ['execve', 'execveat']],
   [Effect.Chdir, ['chdir']],
