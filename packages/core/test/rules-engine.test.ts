@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Alert } from '../src/detect/alert.js';
 import { isSyscanError } from '../src/errors.js';
 import { createRuleEvaluator, loadRules, toFalcoJson } from '../src/rules/index.js';
+import { openMode } from '../src/rules/syscall-args.js';
 import type { ProcessInfo, ProcessLookup, SyscallEvent } from '../src/types.js';
 
 const bash: ProcessInfo = {
@@ -261,5 +262,77 @@ describe('rule engine', () => {
       'user.uid': 0,
       'user.name': null,
     });
+  });
+
+  it('reads open flags after the path only, so a path cannot fake them', () => {
+    expect(
+      openMode('openat', 'AT_FDCWD</tmp/O_WRONLY>, "/tmp/O_WRONLY|O_CREAT", O_RDONLY|O_CLOEXEC'),
+    ).toEqual({
+      read: true,
+      write: false,
+      create: false,
+      exec: false,
+    });
+    expect(openMode('openat', 'AT_FDCWD, "x", O_WRONLY|O_CREAT|O_TRUNC, 0755')).toEqual({
+      read: false,
+      write: true,
+      create: true,
+      exec: true,
+    });
+    expect(openMode('open', '"x", O_RDWR|O_CREAT, 0644')).toEqual({
+      read: true,
+      write: true,
+      create: true,
+      exec: false,
+    });
+    expect(
+      openMode('openat2', 'AT_FDCWD, "x", {flags=O_WRONLY|O_CREAT, mode=0700, resolve=0}, 24'),
+    ).toMatchObject({ write: true, exec: true });
+    expect(openMode('creat', '"x", 0600')).toEqual({ read: false, write: true, create: true, exec: false });
+    expect(openMode('read', '3, "", 10')).toBeUndefined();
+  });
+
+  it('knows which files the run wrote or made executable, through renames', () => {
+    const yaml = `- rule: dropped\n  desc: d\n  condition: evt.type = execve and (syscan.exe_written = true or syscan.exe_made_executable = true)\n  output: ran %proc.exepath\n  priority: error`;
+    const sh: ProcessInfo = { pid: 20, comm: 'sh', exe: '/bin/sh' };
+    const events = [
+      ev({
+        syscall: 'openat',
+        args: 'AT_FDCWD, "/tmp/a", O_WRONLY|O_CREAT|O_TRUNC, 0644',
+        ret: '3',
+        paths: ['/tmp/a'],
+        process: sh,
+      }),
+      ev({
+        syscall: 'rename',
+        args: '"/tmp/a", "/tmp/b"',
+        ret: '0',
+        paths: ['/tmp/a', '/tmp/b'],
+        process: sh,
+      }),
+      ev({
+        syscall: 'execve',
+        args: '"/tmp/b", ["b"]',
+        ret: '0',
+        paths: ['/tmp/b'],
+        process: { pid: 21, exe: '/tmp/b', comm: 'b' },
+      }),
+      ev({ syscall: 'chmod', args: '"/tmp/c", 0755', ret: '0', paths: ['/tmp/c'], process: sh }),
+      ev({
+        syscall: 'execve',
+        args: '"/tmp/c", ["c"]',
+        ret: '0',
+        paths: ['/tmp/c'],
+        process: { pid: 22, exe: '/tmp/c', comm: 'c' },
+      }),
+      ev({
+        syscall: 'execve',
+        args: '"/bin/ls", ["ls"]',
+        ret: '0',
+        paths: ['/bin/ls'],
+        process: { pid: 23, exe: '/bin/ls', comm: 'ls' },
+      }),
+    ];
+    expect(run(yaml, events).map((a) => a.message)).toEqual(['ran /tmp/b', 'ran /tmp/c']);
   });
 });

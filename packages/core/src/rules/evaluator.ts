@@ -100,6 +100,9 @@ export function createRuleEvaluator(rules: readonly LoadedRule[]): RuleEvaluator
     lookup: undefined,
     run,
     args: undefined,
+    open: undefined,
+    dir: undefined,
+    base: undefined,
   };
   let events = 0;
   let alerts = 0;
@@ -113,6 +116,9 @@ export function createRuleEvaluator(rules: readonly LoadedRule[]): RuleEvaluator
       frame.event = event;
       frame.lookup = lookup;
       frame.args = undefined;
+      frame.open = undefined;
+      frame.dir = undefined;
+      frame.base = undefined;
       let made = 0;
       for (let i = 0; i < bucket.length; i++) {
         const entry = bucket[i]!;
@@ -122,7 +128,7 @@ export function createRuleEvaluator(rules: readonly LoadedRule[]): RuleEvaluator
         }
       }
       // After the rules: an exec of a file is judged on what happened before it.
-      if (tracksRun && RUN_STATE_SYSCALLS.has(event.syscall)) run.observe(event);
+      if (tracksRun && RUN_STATE_SYSCALLS.has(event.syscall)) run.observe(event, frame.open);
       alerts += made;
       return made;
     },

@@ -10,7 +10,7 @@ import type { ProcessInfo, ProcessLookup, SocketAddress } from '../context/types
 import type { SyscallEvent } from '../types.js';
 import { parseIp } from './net.js';
 import type { RunState } from './run-state.js';
-import { argIndex, argValue, keyedArg, openMode, splitArgs } from './syscall-args.js';
+import { argIndex, argValue, keyedArg, type OpenMode, openMode, splitArgs } from './syscall-args.js';
 
 /** How a field's values compare: strings, numbers, booleans, IPs (16 bytes), CIDR-matched IPs, or several strings. */
 export type FieldType = 'string' | 'number' | 'bool' | 'ip' | 'ipnet' | 'strings';
@@ -23,6 +23,11 @@ export interface Frame {
   run: RunState;
   /** `splitArgs(event.args)`, computed on first use. */
   args: string[] | undefined;
+  /** The open mode (null: not an open call), computed on first use. */
+  open: OpenMode | null | undefined;
+  /** Directory and file name of the event's file (null: no file), computed on first use. */
+  dir: string | null | undefined;
+  base: string | null | undefined;
 }
 
 /** What a field takes after its name: nothing, `[N]`, `.NAME` / `[NAME]`. */
@@ -137,6 +142,16 @@ function fdName(f: Frame): string | undefined {
   return f.event.paths?.[0];
 }
 
+/** fd.directory and fd.filename of the frame's event, split once. */
+function fileParts(f: Frame): Frame {
+  if (f.dir === undefined) {
+    const p = filePath(f);
+    f.dir = p === undefined ? null : dirname(p);
+    f.base = p === undefined ? null : basename(p);
+  }
+  return f;
+}
+
 function filePath(f: Frame): string | undefined {
   return f.event.peer === undefined && f.event.local === undefined ? f.event.paths?.[0] : undefined;
 }
@@ -151,8 +166,8 @@ function typechar(f: Frame): string | undefined {
 }
 
 function openFlag(f: Frame, key: 'read' | 'write' | 'create' | 'exec'): boolean {
-  const mode = openMode(f.event.syscall, args(f));
-  return mode?.[key] ?? false;
+  if (f.open === undefined) f.open = openMode(f.event.syscall, f.event.args ?? '') ?? null;
+  return f.open?.[key] ?? false;
 }
 
 function eventArg(f: Frame, arg: Arg): string | undefined {
@@ -251,20 +266,8 @@ export const FIELDS: ReadonlyMap<string, FieldDef> = new Map<string, FieldDef>([
     ),
   ],
   ['fd.name', field('string', 'file path, or client->server for sockets', fdName)],
-  [
-    'fd.directory',
-    field('string', 'directory of the file', (f) => {
-      const p = filePath(f);
-      return p === undefined ? undefined : dirname(p);
-    }),
-  ],
-  [
-    'fd.filename',
-    field('string', 'file name without directory', (f) => {
-      const p = filePath(f);
-      return p === undefined ? undefined : basename(p);
-    }),
-  ],
+  ['fd.directory', field('string', 'directory of the file', (f) => fileParts(f).dir ?? undefined)],
+  ['fd.filename', field('string', 'file name without directory', (f) => fileParts(f).base ?? undefined)],
   ['fd.typechar', field('string', 'f file, 4 IPv4, 6 IPv6, u unix, n netlink', typechar)],
   [
     'fd.type',

@@ -11,6 +11,8 @@ export { rfc3339Nanos, toFalcoJson } from './falco-json.js';
 export type { FieldDef as RuleFieldDef, FieldType as RuleFieldType } from './fields.js';
 export { FIELDS as RULE_FIELDS } from './fields.js';
 export { loadRules } from './loader.js';
+// The shipped rule pack and the overlay its egress allow-list option becomes.
+export { AGENT_TOOLS_RULES, EGRESS_RULE, egressAllowListRules } from './packs/index.js';
 export type { FalcoPriority } from './priority.js';
 export { FALCO_PRIORITIES, PRIORITY_SEVERITY, parsePriority } from './priority.js';
 export { MAX_TRACKED_PATHS } from './run-state.js';
@@ -22,5 +24,3 @@ export type {
   RuleWarning,
   RuleWarningCode,
 } from './types.js';
-// The shipped rule pack and the overlay its egress allow-list option becomes.
-export { AGENT_TOOLS_RULES, EGRESS_RULE, egressAllowListRules } from './packs/index.js';

@@ -111,6 +111,9 @@ function decidedSyscalls(test: Test, types: ReadonlySet<string>): string[] {
     lookup: undefined,
     run: undefined as never,
     args: [],
+    open: null,
+    dir: null,
+    base: null,
   };
   return [...types].filter((syscall) => {
     frame.event.syscall = syscall;

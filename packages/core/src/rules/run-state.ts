@@ -5,7 +5,7 @@
  * forgotten paths is kept so a caller can say so.
  */
 import type { SyscallEvent } from '../types.js';
-import { chmodMode, openMode, splitArgs } from './syscall-args.js';
+import { chmodMode, type OpenMode, openMode, splitArgs } from './syscall-args.js';
 
 export const MAX_TRACKED_PATHS = 8192;
 
@@ -31,13 +31,13 @@ export class RunState {
   forgotten = 0;
 
   /** Records what `event` did to files. Call for every event, before the rules look at it. */
-  observe(event: SyscallEvent): void {
+  observe(event: SyscallEvent, knownMode?: OpenMode | null): void {
     const name = event.syscall;
     const path = event.paths?.[0];
     if (path === undefined || event.errno !== undefined || event.ret?.startsWith('-')) return;
     if (OPENS.has(name)) {
-      const mode = openMode(name, splitArgs(event.args ?? ''));
-      if (mode === undefined || !(mode.write || mode.create)) return;
+      const mode = knownMode === undefined ? openMode(name, event.args ?? '') : knownMode;
+      if (mode === undefined || mode === null || !(mode.write || mode.create)) return;
       remember(this.written, path, this);
       if (mode.exec) remember(this.executable, path, this);
     } else if (RENAMES.has(name)) {

@@ -149,35 +149,48 @@ export interface OpenMode {
   exec: boolean;
 }
 
-const OPEN_FLAG_ARG: Readonly<Record<string, number>> = { open: 1, openat: 2 };
+const OPENS = new Set(['open', 'openat', 'openat2', 'creat']);
 
-/** The open mode of an `open`/`openat`/`openat2`/`creat` call, or undefined for other calls. */
-export function openMode(syscall: string, args: readonly string[]): OpenMode | undefined {
-  let flags: string | undefined;
-  let mode: string | undefined;
-  if (syscall === 'creat') {
-    flags = 'O_WRONLY|O_CREAT|O_TRUNC';
-    mode = args[1];
-  } else if (syscall === 'openat2') {
-    const how = args[2] ?? '';
-    flags = /flags=([A-Z0-9_|]+)/.exec(how)?.[1];
-    mode = /mode=(0[0-7]*)/.exec(how)?.[1];
-  } else {
-    const at = OPEN_FLAG_ARG[syscall];
-    if (at === undefined) return undefined;
-    flags = args[at];
-    mode = args[at + 1];
+/**
+ * The open mode of an `open`/`openat`/`openat2`/`creat` call, or undefined for other calls.
+ * Reads only what follows the call's last quoted string (the path): the flags and mode are
+ * never quoted, so a path naming `O_WRONLY` cannot fake them. Runs for every open event a
+ * rule looks at: one pass over the few `O_` flags, no allocation.
+ */
+export function openMode(syscall: string, argsText: string): OpenMode | undefined {
+  if (!OPENS.has(syscall)) return undefined;
+  const from = argsText.lastIndexOf('"') + 1;
+  if (syscall === 'creat')
+    return { read: false, write: true, create: true, exec: execBits(argsText, from, syscall) };
+  let at = argsText.indexOf('O_', from);
+  if (at < 0) return undefined;
+  let wronly = false;
+  let rdwr = false;
+  let path = false;
+  let create = false;
+  let trunc = false;
+  for (; at >= 0; at = argsText.indexOf('O_', at + 2)) {
+    const c = argsText.charCodeAt(at + 2);
+    // Only the first letter decides between the flags that matter; startsWith confirms.
+    if (c === 87 /* W */) wronly ||= argsText.startsWith('WRONLY', at + 2);
+    else if (c === 82 /* R */) rdwr ||= argsText.startsWith('RDWR', at + 2);
+    else if (c === 80 /* P */) path ||= argsText.startsWith('PATH', at + 2);
+    else if (c === 67 /* C */) create ||= argsText.startsWith('CREAT', at + 2);
+    else if (c === 84 /* T */) {
+      trunc ||= argsText.startsWith('TRUNC', at + 2);
+      create ||= argsText.startsWith('TMPFILE', at + 2);
+    }
   }
-  if (flags === undefined) return undefined;
-  const set = new Set(flags.split('|'));
-  const write = set.has('O_WRONLY') || set.has('O_RDWR');
-  const create = set.has('O_CREAT') || set.has('O_TMPFILE');
-  return {
-    read: !set.has('O_WRONLY') && !set.has('O_PATH'),
-    write: write || (set.has('O_TRUNC') && !set.has('O_RDONLY')),
-    create,
-    exec: create && mode !== undefined && (Number.parseInt(mode, 8) & 0o111) !== 0,
-  };
+  const read = !wronly && !path;
+  const write = wronly || rdwr || (!read && trunc);
+  return { read, write, create, exec: create && execBits(argsText, from, syscall) };
+}
+
+/** Whether the mode argument (or openat2's `mode=`) has an execute bit. */
+function execBits(argsText: string, from: number, syscall: string): boolean {
+  const at = syscall === 'openat2' ? argsText.indexOf('mode=0', from) + 5 : argsText.lastIndexOf(', 0') + 2;
+  if (at < from + 2) return false;
+  return (Number.parseInt(argsText.slice(at), 8) & 0o111) !== 0;
 }
 
 /** The mode argument of chmod/fchmod/fchmodat, as a number. */
