@@ -5,18 +5,12 @@ import { inputError } from '../errors.js';
 import { readBatches, resolveInputs } from '../io/input.js';
 import { readJsonObject, writeFileAtomic } from '../io/json-file.js';
 import { Progress } from '../io/progress.js';
-import {
-  deniedErrnosOption,
-  type InputOptions,
-  parseOptionsOf,
-  progressOption,
-  sourceOption,
-} from '../options.js';
+import { type InputOptions, parseOptionsOf, progressOption, sourceOption } from '../options.js';
 import { hostArch } from './syscalls.js';
 
 interface SeccompOptions extends InputOptions {
   output?: string;
-  baseline: string[];
+  baseline?: string[];
   safe?: boolean;
   minimal?: boolean;
   errno?: string;
@@ -41,7 +35,7 @@ export function makeSeccompCommand(ctx: CliContext): Command {
       "strace output or audit logs of normal runs; '-' or none (and no --baseline) reads stdin",
     )
     .option('-o, --output <file>', 'write the profile here (default: stdout)')
-    .option('-b, --baseline <file>', "add a baseline from 'syscan learn' (repeatable)", collect, [])
+    .option('-b, --baseline <file>', "add a baseline from 'syscan learn' (repeatable)", collect)
     .addOption(new Option('--minimal', 'allow exactly the calls observed (the default)').conflicts('safe'))
     .addOption(
       new Option(
@@ -67,7 +61,6 @@ export function makeSeccompCommand(ctx: CliContext): Command {
         .default('archMap'),
     )
     .addOption(sourceOption())
-    .addOption(deniedErrnosOption())
     .addOption(progressOption())
     .addHelpText(
       'after',
@@ -79,8 +72,9 @@ export function makeSeccompCommand(ctx: CliContext): Command {
     )
     .action(async (files: string[], opts: SeccompOptions) => {
       const builder = new SeccompProfileBuilder({ hostArch: opts.arch ?? hostArch() });
-      for (const path of opts.baseline) builder.addBaseline(await readJsonObject(path, 'baseline'), path);
-      const inputs = files.length === 0 && opts.baseline.length > 0 ? [] : await resolveInputs(files);
+      const baselines = opts.baseline ?? [];
+      for (const path of baselines) builder.addBaseline(await readJsonObject(path, 'baseline'), path);
+      const inputs = files.length === 0 && baselines.length > 0 ? [] : await resolveInputs(files);
       // Audit a0…a3 are only kept on request; the filters need them.
       const parseOptions = parseOptionsOf(opts, opts.argFilters ? { auditFields: true } : {});
       const progress = new Progress(ctx.io.stderr, opts.progress);
@@ -122,6 +116,6 @@ export function makeSeccompCommand(ctx: CliContext): Command {
     });
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
