@@ -103,6 +103,7 @@ describe.skipIf(!hasStrace)('agent-tools rule pack on real traces', () => {
       '.bashrc': 'a\n',
       'project/.env': 'KEY=1\n',
       'project/.env.example': 'KEY=\n',
+      'project/package.json': '{"name":"p","version":"1.0.0","scripts":{"test":"echo ok"}}',
       'project/Makefile': 'all:\n\t@echo built\n',
       'tool.py': CTYPES,
       'build/hello.c': 'int main(void) { return 0; }\n',
@@ -299,6 +300,7 @@ describe.skipIf(!hasStrace)('agent-tools rule pack on real traces', () => {
       ['curl', '-s', '-m', '2', `http://127.0.0.1:${port}/`],
       sh(`grep -r KEY ${home}/project/.env.example | wc -l; find ${home}/project -name '*.py' | sort`),
     ];
+    if (has('npm')) everyday.push(sh(`cd ${home}/project && npm test --silent`));
     for (const argv of everyday) {
       const alerts = ruleAlerts(traceCommand(argv, { cwd: work, env: env() }));
       table.push(
