@@ -335,4 +335,16 @@ describe('rule engine', () => {
     ];
     expect(run(yaml, events).map((a) => a.message)).toEqual(['ran /tmp/b', 'ran /tmp/c']);
   });
+
+  it('warns about evt.type names that are no syscall (typos, Falco-only events)', () => {
+    const yaml = `- rule: typo\n  desc: d\n  condition: evt.type in (opne, openat) or evt.type = procexit\n  output: o\n  priority: info`;
+    const { rules, warnings } = loadRules([{ name: 't.yaml', text: yaml }]);
+    expect(rules).toHaveLength(1);
+    expect(warnings.map((w) => [w.code, w.message])).toEqual([
+      [
+        'unknown_event_type',
+        "t.yaml:1: rule 'typo': evt.type opne, procexit: no such syscall on any arch; never matches",
+      ],
+    ]);
+  });
 });

@@ -42,6 +42,8 @@ export interface CompileReport {
   unsupported: Set<string>;
   /** Every field read. */
   fields: Set<string>;
+  /** Every `evt.type` value named (for the loader's check against the syscall tables). */
+  eventTypes?: Set<string>;
 }
 
 const NUMERIC_OPS = new Set(['<', '<=', '>', '>=']);
@@ -333,6 +335,7 @@ export function compileCondition(node: ConditionNode, scope: CompileScope, repor
     if (value.kind === 'field') return fieldToField(field, op, value, offset);
     const operand = coerce(field, value.text, value.offset);
     const test = onField(field, op, scalarPredicate(field, op, operand, offset));
+    if (field.name === 'evt.type') report.eventTypes?.add(value.text);
     const types = field.name === 'evt.type' && op === '=' ? new Set([value.text]) : undefined;
     return { test, types, nameOnly: field.name === 'evt.type' || field.name === 'evt.dir' };
   }
@@ -403,6 +406,7 @@ export function compileCondition(node: ConditionNode, scope: CompileScope, repor
     }
     const test = onField(field, op, (v) => values.has(v));
     const isType = field.name === 'evt.type';
+    if (isType) for (const t of texts) report.eventTypes?.add(t);
     return { test, types: isType ? new Set(texts) : undefined, nameOnly: isType || field.name === 'evt.dir' };
   }
 

@@ -3,6 +3,7 @@
  * once here; a bad one is one SyscanError naming the file, line and rule.
  */
 import type { AlertAction } from '../detect/alert.js';
+import { listArches, syscallNumber } from '../syscalls/index.js';
 import type { ConditionNode, FieldRef, ValueNode } from './ast.js';
 import {
   type CompileReport,
@@ -41,6 +42,17 @@ export function ruleInternals(rule: LoadedRule): RuleInternals | undefined {
 }
 
 const ACTIONS: readonly AlertAction[] = ['alert', 'deny', 'kill'];
+
+const knownSyscalls = new Map<string, boolean>();
+/** True when `name` is a syscall of some arch syscan knows (memoised: rules name few). */
+function isKnownSyscall(name: string): boolean {
+  let known = knownSyscalls.get(name);
+  if (known === undefined) {
+    known = listArches().some((arch) => syscallNumber(name, arch) !== undefined);
+    knownSyscalls.set(name, known);
+  }
+  return known;
+}
 const MAX_SOURCE_BYTES = 16 * 1024 * 1024;
 
 /** Line of `offset` within the text of `key` (exact for `|` blocks, the key's line otherwise). */
@@ -166,7 +178,7 @@ function compileRule(ctx: Ctx, def: RuleDef): LoadedRule | undefined {
   const action = def.action ?? 'alert';
   if (!ACTIONS.includes(action as AlertAction))
     fail('action', '', -1, `action must be alert, deny or kill, not '${String(action)}'`);
-  const report: CompileReport = { unsupported: new Set(), fields: new Set() };
+  const report: CompileReport = { unsupported: new Set(), fields: new Set(), eventTypes: new Set() };
   let condition: ConditionNode;
   try {
     condition = parseCondition(def.condition);
@@ -212,6 +224,16 @@ function compileRule(ctx: Ctx, def: RuleDef): LoadedRule | undefined {
       'unsupported_field',
       def.item,
       `output names ${[...new Set(output!.unsupported)].join(', ')}, shown as <NA>`,
+      def.name,
+    );
+  }
+  const unknownTypes = [...(report.eventTypes ?? [])].filter((t) => !isKnownSyscall(t));
+  if (unknownTypes.length > 0) {
+    warn(
+      ctx,
+      'unknown_event_type',
+      def.item,
+      `evt.type ${unknownTypes.join(', ')}: no such syscall on any arch; never matches`,
       def.name,
     );
   }

@@ -19,6 +19,8 @@ export type RuleWarningCode =
   | 'other_source'
   /** The condition does not pin `evt.type`: it is evaluated on every event. */
   | 'no_event_type'
+  /** The condition names an `evt.type` that is no syscall of any arch (a typo, or a Falco-only event): that part never matches. */
+  | 'unknown_event_type'
   /** A key or item syscan does not read (kept for Falco, ignored here). */
   | 'ignored_key'
   /** A Falco form that still works but is deprecated (`append: true`, bare `enabled:`). */
