@@ -334,6 +334,18 @@ describe('bounds', () => {
     expect(tracker.process(1050)).toBeUndefined();
   });
 
+  it('evicts the least recently used live process when none has exited', () => {
+    const lines = ['1 getpid() = 1'];
+    for (let pid = 2; pid <= 30; pid++) lines.push(`${pid} getpid() = ${pid}`, '1 getppid() = 0');
+    const { tracker } = track(lines.join('\n'), { maxProcesses: 10 });
+    expect(tracker.stats.processes).toBe(10);
+    // pid 1 kept calling, so it stayed; 2…21 were pushed out by newer ones.
+    expect(tracker.process(1)).toBeDefined();
+    expect(tracker.process(21)).toBeUndefined();
+    expect(tracker.process(30)).toBeDefined();
+    expect(tracker.stats.evicted).toBe(20);
+  });
+
   it('caps argv count and length, and rejects bad options with one clear error', () => {
     const argv = Array.from({ length: 20 }, (_, i) => `"a${'x'.repeat(i)}"`).join(', ');
     const { call } = track(`execve("/bin/echo", [${argv}], 0x1 /* 1 var */) = 0`, {

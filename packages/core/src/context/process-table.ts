@@ -110,7 +110,6 @@ export class TrackedProcess {
   /** Threads (tids) currently mapped to this group, the leader included. */
   threads = 1;
   exited = false;
-  lastUsed = 0;
   /** Audit: the last ids run and argv source read for this pid (unchanged ones are not re-read). */
   auditSubject: string | undefined;
   auditArgvSource: string | readonly string[] | undefined;
@@ -177,20 +176,29 @@ export class TrackedProcess {
   }
 }
 
+/** One tid's place in the use order (a doubly linked list: moving and evicting are O(1)). */
+interface Slot {
+  readonly tid: number;
+  proc: TrackedProcess;
+  prev: Slot | undefined;
+  next: Slot | undefined;
+}
+
 /**
  * tid → thread group, bounded at `max` tids. Exited entries stay for `grace` further exits
  * (late `<… resumed>` lines and children's events still resolve), and go first when the
- * table is full; after them, the least recently used go, a sixteenth of the table at a
- * time so that the sort is paid rarely.
+ * table is full; after them, the least recently used (the head of the use list).
  */
 export class ProcessTable {
-  readonly #byTid = new Map<number, TrackedProcess>();
+  readonly #byTid = new Map<number, Slot>();
   readonly #max: number;
   readonly #grace: number;
+  /** Least and most recently used. */
+  #head: Slot | undefined;
+  #tail: Slot | undefined;
   /** tids in exit order, for the grace bound (entries may be stale: checked on removal). */
   #exitedTids: number[] = [];
   #exitedHead = 0;
-  #clock = 0;
   evicted = 0;
 
   constructor(max: number, grace: number) {
@@ -204,33 +212,45 @@ export class ProcessTable {
 
   /** The group of `tid`, marked as just used. */
   get(tid: number): TrackedProcess | undefined {
-    const p = this.#byTid.get(tid);
-    if (p !== undefined) p.lastUsed = ++this.#clock;
-    return p;
+    const slot = this.#byTid.get(tid);
+    if (slot === undefined) return undefined;
+    if (slot !== this.#tail) {
+      this.#unlink(slot);
+      this.#append(slot);
+    }
+    return slot.proc;
   }
 
   /** The group of `tid` without touching its use time (look-ups by rules). */
   peek(tid: number): TrackedProcess | undefined {
-    return this.#byTid.get(tid);
+    return this.#byTid.get(tid)?.proc;
   }
 
-  /** Maps `tid` to `proc` (a new process, or a thread joining one). */
+  /** Maps `tid` to `proc` (a new process, or a thread joining one), as just used. */
   set(tid: number, proc: TrackedProcess): void {
-    const map = this.#byTid;
-    const old = map.get(tid);
-    if (old !== undefined && old !== proc) old.threads--;
-    if (old !== proc && old === undefined && map.size >= this.#max) this.#evict();
-    proc.lastUsed = ++this.#clock;
-    map.set(tid, proc);
+    const slot = this.#byTid.get(tid);
+    if (slot !== undefined) {
+      if (slot.proc !== proc) slot.proc.threads--;
+      slot.proc = proc;
+      if (slot !== this.#tail) {
+        this.#unlink(slot);
+        this.#append(slot);
+      }
+      return;
+    }
+    if (this.#byTid.size >= this.#max) this.#evict();
+    const fresh: Slot = { tid, proc, prev: undefined, next: undefined };
+    this.#byTid.set(tid, fresh);
+    this.#append(fresh);
   }
 
   /** `tid` ended (`+++ exited`/`killed`): kept for the grace period, then forgotten. */
   exit(tid: number): void {
-    const p = this.#byTid.get(tid);
+    const p = this.#byTid.get(tid)?.proc;
     if (p === undefined) return;
     if (tid !== p.pid) {
       // A thread other than the leader: its tid goes at once, the group stays.
-      this.#byTid.delete(tid);
+      this.#remove(tid);
       p.threads--;
       if (p.threads <= 0) p.exited = true;
       return;
@@ -246,10 +266,32 @@ export class ProcessTable {
     }
   }
 
+  #append(slot: Slot): void {
+    slot.prev = this.#tail;
+    slot.next = undefined;
+    if (this.#tail !== undefined) this.#tail.next = slot;
+    else this.#head = slot;
+    this.#tail = slot;
+  }
+
+  #unlink(slot: Slot): void {
+    if (slot.prev !== undefined) slot.prev.next = slot.next;
+    else this.#head = slot.next;
+    if (slot.next !== undefined) slot.next.prev = slot.prev;
+    else this.#tail = slot.prev;
+  }
+
+  #remove(tid: number): void {
+    const slot = this.#byTid.get(tid);
+    if (slot === undefined) return;
+    this.#byTid.delete(tid);
+    this.#unlink(slot);
+  }
+
+  /** Forgets an exited entry (not a live process that reused its pid since). */
   #drop(tid: number): void {
-    const p = this.#byTid.get(tid);
-    if (p?.exited) {
-      this.#byTid.delete(tid);
+    if (this.#byTid.get(tid)?.proc.exited) {
+      this.#remove(tid);
       this.evicted++;
     }
   }
@@ -260,14 +302,10 @@ export class ProcessTable {
     while (this.#exitedHead < this.#exitedTids.length && map.size >= this.#max) {
       this.#drop(this.#exitedTids[this.#exitedHead++]!);
     }
-    if (map.size < this.#max) return;
-    const batch = Math.max(1, this.#max >> 4);
-    const byAge = [...map.entries()].sort((a, b) => a[1].lastUsed - b[1].lastUsed);
-    for (let i = 0; i < batch && i < byAge.length; i++) {
-      const [tid, p] = byAge[i]!;
-      map.delete(tid);
-      p.threads--;
-      this.evicted++;
-    }
+    const lru = this.#head;
+    if (map.size < this.#max || lru === undefined) return;
+    this.#remove(lru.tid);
+    lru.proc.threads--;
+    this.evicted++;
   }
 }
