@@ -5,7 +5,7 @@
  * of the same processes (their peak over checkpoints, as a live scorer sees them) give the
  * thresholds for any false-alarm rate.
  */
-import { ExemplarCollector } from './exemplars.js';
+import { ExemplarCollector, type ProcessSets } from './exemplars.js';
 import { addCounts } from './kneser-ney.js';
 import type { ProgramLearning } from './learn.js';
 import { ProcessState } from './process-state.js';
@@ -48,12 +48,15 @@ export function calibrate(p: ProgramLearning, options: CalibrateOptions): Calibr
       });
     }
   }
-  // Pass 1: channel values at the end of each process → mean and spread per channel.
-  const values = scored.map(({ model, tokens }) => Float64Array.from(run(model, tokens).channels()));
-  const mean = CHANNELS.map((_, c) => values.reduce((s, v) => s + (v[c] as number), 0) / values.length);
+  // One run per process records the channels at every checkpoint; the last are its final
+  // values (→ mean and spread), the peak of their combination its score as a live scorer
+  // would report it.
+  const runs = scored.map(({ model, tokens }) => record(model, tokens));
+  const finals = runs.map((r) => r.final);
+  const mean = CHANNELS.map((_, c) => finals.reduce((s, v) => s + (v[c] as number), 0) / finals.length);
   const spread = CHANNELS.map((name, c) => {
     const m = mean[c] as number;
-    const variance = values.reduce((s, v) => s + ((v[c] as number) - m) ** 2, 0) / values.length;
+    const variance = finals.reduce((s, v) => s + ((v[c] as number) - m) ** 2, 0) / finals.length;
     return Math.max(Math.sqrt(variance), SPREAD_FLOORS[name]);
   });
   const calibration: Calibration = {
@@ -63,23 +66,44 @@ export function calibrate(p: ProgramLearning, options: CalibrateOptions): Calibr
     scores: [],
     method: folds < 2 ? 'in-sample' : 'out-of-fold',
   };
-  // Pass 2: combined scores, as a live scorer would report them (peak over checkpoints).
-  const scores: number[] = [];
-  for (const { model, tokens } of scored) {
-    model.calibration = calibration;
-    const state = run(model, tokens);
-    state.checkpoint();
-    scores.push(state.peak);
-  }
+  const combiner = scored[0]?.model as ProgramModel;
+  combiner.calibration = calibration;
+  const scores = runs.map((r) => {
+    let peak = Number.NEGATIVE_INFINITY;
+    for (const v of r.frontier) peak = Math.max(peak, combiner.combine(v));
+    return peak;
+  });
   scores.sort((a, b) => a - b);
   calibration.scores = sampleQuantiles(scores, MAX_STORED_SCORES).map((s) => Math.round(s * 1e6) / 1e6);
   return calibration;
 }
 
-function run(model: ProgramModel, tokens: Uint8Array): ProcessState {
+/** Most checkpoints kept per process: past it the oldest is dropped (the peak may then be missed, rarely). */
+const MAX_FRONTIER = 256;
+
+/**
+ * One process's channel values at its end, and the checkpoints whose combination can be its
+ * peak. The combined score is a non-negatively weighted sum of the channels, so a checkpoint
+ * that another matches or beats in every channel can never be the peak, whatever the
+ * weights: only the others (the Pareto frontier, a handful in practice) are kept.
+ */
+function record(model: ProgramModel, tokens: Uint8Array): { final: Float64Array; frontier: Float64Array[] } {
   const state = new ProcessState(model);
+  let frontier: Float64Array[] = [];
+  state.onCheckpoint = (values) => {
+    if (frontier.some((kept) => dominates(kept, values))) return;
+    frontier = frontier.filter((kept) => !dominates(values, kept));
+    if (frontier.length >= MAX_FRONTIER) frontier.shift();
+    frontier.push(values.slice());
+  };
   for (const token of tokens) state.observe(token, -1);
-  return state;
+  state.checkpoint();
+  return { final: state.channels().slice(), frontier };
+}
+
+function dominates(a: Float64Array, b: Float64Array): boolean {
+  for (let i = 0; i < a.length; i++) if ((a[i] as number) < (b[i] as number)) return false;
+  return true;
 }
 
 /** A model of the program without the kept processes `held(i)` selects. */
@@ -90,6 +114,7 @@ function foldModel(
 ): ProgramModel {
   const counts = new Map(p.counts);
   const exemplars = new ExemplarCollector(Number.POSITIVE_INFINITY);
+  const sets = p.keptSets;
   const calls = new Uint32Array(8);
   const pairs = new Set<number>();
   p.kept.forEach((tokens, i) => {
@@ -97,7 +122,7 @@ function foldModel(
       addCounts(counts, tokens, options.order, -1);
       return;
     }
-    exemplars.add(tokens);
+    exemplars.add(sets[i] as ProcessSets);
     let previous = -1;
     for (const token of tokens) {
       calls[token >>> 5] = (calls[token >>> 5] as number) | (1 << (token & 31));

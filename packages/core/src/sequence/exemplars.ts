@@ -75,6 +75,27 @@ export class Exemplars {
   }
 }
 
+/** The sets of one process, and a key equal for equal sets. */
+export interface ProcessSets {
+  unigrams: Uint32Array;
+  pairs: Uint16Array;
+  key: string;
+}
+
+/** The distinct calls and pairs of a process whose tokens are `tokens` (BOS excluded). */
+export function setsOf(tokens: Uint8Array): ProcessSets {
+  const unigrams = new Uint32Array(8);
+  const pairSet = new Set<number>();
+  let previous = -1;
+  for (const token of tokens) {
+    unigrams[token >>> 5] = (unigrams[token >>> 5] as number) | (1 << (token & 31));
+    if (previous >= 0) pairSet.add(previous * 256 + token);
+    previous = token;
+  }
+  const pairs = Uint16Array.from(pairSet).sort();
+  return { unigrams, pairs, key: `${unigrams.join(',')}|${pairs.join(',')}` };
+}
+
 /** Collects the distinct sets of learned processes (identical sets once), capped. */
 export class ExemplarCollector {
   readonly #seen = new Set<string>();
@@ -88,25 +109,15 @@ export class ExemplarCollector {
     this.#cap = cap;
   }
 
-  /** Adds the sets of a process whose tokens are `tokens` (BOS excluded). */
-  add(tokens: Uint8Array): void {
-    const unigrams = new Uint32Array(8);
-    const pairSet = new Set<number>();
-    let previous = -1;
-    for (const token of tokens) {
-      unigrams[token >>> 5] = (unigrams[token >>> 5] as number) | (1 << (token & 31));
-      if (previous >= 0) pairSet.add(previous * 256 + token);
-      previous = token;
-    }
-    const pairs = Uint16Array.from(pairSet).sort();
-    const id = `${unigrams.join(',')}|${pairs.join(',')}`;
-    if (this.#seen.has(id)) return;
+  /** Adds the sets of a process (see {@link setsOf}). */
+  add(sets: ProcessSets): void {
+    if (this.#seen.has(sets.key)) return;
     if (this.unigrams.length >= this.#cap) {
       this.dropped++;
       return;
     }
-    this.#seen.add(id);
-    this.unigrams.push(unigrams);
-    this.pairs.push(pairs);
+    this.#seen.add(sets.key);
+    this.unigrams.push(sets.unigrams);
+    this.pairs.push(sets.pairs);
   }
 }

@@ -15,7 +15,7 @@ export interface ExplainedCall {
   line?: number | undefined;
   /** Its cost under the model: −ln P(call | the calls before it), nats. */
   cost: number;
-  /** What the model found likeliest there instead, likeliest first (only where the call was not the likeliest). */
+  /** What the model found likeliest there instead, likeliest first (for the window's costliest calls, where the call was not the likeliest). */
   expected?: Array<{ syscall: string; probability: number }> | undefined;
 }
 
@@ -38,6 +38,9 @@ export interface SequenceExplanation {
   /** Each channel's value and how many normal spreads it lies above the normal mean. */
   channels: Record<ChannelName, { value: number; z?: number | undefined }>;
 }
+
+/** Calls of the window that get the model's expectations (the costliest ones). */
+const EXPECTED_FOR = 4;
 
 const round = (x: number, digits = 3): number => {
   const f = 10 ** digits;
@@ -62,13 +65,22 @@ export function explainProcess(
         names: [...state.bestNames],
       }
     : state.currentWindow();
+  // What the model expected is worked out for the costliest few calls only: each one asks the
+  // model about every token of the vocabulary.
+  const costliest = new Set(
+    window.costs
+      .map((cost, i) => ({ cost, i }))
+      .sort((a, b) => b.cost - a.cost)
+      .slice(0, EXPECTED_FOR)
+      .map((x) => x.i),
+  );
   const calls = window.tokens.map((token, i) => {
     const call = explainCall(
       model,
       token,
       window.lines[i] as number,
       window.costs[i] as number,
-      window.contexts[i] as number,
+      costliest.has(i) ? (window.contexts[i] as number) : undefined,
     );
     const name = window.names[i];
     if (name !== undefined) call.syscall = name;
@@ -121,10 +133,11 @@ function explainCall(
   token: number,
   line: number,
   cost: number,
-  context: number,
+  context: number | undefined,
 ): ExplainedCall {
   const call: ExplainedCall = { syscall: model.vocabulary.name(token), cost: round(cost, 2) };
   if (line >= 0) call.line = line;
+  if (context === undefined) return call;
   const expected = model.language.expected(context, model.vocabulary.size, 3);
   if (expected[0] !== undefined && expected[0].token !== token) {
     call.expected = expected.map((e) => ({

@@ -7,7 +7,7 @@
  */
 import type { SyscallEvent } from '../types.js';
 import { calibrate } from './calibrate.js';
-import { ExemplarCollector } from './exemplars.js';
+import { ExemplarCollector, type ProcessSets, setsOf } from './exemplars.js';
 import { MAX_ORDER } from './gram-key.js';
 import { addCounts } from './kneser-ney.js';
 import { SEQUENCE_MODEL_FORMAT, SEQUENCE_MODEL_VERSION, type SequenceModel, storeProgram } from './model.js';
@@ -59,8 +59,9 @@ export interface ProgramLearning {
   pairs: Set<number>;
   processes: number;
   totalCalls: number;
-  /** Token sequences kept for calibration. */
+  /** Token sequences kept for calibration, and their sets. */
   kept: Uint8Array[];
+  keptSets: ProcessSets[];
   /** Processes learned but not kept (budget spent): their counts stay in every fold. */
   unkept: number;
 }
@@ -137,7 +138,8 @@ export class SequenceLearner {
     p.processes++;
     p.totalCalls += tokens.length;
     addCounts(p.counts, tokens, this.order, 1);
-    p.exemplars.add(tokens);
+    const sets = setsOf(tokens);
+    p.exemplars.add(sets);
     let previous = -1;
     for (const token of tokens) {
       p.calls[token >>> 5] = (p.calls[token >>> 5] as number) | (1 << (token & 31));
@@ -147,6 +149,7 @@ export class SequenceLearner {
     if (tokens.length <= this.#budget) {
       this.#budget -= tokens.length;
       p.kept.push(tokens.slice());
+      p.keptSets.push(sets);
     } else p.unkept++;
   }
 
@@ -203,6 +206,7 @@ export class SequenceLearner {
         processes: 0,
         totalCalls: 0,
         kept: [],
+        keptSets: [],
         unkept: 0,
       };
       this.#programs.set(name, p);

@@ -110,9 +110,14 @@ export class ProcessState {
     return cost;
   }
 
+  /** Called with the channel values at every checkpoint (calibration records them). */
+  onCheckpoint: ((values: Float64Array) => void) | undefined;
+
   /** Scores the process as it stands and raises the peak; returns the current score. */
   checkpoint(): number {
-    const score = this.model.combine(this.channels());
+    const values = this.channels();
+    this.onCheckpoint?.(values);
+    const score = this.model.combine(values);
     if (score > this.peak) this.peak = score;
     return score;
   }
