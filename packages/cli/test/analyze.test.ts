@@ -128,6 +128,24 @@ describe('syscan analyze', () => {
     expect(types).not.toContain('unknown_syscall');
   });
 
+  it('says who did what to what (the context tracker), unless --no-context', async () => {
+    const trace = [
+      '100 execve("/usr/bin/cat", ["cat", "/etc/shadow"], 0x7ffd0000 /* 3 vars */) = 0',
+      '100 openat(AT_FDCWD, "/etc/shadow", O_RDONLY) = -1 EACCES (Permission denied)',
+      '',
+    ].join('\n');
+    const text = await runCli(['analyze'], { input: trace });
+    expect(text.stdout).toMatch(/by cat \(\/usr\/bin\/cat\) argv cat \/etc\/shadow/);
+    expect(text.stdout).toMatch(/on \/etc\/shadow/);
+    const json = JSON.parse((await runCli(['analyze', '--format', 'json'], { input: trace })).stdout);
+    const denied = json.alerts.find((a: { type: string }) => a.type === 'denied_syscall');
+    expect(denied).toMatchObject({ process: { pid: 100, exe: '/usr/bin/cat' }, paths: ['/etc/shadow'] });
+    const bare = JSON.parse(
+      (await runCli(['analyze', '--format', 'json', '--no-context'], { input: trace })).stdout,
+    );
+    expect(bare.alerts.find((a: { type: string }) => a.type === 'denied_syscall').process).toBeUndefined();
+  });
+
   it('colours only on a TTY or with FORCE_COLOR, never with NO_COLOR', async () => {
     const forced = await runCli(['analyze'], { input: TRACE, env: { FORCE_COLOR: '1' } });
     expect(forced.stdout).toContain('\x1b[');
