@@ -244,10 +244,10 @@ describe('sequence model: explanations', () => {
 
 describe('sequence model: bounded memory', () => {
   it('keeps at most maxProcesses open in a scorer, reporting the ones it ends', () => {
-    const scorer = createSequenceScorer(learnNormal(10), { program: 'server', maxProcesses: 8 });
-    for (let pid = 1; pid <= 1000; pid++) scorer.observeCall(pid, 'server', 'read');
+    const scorer = createSequenceScorer(learnNormal(10), { program: 'server', maxProcesses: 1000 });
+    for (let pid = 1; pid <= 1500; pid++) scorer.observeCall(pid, 'server', 'read');
     const ended = scorer.end();
-    expect(ended).toHaveLength(1000); // 992 ended early to make room, 8 at the end
+    expect(ended).toHaveLength(1500); // 500 ended early to make room, 1000 at the end
     expect(ended.every((r) => r.calls === 1)).toBe(true);
   });
 
@@ -258,6 +258,27 @@ describe('sequence model: bounded memory', () => {
     const model = learner.toModel();
     expect(model.programs.p?.processes).toBe(50);
     expect(model.programs.p?.calls).toBe(500);
+  });
+
+  it('learns at most maxPrograms programs; the calls of the others are counted, and score as unknown', () => {
+    const learner = new SequenceLearner({ maxPrograms: 2 });
+    for (const [pid, exe] of [
+      [1, '/bin/a'],
+      [2, '/bin/b'],
+      [3, '/bin/c'],
+    ] as const)
+      for (const e of events(pid, ['read', 'write'], 1, exe)) learner.observe(e);
+    const model = learner.toModel();
+    expect(Object.keys(model.programs)).toEqual(['/bin/a', '/bin/b']);
+    expect(learner.droppedCalls).toBe(2);
+    const o = createSequenceScorer(model).observe(events(3, ['read'], 1, '/bin/c')[0]!);
+    expect(o.overThreshold).toBe(true);
+  });
+
+  it('keeps at most maxProcesses results waiting for end()', () => {
+    const scorer = createSequenceScorer(learnNormal(10), { program: 'server', maxProcesses: 4 });
+    for (let pid = 1; pid <= 100; pid++) scorer.observeCall(pid, 'server', 'read');
+    expect(scorer.end().length).toBeLessThanOrEqual(8);
   });
 
   it('scores a long process without keeping its calls', () => {

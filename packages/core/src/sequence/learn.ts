@@ -34,6 +34,8 @@ export interface SequenceLearnerOptions {
   maxCalibrationCalls?: number | undefined;
   /** Processes open at once (live pids); past it the oldest is ended. Defaults to `65_536`. */
   maxOpenProcesses?: number | undefined;
+  /** Programs learned; calls of programs past it are not learned (they will score as unknown). Defaults to `10_000`. */
+  maxPrograms?: number | undefined;
 }
 
 /**
@@ -109,14 +111,19 @@ export class SequenceLearner {
 
   /** One call by name, for callers that have no events (plain call sequences). */
   observeCall(pid: number, program: string, syscall: string): void {
+    const learning = this.#program(program);
     let open = this.#open.get(pid);
-    if (open !== undefined && open.program !== this.#program(program)) {
+    if (open !== undefined && open.program !== learning) {
       this.endProcess(pid);
       open = undefined;
     }
+    if (learning === undefined) {
+      this.droppedCalls++;
+      return;
+    }
     if (open === undefined) {
       if (this.#open.size >= this.#maxOpen) this.endProcess(this.#open.keys().next().value as number);
-      open = { program: this.#program(program), tokens: new Uint8Array(64), length: 0 };
+      open = { program: learning, tokens: new Uint8Array(64), length: 0 };
       this.#open.set(pid, open);
     }
     if (open.length === open.tokens.length) {
@@ -194,9 +201,13 @@ export class SequenceLearner {
     };
   }
 
-  #program(name: string): ProgramLearning {
+  /** Calls not learned because their program came past `maxPrograms`. */
+  droppedCalls = 0;
+
+  #program(name: string): ProgramLearning | undefined {
     let p = this.#programs.get(name);
     if (p === undefined) {
+      if (this.#programs.size >= (this.#options.maxPrograms ?? 10_000)) return undefined;
       p = {
         vocabulary: new Vocabulary(),
         counts: new Map(),

@@ -18,7 +18,10 @@ export interface SequenceScorerOptions {
   falseAlarmRate?: number | undefined;
   /** Program name for events whose process is unknown. Defaults to `'default'`. */
   program?: string | undefined;
-  /** Processes scored at once; past it the oldest is ended (and reported). Defaults to `65_536`. */
+  /**
+   * Processes scored at once (a few KiB each); past it the oldest is ended and reported by
+   * the next `end()`, which keeps at most as many results. Defaults to `8192`.
+   */
   maxProcesses?: number | undefined;
 }
 
@@ -110,7 +113,7 @@ export function createSequenceScorer(
   const rate = options.falseAlarmRate ?? loaded.model.falseAlarmRate;
   if (!(rate > 0 && rate < 1)) throw new RangeError('falseAlarmRate must be between 0 and 1');
   const fallback = options.program ?? 'default';
-  const maxProcesses = options.maxProcesses ?? 65_536;
+  const maxProcesses = options.maxProcesses ?? 8192;
   const thresholds = new Map<ProgramModel, number>();
   const open = new Map<number, Tracked>();
   const ended: ProcessSequenceScore[] = [];
@@ -181,6 +184,8 @@ export function createSequenceScorer(
     if (t === undefined) return undefined;
     open.delete(pid);
     const out = finish(pid, t);
+    // Results wait for end(); a caller that never calls it must not make them pile up.
+    if (ended.length >= maxProcesses) ended.shift();
     ended.push(out);
     return out;
   };
@@ -231,8 +236,12 @@ export function createSequenceScorer(
       return out;
     },
     end() {
-      for (const pid of [...open.keys()]) endOne(pid);
-      return ended.splice(0, ended.length);
+      const out = ended.splice(0, ended.length);
+      for (const [pid, t] of [...open]) {
+        open.delete(pid);
+        out.push(finish(pid, t));
+      }
+      return out;
     },
   };
 }
