@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findExecutable } from '../src/exec/locate.js';
 import { binPath, ensureBuilt, hasStrace } from './helpers.js';
 
 function cli(args: string[], env: NodeJS.ProcessEnv = process.env) {
@@ -97,5 +98,51 @@ describe.skipIf(!hasStrace)('syscan-sandbox exec (built binary, real strace)', (
     const doc = JSON.parse(r.stdout) as { verdict: string; alerts: { type: string }[] };
     expect(doc.verdict).toBe('alert');
     expect(doc.alerts.every((a) => a.type === 'unknown_syscall')).toBe(true);
+  });
+});
+
+describe.skipIf(!hasStrace)('syscan-sandbox exec --isolation', () => {
+  /** A PATH with strace and what a run needs, but neither bwrap nor unshare. */
+  function pathWithoutNamespaceTools(): string {
+    const bin = join(dir, 'no-ns-bin');
+    mkdirSync(bin, { recursive: true });
+    for (const tool of ['strace', 'mkfifo', 'true']) {
+      try {
+        symlinkSync(findExecutable(tool)!, join(bin, tool));
+      } catch {
+        // already linked by an earlier test
+      }
+    }
+    return bin;
+  }
+
+  it('auto refuses to run without namespaces: exit 2, one line', () => {
+    const r = cli(['exec', '--', 'true'], { ...process.env, PATH: pathWithoutNamespaceTools() });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^syscan-sandbox: namespaces are not available here .*--isolation none/);
+  });
+
+  it('none, asked for explicitly, runs and says so', () => {
+    const r = cli(['exec', '--json', '--isolation', 'none', '--', 'true'], {
+      ...process.env,
+      PATH: pathWithoutNamespaceTools(),
+    });
+    expect(r.status).toBe(0);
+    expect((JSON.parse(r.stdout) as { isolation: unknown }).isolation).toEqual({ mode: 'none' });
+  });
+
+  it('rejects an unknown mode', () => {
+    const r = cli(['exec', '--isolation', 'maybe', '--', 'true']);
+    expect(r.status).toBe(2);
+  });
+
+  it('--baseline composes with the default policy and is named in the result', () => {
+    const baseline = join(dir, 'b.json');
+    writeFileSync(baseline, JSON.stringify({ baseline_syscalls: ['read'] }));
+    const r = cli(['exec', '--json', '--baseline', baseline, '--', 'true']);
+    const doc = JSON.parse(r.stdout) as { policy: string; verdict: string; isolation: { mode: string } };
+    expect(doc.policy).toContain('+ baseline');
+    expect(doc.verdict).toBe('alert');
   });
 });

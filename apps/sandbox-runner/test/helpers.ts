@@ -45,7 +45,7 @@ export function pidsInGroup(pgid: number): number[] {
     try {
       const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === pgid) out.push(Number(name));
+      if (Number(fields[2]) === pgid && fields[0] !== 'Z') out.push(Number(name));
     } catch {
       // exited meanwhile
     }
@@ -59,7 +59,7 @@ export function pidsInNamespace(ns: string): number[] {
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      if (readlinkSync(`/proc/${name}/ns/pid`) === ns) out.push(Number(name));
+      if (readlinkSync(`/proc/${name}/ns/pid`) === ns && alive(Number(name))) out.push(Number(name));
     } catch {
       // exited meanwhile
     }
@@ -86,8 +86,14 @@ export function nothingLeft(r: {
   return left;
 }
 
+/** True while `pid` runs: a zombie has ended (its reaper, maybe a slow host init, removes it in its own time). */
 export function alive(pid: number): boolean {
-  return existsSync(`/proc/${pid}`);
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
 }
 
 /** The runner's private temp dirs currently present. */

@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+
 /** Output of a stream kept up to a byte cap; what arrives past the cap is counted, not kept. */
 export interface CapturedOutput {
   /** The kept bytes, decoded as UTF-8 (invalid sequences replaced). */
@@ -34,4 +36,27 @@ export class OutputCapture {
       truncated: this.#total > this.#kept,
     };
   }
+}
+
+/**
+ * Waits for streams to end, at most `graceMs` (a process that escaped may hold them open),
+ * then destroys them.
+ */
+export async function drainStreams(
+  streams: Array<Readable | null | undefined>,
+  graceMs: number,
+): Promise<void> {
+  const open = streams.filter((s): s is Readable => s != null && !s.readableEnded);
+  if (open.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  const ended = open.map(
+    (s) =>
+      new Promise<void>((r) => {
+        s.once('end', r);
+        s.once('close', r);
+      }),
+  );
+  await Promise.race([Promise.all(ended), new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
+  clearTimeout(timer);
+  for (const s of open) s.destroy();
 }

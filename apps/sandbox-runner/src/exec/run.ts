@@ -20,8 +20,8 @@ import {
   traceIntegrity,
 } from '@syscan/core';
 import { createFastUtf8Decoder } from '@syscan/core/node';
-import { OutputCapture } from './capture.js';
-import { firstChildOf, killTree, pidNamespaceOf, type RunProcesses, waitGone } from './enforce.js';
+import { drainStreams, OutputCapture } from './capture.js';
+import { killTree, namespaceInitOf, type RunProcesses, waitGone } from './enforce.js';
 import { type IsolationPlan, resolveIsolation, wrapperArgs } from './isolation.js';
 import { findExecutable } from './locate.js';
 import { RunObserver } from './observer.js';
@@ -48,9 +48,6 @@ const FIND_INIT_MS = 2_000;
 const SUMMARY_LIMITS = { maxAlerts: 256, maxGroups: 256 };
 
 type Exit = { code: number | null; signal: NodeJS.Signals | null };
-
-/** The runner's own PID namespace: the isolation tool's child is PID 1 once it is in another one. */
-const OWN_PID_NAMESPACE = pidNamespaceOf(process.pid);
 
 /**
  * Runs `argv` under `strace -f`, judges the trace live, and resolves once every process of
@@ -101,7 +98,7 @@ class Run {
   readonly #stdout: OutputCapture;
   readonly #stderr: OutputCapture;
   #child: ChildProcess | undefined;
-  #nsInit: number | undefined;
+  #nsInit: { pid: number; namespace: string } | undefined;
   #isolation: IsolationInForce;
   #killed: ExecResult['killed'] = null;
   #reapTimer: NodeJS.Timeout | undefined;
@@ -188,9 +185,10 @@ class Run {
       stopWatching();
       clearTimeout(this.#reapTimer);
       // Nothing of this run may outlive it: whatever is left (an escapee without isolation)
-      // is killed, and the run resolves only once all of it has left /proc.
+      // is killed, and the run resolves only once all of it has ended. Isolated, the tool's
+      // exit already says so (PID 1 was reaped, so its namespace is empty).
       if (child.pid !== undefined) {
-        killTree(this.#processes());
+        if (this.#plan.mode === 'none') killTree(this.#processes());
         await waitGone(this.#processes());
       }
     }
@@ -265,20 +263,17 @@ class Run {
   }
 
   /**
-   * Under isolation: finds the namespace's PID 1 (the tool's child, in another PID
-   * namespace than ours) as soon as the tool made it, so that kills reach it and the result
-   * can name the namespace. Polled from the spawn on (a fast command may be over before the
-   * trace is first read); true once found.
+   * Under isolation: finds the namespace's PID 1 as soon as the tool made it, so that kills
+   * reach it and the result can name the namespace. Polled from the spawn on (a fast
+   * command may be over before the trace is first read); true once found.
    */
   #findInit(): boolean {
     const pid = this.#child?.pid;
     if (this.#plan.mode === 'none' || pid === undefined) return true;
-    if (this.#isolation.pidNamespace !== undefined) return true;
-    const init = firstChildOf(pid);
-    const ns = init === undefined ? undefined : pidNamespaceOf(init);
-    if (init === undefined || ns === undefined || ns === OWN_PID_NAMESPACE) return false;
-    this.#nsInit = init;
-    this.#isolation = { ...this.#isolation, pidNamespace: ns };
+    if (this.#nsInit !== undefined) return true;
+    this.#nsInit = namespaceInitOf(pid);
+    if (this.#nsInit === undefined) return false;
+    this.#isolation = { ...this.#isolation, pidNamespace: this.#nsInit.namespace };
     return true;
   }
 
@@ -366,29 +361,14 @@ class Run {
   #processes(): RunProcesses {
     const pgid = this.#child!.pid!;
     if (this.#plan.mode === 'none') return { pgid, hostPids: this.#observer.pids };
-    this.#nsInit ??= firstChildOf(pgid);
+    this.#findInit();
     return { pgid, nsInit: this.#nsInit };
   }
 
   /** Waits for the command's stdout/stderr to end, briefly: an escaped process may hold them. */
   async #drain(): Promise<void> {
     const child = this.#child!;
-    const streams = [child.stdout, child.stderr].filter((s) => s && !s.readableEnded);
-    if (streams.length === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    const ended = streams.map(
-      (s) =>
-        new Promise<void>((r) => {
-          s!.once('end', r);
-          s!.once('close', r);
-        }),
-    );
-    await Promise.race([
-      Promise.all(ended),
-      new Promise<void>((r) => (timer = setTimeout(r, DRAIN_GRACE_MS))),
-    ]);
-    clearTimeout(timer);
-    for (const s of streams) s!.destroy();
+    await drainStreams([child.stdout, child.stderr], DRAIN_GRACE_MS);
   }
 }
 

@@ -65,14 +65,19 @@ export async function readTrace(
 ): Promise<TraceReadEnd> {
   const end: TraceReadEnd = { chunks: 0, opened: false };
   // If strace dies before opening the FIFO, our blocking open would wait forever: open the
-  // write end ourselves (succeeds because a reader is waiting) to release it.
+  // write end ourselves to release it. That succeeds only once our reader waits (ENXIO
+  // before: the exit may be seen before our open has started), so retry until it got in.
   exited.then(() => {
-    if (end.opened) return;
-    try {
-      closeSync(openSync(trace.fifo, constants.O_WRONLY | constants.O_NONBLOCK));
-    } catch {
-      // the reader already got in
-    }
+    const release = (): void => {
+      if (end.opened) return;
+      try {
+        closeSync(openSync(trace.fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENXIO') setTimeout(release, 5);
+        // ENOENT: the reader got in and removed the path.
+      }
+    };
+    release();
   });
   const fd = await new Promise<number>((resolve, reject) =>
     open(trace.fifo, constants.O_RDONLY, (err, fd) => (err ? reject(err) : resolve(fd))),
