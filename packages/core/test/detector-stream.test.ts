@@ -13,6 +13,9 @@ async function* chunks(text: string, size: number, bytes = false): AsyncGenerato
   for (let i = 0; i < data.length; i += size) yield data.slice(i, i + size);
 }
 
+/** The detector alone, as `observe` judges: no rules, no built-in checks. */
+const SEED_ONLY = { rules: false, builtinChecks: false } as const;
+
 const trace = [
   'read(3, "é…", 1024) = 1024',
   'write(1, "output", 6) = 6',
@@ -39,7 +42,7 @@ async function collect(
 describe('analyzeStream', () => {
   it('yields the verdicts of the chunks that are not clean, with event counts and line numbers', async () => {
     const { items, summary } = await collect(
-      analyzeStream(chunks(trace, 64), { config: { now: () => 0, maxAlertsPerMinute: 0 } }),
+      analyzeStream(chunks(trace, 64), { ...SEED_ONLY, config: { now: () => 0, maxAlertsPerMinute: 0 } }),
     );
     expect(items.length).toBeGreaterThan(0);
     expect(items.every((i) => i.verdict.kind !== 'clean' && i.events > 0)).toBe(true);
@@ -64,7 +67,7 @@ describe('analyzeStream', () => {
     for (const size of [1, 3, 17, 4096]) {
       const config = { now: () => 0, maxAlertsPerMinute: 2, strictMode: true };
       const { items } = await collect(
-        analyzeStream(chunks(trace, size, true), { config, includeClean: true }),
+        analyzeStream(chunks(trace, size, true), { ...SEED_ONLY, config, includeClean: true }),
       );
       const events = items.reduce((n, i) => n + i.events, 0);
       expect(events).toBe(8);
@@ -93,7 +96,7 @@ describe('analyzeStream', () => {
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     const verdicts: AnomalyVerdict[] = [];
     const detector = new SyscallAnomalyDetector({ maxAlertsPerMinute: 0 });
-    for await (const item of analyzeStream(child.stderr, { detector })) {
+    for await (const item of analyzeStream(child.stderr, { ...SEED_ONLY, detector })) {
       verdicts.push(item.verdict);
       expect(item.line).toBeGreaterThan(0);
     }
@@ -107,6 +110,7 @@ describe('analyzeStream', () => {
     // An <unfinished ...> half with no resumption is flushed by end().
     const { items } = await collect(
       analyzeStream(chunks('1234 ptrace(PTRACE_ATTACH, 99 <unfinished ...>\n', 10), {
+        ...SEED_ONLY,
         config: { now: () => 0 },
       }),
     );

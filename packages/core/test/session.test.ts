@@ -16,7 +16,7 @@ const fixedClock = { now: () => 1_000, timeSource: 'clock' as const };
 
 describe('createSession', () => {
   it('gives a verdict per push and groups alerts across pushes, most severe first', () => {
-    const session = createSession({ config: { ...BASELINE, ...fixedClock } });
+    const session = createSession({ config: { ...BASELINE, ...fixedClock }, rules: false });
     session.beginInput('run.strace');
     expect(session.write('read(3, "x", 1) = 1\n').kind).toBe('clean');
     const v = session.write('openat(AT_FDCWD, "/etc/shadow", O_RDONLY) = -1 EACCES (Permission denied)\n');
@@ -77,6 +77,17 @@ describe('createSession', () => {
     const v = session.push(parseRecords('+++ killed by SIGSEGV (core dumped) +++\n'));
     expect(v.kind === 'alert' && v.alerts.map((a) => a.type)).toEqual(['process_crashed']);
     expect(session.summary().severities.high).toBe(1);
+  });
+
+  it('judges the shipped rule pack by default, naming the rule', () => {
+    const session = createSession({ config: { alertOnUnknownSyscall: false, ...fixedClock } });
+    session.analyze('openat(AT_FDCWD, "/etc/shadow", O_RDONLY|O_CLOEXEC) = 3\n');
+    const rule = session.summary().groups.find((g) => g.type === 'rule');
+    expect(rule?.rule).toBeDefined();
+    expect(rule?.first.paths).toEqual(['/etc/shadow']);
+    expect(createSession({ rules: false, config: { alertOnUnknownSyscall: false } }).analyze(
+      'openat(AT_FDCWD, "/etc/shadow", O_RDONLY) = 3\n',
+    ).kind).toBe('clean');
   });
 
   it('counts every target of merged alerts', () => {

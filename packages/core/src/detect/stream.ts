@@ -3,7 +3,7 @@
  * detector, so a live trace (a child's stderr, a socket, a growing log) is judged chunk by
  * chunk with flat memory, and a replay of the same bytes gives the same verdicts.
  */
-import { createSession } from '../session/session.js';
+import { createSession, type SessionOptions } from '../session/session.js';
 import type { SessionSummary } from '../session/summary.js';
 import type { ParseOptions, ParseStats } from '../types.js';
 import type { DetectorConfig } from './config.js';
@@ -18,6 +18,11 @@ export interface AnalyzeStreamOptions {
   parse?: ParseOptions | undefined;
   /** Yield clean verdicts too (one item per chunk with events). Defaults to `false`: only alerts and suppressions. */
   includeClean?: boolean | undefined;
+  /** The session's checks: rules (default: the shipped pack), built-in checks, context (see `SessionOptions`). */
+  rules?: SessionOptions['rules'];
+  builtinChecks?: SessionOptions['builtinChecks'];
+  context?: SessionOptions['context'];
+  checks?: SessionOptions['checks'];
 }
 
 /** One verdict of the stream, for the events that one input chunk completed. */
@@ -51,7 +56,15 @@ export async function* analyzeStream(
   source: AsyncIterable<string | Uint8Array>,
   options: AnalyzeStreamOptions = {},
 ): AsyncGenerator<StreamVerdict, StreamSummary, undefined> {
-  const session = createSession({ config: options.config, detector: options.detector, parse: options.parse });
+  const session = createSession({
+    config: options.config,
+    detector: options.detector,
+    parse: options.parse,
+    rules: options.rules,
+    builtinChecks: options.builtinChecks,
+    context: options.context,
+    checks: options.checks,
+  });
   const includeClean = options.includeClean === true;
   // Opens the input's parser now, so its counters exist even for an empty stream.
   session.write('');

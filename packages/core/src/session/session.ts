@@ -12,8 +12,10 @@ import type { Alert } from '../detect/alert.js';
 import { type DetectorConfig, type ResolvedDetectorConfig, resolveDetectorConfig } from '../detect/config.js';
 import { type AnomalyVerdict, SyscallAnomalyDetector } from '../detect/detector.js';
 import { createParser, type SyscallParser } from '../parse/index.js';
+import type { LoadedRule } from '../rules/types.js';
 import { atLeast, SEVERITIES } from '../severity.js';
 import type { ParsedRecord, ParseOptions, ParseStats, Severity, SyscallEvent } from '../types.js';
+import { rulesCheck, shippedRules } from './checks/rules.js';
 import { telemetryCheck } from './checks/telemetry.js';
 import { refusedAtEntry } from './entry.js';
 import {
@@ -63,6 +65,12 @@ export interface SessionOptions {
    * anomalies and tampering. Defaults to `true`; off gives the seed's detector alone.
    */
   builtinChecks?: boolean | undefined;
+  /**
+   * Rules judged on every event (from `loadRules`). Defaults to the shipped agent-tools pack
+   * (credential reads, startup-file writes, metadata connects, download-and-run, …); `false`
+   * turns rules off. To add files to the pack, load them after it: `loadRules([AGENT_TOOLS_RULES, mine])`.
+   */
+  rules?: readonly LoadedRule[] | false | undefined;
   /** Called for every alert as it is found (live reports, follow mode, enforcement). */
   onAlert?: ((alert: SessionAlert) => void) | undefined;
   /** Called for every suppressed verdict. */
@@ -114,6 +122,7 @@ export class AnalysisSession {
     this.context = options.context === false ? undefined : (options.context ?? createContextTracker());
     this.#processes = this.context ?? NO_PROCESSES;
     const builtin = options.builtinChecks === false ? [] : [telemetryCheck(this.config)];
+    if (options.rules !== false) builtin.push(rulesCheck(options.rules ?? shippedRules()));
     this.#checks = [...builtin, ...(options.checks ?? [])];
   }
 
