@@ -186,6 +186,9 @@ describe('strace: fds and dirfds', () => {
         '600 dup2(6, 0)                      = 0',
         '600 mmap(NULL, 27, PROT_READ, MAP_PRIVATE, 0, 0) = 0x7f00',
         '600 renameat2(5, "a", AT_FDCWD, "/tmp/b", RENAME_NOREPLACE) = 0',
+        '600 socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 7',
+        '600 connect(7, {sa_family=AF_INET, sin_port=htons(443), sin_addr=inet_addr("10.0.0.9")}, 16) = 0',
+        '600 sendfile(7, 6, NULL, 27)          = 27',
         '600 close(6)                        = 0',
         '600 read(6, 0x7ffd, 10)             = -1 EBADF (Bad file descriptor)',
       ].join('\n'),
@@ -195,6 +198,10 @@ describe('strace: fds and dirfds', () => {
     expect(call('read', 0).paths).toEqual(['/etc/passwd']);
     expect(call('mmap').paths).toEqual(['/etc/passwd']);
     expect(call('renameat2').paths).toEqual(['/etc/a', '/tmp/b']);
+    expect(call('dup2').paths).toEqual(['/etc/passwd']);
+    // Copying a file to a socket names the file and the peer.
+    expect(call('sendfile').paths).toEqual(['/etc/passwd']);
+    expect(call('sendfile').peer).toMatchObject({ address: '10.0.0.9', port: 443 });
     expect(call('close').paths).toEqual(['/etc/passwd']);
     expect(call('read', 1).paths).toBeUndefined();
     // Events on one fd share one paths array.

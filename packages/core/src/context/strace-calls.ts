@@ -111,6 +111,9 @@ for (const name of words(
 )) {
   FD_CALLS.set(name, [0]);
 }
+FD_CALLS.set('dup', [0]);
+FD_CALLS.set('dup2', [0]);
+FD_CALLS.set('dup3', [0]);
 FD_CALLS.set('mmap', [4]);
 FD_CALLS.set('mmap2', [4]);
 FD_CALLS.set('sendfile', [0, 1]);

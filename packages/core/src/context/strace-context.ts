@@ -173,7 +173,12 @@ export class StraceContext {
       if (at === -1) continue;
       const entry = fdEntryAt(proc.files, args, at);
       if (entry === undefined) continue;
-      if (entry.paths !== undefined && e.paths === undefined) e.paths = entry.paths;
+      const paths = entry.paths;
+      if (paths !== undefined) {
+        if (e.paths === undefined) e.paths = paths;
+        // sendfile/copy_file_range/splice: both ends are named (a new array only for these).
+        else if (e.paths !== paths && !e.paths.includes(paths[0]!)) e.paths = [...e.paths, ...paths];
+      }
       const sock = entry.socket;
       if (sock !== undefined) {
         if (sock.peer !== undefined && e.peer === undefined) e.peer = sock.peer;
