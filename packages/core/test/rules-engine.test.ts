@@ -347,4 +347,39 @@ describe('rule engine', () => {
       ],
     ]);
   });
+
+  it('formats other alerts as Falco JSON too: type as rule, priority from severity, context as fields', () => {
+    const alert: Alert = {
+      type: 'denied_syscall',
+      severity: 'high',
+      message: 'denied syscall: openat',
+      count: 1,
+      syscall: 'openat',
+      errno: 'EACCES',
+      process: cat,
+      paths: ['/etc/shadow'],
+      time: 1_796_119_184_110.5,
+    };
+    expect(toFalcoJson(alert, { hostname: 'h' })).toEqual({
+      hostname: 'h',
+      output: '09:59:44.110500000: Error denied syscall: openat',
+      output_fields: {
+        'evt.type': 'openat',
+        'evt.res': 'EACCES',
+        'proc.pid': 11,
+        'proc.name': 'cat',
+        'proc.exepath': '/usr/bin/cat',
+        'proc.cmdline': 'cat /etc/shadow',
+        'proc.ppid': 10,
+        'user.uid': 0,
+        'fd.name': '/etc/shadow',
+        'evt.time': 1_796_119_184_110_500_000,
+      },
+      priority: 'Error',
+      rule: 'denied_syscall',
+      source: 'syscall',
+      tags: [],
+      time: '2026-12-01T09:59:44.110500000Z',
+    });
+  });
 });

@@ -60,6 +60,25 @@ export function rfc3339Nanos(ms: number): string {
   return rfc3339(instantOf(ms, ms));
 }
 
+/** Falco-named fields from an alert's context, for alerts no rule rendered (detector, integrity checks). */
+function contextFields(alert: Alert): Record<string, string | number | boolean | null> {
+  const out: Record<string, string | number | boolean | null> = {};
+  const p = alert.process;
+  if (alert.syscall !== undefined) out['evt.type'] = alert.syscall;
+  if (alert.errno !== undefined) out['evt.res'] = alert.errno;
+  const pid = p?.pid ?? alert.pid;
+  if (pid !== undefined) out['proc.pid'] = pid;
+  if (p?.comm !== undefined) out['proc.name'] = p.comm;
+  if (p?.exe !== undefined) out['proc.exepath'] = p.exe;
+  if (p?.argv !== undefined) out['proc.cmdline'] = [p.comm ?? p.argv[0] ?? '', ...p.argv.slice(1)].join(' ');
+  if (p?.ppid !== undefined) out['proc.ppid'] = p.ppid;
+  if (p?.uid !== undefined) out['user.uid'] = p.uid;
+  if (alert.paths?.[0] !== undefined) out['fd.name'] = alert.paths[0];
+  if (alert.peer?.address !== undefined) out['fd.rip'] = alert.peer.address;
+  if (alert.peer?.port !== undefined) out['fd.rport'] = alert.peer.port;
+  return out;
+}
+
 /** The Falco priority of a rule alert (from its rule), or the one nearest its severity for other alerts. */
 function priorityOf(alert: Alert): FalcoPriority {
   const p = alert.details?.priority;
@@ -86,7 +105,7 @@ export function toFalcoJson(alert: Alert, options: FalcoFormatOptions = {}): Fal
   const outputFields: Record<string, string | number | boolean | null> =
     typeof fields === 'object' && fields !== null
       ? { ...(fields as Record<string, string | number | boolean | null>) }
-      : {};
+      : contextFields(alert);
   // Falco always adds evt.time as integer epoch ns (a JSON number: exact to about 256 ns here).
   outputFields['evt.time'] = at.seconds * 1e9 + at.nanos;
   return {
