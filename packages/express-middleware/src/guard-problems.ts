@@ -10,6 +10,7 @@ export const PROBLEM_TYPES = Object.freeze({
   inspectionFailed: problemType('inspection-failed'),
   uninspectedOutput: problemType('uninspected-output'),
   handlerFailed: problemType('handler-failed'),
+  storeUnavailable: problemType('store-unavailable'),
 });
 
 /** At most this many alerts are listed in a 403 (`alertsOmitted` counts the rest). */
@@ -92,5 +93,15 @@ export function handlerFailedProblem(status: number): ProblemDetails {
     title: 'The tool endpoint failed',
     status,
     detail: 'The handler failed before answering; its error is not shown, since it may quote the output.',
+  };
+}
+
+/** 503 when the store of alert budgets cannot be read before the handler, with `onStoreError: 'block'`. */
+export function storeUnavailableProblem(): ProblemDetails {
+  return {
+    type: PROBLEM_TYPES.storeUnavailable,
+    title: 'Guard state unavailable',
+    status: 503,
+    detail: "The guard could not read this client's alert budget, so the request is refused.",
   };
 }

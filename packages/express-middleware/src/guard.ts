@@ -1,16 +1,25 @@
-import { type AnalysisSession, createSession, DetectorRegistry, SyscanError } from '@syscan/core';
+import {
+  type AnalysisSession,
+  createSession,
+  DetectorRegistry,
+  mergeConfigs,
+  SyscanError,
+} from '@syscan/core';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import { budgetOf, isThenable, spendFor } from './budget.js';
 import {
   anomalyProblem,
   coolingDownProblem,
   handlerFailedProblem,
   inspectionFailedProblem,
+  storeUnavailableProblem,
   uninspectedProblem,
 } from './guard-problems.js';
 import { inspectPayload } from './inspect.js';
 import { type Judge, ResponseWatch, type Withheld } from './intercept.js';
 import { type ResolvedGuardOptions, resolveGuardOptions } from './options.js';
 import { seconds, sendProblem } from './problem.js';
+import type { GuardStore } from './store.js';
 import type { GuardVerdict, SyscanGuardOptions } from './types.js';
 
 /**
@@ -20,6 +29,8 @@ import type { GuardVerdict, SyscanGuardOptions } from './types.js';
  */
 export type SyscanGuard = RequestHandler & {
   readonly registry: DetectorRegistry;
+  /** Where each client's alert budget and cooldown are kept (`store.reset(key)` forgives a client). */
+  readonly store: GuardStore;
   readonly errorHandler: ErrorRequestHandler;
 };
 
@@ -41,30 +52,21 @@ const MAX_KEY_LENGTH = 1024;
  */
 export function syscanGuard(options?: SyscanGuardOptions): SyscanGuard {
   const o = resolveGuardOptions(options);
-  const registry = new DetectorRegistry({
-    config: o.detector,
-    maxKeys: o.maxKeys,
-    idleMs: o.idleMs,
-    now: o.now,
-  });
+  // Detectors judge and keep their windows; the budget lives in the store (shared between
+  // instances when the store is), so the detectors' own budget is off.
+  const config = mergeConfigs(o.detector, { maxAlertsPerMinute: 0 });
+  const budget = budgetOf(mergeConfigs(o.detector));
+  const registry = new DetectorRegistry({ config, maxKeys: o.maxKeys, idleMs: o.idleMs, now: o.now });
+  const store = o.store;
   const notify = notifier(o);
+  const storeFailed = (error: unknown): void => notify.warn('the store failed', error);
   const keepHeaders = new Set([...o.keepHeaders, VERDICT_HEADER.toLowerCase()]);
   /** Responses this guard is watching (for its error path). */
   const watches = new WeakMap<Response, ResponseWatch>();
   /** Routes it has installed its error path on. */
   const routes = new WeakSet<object>();
 
-  const errorHandler: ErrorRequestHandler = function syscanGuardErrors(err, req, res, next) {
-    const watch = watches.get(res);
-    if (watch === undefined) return next(err);
-    if (watch.withheld) return; // Already answered with a problem: nothing of the error goes out.
-    if (!watch.pending || !o.block || !o.failClosed) return next(err);
-    // The handler failed before answering: its error (and Express's page for it) may quote
-    // the output, so the client gets only the status.
-    const verdict: GuardVerdict = { kind: 'error', error: err };
-    notify(verdict, req, res);
-    watch.withhold({ problem: handlerFailedProblem(statusOf(err)) });
-  };
+  const errorHandler = guardErrorHandler(o, watches, notify);
 
   const syscanGuardMiddleware: RequestHandler = (req, res, next) => {
     let key: string;
@@ -77,34 +79,92 @@ export function syscanGuard(options?: SyscanGuardOptions): SyscanGuard {
       else next();
       return;
     }
-    if (o.block) {
-      const ms = registry.peek(key)?.cooldownRemainingMs() ?? 0;
-      if (ms > 0) {
-        const retryAfter = seconds(ms);
-        notify(
-          { kind: 'suppressed', reason: 'alert cooldown active', heldBack: 0, retryAfterMs: ms },
-          req,
-          res,
-        );
-        sendProblem(res, coolingDownProblem(retryAfter), { 'Retry-After': retryAfter });
-        return;
-      }
-    }
+    const go = (): void => watchAndGo(key, req, res, next);
+    if (o.block) checkCooldown(o, key, req, res, notify, go, next);
+    else go();
+  };
+
+  /** Watches the response of `key`'s request, then runs the handler. */
+  function watchAndGo(key: string, req: Request, res: Response, next: NextFunction): void {
     // One session per response over the client's detector, which keeps its state between them.
     const sessionOf = (): AnalysisSession =>
       createSession({ detector: registry.get(key), context: o.context ? undefined : false });
     const judge: Judge = {
       maxBytes: o.maxInspectBytes,
       keepHeaders,
-      inspect: (payload) => inspectBody(o, sessionOf, req, res, payload),
+      inspect: (payload) =>
+        spendFor(inspectBody(o, sessionOf, req, res, payload), store, key, o.now(), budget, storeFailed),
+      lost: (error) => notify.warn('the response failed after its verdict', error),
       publish: (verdict) => notify(verdict, req, res),
       problemFor: (verdict) => problemFor(o, verdict),
     };
     watches.set(res, new ResponseWatch(res, judge));
     installErrorPath(req, routes, errorHandler);
     next();
+  }
+  return Object.assign(syscanGuardMiddleware, { registry, store, errorHandler });
+}
+
+/** The guard's error path: a handler failing before it answered gets the status only. */
+function guardErrorHandler(
+  o: ResolvedGuardOptions,
+  watches: WeakMap<Response, ResponseWatch>,
+  notify: Notify,
+): ErrorRequestHandler {
+  return function syscanGuardErrors(err, req, res, next) {
+    const watch = watches.get(res);
+    if (watch === undefined) return next(err);
+    // Already answered with a problem, or an answer is being judged: nothing of the error goes out.
+    if (watch.withheld || watch.judging) return;
+    if (!watch.pending || !o.block || !o.failClosed) return next(err);
+    // The handler failed before answering: its error (and Express's page for it) may quote
+    // the output, so the client gets only the status.
+    notify({ kind: 'error', error: err }, req, res);
+    watch.withhold({ problem: handlerFailedProblem(statusOf(err)) });
   };
-  return Object.assign(syscanGuardMiddleware, { registry, errorHandler });
+}
+
+/**
+ * Block mode, before the handler: a client cooling down (in the store) gets 429 +
+ * `Retry-After`; a store that fails gets `onStoreError`'s answer. Otherwise `go`.
+ */
+function checkCooldown(
+  o: ResolvedGuardOptions,
+  key: string,
+  req: Request,
+  res: Response,
+  notify: Notify,
+  go: () => void,
+  fail: NextFunction,
+): void {
+  const refuse = (ms: number): void => {
+    const retryAfter = seconds(ms);
+    notify({ kind: 'suppressed', reason: 'alert cooldown active', heldBack: 0, retryAfterMs: ms }, req, res);
+    sendProblem(res, coolingDownProblem(retryAfter), { 'Retry-After': retryAfter });
+  };
+  const storeDown = (error: unknown): void => {
+    if (!o.blockOnStoreError) {
+      go();
+      return;
+    }
+    notify({ kind: 'error', error }, req, res);
+    sendProblem(res, storeUnavailableProblem());
+  };
+  let ms: number | PromiseLike<number>;
+  try {
+    ms = o.store.cooldownMs(key, o.now());
+  } catch (error) {
+    storeDown(error);
+    return;
+  }
+  if (!isThenable(ms)) {
+    if (ms > 0) refuse(ms);
+    else go();
+    return;
+  }
+  Promise.resolve(ms)
+    .then((left) => (left > 0 ? refuse(left) : go()), storeDown)
+    .catch(fail);
 }
 
 /** What replaces a response with this verdict in block mode; undefined lets it through. */
@@ -174,7 +234,10 @@ function statusOf(err: unknown): number {
   return typeof s === 'number' && Number.isInteger(s) && s >= 400 && s <= 599 ? s : 500;
 }
 
-type Notify = (verdict: GuardVerdict, req: Request, res: Response) => void;
+type Notify = ((verdict: GuardVerdict, req: Request, res: Response) => void) & {
+  /** A process warning, at most one a minute. */
+  warn(what: string, error: unknown): void;
+};
 
 /** Sets header + locals and calls onVerdict; a throwing hook never breaks the response. */
 function notifier(o: ResolvedGuardOptions): Notify {
@@ -196,7 +259,7 @@ function notifier(o: ResolvedGuardOptions): Notify {
       code: 'SYSCAN_GUARD',
     });
   };
-  return (verdict, req, res) => {
+  const notify = (verdict: GuardVerdict, req: Request, res: Response): void => {
     res.locals.syscan = verdict;
     if (!res.headersSent) res.setHeader(VERDICT_HEADER, verdict.kind);
     if (o.onVerdict === undefined) {
@@ -212,6 +275,7 @@ function notifier(o: ResolvedGuardOptions): Notify {
       warn('onVerdict threw', e);
     }
   };
+  return Object.assign(notify, { warn });
 }
 
 function checkKey(key: unknown): string {

@@ -51,7 +51,7 @@ export function judge(
   if (typeof extracted === 'object' && extracted !== null) {
     const reason = (extracted as { uninspected?: unknown }).uninspected;
     if (typeof reason === 'string') return { kind: 'uninspected', reason };
-    if (isSessionSummary(extracted)) return adoptSummary(extracted, sessionOf);
+    if (isSessionSummary(extracted)) return adoptSummary(extracted);
   }
   throw badExtract(describe(extracted));
 }
@@ -94,11 +94,11 @@ function judgeRecords(items: readonly unknown[], sessionOf: () => AnalysisSessio
 
 /**
  * A run's own verdict, taken as it is, so `Syscan-Verdict` always equals it. An alerting
- * run also spends one verdict of the client's alert budget (one batch, like a judged text),
- * so a client whose runs keep alerting cools down; that detector's answer does not change
- * this response's verdict.
+ * run still spends one verdict of the client's alert budget (like a judged text), so a
+ * client whose runs keep alerting cools down; the budget's answer does not change this
+ * response's verdict ({@link adopted}).
  */
-function adoptSummary(summary: SessionSummary, sessionOf: () => AnalysisSession): GuardVerdict {
+function adoptSummary(summary: SessionSummary): GuardVerdict {
   if (summary.verdict === 'clean') return CLEAN;
   if (summary.verdict === 'suppressed') {
     return {
@@ -110,16 +110,16 @@ function adoptSummary(summary: SessionSummary, sessionOf: () => AnalysisSession)
   }
   let alerts: Alert[] = summary.alerts;
   if (alerts.length === 0) alerts = summary.groups.map((g) => g.first);
-  const budgetAlert: Alert = alerts[0] ?? {
-    type: 'anomaly_record',
-    severity: 'critical',
-    message: `the run alerted (${summary.alertsTotal} alerts, none listed)`,
-    count: Math.max(1, summary.alertsTotal),
-  };
-  sessionOf().raise([budgetAlert]);
   const verdict: AnomalyVerdict = { kind: 'alert', alerts };
+  adopted.add(verdict);
   return verdict;
 }
+
+/**
+ * Verdicts taken from a run's own summary: the guard still counts them against the client's
+ * budget, but never changes them (a run that alerted is reported as having alerted).
+ */
+export const adopted = new WeakSet<object>();
 
 /** The shape of a core `SessionSummary` (what the runner hands over), checked before it is trusted. */
 function isSessionSummary(v: object): v is SessionSummary {

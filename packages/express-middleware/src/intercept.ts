@@ -11,8 +11,13 @@ import type { GuardVerdict } from './types.js';
 
 /** What a watched response asks the guard. */
 export interface Judge {
-  /** Verdict for a payload: what `send`/`json` got, or the whole body written (a Buffer or string). */
-  inspect(payload: unknown): GuardVerdict;
+  /**
+   * Verdict for a payload: what `send`/`json` got, or the whole body written (a Buffer or
+   * string). A promise (a remote store counting the budget) holds the response until it settles.
+   */
+  inspect(payload: unknown): GuardVerdict | Promise<GuardVerdict>;
+  /** An exception of the response's own code after an asynchronous verdict, with nobody left to throw to. */
+  lost(error: unknown): void;
   /** Publishes a verdict (header, `res.locals.syscan`, `onVerdict`). */
   publish(verdict: GuardVerdict): void;
   /** The problem that replaces a response with this verdict; undefined lets it through. */
@@ -28,13 +33,15 @@ export interface Withheld {
   headers?: ProblemHeaders | undefined;
 }
 
-// PENDING: nothing written. BUFFERING: `write` called, bytes held. RELEASED: judged and let
-// through (calls go straight to Node/Express). WITHHELD: replaced by a problem (the
+// PENDING: nothing written. BUFFERING: `write` called, bytes held. JUDGING: the body is
+// complete and its verdict is on its way (later calls are dropped). RELEASED: judged and
+// let through (calls go straight to Node/Express). WITHHELD: replaced by a problem (the
 // handler's later calls are dropped).
 const PENDING = 0;
 const BUFFERING = 1;
-const RELEASED = 2;
-const WITHHELD = 3;
+const JUDGING = 2;
+const RELEASED = 3;
+const WITHHELD = 4;
 
 type Fn = (this: Response, ...args: unknown[]) => unknown;
 type Callback = (error?: Error | null) => void;
@@ -85,9 +92,14 @@ export class ResponseWatch {
     };
   }
 
-  /** True while nothing has been decided (the handler may still fail before answering). */
+  /** True while the handler has not answered (it may still fail before it does). */
   get pending(): boolean {
-    return this.#phase < RELEASED;
+    return this.#phase < JUDGING;
+  }
+
+  /** True while an answer is being judged (asynchronously). */
+  get judging(): boolean {
+    return this.#phase === JUDGING;
   }
 
   get withheld(): boolean {
@@ -112,23 +124,45 @@ export class ResponseWatch {
   #send(name: 'send' | 'json' | 'jsonp', args: unknown[]): unknown {
     const res = this.#res;
     const original = this.#orig[name];
-    if (this.#phase === WITHHELD) return res;
+    if (this.#phase === WITHHELD || this.#phase === JUDGING) return res;
     // Buffering: Express's send ends in `end`, which judges the whole body.
     if (this.#phase !== PENDING) return original.apply(res, args);
-    if (!this.#decide(this.#judge.inspect(payloadOf(args)))) return res;
-    try {
-      return original.apply(res, args);
-    } catch (error) {
-      // e.g. JSON.stringify of a BigInt, a throwing toJSON: its message may quote the output.
-      return this.#failed(error);
-    }
+    return this.#then(this.#judge.inspect(payloadOf(args)), () => {
+      try {
+        return original.apply(res, args);
+      } catch (error) {
+        // e.g. JSON.stringify of a BigInt, a throwing toJSON: its message may quote the output.
+        return this.#failed(error);
+      }
+    });
+  }
+
+  /**
+   * Decides on `verdict` and, when the response may go on, runs `go`. An asynchronous
+   * verdict holds the response (JUDGING) and runs `go` once it settles; a rejection is an
+   * `error` verdict.
+   */
+  #then(verdict: GuardVerdict | Promise<GuardVerdict>, go: () => unknown): unknown {
+    if (!(verdict instanceof Promise)) return this.#decide(verdict) ? go() : this.#res;
+    this.#phase = JUDGING;
+    const settle = (v: GuardVerdict): void => {
+      try {
+        if (this.#decide(v)) go();
+      } catch (error) {
+        // Nobody to throw to any more: the response is cut rather than left half-answered.
+        this.#judge.lost(error);
+        if (!this.#res.writableEnded) this.#res.destroy();
+      }
+    };
+    verdict.then(settle, (error: unknown) => settle({ kind: 'error', error }));
+    return this.#res;
   }
 
   #write(args: unknown[]): unknown {
     const res = this.#res;
     if (this.#phase === RELEASED) return this.#orig.write.apply(res, args);
     const cb = typeof args[args.length - 1] === 'function' ? (args[args.length - 1] as Callback) : undefined;
-    if (this.#phase === WITHHELD) {
+    if (this.#phase === WITHHELD || this.#phase === JUDGING) {
       if (cb) process.nextTick(cb);
       return true;
     }
@@ -144,6 +178,7 @@ export class ResponseWatch {
         kind: 'uninspected',
         reason: `streamed body over maxInspectBytes (${this.#judge.maxBytes} bytes)`,
       };
+      // Sync by construction (nothing to count), so the stream goes on or stops right here.
       if (this.#decide(verdict)) this.#flush();
     }
     return true;
@@ -154,7 +189,7 @@ export class ResponseWatch {
     if (this.#phase === RELEASED) return this.#orig.end.apply(res, args);
     const cbAt = args.findIndex((a) => typeof a === 'function');
     const cb = cbAt === -1 ? undefined : (args[cbAt] as Callback);
-    if (this.#phase === WITHHELD) {
+    if (this.#phase === WITHHELD || this.#phase === JUDGING) {
       if (cb) process.nextTick(cb);
       return res;
     }
@@ -169,24 +204,25 @@ export class ResponseWatch {
       body = Buffer.from(chunk, encoding as BufferEncoding);
     }
     const size = body === undefined || body === null ? 0 : bodySize(body);
-    let verdict: GuardVerdict;
+    let verdict: GuardVerdict | Promise<GuardVerdict>;
     if (size === 0) verdict = CLEAN;
     else if (size > this.#judge.maxBytes)
       verdict = { kind: 'uninspected', reason: `body over maxInspectBytes (${this.#judge.maxBytes} bytes)` };
     else verdict = this.#judge.inspect(body);
-    if (!this.#decide(verdict)) {
-      if (cb) process.nextTick(cb);
-      return res;
-    }
-    if (!wasBuffering) return this.#orig.end.apply(res, args);
-    const whole = body as Buffer;
-    this.#chunks = [];
-    const callbacks = this.#callbacks;
-    this.#callbacks = [];
-    return this.#orig.end.call(res, whole, () => {
-      for (const c of callbacks) c?.();
-      cb?.();
+    // The handler's callbacks run once the body is out, or (withheld) at once.
+    if (cb) this.#callbacks.push(cb);
+    this.#then(verdict, () => {
+      const callbacks = this.#callbacks;
+      this.#chunks = [];
+      this.#callbacks = [];
+      const done = (): void => {
+        for (const c of callbacks) c?.();
+      };
+      if (wasBuffering) return this.#orig.end.call(res, body as Buffer, done);
+      const rest = cbAt === -1 ? args : args.slice(0, cbAt);
+      return this.#orig.end.call(res, ...rest, done);
     });
+    return res;
   }
 
   /** Held back while undecided (Node's own `end` calls it again once released). */

@@ -7,6 +7,7 @@ import {
 } from '@syscan/core';
 import type { Request, Response } from 'express';
 import { createExtractor, DEFAULT_MAX_DEPTH } from './extract.js';
+import { type GuardStore, MemoryStore } from './store.js';
 import type { Extracted, GuardVerdict, SyscanGuardOptions } from './types.js';
 
 /** Options with every default filled in; derived once, when the guard is made. */
@@ -16,6 +17,9 @@ export interface ResolvedGuardOptions {
   failClosed: boolean;
   /** Block mode and `onUninspected: 'block'`. */
   blockUninspected: boolean;
+  /** Block mode and `onStoreError: 'block'`. */
+  blockOnStoreError: boolean;
+  store: GuardStore;
   key: (req: Request) => string;
   extract: (payload: unknown, req: Request) => Extracted;
   onVerdict: ((verdict: GuardVerdict, req: Request, res: Response) => unknown) | undefined;
@@ -69,6 +73,8 @@ const KNOWN: readonly (keyof SyscanGuardOptions)[] = [
   'maxDepth',
   'keepHeaders',
   'context',
+  'store',
+  'onStoreError',
   'now',
 ];
 
@@ -119,6 +125,16 @@ export function resolveGuardOptions(options: unknown): ResolvedGuardOptions {
   const maxInspectBytes = count('maxInspectBytes', DEFAULT_MAX_INSPECT_BYTES);
   const context = o.context === undefined ? true : o.context;
   if (typeof context !== 'boolean') problems.push(`context must be true or false, got ${describe(context)}`);
+  const onStoreError = oneOf('onStoreError', ['block', 'pass'], 'block');
+  const store = o.store;
+  const isStore =
+    typeof store === 'object' &&
+    store !== null &&
+    ['cooldownMs', 'spend', 'reset'].every(
+      (m) => typeof (store as Record<string, unknown>)[m] === 'function',
+    );
+  if (store !== undefined && !isStore)
+    problems.push(`store must have cooldownMs(), spend() and reset() methods, got ${describe(store)}`);
   const onUninspected = oneOf('onUninspected', ['block', 'pass'], 'block');
   const maxDepth = count('maxDepth', DEFAULT_MAX_DEPTH);
   if (maxDepth > MAX_DEPTH_LIMIT)
@@ -168,6 +184,8 @@ export function resolveGuardOptions(options: unknown): ResolvedGuardOptions {
     block: mode === 'block',
     failClosed: failMode === 'closed',
     blockUninspected: mode === 'block' && onUninspected === 'block',
+    blockOnStoreError: mode === 'block' && onStoreError === 'block',
+    store: isStore ? (store as GuardStore) : new MemoryStore({ maxKeys }),
     key: key ?? defaultKey,
     extract: extract ?? createExtractor({ fields, maxDepth }),
     onVerdict,

@@ -1,5 +1,6 @@
 import type { AnomalyVerdict, DetectorConfig, ParsedRecord, SessionSummary } from '@syscan/core';
 import type { Request, Response } from 'express';
+import type { GuardStore } from './store.js';
 
 /**
  * What the guard decided about one response. The core session's verdicts (`clean`,
@@ -78,6 +79,19 @@ export interface SyscanGuardOptions {
    * skips it: bare alerts, about three times less judging work per event. Defaults to `true`.
    */
   context?: boolean | undefined;
+  /**
+   * Where each client's alert budget and cooldown are kept. Defaults to a `MemoryStore` (this
+   * process only); give every instance of an app the same shared store so that a client
+   * cooling down on one is refused by all. Its calls may return promises: the response (or,
+   * for the cooldown check, the handler) waits for them.
+   */
+  store?: GuardStore | undefined;
+  /**
+   * Block mode, when the store fails before the handler (a shared store is down): `block`
+   * refuses the request (503), `pass` serves it as if the client had no cooldown. A store
+   * failing while counting an alert leaves the alert as it is. Defaults to `'block'`.
+   */
+  onStoreError?: 'block' | 'pass' | undefined;
   /** Clock in ms for the detectors and the per-client registry. Defaults to `Date.now`. */
   now?: (() => number) | undefined;
 }
