@@ -242,9 +242,11 @@ describe('strace: fds and dirfds', () => {
   it('caps the fds it remembers per process', () => {
     const lines = Array.from({ length: 50 }, (_, i) => `800 openat(AT_FDCWD, "/f${i}", O_RDONLY) = ${i + 3}`);
     lines.push('800 read(3, "", 1) = 0', '800 read(52, "", 1) = 0');
-    const { call } = track(lines.join('\n'), { maxFdsPerProcess: 10 });
+    const { call, tracker } = track(lines.join('\n'), { maxFdsPerProcess: 10 });
     expect(call('read', 0).paths).toBeUndefined();
     expect(call('read', 1).paths).toEqual(['/f49']);
+    // Counted, so that a session can say the paths of 40 fds were lost.
+    expect(tracker.stats.forgottenFds).toBe(40);
   });
 });
 
@@ -350,7 +352,7 @@ describe('bounds', () => {
     expect(tracker.process(1)).toBeDefined();
     expect(tracker.process(21)).toBeUndefined();
     expect(tracker.process(30)).toBeDefined();
-    expect(tracker.stats.evicted).toBe(20);
+    expect(tracker.stats).toMatchObject({ evicted: 20, evictedLive: 20 });
   });
 
   it('caps argv count and length, and rejects bad options with one clear error', () => {

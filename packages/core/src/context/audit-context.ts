@@ -9,6 +9,9 @@ import { resolvePath } from './paths.js';
 import { FdTable, type ProcessTable, TrackedProcess } from './process-table.js';
 import { decodeAuditSockaddr } from './sockaddr.js';
 
+/** Audit shows no fds: its processes' tables stay empty (and allocate nothing). */
+const NO_FDS = { max: 1, forgotten: 0 };
+
 /** audit's "unset" id (auid/ses of a process that never logged in). */
 const UNSET = 4294967295;
 
@@ -74,7 +77,7 @@ export class AuditContext {
     const table = this.#table;
     let proc = table.get(pid);
     if (proc === undefined) {
-      proc = new TrackedProcess(pid, { cwd: undefined }, new FdTable(1));
+      proc = new TrackedProcess(pid, { cwd: undefined }, new FdTable(NO_FDS));
       table.set(pid, proc);
     }
     let changed = false;

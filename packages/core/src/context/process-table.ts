@@ -41,14 +41,20 @@ export function socketEntry(socket: SocketState, cloexec: boolean, decoration?: 
   return { path: undefined, paths: undefined, socket, cloexec, decoration };
 }
 
-/** An fd table, bounded: past the cap the oldest-opened fd is forgotten. */
+/** The fd cap every table of one tracker shares, and how many fds it made them forget. */
+export interface FdCap {
+  readonly max: number;
+  forgotten: number;
+}
+
+/** An fd table, bounded: past the cap the oldest-opened fd is forgotten (and counted). */
 export class FdTable {
   /** Made at the first fd: audit's processes (no fds in the telemetry) never pay for a Map. */
   #fds: Map<number, FdEntry> | undefined;
-  readonly #max: number;
+  readonly #cap: FdCap;
 
-  constructor(max: number) {
-    this.#max = max;
+  constructor(cap: FdCap) {
+    this.#cap = cap;
   }
 
   get(fd: number): FdEntry | undefined {
@@ -59,7 +65,10 @@ export class FdTable {
     this.#fds ??= new Map();
     const fds = this.#fds;
     if (fds.has(fd)) fds.delete(fd);
-    else if (fds.size >= this.#max) fds.delete(fds.keys().next().value as number);
+    else if (fds.size >= this.#cap.max) {
+      fds.delete(fds.keys().next().value as number);
+      this.#cap.forgotten++;
+    }
     fds.set(fd, entry);
   }
 
@@ -69,7 +78,7 @@ export class FdTable {
 
   /** A copy for a child that does not share its parent's table (fork without CLONE_FILES). */
   copy(): FdTable {
-    const t = new FdTable(this.#max);
+    const t = new FdTable(this.#cap);
     if (this.#fds !== undefined) t.#fds = new Map(this.#fds);
     return t;
   }
@@ -199,7 +208,10 @@ export class ProcessTable {
   /** tids in exit order, for the grace bound (entries may be stale: checked on removal). */
   #exitedTids: number[] = [];
   #exitedHead = 0;
+  /** Entries forgotten: exited ones past their grace, and live ones pushed out by the cap. */
   evicted = 0;
+  /** Of those, live processes (their later calls start from nothing: context was lost). */
+  evictedLive = 0;
 
   constructor(max: number, grace: number) {
     this.#max = max;
@@ -307,5 +319,6 @@ export class ProcessTable {
     this.#remove(lru.tid);
     lru.proc.threads--;
     this.evicted++;
+    if (!lru.proc.exited) this.evictedLive++;
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { ExitRecord, SyscallEvent } from '../types.js';
 import { commOf, dirName, resolvePath } from './paths.js';
-import { FdTable, type ProcessTable, TrackedProcess } from './process-table.js';
+import { type FdCap, FdTable, type ProcessTable, TrackedProcess } from './process-table.js';
 import { readSpawn, type SpawnInfo } from './spawn.js';
 import {
   AT_FDCWD,
@@ -39,11 +39,18 @@ export class StraceContext {
   readonly #table: ProcessTable;
   readonly #limits: StraceLimits;
   readonly #onSpawn: (spawn: SpawnInfo) => void;
+  readonly #fdCap: FdCap;
 
   constructor(table: ProcessTable, limits: StraceLimits, onSpawn: (spawn: SpawnInfo) => void) {
     this.#table = table;
     this.#limits = limits;
     this.#onSpawn = onSpawn;
+    this.#fdCap = { max: limits.maxFdsPerProcess, forgotten: 0 };
+  }
+
+  /** Open fds forgotten because a process had more than maxFdsPerProcess. */
+  get forgottenFds(): number {
+    return this.#fdCap.forgotten;
   }
 
   observe(e: SyscallEvent): void {
@@ -51,11 +58,7 @@ export class StraceContext {
     let proc = this.#table.get(tid);
     if (proc === undefined) {
       // First sight of this pid: nothing known yet (an exited one stays for late lines).
-      proc = new TrackedProcess(
-        tid === NO_PID ? 0 : tid,
-        { cwd: undefined },
-        new FdTable(this.#limits.maxFdsPerProcess),
-      );
+      proc = new TrackedProcess(tid === NO_PID ? 0 : tid, { cwd: undefined }, new FdTable(this.#fdCap));
       proc.firstLine = e.line;
       this.#table.set(tid, proc);
     }
@@ -232,9 +235,7 @@ export class StraceContext {
         seen.ppid === undefined &&
         seen.pid === child &&
         (seen.exited ? began !== undefined && seen.firstLine !== undefined && seen.firstLine > began : true);
-      const proc = early
-        ? seen
-        : new TrackedProcess(child, { cwd: undefined }, new FdTable(this.#limits.maxFdsPerProcess));
+      const proc = early ? seen : new TrackedProcess(child, { cwd: undefined }, new FdTable(this.#fdCap));
       proc.ppid = spawn.flags.includes('CLONE_PARENT') ? parent.ppid : parent.pid;
       if (spawn.sharesFs) proc.fs = parent.fs;
       else proc.fs.cwd ??= parent.fs.cwd;

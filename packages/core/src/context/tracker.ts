@@ -40,6 +40,10 @@ export interface ContextTrackerStats {
   readonly processes: number;
   /** Entries forgotten because of the caps or after their exit grace. */
   readonly evicted: number;
+  /** Live processes pushed out by `maxProcesses`: their later events start from nothing (context lost). */
+  readonly evictedLive: number;
+  /** Open fds forgotten because a process had more than `maxFdsPerProcess` (their paths are lost). */
+  readonly forgottenFds: number;
   /** clone/fork/vfork calls seen. */
   readonly spawns: number;
   /** Of those, children created with CLONE_UNTRACED (never seen by the tracer). */
@@ -162,6 +166,8 @@ class Tracker implements ContextTracker {
     return {
       processes: this.#table.size,
       evicted: this.#table.evicted,
+      evictedLive: this.#table.evictedLive,
+      forgottenFds: this.#strace.forgottenFds,
       spawns: this.#spawnCount,
       untracedSpawns: this.#untraced,
     };
