@@ -44,7 +44,7 @@ export interface AuditDetails {
   argv?: string[];
   /** Decoded `CWD` record. */
   cwd?: string;
-  /** Decoded `PATH` records' `name=` values, in `item=` order. */
+  /** Decoded `PATH` records' `name=` values, in `item=` order, then `AVC_PATH` records' `path=`. */
   paths?: string[];
   /** Decoded `PROCTITLE` (NUL separators replaced by spaces). */
   proctitle?: string;
@@ -72,7 +72,11 @@ export interface AuditDetails {
     operation?: string;
     profile?: string;
     name?: string;
+    /** SELinux `path=` of the object (the AVC record's own, or its AVC_PATH record's). */
+    path?: string;
   };
+  /** Every AVC/AppArmor verdict of the event, in arrival order, when it has more than one (`avc` is the one that decided). */
+  avcs?: Array<NonNullable<AuditDetails['avc']>>;
   /** All fields of all records, decoded, keyed `TYPE.field` for the first occurrence (e.g. `SYSCALL.a0`, `PATH.name`). Kept small: only present when the parser is asked for it (`auditFields: true`). */
   fields?: Record<string, string>;
 }

@@ -1,5 +1,6 @@
 import type { ParsedRecord, ParseOptions, ParseStats, SyscallEvent } from '../types.js';
 import { AuditParser } from './audit/index.js';
+import { JournalReader } from './journal.js';
 import { type LineParser, type ResolvedParseOptions, resolveParseOptions } from './line-parser.js';
 import { LineSplitter } from './lines.js';
 import { StraceParser } from './strace/index.js';
@@ -16,7 +17,7 @@ export interface SyscallParser {
 
 /**
  * Creates an incremental parser over strace text and Linux audit logs (auto-detected per
- * line unless `options.source` says otherwise). Memory stays bounded by the longest line
+ * line unless `options.source` says otherwise), plain or in a `journalctl -o json` export. Memory stays bounded by the longest line
  * (capped at `maxLineLength`) and the readers' own bounded state.
  *
  * @example
@@ -75,6 +76,7 @@ class RecordParser implements SyscallParser {
   readonly #strace: LineParser | undefined;
   readonly #audit: LineParser | undefined;
   readonly #source: ResolvedParseOptions['source'];
+  readonly #journal = new JournalReader();
   #out: ParsedRecord[] = [];
   /** Auto mode: the reader that consumed the last recognised line was the audit one. */
   #lastWasAudit = false;
@@ -123,8 +125,17 @@ class RecordParser implements SyscallParser {
         line: lineNo,
       });
     }
-    if (!isBlank(line) && !this.#dispatch(line, lineNo, out, truncated)) this.stats.unrecognisedLines++;
+    if (!isBlank(line) && !this.#read(line, lineNo, out, truncated)) this.stats.unrecognisedLines++;
     this.#count(before);
+  }
+
+  /** Reads one non-blank line (a journal export line: each line of its MESSAGE); false when nothing in it was recognised. */
+  #read(line: string, lineNo: number, out: ParsedRecord[], truncated: boolean): boolean {
+    const logged = line.charCodeAt(0) === 123 && !truncated ? this.#journal.read(line) : undefined;
+    if (logged === undefined) return this.#dispatch(line, lineNo, out, truncated);
+    let any = false;
+    for (const text of logged) if (!isBlank(text) && this.#dispatch(text, lineNo, out, false)) any = true;
+    return any;
   }
 
   /** Hands `line` to the reader of its format; false when no reader recognised it. */

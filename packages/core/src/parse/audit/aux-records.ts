@@ -35,6 +35,30 @@ export function readPath(
   p.addPath(name, p.pathCount < MAX_PATHS ? intField(text, 'item=', body, to) : undefined);
 }
 
+/** AVC_PATH `path=`: the object of the AVC it follows, kept with the event's paths (and on that AVC when it has none). */
+export function readAvcPath(
+  p: PendingEvent,
+  text: string,
+  body: number,
+  to: number,
+  decoder: ValueDecoder,
+): void {
+  const v = findValue(text, 'path=', body, to);
+  if (v === -1) return;
+  const path = decoder.decodeAt(text, v, valueEnd(text, v, to), p.interpreted);
+  if (path === undefined) return;
+  p.addPath(path, undefined);
+  const avc = p.avcs === undefined ? p.avc : p.avcs[p.avcs.length - 1];
+  if (avc !== undefined && avc.path === undefined) avc.path = path;
+}
+
+/** SOCKADDR `saddr=`: the first record's raw hex (the context tracker decodes it into a peer). */
+export function readSockaddr(p: PendingEvent, text: string, body: number, to: number): void {
+  if (p.saddr !== undefined) return;
+  const v = findValue(text, 'saddr=', body, to);
+  if (v !== -1) p.saddr = text.slice(v, valueEnd(text, v, to));
+}
+
 /** PROCTITLE `proctitle=`: the first record of an event wins. */
 export function readProctitle(
   p: PendingEvent,

@@ -4,14 +4,15 @@
  * (`avc:  denied  { read } for … scontext=…`).
  */
 import type { ValueDecoder } from './decoder.js';
-import type { PendingEvent } from './event.js';
+import { MAX_AVCS, type PendingEvent } from './event.js';
 import { intField, rawField } from './fields.js';
 import { identity } from './syscall-record.js';
 
 /**
  * A record about a subject that is not a syscall's aux record (AVC, USER_*, ANOM_*,
  * CONFIG_CHANGE, …): the event keeps the first such record's identity and pid, and its
- * AVC verdict (a denial wins over an earlier grant). `raw` is the record's line.
+ * AVC verdicts: the deciding one (a denial wins over an earlier grant) and, once there are
+ * several, all of them. `raw` is the record's line.
  */
 export function readSubjectRecord(
   p: PendingEvent,
@@ -29,6 +30,10 @@ export function readSubjectRecord(
   }
   const avc = readAvc(text, body, to, type, decoder);
   if (avc === undefined) return;
+  if (p.avc !== undefined) {
+    p.avcs ??= [p.avc];
+    if (p.avcs.length < MAX_AVCS) p.avcs.push(avc);
+  }
   if (p.avc === undefined || (avc.denied && !p.avcDenied)) {
     p.avc = avc;
     p.avcLine = raw;
@@ -43,6 +48,8 @@ export interface AvcFacts {
   operation: string | undefined;
   profile: string | undefined;
   name: string | undefined;
+  /** SELinux `path=` (AppArmor names its object in `name=`). */
+  path: string | undefined;
   denied: boolean;
 }
 
@@ -67,6 +74,7 @@ export function readAvc(
       operation: decodedField(decoder, line, 'operation=', from, to),
       profile: decodedField(decoder, line, 'profile=', from, to),
       name: decodedField(decoder, line, 'name=', from, to),
+      path: undefined,
       denied: result.toUpperCase() === 'DENIED',
     };
   }
@@ -90,6 +98,7 @@ export function readAvc(
       operation,
       profile: rawField(line, 'scontext=', from, to),
       name: decodedField(decoder, line, 'name=', from, to),
+      path: decodedField(decoder, line, 'path=', from, to),
       denied: result === 'denied' && rawField(line, 'permissive=', from, to) !== '1',
     };
   }
@@ -106,6 +115,7 @@ export function readAvc(
       operation: decodedField(decoder, line, 'operation=', from, to),
       profile: decodedField(decoder, line, 'profile=', from, to),
       name: decodedField(decoder, line, 'name=', from, to),
+      path: undefined,
       denied: result === 'DENIED' || result === 'REJECTING',
     };
   }

@@ -4,6 +4,7 @@
  */
 import { errnoName, resolveArch, syscallName } from '../../syscalls/index.js';
 import type { AuditDetails, AuditRecordEvent, ParsedRecord, SyscallEvent } from '../../types.js';
+import type { AvcFacts } from './avc.js';
 import type { ValueDecoder } from './decoder.js';
 import { MAX_ARG_CHARS, type PendingEvent } from './event.js';
 import { decodeArgs } from './execve.js';
@@ -53,6 +54,7 @@ function emitRecords(
     if (p.time !== undefined) event.time = p.time;
     if (p.serial !== undefined) event.serial = p.serial;
     if (p.pid !== undefined) event.pid = p.pid;
+    if (p.node !== undefined) event.host = p.node;
     out.push(event);
     return;
   }
@@ -61,18 +63,10 @@ function emitRecords(
     out.push(syscallEvent(p, syscalls[0]!, undefined, deniedErrnos, decoder));
     return;
   }
+  // Each SYSCALL and SECCOMP record is an event of its own (a repeated serial's second
+  // SYSCALL record too: no record is dropped), sharing the event's details.
   const base = details(p, decoder);
-  let sawSyscall = false;
-  for (let i = 0; i < count; i++) {
-    const rec = syscalls[i]!;
-    // One event per serial for SYSCALL (a repeated SYSCALL record is part of it); each
-    // SECCOMP record is an event of its own.
-    if (!rec.seccomp) {
-      if (sawSyscall) continue;
-      sawSyscall = true;
-    }
-    out.push(syscallEvent(p, rec, base, deniedErrnos, decoder));
-  }
+  for (let i = 0; i < count; i++) out.push(syscallEvent(p, syscalls[i]!, base, deniedErrnos, decoder));
 }
 
 /**
@@ -147,7 +141,9 @@ function syscallEvent(
       if (exit !== undefined) audit.exit = exit;
     }
   }
-  return syscallRecordEvent(name, denied, rec, p.time, nr, arch, ret, errno, audit);
+  const event = syscallRecordEvent(name, denied, rec, p.time, nr, arch, ret, errno, audit);
+  if (p.node !== undefined) event.host = p.node;
+  return event;
 }
 
 /**
@@ -239,6 +235,7 @@ function usualDetails(
     p.ids !== undefined ||
     p.avc !== undefined ||
     p.fields !== undefined ||
+    p.saddr !== undefined ||
     cwd === undefined ||
     p.pathCount === 0 ||
     proctitle === undefined ||
@@ -271,16 +268,21 @@ function details(p: PendingEvent, decoder: ValueDecoder): AuditDetails {
   if (p.cwd !== undefined) d.cwd = p.cwd;
   if (p.pathCount > 0) d.paths = pathList(p.pathNames, p.pathCount, p.pathItems);
   if (p.proctitle !== undefined) d.proctitle = p.proctitle;
-  if (p.avc !== undefined) {
-    const { lsm, result, operation, profile, name } = p.avc;
-    const avc: NonNullable<AuditDetails['avc']> = { lsm, result };
-    if (operation !== undefined) avc.operation = operation;
-    if (profile !== undefined) avc.profile = profile;
-    if (name !== undefined) avc.name = name;
-    d.avc = avc;
-  }
+  if (p.avc !== undefined) d.avc = avcDetails(p.avc);
+  if (p.avcs !== undefined) d.avcs = p.avcs.map(avcDetails);
+  if (p.saddr !== undefined) d.saddr = p.saddr;
   if (p.fields !== undefined) d.fields = p.fields;
   return d;
+}
+
+function avcDetails(facts: AvcFacts): NonNullable<AuditDetails['avc']> {
+  const { lsm, result, operation, profile, name, path } = facts;
+  const avc: NonNullable<AuditDetails['avc']> = { lsm, result };
+  if (operation !== undefined) avc.operation = operation;
+  if (profile !== undefined) avc.profile = profile;
+  if (name !== undefined) avc.name = name;
+  if (path !== undefined) avc.path = path;
+  return avc;
 }
 
 /** Decoded PATH names ordered by `item=` (arrival order among equal items), `(null)`s left out. */

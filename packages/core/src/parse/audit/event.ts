@@ -11,6 +11,7 @@ export const MAX_ARGS = 4096;
 export const MAX_ARG_CHARS = 1 << 21;
 export const MAX_PATHS = 256;
 export const MAX_RECORD_TYPES = 256;
+export const MAX_AVCS = 64;
 
 /**
  * An event being assembled. Instances are reused (`init`) once emitted: an event lives for
@@ -20,6 +21,8 @@ export const MAX_RECORD_TYPES = 256;
  */
 export class PendingEvent {
   key: number | string = -1;
+  /** `node=`: the host that logged the event. */
+  node: string | undefined;
   serial: number | undefined;
   time: number | undefined;
   /** Record sequence number of the latest record (for completion by age). */
@@ -32,6 +35,8 @@ export class PendingEvent {
   readonly syscalls: SyscallRecord[] = [];
   syscallCount = 0;
   avc: AvcFacts | undefined;
+  /** Every AVC verdict of the event (at most MAX_AVCS), once there is more than one. */
+  avcs: AvcFacts[] | undefined;
   avcDenied = false;
   avcLine: string | undefined;
   avcLineNo = 0;
@@ -53,6 +58,8 @@ export class PendingEvent {
   pathItems: number[] | undefined;
   proctitleSeen = false;
   proctitle: string | undefined;
+  /** The first SOCKADDR `saddr=`, raw hex. */
+  saddr: string | undefined;
   fields: Record<string, string> | undefined;
 
   constructor(
@@ -85,6 +92,7 @@ export class PendingEvent {
     this.typeCount = 0;
     this.syscallCount = 0;
     this.avc = undefined;
+    this.avcs = undefined;
     this.avcDenied = false;
     this.avcLine = undefined;
     this.avcLineNo = 0;
@@ -99,6 +107,8 @@ export class PendingEvent {
     this.pathItems = undefined;
     this.proctitleSeen = false;
     this.proctitle = undefined;
+    this.saddr = undefined;
+    this.node = undefined;
     this.fields = undefined;
   }
 

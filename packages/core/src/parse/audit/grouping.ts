@@ -73,6 +73,7 @@ export class EventGrouper {
     let held = true;
     if (p === undefined) {
       p = this.#event(key, serial, time, raw, lineNo, stamp.interpreted);
+      p.node = node;
       // Serial-less lines (the seed's `audit(1234)`) and userspace messages stand alone.
       held = serial !== undefined && !isSingleRecordType(type);
       if (held) {

@@ -38,6 +38,8 @@ export class RecordCursor {
   recEnd = 0;
   /** Why the last `locate` returned MALFORMED. */
   problem = '';
+  /** Where the stamp of the old kernel form (`audit(…): type=1503 …`) is, else -1. */
+  #stampFirst = -1;
 
   /**
    * Finds the record starting at or after `start` (at `start` exactly when `continuation`:
@@ -56,9 +58,16 @@ export class RecordCursor {
       if (typeEnd === -1) typeEnd = line.length;
     }
     // auditd's own form first: ` msg=audit(` right after the type. (`audit(` cannot overlap
-    // itself, so one found there is the first after the type.)
-    const a = line.startsWith('audit(', typeEnd + 5) ? typeEnd + 5 : line.indexOf('audit(', typeEnd);
-    if (a === -1 || a - typeEnd > MAX_TYPE_TO_STAMP) {
+    // itself, so one found there is the first after the type.) The old kernel form has
+    // the stamp before the type.
+    const stampFirst = this.#stampFirst;
+    const a =
+      stampFirst >= 0
+        ? stampFirst
+        : line.startsWith('audit(', typeEnd + 5)
+          ? typeEnd + 5
+          : line.indexOf('audit(', typeEnd);
+    if (a === -1 || (stampFirst < 0 && a - typeEnd > MAX_TYPE_TO_STAMP)) {
       // `type=` without a stamp: not an audit record (e.g. a strace argument) unless the
       // line starts like one.
       if (start === 0 && typeAt === 5) return this.#malformed('no audit(…) stamp');
@@ -82,8 +91,9 @@ export class RecordCursor {
         if (Number.isInteger(nr)) type = recordTypeName(nr);
       }
     }
-    // Body: after `): ` (or ausearch -i's `) : `), up to a following record on this line.
-    let body = stamp.end;
+    // Body: after `): ` (or ausearch -i's `) : `; the kernel form's after its type), up to a
+    // following record on this line.
+    let body = stampFirst >= 0 ? typeEnd : stamp.end;
     while (body < line.length) {
       const ch = line.charCodeAt(body);
       if (ch !== 58 && ch !== 32) break;
@@ -95,8 +105,10 @@ export class RecordCursor {
     if (m !== -1) {
       const t = line.lastIndexOf(' type=', m);
       if (t >= body) {
-        recEnd = t;
-        next = t + 1;
+        // `… node=HOST type=…`: the next record's host belongs to it, not to this one.
+        const n = nodeBefore(line, t, body);
+        recEnd = n === -1 ? t : n;
+        next = recEnd + 1;
       }
     }
     const text = recEnd < line.length ? line.slice(0, recEnd) : line;
@@ -118,6 +130,7 @@ export class RecordCursor {
   #typeAt(line: string, start: number, continuation: boolean): number {
     let typeAt: number;
     let node: string | undefined;
+    this.#stampFirst = -1;
     if (
       line.charCodeAt(start) === 116 &&
       line.charCodeAt(start + 1) === 121 &&
@@ -141,7 +154,7 @@ export class RecordCursor {
       const a = line.indexOf('audit(', start);
       if (a === -1) return -1;
       const t = line.lastIndexOf('type=', a);
-      if (t === -1 || t < start) return -1;
+      if (t === -1 || t < start) return this.#kernelForm(line, a);
       typeAt = t + 5;
       const n = line.lastIndexOf('node=', t);
       if (n !== -1 && n >= start) node = line.slice(n + 5, valueEnd(line, n + 5, t));
@@ -150,6 +163,17 @@ export class RecordCursor {
     }
     this.node = node;
     return typeAt;
+  }
+
+  /**
+   * The old kernel form, `… kernel: audit(1189201672.746:537): type=1503 operation=…`: the
+   * stamp `audit(` at `a` comes first, then the type. Returns where the type starts, or -1.
+   */
+  #kernelForm(line: string, a: number): number {
+    const close = line.indexOf(')', a);
+    if (close === -1 || close - a > 48 || !line.startsWith(': type=', close + 1)) return -1;
+    this.#stampFirst = a;
+    return close + 8;
   }
 
   #malformed(why: string): number {
@@ -182,6 +206,17 @@ function knownType(line: string, at: number): string | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * Where the ` node=HOST` glued before the ` type=` at `t` starts (no earlier than `from`),
+ * or -1 when there is none. Looks back over one token only (a host name is short).
+ */
+function nodeBefore(line: string, t: number, from: number): number {
+  let i = t - 1;
+  const stop = Math.max(from, t - 300);
+  while (i >= stop && line.charCodeAt(i) !== 32) i--;
+  return i >= from && i < t - 6 && line.startsWith(' node=', i) ? i : -1;
 }
 
 /**

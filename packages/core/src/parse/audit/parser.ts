@@ -11,7 +11,7 @@
  */
 import type { ParsedRecord } from '../../types.js';
 import type { LineParser, ResolvedParseOptions } from '../line-parser.js';
-import { readCwd, readPath, readProctitle } from './aux-records.js';
+import { readAvcPath, readCwd, readPath, readProctitle, readSockaddr } from './aux-records.js';
 import { readSubjectRecord } from './avc.js';
 import { ValueDecoder } from './decoder.js';
 import { emitEvent } from './emit.js';
@@ -31,6 +31,7 @@ const AUX_TYPES: ReadonlySet<string> = new Set([
   'EXECVE',
   'PROCTITLE',
   'SOCKADDR',
+  'AVC_PATH',
   'BPRM_FCAPS',
   'OBJ_PID',
   'MMAP',
@@ -149,6 +150,12 @@ export class AuditParser implements LineParser {
         break;
       case 'PROCTITLE':
         readProctitle(p, text, body, rawEnd, decoder);
+        break;
+      case 'SOCKADDR':
+        readSockaddr(p, text, body, rawEnd);
+        break;
+      case 'AVC_PATH':
+        readAvcPath(p, text, body, rawEnd, decoder);
         break;
       default:
         if (!AUX_TYPES.has(type)) readSubjectRecord(p, text, raw, lineNo, body, rawEnd, type, decoder);

@@ -13,13 +13,13 @@
  * "not strace" (the dispatcher may hand them elsewhere), except where they split a syscall
  * line in two, which is rejoined. All state is this instance's.
  */
-import { syscallNumber } from '../../syscalls/index.js';
 import type { ParsedRecord, SyscallEvent } from '../../types.js';
 import type { LineParser, ResolvedParseOptions } from '../line-parser.js';
+import { argsBefore, DETACHED, endsWithEllipsis, isKnownSyscall, UNFINISHED } from './call-text.js';
 import { CallJoiner } from './joiner.js';
 import { PrefixReader, readInt } from './prefix.js';
 import { readExitLine, readSignalLine, readTracerLine } from './process-lines.js';
-import { hasIssue, issue, tracer } from './records.js';
+import { hasIssue, issue, shownProcess, tracer } from './records.js';
 import {
   findArgsEnd,
   findArgsEndLoose,
@@ -36,8 +36,6 @@ const MAX_CONTINUATION_LINES = 8;
 const MAX_CONTINUATION_LENGTH = 64 * 1024;
 /** Longest syscall name accepted (real ones are ≤ 24; `syscall_0x…` for unknown numbers). */
 const MAX_NAME_LENGTH = 64;
-const UNFINISHED = ' <unfinished ...>';
-const DETACHED = ' <detached ...>';
 
 /** What reading one line produced. */
 type Read = 0 | 1 | 2;
@@ -165,6 +163,7 @@ export class StraceParser implements LineParser {
           pid: prefix.pid,
           time: prefix.time,
           nr: prefix.nr,
+          comm: prefix.comm,
           args: s.slice(argsStart, s.length - UNFINISHED.length),
         },
         out,
@@ -213,6 +212,7 @@ export class StraceParser implements LineParser {
           pid: prefix.pid,
           time: first?.time ?? prefix.time,
           nr: first?.nr ?? prefix.nr,
+          comm: first?.comm ?? prefix.comm,
           args: first === undefined ? part : first.args + part,
         },
         out,
@@ -328,6 +328,7 @@ export class StraceParser implements LineParser {
       resumedOnly: undefined,
       injected: ret?.injected ? true : undefined,
       truncated: undefined,
+      process: shownProcess(prefix.pid, prefix.comm),
     };
   }
 
@@ -379,34 +380,4 @@ export class StraceParser implements LineParser {
     out.push(issue(held.raw, held.line, 'syscall line never completed (argument list not closed)'));
     return this.parseLine(line, lineNo, out);
   }
-}
-
-/**
- * The argument text `s[from, close)`, without the marker of `read(3,  <unfinished ...>) = ?`
- * (the process died mid-call): the marker is not an argument. `close - 1` is at least the
- * `(` (never out of range, which would stop V8 inlining charCodeAt).
- */
-function argsBefore(s: string, from: number, close: number): string {
-  if (
-    s.charCodeAt(close - 1) === 62 &&
-    close - from >= UNFINISHED.length &&
-    s.startsWith(UNFINISHED, close - UNFINISHED.length)
-  ) {
-    return s.slice(from, close - UNFINISHED.length);
-  }
-  return s.slice(from, close);
-}
-
-/**
- * Without a prefix only strace prints, `word(` is taken for a syscall line only when the
- * word is a syscall name, so program output such as `usage(1` is not reported as broken.
- */
-export function isKnownSyscall(name: string): boolean {
-  return syscallNumber(name, 'x86_64') !== undefined || syscallNumber(name, 'aarch64') !== undefined;
-}
-
-/** Cheap pre-check for the ` <unfinished ...>` / ` <detached ...>` endings. */
-function endsWithEllipsis(s: string): boolean {
-  const n = s.length;
-  return s.charCodeAt(n - 1) === 62 && s.charCodeAt(n - 2) === 46;
 }

@@ -1,5 +1,5 @@
 /** The records the strace reader makes, built in one place so that each keeps one shape. */
-import type { ParsedRecord, SyscallEvent } from '../../types.js';
+import type { ParsedRecord, ProcessInfo, SyscallEvent } from '../../types.js';
 
 /** Longest raw text an issue quotes. */
 export const RAW_SAMPLE = 240;
@@ -12,6 +12,8 @@ export interface PendingCall {
   pid: number | undefined;
   time: number | undefined;
   nr: number | undefined;
+  /** `-Y`'s comm of the pid, when shown. */
+  comm: string | undefined;
   args: string;
 }
 
@@ -35,7 +37,16 @@ export function unfinishedEvent(call: PendingCall): SyscallEvent {
     resumedOnly: undefined,
     injected: undefined,
     truncated: undefined,
+    process: shownProcess(call.pid, call.comm),
   };
+}
+
+/**
+ * The process as the line itself shows it: `-Y`'s `1234<comm>` gives pid and comm (the
+ * context tracker fills in the rest later). Undefined without a comm.
+ */
+export function shownProcess(pid: number | undefined, comm: string | undefined): ProcessInfo | undefined {
+  return comm === undefined || pid === undefined ? undefined : { pid, comm };
 }
 
 export function tracer(
