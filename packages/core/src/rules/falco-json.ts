@@ -3,7 +3,7 @@
  * parsers for Falco read: `{hostname, output, output_fields, priority, rule, source, tags, time}`.
  */
 import type { Alert } from '../detect/alert.js';
-import { clockTime } from './fields.js';
+import { clockTime } from './field-readers.js';
 import { FALCO_PRIORITIES, type FalcoPriority, PRIORITY_SEVERITY } from './priority.js';
 
 export interface FalcoAlert {

@@ -1,16 +1,38 @@
 /**
  * Every field a rule can read, and how each is read from a SyscallEvent and its context.
- * This is the one module that knows the shape of events: when the context tracker changes
- * what it fills in, only this file changes.
+ * This table and its readers (`field-readers.ts`) are the only code that knows the shape of
+ * events: when the context tracker changes what it fills in, only these two files change.
  *
  * A field that cannot be read for an event (no process known, not a socket call) is
  * `undefined`, and every comparison on it is false, as in Falco.
  */
-import type { ProcessInfo, ProcessLookup, SocketAddress } from '../context/types.js';
+import type { ProcessLookup } from '../context/types.js';
 import type { SyscallEvent } from '../types.js';
-import { parseIp } from './net.js';
+import {
+  ancestor,
+  ancestors,
+  args,
+  argsOf,
+  clockTime,
+  cmdline,
+  eventArg,
+  exe0,
+  FD_RETURNING,
+  failed,
+  fdName,
+  fileParts,
+  ipOf,
+  name,
+  num,
+  openFlag,
+  proc,
+  runningExe,
+  SERVER_SIDE_LOCAL,
+  socketSide,
+  typechar,
+} from './field-readers.js';
 import type { RunState } from './run-state.js';
-import { argIndex, argValue, keyedArg, type OpenMode, openMode, splitArgs } from './syscall-args.js';
+import { argIndex, argValue, type OpenMode } from './syscall-args.js';
 
 /** How a field's values compare: strings, numbers, booleans, IPs (16 bytes), CIDR-matched IPs, or several strings. */
 export type FieldType = 'string' | 'number' | 'bool' | 'ip' | 'ipnet' | 'strings';
@@ -39,169 +61,6 @@ export interface FieldDef {
   arg: FieldArgKind;
   desc: string;
   get(frame: Frame, arg: Arg): FieldValue;
-}
-
-function args(frame: Frame): string[] {
-  if (frame.args === undefined) frame.args = splitArgs(frame.event.args ?? '');
-  return frame.args;
-}
-
-const SERVER_SIDE_LOCAL = new Set(['accept', 'accept4']);
-const FD_RETURNING = new Set([
-  'open',
-  'openat',
-  'openat2',
-  'creat',
-  'socket',
-  'accept',
-  'accept4',
-  'memfd_create',
-  'dup',
-  'dup2',
-  'dup3',
-  'eventfd2',
-  'pidfd_open',
-]);
-
-function num(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const n = text.startsWith('0x') ? Number.parseInt(text, 16) : Number(text);
-  return Number.isFinite(n) && text !== '' ? n : undefined;
-}
-
-function proc(f: Frame): ProcessInfo | undefined {
-  return f.event.process;
-}
-
-/** The n-th ancestor (1 = parent) of the event's process, through the lookup. */
-function ancestor(f: Frame, n: number): ProcessInfo | undefined {
-  let p = f.event.process;
-  for (let i = 0; i < n && p !== undefined; i++) {
-    if (p.ppid === undefined || p.ppid === p.pid || f.lookup === undefined) return undefined;
-    p = f.lookup.process(p.ppid);
-  }
-  return p;
-}
-
-/** Every ancestor from the parent up (capped: a pid loop in bad input must not spin). */
-function ancestors(f: Frame): ProcessInfo[] {
-  const out: ProcessInfo[] = [];
-  for (let i = 1; i <= 64; i++) {
-    const p = ancestor(f, i);
-    if (p === undefined) break;
-    out.push(p);
-  }
-  return out;
-}
-
-const name = (p: ProcessInfo | undefined): string | undefined =>
-  p?.comm ?? (p?.exe === undefined ? undefined : basename(p.exe).slice(0, 15));
-const exe0 = (p: ProcessInfo | undefined): string | undefined => p?.argv?.[0] ?? p?.exe;
-const argsOf = (p: ProcessInfo | undefined): string | undefined => p?.argv?.slice(1).join(' ');
-function cmdline(p: ProcessInfo | undefined): string | undefined {
-  const n = name(p);
-  if (n === undefined) return undefined;
-  const a = argsOf(p);
-  return a === undefined || a === '' ? n : `${n} ${a}`;
-}
-
-export function basename(path: string): string {
-  const at = path.lastIndexOf('/');
-  return at < 0 || at === path.length - 1 ? path : path.slice(at + 1);
-}
-function dirname(path: string): string {
-  const at = path.lastIndexOf('/');
-  return at < 0 ? '.' : at === 0 ? '/' : path.slice(0, at);
-}
-
-function socketSide(f: Frame, side: 'server' | 'client' | 'remote' | 'local'): SocketAddress | undefined {
-  const { peer, local } = f.event;
-  if (side === 'remote') return peer;
-  if (side === 'local') return local;
-  const peerIsClient = SERVER_SIDE_LOCAL.has(f.event.syscall);
-  return (side === 'server') !== peerIsClient ? peer : local;
-}
-
-function socketText(a: SocketAddress): string {
-  if (a.family === 'unix') return a.path ?? '';
-  const host = a.address === undefined ? '' : a.address.includes(':') ? `[${a.address}]` : a.address;
-  return a.port === undefined ? host : `${host}:${a.port}`;
-}
-
-/** Falco's `fd.name`: the file, or `client->server` for a socket. */
-function fdName(f: Frame): string | undefined {
-  const { peer, local } = f.event;
-  if (peer !== undefined || local !== undefined) {
-    const client = socketSide(f, 'client');
-    const server = socketSide(f, 'server');
-    if (peer?.family === 'unix' || local?.family === 'unix') return (peer ?? local)?.path;
-    return client === undefined
-      ? socketText(server!)
-      : `${socketText(client)}->${server ? socketText(server) : ''}`;
-  }
-  return f.event.paths?.[0];
-}
-
-/** fd.directory and fd.filename of the frame's event, split once. */
-function fileParts(f: Frame): Frame {
-  if (f.dir === undefined) {
-    const p = filePath(f);
-    f.dir = p === undefined ? null : dirname(p);
-    f.base = p === undefined ? null : basename(p);
-  }
-  return f;
-}
-
-function filePath(f: Frame): string | undefined {
-  return f.event.peer === undefined && f.event.local === undefined ? f.event.paths?.[0] : undefined;
-}
-
-const ipOf = (a: SocketAddress | undefined): Uint8Array | undefined =>
-  a?.address === undefined ? undefined : parseIp(a.address);
-
-function typechar(f: Frame): string | undefined {
-  const s = f.event.peer ?? f.event.local;
-  if (s !== undefined) return { inet: '4', inet6: '6', unix: 'u', netlink: 'n', other: 'o' }[s.family];
-  return f.event.paths?.[0] === undefined ? undefined : 'f';
-}
-
-function openFlag(f: Frame, key: 'read' | 'write' | 'create' | 'exec'): boolean {
-  if (f.open === undefined) f.open = openMode(f.event.syscall, f.event.args ?? '') ?? null;
-  return f.open?.[key] ?? false;
-}
-
-function eventArg(f: Frame, arg: Arg): string | undefined {
-  if (arg === 'res') return f.event.ret;
-  const list = args(f);
-  let raw: string | undefined;
-  if (typeof arg === 'number') raw = list[arg];
-  else if (arg !== undefined) {
-    const at = argIndex(f.event.syscall, arg);
-    raw = at >= 0 ? list[at] : keyedArg(list, arg);
-  }
-  return raw === undefined ? undefined : argValue(raw);
-}
-
-/** The executable the event's process runs (for execve: the file being executed). */
-function runningExe(f: Frame): string | undefined {
-  const s = f.event.syscall;
-  if ((s === 'execve' || s === 'execveat') && f.event.paths?.[0] !== undefined) return f.event.paths[0];
-  return f.event.process?.exe;
-}
-
-function failed(e: SyscallEvent): boolean | undefined {
-  if (e.errno !== undefined) return true;
-  if (e.ret === undefined || e.ret === '?') return undefined;
-  return e.ret.startsWith('-');
-}
-
-/** `HH:MM:SS.nnnnnnnnn` of a time in ms (epoch or since midnight: both give the time of day). */
-export function clockTime(ms: number): string {
-  const day = ((ms % 86_400_000) + 86_400_000) % 86_400_000;
-  const whole = Math.floor(day / 1000);
-  const ns = Math.round(Number((day - whole * 1000).toFixed(6)) * 1e6);
-  const two = (n: number): string => String(n).padStart(2, '0');
-  return `${two(Math.floor(whole / 3600))}:${two(Math.floor(whole / 60) % 60)}:${two(whole % 60)}.${String(Math.min(ns, 999_999_999)).padStart(9, '0')}`;
 }
 
 const field = (
