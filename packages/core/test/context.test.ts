@@ -116,6 +116,32 @@ describe('strace: process tree, exec, cwd, ids', () => {
     expect(call('stat').process?.cwd).toBe('/opt');
   });
 
+  it("takes -Y's comm from the event, the leader's for a process with named threads", () => {
+    const tracker = createContextTracker();
+    const event = (pid: number, comm: string): SyscallEvent => ({
+      kind: 'syscall',
+      syscall: 'getpid',
+      denied: false,
+      raw: `${pid}<${comm}> getpid() = 1`,
+      source: 'strace',
+      pid,
+      args: '',
+      ret: '1',
+      process: { pid, comm },
+    });
+    tracker.observe({
+      ...event(50, 'node'),
+      syscall: 'clone3',
+      args: '{flags=CLONE_VM|CLONE_THREAD}',
+      ret: '51',
+    });
+    expect(tracker.observe(event(51, 'V8Worker')).process).toMatchObject({ pid: 50, comm: 'node' });
+    expect(tracker.observe(event(50, 'node-renamed')).process).toMatchObject({
+      pid: 50,
+      comm: 'node-renamed',
+    });
+  });
+
   it('reports clone flags, CLONE_UNTRACED included, through onSpawn and spawnOf', () => {
     const spawns: SpawnInfo[] = [];
     const { tracker } = track(

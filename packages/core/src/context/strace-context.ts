@@ -62,9 +62,10 @@ export class StraceContext {
       proc.firstLine = e.line;
       this.#table.set(tid, proc);
     }
-    // `-Y` comm (set by the reader on the event): the kernel's own name wins.
+    // `-Y` comm (set by the reader on the event): the kernel's own name wins. Threads name
+    // themselves (`V8Worker`); the process is named by its leader's.
     const shownComm = e.process?.comm;
-    if (shownComm !== undefined && shownComm !== proc.comm) {
+    if (shownComm !== undefined && shownComm !== proc.comm && (tid === proc.pid || tid === NO_PID)) {
       proc.comm = shownComm;
       proc.changed();
     }
