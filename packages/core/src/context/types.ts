@@ -9,6 +9,11 @@
 
 /** The process that made a call, as far as the telemetry tells. */
 export interface ProcessInfo {
+  /**
+   * The process (thread group) id; a thread's calls carry its process's. 0 when the trace
+   * does not show it: strace without -f prints no pids, so the tracker learns it from the
+   * first `set_tid_address`/`getpid` return, and the calls before it say 0.
+   */
   readonly pid: number;
   /** Parent pid (strace: the pid whose clone/fork returned this one; audit: `ppid=`). */
   readonly ppid?: number | undefined;
