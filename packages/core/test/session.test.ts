@@ -5,10 +5,12 @@ import {
   configLayer,
   createSession,
   DEFAULT_DANGEROUS_SYSCALLS,
+  learnSequenceModel,
   mergeConfigs,
   parseRecords,
   refusedAtEntry,
   SyscallAnomalyDetector,
+  type SyscallEvent,
 } from '../src/index.js';
 
 const BASELINE = { baselineSyscalls: ['read', 'write', 'close'], maxAlertsPerMinute: 0 };
@@ -85,9 +87,35 @@ describe('createSession', () => {
     const rule = session.summary().groups.find((g) => g.type === 'rule');
     expect(rule?.rule).toBeDefined();
     expect(rule?.first.paths).toEqual(['/etc/shadow']);
-    expect(createSession({ rules: false, config: { alertOnUnknownSyscall: false } }).analyze(
-      'openat(AT_FDCWD, "/etc/shadow", O_RDONLY) = 3\n',
-    ).kind).toBe('clean');
+    expect(
+      createSession({ rules: false, config: { alertOnUnknownSyscall: false } }).analyze(
+        'openat(AT_FDCWD, "/etc/shadow", O_RDONLY) = 3\n',
+      ).kind,
+    ).toBe('clean');
+  });
+
+  it('scores processes with the learned sequence model of the config and explains the alert', () => {
+    const normal = (pid: number) =>
+      parseRecords(
+        Array.from({ length: 40 }, (_, i) => `${pid} ${['openat', 'read', 'close'][i % 3]}(3) = 0`).join(
+          '\n',
+        ),
+      ).filter((r) => r.kind === 'syscall') as SyscallEvent[];
+    const model = learnSequenceModel([normal(1), normal(2), normal(3), normal(4), normal(5), normal(6)]);
+    const session = createSession({
+      config: { sequenceModel: model as never, alertOnUnknownSyscall: false },
+    });
+    const odd = Array.from(
+      { length: 40 },
+      (_, i) => `9 ${['socket', 'connect', 'dup2', 'execve'][i % 4]}(3) = 0`,
+    );
+    session.analyze(odd.join('\n'));
+    session.end();
+    const alert = session.summary().alerts.find((a) => a.type === 'sequence_anomaly');
+    expect(alert).toBeDefined();
+    expect(alert!.score).toBeGreaterThan(alert!.threshold!);
+    expect(alert!.pid).toBe(9);
+    expect(alert!.details).toBeDefined();
   });
 
   it('counts every target of merged alerts', () => {

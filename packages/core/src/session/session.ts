@@ -16,6 +16,7 @@ import type { LoadedRule } from '../rules/types.js';
 import { atLeast, SEVERITIES } from '../severity.js';
 import type { ParsedRecord, ParseOptions, ParseStats, Severity, SyscallEvent } from '../types.js';
 import { rulesCheck, shippedRules } from './checks/rules.js';
+import { sequenceCheck } from './checks/sequence.js';
 import { telemetryCheck } from './checks/telemetry.js';
 import { refusedAtEntry } from './entry.js';
 import {
@@ -62,7 +63,8 @@ export interface SessionOptions {
   checks?: readonly SessionCheck[] | undefined;
   /**
    * The built-in checks: LSM denials and would-be denials, crashes and seccomp kills, audit
-   * anomalies and tampering. Defaults to `true`; off gives the seed's detector alone.
+   * anomalies and tampering. Defaults to `true`. (Rules and the sequence model have their own
+   * switches: `rules`, and the config's `sequenceModel`.)
    */
   builtinChecks?: boolean | undefined;
   /**
@@ -123,6 +125,8 @@ export class AnalysisSession {
     this.#processes = this.context ?? NO_PROCESSES;
     const builtin = options.builtinChecks === false ? [] : [telemetryCheck(this.config)];
     if (options.rules !== false) builtin.push(rulesCheck(options.rules ?? shippedRules()));
+    const sequence = sequenceCheck(this.config);
+    if (sequence !== undefined) builtin.push(sequence);
     this.#checks = [...builtin, ...(options.checks ?? [])];
   }
 

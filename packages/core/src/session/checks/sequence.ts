@@ -1,0 +1,58 @@
+/**
+ * The learned sequence model as a session check: each syscall event goes to its process's
+ * scorer as it arrives; the call that first takes a process over its calibrated threshold
+ * raises `sequence_anomaly` with the score, the threshold and the explanation (the most
+ * unusual window of calls and what the model expected). A process judged only at its end
+ * (exit record, or end of input) alerts then.
+ */
+import type { Alert } from '../../detect/alert.js';
+import type { ResolvedDetectorConfig } from '../../detect/config.js';
+import { sequenceAlert } from '../../sequence/alert.js';
+import type { SequenceModel } from '../../sequence/model.js';
+import {
+  createSequenceScorer,
+  LoadedSequenceModel,
+  type ProcessSequenceScore,
+} from '../../sequence/scorer.js';
+import type { SessionCheck } from '../session.js';
+
+/** Models are built once per baseline object (a guard makes a session per request). */
+const loaded = new WeakMap<object, LoadedSequenceModel>();
+/** Processes remembered as already alerted (one alert per process). */
+const MAX_ALERTED = 65_536;
+
+/** The check for `config.sequenceModel`, or undefined when the config has none. */
+export function sequenceCheck(config: ResolvedDetectorConfig): SessionCheck | undefined {
+  const model = config.sequenceModel;
+  if (model === undefined) return undefined;
+  let ready = loaded.get(model);
+  if (ready === undefined) {
+    ready = new LoadedSequenceModel(model as unknown as SequenceModel);
+    loaded.set(model, ready);
+  }
+  const scorer = createSequenceScorer(ready);
+  const severity = config.severity.sequence_anomaly;
+  const alerted = new Set<number>();
+  const once = (pid: number): boolean => {
+    if (alerted.has(pid)) return false;
+    if (alerted.size >= MAX_ALERTED) alerted.delete(alerted.values().next().value as number);
+    alerted.add(pid);
+    return true;
+  };
+  const atEnd = (result: ProcessSequenceScore | undefined, out: Alert[]): void => {
+    if (result?.overThreshold && once(result.pid)) out.push(sequenceAlert(result, undefined, severity));
+  };
+  return {
+    record(record, out) {
+      if (record.kind === 'syscall') {
+        const o = scorer.observe(record);
+        if (o.explanation !== undefined && once(o.pid)) out.push(sequenceAlert(o, record, severity));
+      } else if (record.kind === 'exit' && record.pid !== undefined) {
+        atEnd(scorer.endProcess(record.pid), out);
+      }
+    },
+    end(out) {
+      for (const result of scorer.end()) atEnd(result, out);
+    },
+  };
+}
