@@ -18,7 +18,14 @@ export interface ExtractorOptions {
   fields?: readonly string[] | undefined;
   /** Deepest nesting walked; anything deeper makes the payload `uninspected`. Defaults to 12. */
   maxDepth?: number | undefined;
+  /**
+   * Most characters read: telemetry found, and any one text parsed as JSON. More makes the
+   * payload `uninspected` (so a huge body costs no more than the cap). Defaults to 8 MiB.
+   */
+  maxChars?: number | undefined;
 }
+
+const DEFAULT_MAX_CHARS = 8 * 1024 * 1024;
 
 const utf8 = new TextDecoder('utf-8');
 
@@ -42,7 +49,8 @@ export function createExtractor(
 ): (payload: unknown, req?: Request) => Extracted {
   const fields = new Set(options.fields ?? TELEMETRY_FIELDS);
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
-  return (payload) => new Walk(fields, maxDepth).body(payload);
+  const maxChars = options.maxChars ?? DEFAULT_MAX_CHARS;
+  return (payload) => new Walk(fields, maxDepth, maxChars).body(payload);
 }
 
 /** The extractor with the default fields and depth. */
@@ -51,19 +59,38 @@ export const defaultExtract: (payload: unknown, req?: Request) => Extracted = cr
 class Walk {
   readonly texts: string[] = [];
   visited = 0;
+  chars = 0;
   failure: string | undefined;
   readonly #seen = new Set<object>();
 
   constructor(
     readonly fields: ReadonlySet<string>,
     readonly maxDepth: number,
+    readonly maxChars: number,
   ) {}
+
+  /** Keeps a telemetry text, within the cap. */
+  #keep(text: string): void {
+    this.chars += text.length;
+    if (this.chars > this.maxChars)
+      this.failure = `telemetry over maxInspectBytes (${this.maxChars} characters)`;
+    else this.texts.push(text);
+  }
+
+  /** A text or byte length past the cap: unread, before any decoding or parsing. */
+  #tooLong(length: number): boolean {
+    if (length <= this.maxChars) return false;
+    this.failure = `a text of ${length} characters, over maxInspectBytes (${this.maxChars})`;
+    return true;
+  }
 
   /** A whole payload: a text body is telemetry itself unless it is JSON. */
   body(payload: unknown): Extracted {
+    const size = byteLength(payload);
+    if (size !== undefined && this.#tooLong(size)) return uninspected(this.failure!);
     const text = asText(payload);
     if (text !== undefined) {
-      if (!this.#json(text, 0, true) && text.length > 0) this.texts.push(text);
+      if (!this.#json(text, 0, true) && text.length > 0) this.#keep(text);
     } else {
       this.value(payload, 0, false);
     }
@@ -76,13 +103,13 @@ class Walk {
     if (this.failure !== undefined || v === null || v === undefined) return;
     if (typeof v === 'string') {
       if (telemetry) {
-        if (v.length > 0) this.texts.push(v);
-      } else if (looksLikeJson(v)) this.#json(v, depth + 1, false);
+        if (v.length > 0) this.#keep(v);
+      } else if (looksLikeJson(v) && !this.#tooLong(v.length)) this.#json(v, depth + 1, false);
       return;
     }
     if (typeof v !== 'object') return;
     if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) {
-      if (telemetry) this.texts.push(asText(v)!);
+      if (telemetry && !this.#tooLong(byteLength(v)!)) this.#keep(asText(v)!);
       return;
     }
     if (depth >= this.maxDepth) {
@@ -137,7 +164,7 @@ class Walk {
       if (this.failure !== undefined) return true;
     }
     const other = rest.join('\n');
-    if (other.trim().length > 0) this.texts.push(other);
+    if (other.trim().length > 0) this.#keep(other);
     return true;
   }
 
@@ -169,6 +196,13 @@ function looksLikeJson(text: string): boolean {
     if (c !== 32 && c !== 9 && c !== 10 && c !== 13) return false;
   }
   return false;
+}
+
+/** Length of a string, or bytes of a Buffer, typed array or ArrayBuffer; undefined for anything else. */
+function byteLength(v: unknown): number | undefined {
+  if (typeof v === 'string') return v.length;
+  if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return v.byteLength;
+  return undefined;
 }
 
 /** A string, Buffer, typed array or ArrayBuffer as text (UTF-8); undefined for anything else. */

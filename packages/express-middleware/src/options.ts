@@ -187,7 +187,7 @@ export function resolveGuardOptions(options: unknown): ResolvedGuardOptions {
     blockOnStoreError: mode === 'block' && onStoreError === 'block',
     store: isStore ? (store as GuardStore) : new MemoryStore({ maxKeys }),
     key: key ?? defaultKey,
-    extract: extract ?? createExtractor({ fields, maxDepth }),
+    extract: extract ?? createExtractor({ fields, maxDepth, maxChars: maxInspectBytes }),
     onVerdict,
     maxKeys,
     idleMs,

@@ -44,3 +44,19 @@ describe('the default extractor', () => {
     expect(defaultExtract({ trace: [Buffer.from('a'), 'b'] })).toEqual(['a', 'b']);
   });
 });
+
+describe('the extractor cap', () => {
+  it('refuses to decode or parse past maxChars', () => {
+    const extract = createExtractor({ maxChars: 100 });
+    expect(extract(Buffer.alloc(101, 'a'))).toEqual({
+      uninspected: expect.stringContaining('101 characters'),
+    });
+    expect(extract({ note: `{${' '.repeat(200)}}` })).toEqual({
+      uninspected: expect.stringContaining('202 characters'),
+    });
+    expect(extract({ stdout: 'x'.repeat(60), stderr: 'y'.repeat(60) })).toEqual({
+      uninspected: expect.stringContaining('telemetry over maxInspectBytes'),
+    });
+    expect(extract({ stdout: 'x'.repeat(60) })).toEqual(['x'.repeat(60)]);
+  });
+});
