@@ -17,6 +17,25 @@ export interface RunProcesses {
   hostPids?: Iterable<number> | undefined;
 }
 
+/**
+ * Why strace can no longer trace, read from /proc: another process attached to it (a
+ * tracee ptraced its tracer) or stopped it. Undefined while it runs free (or is gone).
+ */
+export function tracerHijacked(stracePid: number): string | undefined {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${stracePid}/status`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  const tracer = /^TracerPid:\s*(\d+)/m.exec(status)?.[1];
+  if (tracer !== undefined && tracer !== '0')
+    return `strace itself was attached with ptrace by pid ${tracer}`;
+  const state = /^State:\s*(\S)/m.exec(status)?.[1];
+  if (state === 'T' || state === 't') return 'strace itself was stopped';
+  return undefined;
+}
+
 /** The pid of the process tracing `pid`, from /proc (0 when untraced, undefined when gone). */
 export function tracerOf(pid: number): number | undefined {
   return statusField(pid, 'TracerPid');

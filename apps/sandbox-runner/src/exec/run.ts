@@ -21,7 +21,7 @@ import {
 } from '@syscan/core';
 import { createFastUtf8Decoder } from '@syscan/core/node';
 import { drainStreams, OutputCapture } from './capture.js';
-import { killTree, namespaceInitOf, type RunProcesses, waitGone } from './enforce.js';
+import { killTree, namespaceInitOf, type RunProcesses, tracerHijacked, waitGone } from './enforce.js';
 import { type IsolationPlan, resolveIsolation, wrapperArgs } from './isolation.js';
 import { findExecutable } from './locate.js';
 import { RunObserver } from './observer.js';
@@ -42,6 +42,8 @@ import {
 const DRAIN_GRACE_MS = 500;
 /** Once every traced process has exited, how long strace may take to follow before what is left (untraced) is killed. */
 const UNTRACED_GRACE_MS = 200;
+/** How often the runner checks that strace itself runs free (not ptraced, not stopped). */
+const TRACER_CHECK_MS = 100;
 /** How long, at most, the runner looks for the namespace's PID 1 after the isolation tool started. */
 const FIND_INIT_MS = 2_000;
 /** Alert objects and groups a run's summary keeps (the rest are counted). */
@@ -256,8 +258,10 @@ class Run {
     this.#child = child;
     if (req.signal?.aborted) onAbort();
     req.signal?.addEventListener('abort', onAbort, { once: true });
+    const watchdog = setInterval(() => this.#checkTracer(), TRACER_CHECK_MS);
     return () => {
       if (timer) clearTimeout(timer);
+      clearInterval(watchdog);
       req.signal?.removeEventListener('abort', onAbort);
     };
   }
@@ -335,6 +339,21 @@ class Run {
       if (lost.length > 0) this.#session.raise(lost);
     }
     this.#session.end();
+  }
+
+  /**
+   * A tracee can ptrace its own tracer (same uid) or, without isolation, SIGSTOP it: strace
+   * then stops and with it every traced process, and the run would hang unseen. That is a
+   * loss of the trace, reported and ended at once.
+   */
+  #checkTracer(): void {
+    if (this.#killed || this.#child?.pid === undefined) return;
+    const strace = this.#plan.mode === 'none' ? this.#child.pid : this.#nsInit?.pid;
+    const why = strace === undefined ? undefined : tracerHijacked(strace);
+    if (why === undefined) return;
+    const alert = runnerLoss('tracer_attached', `${why}: the trace stops here`);
+    this.#session.raise([alert]);
+    this.#kill('trace_lost', alert, `trace lost: ${why}`);
   }
 
   #onAlert(alert: SessionAlert): void {

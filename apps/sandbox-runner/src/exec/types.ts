@@ -51,7 +51,12 @@ export interface ExecRequest {
   strace?: string | undefined;
 }
 
-export type KillReason = 'policy' | 'timeout' | 'aborted';
+/**
+ * Why the runner killed the tree: an alert at or above `failOn` under enforce, the timeout,
+ * an abort, or `trace_lost`: strace itself was attached or stopped, so nothing of the run
+ * could be seen any more (killed whether or not enforcing: the run cannot go on observed).
+ */
+export type KillReason = 'policy' | 'timeout' | 'aborted' | 'trace_lost';
 
 /** One group of the session's summary, as the result lists it: its first alert, and how often it fired. */
 export interface ReportedAlert extends Alert {
