@@ -425,6 +425,19 @@ describe('audit', () => {
     );
   });
 
+  it('names the object of AppArmor and SELinux denials without a SYSCALL record', () => {
+    const { records } = track(
+      [
+        'type=AVC msg=audit(1700000002.000:50): apparmor="DENIED" operation="open" profile="/usr/sbin/cupsd" name="/etc/shadow" pid=1234 comm="cupsd" requested_mask="r" denied_mask="r" fsuid=0 ouid=0',
+        'type=AVC msg=audit(1700000003.000:51): avc:  denied  { getattr } for  pid=2345 comm="httpd" path="/var/www/../secret" dev="dm-0" ino=1 scontext=system_u:system_r:httpd_t:s0 tcontext=system_u:object_r:shadow_t:s0 tclass=file permissive=0',
+        'type=AVC msg=audit(1700000004.000:52): avc:  denied  { read } for  pid=2345 comm="httpd" name="shadow" dev="dm-0" ino=1 scontext=system_u:system_r:httpd_t:s0 tcontext=system_u:object_r:shadow_t:s0 tclass=file permissive=0',
+      ].join('\n'),
+    );
+    const events = records.filter((r) => r.kind === 'audit' || r.kind === 'syscall');
+    expect(events.map((e) => e.paths)).toEqual([['/etc/shadow'], ['/var/secret'], undefined]);
+    expect(events.map((e) => e.process?.comm)).toEqual(['cupsd', 'httpd', 'httpd']);
+  });
+
   it('fills the process, PATH names against CWD, the peer and the host from one event', () => {
     const text = [
       'node=web1 type=SYSCALL msg=audit(1700000000.123:42): arch=c000003e syscall=257 success=no exit=-13 a0=ffffff9c a1=55 a2=0 a3=0 items=1 ppid=811 pid=812 auid=1000 uid=65534 gid=65534 euid=65534 suid=65534 fsuid=65534 egid=65534 sgid=65534 fsgid=65534 tty=pts0 ses=3 comm="cat" exe="/usr/bin/cat" key="shadow"',

@@ -5,7 +5,7 @@
  * can walk ancestors through `ppid`, and an unchanged process shares one snapshot.
  */
 import type { AuditDetails, AuditRecordEvent, SyscallEvent } from '../types.js';
-import { resolvePath } from './paths.js';
+import { normalizePath, resolvePath } from './paths.js';
 import { FdTable, type ProcessTable, TrackedProcess } from './process-table.js';
 import { decodeAuditSockaddr } from './sockaddr.js';
 
@@ -135,25 +135,34 @@ export class AuditContext {
     return true;
   }
 
-  /** PATH names resolved against `cwd`, then an absolute AVC/AppArmor name; deduplicated, capped. */
+  /**
+   * PATH names resolved against `cwd` (AVC_PATH paths come with them), then what the AVC
+   * and AppArmor verdicts name: SELinux `path=`, AppArmor's absolute `name=` (SELinux's
+   * `name=` is a bare file name, not a path, and is left out). Deduplicated, capped.
+   */
   #paths(d: AuditDetails, cwd: string | undefined): string[] | undefined {
     const names = d.paths;
-    const avcName = d.avc?.name;
-    if ((names === undefined || names.length === 0) && avcName === undefined) return undefined;
+    const avc = d.avc;
+    if ((names === undefined || names.length === 0) && avc === undefined) return undefined;
     const max = this.#limits.maxPathsPerEvent;
     const out: string[] = [];
+    const add = (path: string | undefined): void => {
+      if (path !== undefined && out.length < max && !out.includes(path)) out.push(path);
+    };
     for (const name of names ?? []) {
-      if (out.length >= max) break;
-      if (name === '' || name === '(null)') continue;
-      const path = resolvePath(cwd, name);
-      if (!out.includes(path)) out.push(path);
+      if (name !== '' && name !== '(null)') add(resolvePath(cwd, name));
     }
-    // SELinux's `name=` is a bare file name, not a path: only absolute names are kept.
-    if (avcName !== undefined && avcName.charCodeAt(0) === 47 && out.length < max && !out.includes(avcName)) {
-      out.push(avcName);
+    // The deciding verdict first, then the others of the event.
+    for (const verdict of avc === undefined ? (d.avcs ?? []) : [avc, ...(d.avcs ?? [])]) {
+      add(absolute(verdict.path));
+      add(absolute(verdict.name));
     }
     return out.length === 0 ? undefined : out;
   }
+}
+
+function absolute(path: string | undefined): string | undefined {
+  return path !== undefined && path.charCodeAt(0) === 47 ? normalizePath(path) : undefined;
 }
 
 /** The subject ids of a record: from ` ppid=` (or ` pid=`) up to ` comm=` or `msg='`. */
