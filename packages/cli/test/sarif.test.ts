@@ -92,14 +92,20 @@ describe('syscan analyze --format sarif', () => {
     const run = log.runs[0]!;
     expect(run.tool.driver.name).toBe('syscan');
 
-    // One driver rule per alert type, at the severity the run's config gives it.
+    // One driver rule per alert type, at the severity the run's config gives it, then one
+    // per rule-file rule that fired (`rule/<name>`), each with its results.
     const ruleIds = run.tool.driver.rules.map((rule) => rule.id);
-    expect(ruleIds).toEqual([...ALERT_TYPES]);
+    expect(ruleIds.slice(0, ALERT_TYPES.length)).toEqual([...ALERT_TYPES]);
+    for (const id of ruleIds.slice(ALERT_TYPES.length)) {
+      expect(id).toMatch(/^rule\//);
+      expect(run.results.some((x) => x.ruleId === id)).toBe(true);
+    }
     const forbidden = run.tool.driver.rules.find((rule) => rule.id === 'forbidden_syscall');
     expect(forbidden?.defaultConfiguration.level).toBe('error');
 
     // A result per alert: its rule, level, and the trace file and line.
-    const byRule = new Map(run.results.map((x) => [`${x.ruleId}:${x.properties.syscall}`, x]));
+    const detector = run.results.filter((x) => !x.ruleId.startsWith('rule/'));
+    const byRule = new Map(detector.map((x) => [`${x.ruleId}:${x.properties.syscall}`, x]));
     expect([...byRule.keys()].sort()).toEqual(
       ['denied_syscall:openat', 'forbidden_syscall:close', 'unknown_syscall:ptrace'].sort(),
     );
