@@ -52,11 +52,35 @@ export type { ConfigLayer, DetectorConfig, ResolvedDetectorConfig, TimeSource } 
 export { DetectorRegistry } from './detect/registry.js';
 export type { DetectorRegistryOptions } from './detect/registry.js';
 export { analyzeStream } from './detect/stream.js';
+// Detector state per key in a store (in memory, or shared by many processes), and judging over it.
+export {
+  MemoryDetectorStore,
+  PayloadDetector,
+  SharedDetector,
+  WINDOW_BUCKETS,
+  isDetectorStore,
+} from './state/index.js';
+export type {
+  DetectorStore,
+  MemoryDetectorStoreOptions,
+  SharedDetectorOptions,
+  StateCounts,
+  StateOutcome,
+  StateReply,
+  StateSnapshot,
+  StateStep,
+  StateUpdate,
+} from './state/index.js';
 export type { AnalyzeStreamOptions, StreamVerdict, StreamSummary } from './detect/stream.js';
 
 // Who did what to what: process tree, exe/argv/cwd/ids, paths, socket peers on each event.
 export { createContextTracker } from './context/tracker.js';
-export type { ContextTracker, ContextTrackerOptions, ContextTrackerStats, SpawnInfo } from './context/tracker.js';
+export type {
+  ContextTracker,
+  ContextTrackerOptions,
+  ContextTrackerStats,
+  SpawnInfo,
+} from './context/tracker.js';
 export { decodeAuditSockaddr } from './context/sockaddr.js';
 
 // The analysis session: records → context → checks → detector → verdicts, summary, gates.
