@@ -19,6 +19,7 @@ import { resolveIsolation, wrapperArgs } from '../src/exec/isolation.js';
 import { loadPolicy } from '../src/exec/policy.js';
 import { commandStatus, reportedAlert } from '../src/exec/result.js';
 import { classifySetupFailure, setupKind } from '../src/exec/setup-errors.js';
+import { commandLine } from '../src/exec/spawn.js';
 import { envArgs, straceArgs, toolEnv } from '../src/exec/strace-args.js';
 import { makeTraceFifo, readTrace } from '../src/exec/trace.js';
 import { alive } from './helpers.js';
@@ -98,6 +99,28 @@ describe('isolation', () => {
     } finally {
       process.env.PATH = path;
     }
+  });
+});
+
+describe('the run command line', () => {
+  const req = { argv: ['ls'], env: { PATH: '/bin', LD_PRELOAD: '/x.so' } };
+  it('isolated: the tool, then strace (absolute), then the command with its env as -E', () => {
+    const { file, args } = commandLine(
+      { mode: 'namespaces', tool: 'bwrap', bwrap: '/b/bwrap' },
+      '/s/strace',
+      '/f',
+      req,
+      [],
+    );
+    expect(file).toBe('/b/bwrap');
+    const at = args.indexOf('/s/strace');
+    expect(args[at - 1]).toBe('--');
+    expect(args.slice(at + 1, at + 3)).toEqual(['-f', '-q']);
+    expect(args).toContain('LD_PRELOAD=/x.so');
+    expect(args.slice(-2)).toEqual(['--', 'ls']);
+  });
+  it('not isolated: strace itself', () => {
+    expect(commandLine({ mode: 'none' }, '/s/strace', '/f', req, []).file).toBe('/s/strace');
   });
 });
 

@@ -4,8 +4,7 @@
  * session's alerts reach the threshold (enforce), on timeout, or on abort. The session
  * judges; this module spawns, reads, kills and reports.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { statSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import {
   type Alert,
   type AnalysisSession,
@@ -22,12 +21,12 @@ import {
 import { createFastUtf8Decoder } from '@syscan/core/node';
 import { drainStreams, OutputCapture } from './capture.js';
 import { killTree, namespaceInitOf, type RunProcesses, tracerHijacked, waitGone } from './enforce.js';
-import { type IsolationPlan, resolveIsolation, wrapperArgs } from './isolation.js';
+import { type IsolationPlan, resolveIsolation } from './isolation.js';
 import { findExecutable } from './locate.js';
 import { RunObserver } from './observer.js';
 import { buildResult } from './result.js';
-import { classifySetupFailure, isToolLine, setupError, straceMissing } from './setup-errors.js';
-import { straceArgs, toolEnv } from './strace-args.js';
+import { classifySetupFailure, isToolLine, straceMissing } from './setup-errors.js';
+import { checkDirectory, spawnError, spawnTraced } from './spawn.js';
 import { makeTraceFifo, readTrace, type TraceFifo, type TraceReadEnd } from './trace.js';
 import {
   DEFAULT_FAIL_ON,
@@ -68,22 +67,6 @@ export async function runSandboxed(req: ExecRequest): Promise<ExecResult> {
   } finally {
     await trace.remove();
   }
-}
-
-function checkDirectory(cwd: string): void {
-  let isDir = false;
-  try {
-    isDir = statSync(cwd).isDirectory();
-  } catch {
-    // reported below
-  }
-  if (!isDir)
-    throw new SyscanError('ERR_SYSCAN_USAGE', `cwd is not a directory: ${cwd}`, { reason: 'bad_cwd' });
-}
-
-function stdinMode(stdin: ExecRequest['stdin']): 'ignore' | 'inherit' | 'pipe' {
-  if (stdin === undefined) return 'ignore';
-  return stdin === 'inherit' ? 'inherit' : 'pipe';
 }
 
 /** One run's state: the session it feeds, the processes it started, the kill switch. */
@@ -135,7 +118,7 @@ class Run {
 
   async run(straceBin: string, trace: TraceFifo): Promise<ExecResult> {
     const started = performance.now();
-    const child = this.#spawn(straceBin, trace.fifo);
+    const child = spawnTraced(this.#plan, straceBin, trace.fifo, this.#req, [...this.#preempted]);
     const spawned = new Promise<Error | undefined>((resolve) => {
       child.once('error', resolve);
       child.once('spawn', () => {
@@ -149,7 +132,7 @@ class Run {
     const stopWatching = this.#watch(child);
     try {
       const failed = await spawned;
-      if (failed) throw this.#spawnError(failed);
+      if (failed) throw spawnError(this.#plan, failed);
       // The trace is read from the moment strace opens the FIFO; `exited` resolves meanwhile.
       const traceDone = readTrace(
         trace,
@@ -194,41 +177,6 @@ class Run {
         await waitGone(this.#processes());
       }
     }
-  }
-
-  /** Starts strace, inside the isolation tool unless isolation is off. */
-  #spawn(straceBin: string, fifo: string): ChildProcess {
-    const req = this.#req;
-    const env = req.env ?? process.env;
-    const strace = straceArgs(fifo, req.argv, [...this.#preempted], env);
-    const { file, args } =
-      this.#plan.mode === 'none'
-        ? { file: straceBin, args: strace }
-        : (() => {
-            const w = wrapperArgs(this.#plan);
-            return { file: w.file, args: [...w.args, straceBin, ...strace] };
-          })();
-    try {
-      return spawn(file, args, {
-        // argv0 `strace`: its messages then read `strace: …` whatever path it was found at.
-        ...(this.#plan.mode === 'none' ? { argv0: 'strace' } : {}),
-        cwd: req.cwd,
-        env: toolEnv(env),
-        stdio: [stdinMode(req.stdin), 'pipe', 'pipe'],
-        // Its own process group (and session): one kill(-pgid) reaches all that stayed in it.
-        detached: true,
-      });
-    } catch (error) {
-      throw setupError('strace_failed', `cannot start ${file}: ${(error as Error).message}`);
-    }
-  }
-
-  #spawnError(failed: Error): SyscanError {
-    if ((failed as NodeJS.ErrnoException).code === 'ENOENT')
-      return this.#plan.mode === 'none'
-        ? straceMissing()
-        : setupError('isolation_unavailable', `cannot start ${this.#plan.tool}: ${failed.message}`);
-    return setupError('strace_failed', `cannot start strace: ${failed.message}`);
   }
 
   /** Output capture, stdin, the timeout and the abort signal; returns the cleanup. */

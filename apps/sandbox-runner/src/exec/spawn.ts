@@ -1,0 +1,72 @@
+/** Starting a run: strace, inside the isolation tool unless isolation is off, with the command's env alone. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { SyscanError } from '@syscan/core';
+import { type IsolationPlan, wrapperArgs } from './isolation.js';
+import { setupError, straceMissing } from './setup-errors.js';
+import { straceArgs, toolEnv } from './strace-args.js';
+import type { ExecRequest } from './types.js';
+
+/** Throws `bad_cwd` unless `cwd` is a directory. */
+export function checkDirectory(cwd: string): void {
+  let isDir = false;
+  try {
+    isDir = statSync(cwd).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isDir)
+    throw new SyscanError('ERR_SYSCAN_USAGE', `cwd is not a directory: ${cwd}`, { reason: 'bad_cwd' });
+}
+
+function stdinMode(stdin: ExecRequest['stdin']): 'ignore' | 'inherit' | 'pipe' {
+  if (stdin === undefined) return 'ignore';
+  return stdin === 'inherit' ? 'inherit' : 'pipe';
+}
+
+/** The program and arguments of a run: `strace …`, or `<tool> … strace …`. */
+export function commandLine(
+  plan: IsolationPlan,
+  straceBin: string,
+  fifo: string,
+  req: Pick<ExecRequest, 'argv' | 'env'>,
+  preempted: readonly string[],
+): { file: string; args: string[] } {
+  const strace = straceArgs(fifo, req.argv, preempted, req.env ?? process.env);
+  if (plan.mode === 'none') return { file: straceBin, args: strace };
+  const w = wrapperArgs(plan);
+  return { file: w.file, args: [...w.args, straceBin, ...strace] };
+}
+
+/** Spawns the run in its own process group and session, strace and the tool with PATH alone. */
+export function spawnTraced(
+  plan: IsolationPlan,
+  straceBin: string,
+  fifo: string,
+  req: ExecRequest,
+  preempted: readonly string[],
+): ChildProcess {
+  const { file, args } = commandLine(plan, straceBin, fifo, req, preempted);
+  try {
+    return spawn(file, args, {
+      // argv0 `strace`: its messages then read `strace: …` whatever path it was found at.
+      ...(plan.mode === 'none' ? { argv0: 'strace' } : {}),
+      cwd: req.cwd,
+      env: toolEnv(req.env ?? process.env),
+      stdio: [stdinMode(req.stdin), 'pipe', 'pipe'],
+      // Its own process group (and session): one kill(-pgid) reaches all that stayed in it.
+      detached: true,
+    });
+  } catch (error) {
+    throw setupError('strace_failed', `cannot start ${file}: ${(error as Error).message}`);
+  }
+}
+
+/** The setup error of a spawn that failed ('error' event). */
+export function spawnError(plan: IsolationPlan, failed: Error): SyscanError {
+  if ((failed as NodeJS.ErrnoException).code === 'ENOENT')
+    return plan.mode === 'none'
+      ? straceMissing()
+      : setupError('isolation_unavailable', `cannot start ${plan.tool}: ${failed.message}`);
+  return setupError('strace_failed', `cannot start strace: ${failed.message}`);
+}
