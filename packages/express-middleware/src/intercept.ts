@@ -218,7 +218,12 @@ export class ResponseWatch {
       const done = (): void => {
         for (const c of callbacks) c?.();
       };
-      if (wasBuffering) return this.#orig.end.call(res, body as Buffer, done);
+      if (wasBuffering) {
+        // The body goes out in one piece: its length is known, whatever the handler announced.
+        if (!res.headersSent && res.getHeader('Content-Length') !== undefined)
+          res.setHeader('Content-Length', (body as Buffer).byteLength);
+        return this.#orig.end.call(res, body as Buffer, done);
+      }
       const rest = cbAt === -1 ? args : args.slice(0, cbAt);
       return this.#orig.end.call(res, ...rest, done);
     });

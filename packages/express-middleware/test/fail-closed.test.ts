@@ -342,3 +342,19 @@ describe('a guard mounted with app.use', () => {
     expect(r.text).toBe('plain failure');
   });
 });
+
+describe('framing of a buffered stream', () => {
+  it('sends the whole body with a correct Content-Length, whatever the handler announced', async () => {
+    const app: Express = express5();
+    app.post('/tool', syscanGuard({ detector: BASELINE }), (_req, res) => {
+      res.setHeader('Content-Length', '3');
+      res.write(TRACE.slice(0, 100));
+      res.end(TRACE.slice(100));
+    });
+    running = await listen(app);
+    const r = await request(`${running.url}/tool`, { body: {} });
+    expect(r.status).toBe(200);
+    expect(r.text).toBe(TRACE);
+    expect(r.headers['content-length']).toBe(String(Buffer.byteLength(TRACE)));
+  });
+});
