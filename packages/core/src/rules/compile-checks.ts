@@ -26,6 +26,11 @@ export class RuleCompileError extends Error {
 export interface CompileScope {
   macros: ReadonlyMap<string, ConditionNode>;
   lists: ReadonlyMap<string, readonly string[]>;
+  /**
+   * The syscalls the evaluator will ever give this rule (its index bucket): an `evt.type`
+   * check that every one of them passes compiles to `true`. Undefined: no such knowledge.
+   */
+  knownTypes?: ReadonlySet<string> | undefined;
 }
 
 export interface Compiled {

@@ -26,6 +26,7 @@ export type { Compiled, CompileReport, CompileScope, Test } from './compile-chec
 export { RuleCompileError } from './compile-checks.js';
 
 const ALWAYS_FALSE: Test = () => false;
+const ALWAYS_TRUE: Test = () => true;
 
 /**
  * Compiles a condition for a rule (or exception) within `scope`. Long because its parts are
@@ -142,7 +143,8 @@ export function compileCondition(node: ConditionNode, scope: CompileScope, repor
     if (op === 'pmatch' || op === 'in' || op === 'intersects') return listCompare(ref, op, [value], offset);
     if (value.kind === 'field') return fieldToField(field, op, value, offset);
     const operand = coerce(field, value.text, value.offset);
-    const test = onField(field, op, scalarPredicate(field, op, operand, offset));
+    const pinned = field.name === 'evt.type' && op === '=' && alwaysOf(new Set([value.text]));
+    const test = pinned ? ALWAYS_TRUE : onField(field, op, scalarPredicate(field, op, operand, offset));
     if (field.name === 'evt.type') report.eventTypes?.add(value.text);
     const types = field.name === 'evt.type' && op === '=' ? new Set([value.text]) : undefined;
     return { test, types, nameOnly: field.name === 'evt.type' || field.name === 'evt.dir' };
@@ -212,10 +214,17 @@ export function compileCondition(node: ConditionNode, scope: CompileScope, repor
         nameOnly: false,
       };
     }
-    const test = onField(field, op, (v) => values.has(v));
     const isType = field.name === 'evt.type';
+    const test =
+      isType && op === 'in' && alwaysOf(values) ? ALWAYS_TRUE : onField(field, op, (v) => values.has(v));
     if (isType) for (const t of texts) report.eventTypes?.add(t);
     return { test, types: isType ? new Set(texts) : undefined, nameOnly: isType || field.name === 'evt.dir' };
+  }
+
+  /** True when every syscall the rule can be given is in `values` (the check cannot fail there). */
+  function alwaysOf(values: ReadonlySet<unknown>): boolean {
+    const known = scope.knownTypes;
+    return known !== undefined && [...known].every((t) => values.has(t));
   }
 
   return walk(node);

@@ -116,6 +116,10 @@ function exceptionNodes(def: RuleDef): ConditionNode[] {
     : [{ kind: 'not', child: { kind: 'or', children: alternatives, offset: -1 }, offset: -1 }];
 }
 
+function newReport(): CompileReport {
+  return { unsupported: new Set(), fields: new Set(), eventTypes: new Set() };
+}
+
 /** Which of `types` make a name-only rule true: tried on a bare event of each syscall. */
 function decidedSyscalls(test: Test, types: ReadonlySet<string>): string[] {
   const frame = {
@@ -178,7 +182,7 @@ function compileRule(ctx: Ctx, def: RuleDef): LoadedRule | undefined {
   const action = def.action ?? 'alert';
   if (!ACTIONS.includes(action as AlertAction))
     fail('action', '', -1, `action must be alert, deny or kill, not '${String(action)}'`);
-  const report: CompileReport = { unsupported: new Set(), fields: new Set(), eventTypes: new Set() };
+  const report = newReport();
   let condition: ConditionNode;
   try {
     condition = parseCondition(def.condition);
@@ -194,6 +198,11 @@ function compileRule(ctx: Ctx, def: RuleDef): LoadedRule | undefined {
     const whole: ConditionNode =
       extra.length === 0 ? condition : { kind: 'and', children: [condition, ...extra], offset: 0 };
     compiled = compileCondition(whole, ctx.scope, report);
+    // Again, knowing the index: `evt.type` checks every indexed syscall passes become `true`.
+    if (compiled.types !== undefined) {
+      const again = compileCondition(whole, { ...ctx.scope, knownTypes: compiled.types }, newReport());
+      compiled = { ...compiled, test: again.test };
+    }
     output = compileOutput(def.output.trim());
   } catch (error) {
     if (error instanceof RuleCompileError || error instanceof ConditionSyntaxError) {
