@@ -61,9 +61,9 @@ export interface SyscanGuardOptions {
   maxDepth?: number | undefined;
   /** Called once per guarded response with the verdict, before it is sent. Must not throw (a throw or a rejected promise becomes a process warning). */
   onVerdict?: ((verdict: GuardVerdict, req: Request, res: Response) => unknown) | undefined;
-  /** Most clients with detector state at once; the least recently seen is dropped first. Defaults to 10 000. */
+  /** Most clients with detector state at once (and in the default `MemoryStore`); the least recently seen is dropped first. Defaults to 10 000. */
   maxKeys?: number | undefined;
-  /** A client unseen for this long loses its state (ms; a cooling-down client keeps it). 0 = never. Defaults to 600 000 (10 min). */
+  /** A client unseen for this long loses its detector state (ms; its budget and cooldown are the store's). 0 = never. Defaults to 600 000 (10 min). */
   idleMs?: number | undefined;
   /** When the guard itself fails (or the handler throws) in block mode: `closed` withholds the response (500), `open` lets it through. Defaults to `'closed'`. */
   failMode?: 'closed' | 'open' | undefined;
