@@ -23,9 +23,10 @@ import type { GuardStore } from './store.js';
 import type { GuardVerdict, SyscanGuardOptions } from './types.js';
 
 /**
- * The middleware, with the per-client detectors it keeps (e.g. `registry.delete(key)` to
- * forgive a client) and its error path (`app.use(guard.errorHandler)` when the guard is
- * mounted with `app.use` rather than on a route, where it installs itself).
+ * The middleware, with the per-client detectors it keeps (their windows and counts), the
+ * store of budgets and cooldowns (`store.reset(key)` forgives a client), and its error path
+ * (`app.use(guard.errorHandler)` when the guard is mounted with `app.use` rather than on a
+ * route, where it installs itself).
  */
 export type SyscanGuard = RequestHandler & {
   readonly registry: DetectorRegistry;

@@ -1,7 +1,8 @@
 /**
  * One payload to one verdict: the extractor finds the telemetry, a core session (made per
- * response by `sessionOf`, over the client's own detector) judges it. The guard decides nothing itself: no grouping, ranking or
- * re-judging; a summary a run's own session already judged is taken as it is.
+ * response by `sessionOf`, over the client's own detector) judges it. The guard decides
+ * nothing itself: no grouping, ranking or re-judging; a summary a run's own session
+ * already judged is taken as it is.
  */
 import {
   type Alert,
