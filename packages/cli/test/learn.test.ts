@@ -41,7 +41,9 @@ describe.skipIf(!hasStrace)('learn → analyze round trip with real strace', () 
       expect.arrayContaining(['execve', 'openat', 'getdents64', 'read', 'write']),
     );
     expect(doc.learned.merged).toBe(2);
-    expect(doc.maxTotalEventsPerMinute).toBeGreaterThan(0);
+    // Untimed traces (no -t/-tt/-ttt): no rate was seen, so none is a limit.
+    expect(doc.maxTotalEventsPerMinute).toBe(0);
+    expect(doc.ratesWithoutTimestamps).toBe(false);
   });
 
   it('writes to stdout without -o', async () => {
