@@ -152,3 +152,86 @@ describe.skipIf(!hasStrace || !hasCc)('syscan score on real strace traces', () =
     expect(ndjson(e.stdout)[0]).toMatchObject({ file: empty, score: null, processes: [] });
   });
 });
+
+describe('syscan learn and score on plain call numbers (--numbers)', () => {
+  /** A normal process: open/read…/close loops; the attack adds dup2/execve (i386 numbers). */
+  const normalCalls = (n: number) => {
+    const calls = [11, 45, 5, 3, 6];
+    for (let i = 0; i < n; i++) calls.push(5, 3, 3, 6, 4);
+    return [...calls, 1];
+  };
+  const attackCalls = [...normalCalls(3).slice(0, -1), 63, 63, 11, 102, 1];
+
+  it('reads ADFA-LD style files (numbers, one process per file) and names them from --arch', async () => {
+    const files = Array.from({ length: 20 }, (_, i) => {
+      const path = join(dir, `adfa-${i}.txt`);
+      writeFileSync(path, `${normalCalls(2 + (i % 5)).join(' ')} \n`);
+      return path;
+    });
+    const attack = join(dir, 'adfa-attack.txt');
+    writeFileSync(attack, `${attackCalls.join(' ')}\n`);
+    const baseline = join(dir, 'adfa.json');
+    const learn = await runCli([
+      'learn',
+      '--numbers',
+      'calls',
+      '--arch',
+      'i386',
+      ...files.slice(0, 15),
+      '-o',
+      baseline,
+    ]);
+    expect(learn.code, learn.stderr).toBe(0);
+    const doc = JSON.parse(readFileSync(baseline, 'utf8'));
+    expect(doc.sequenceModel.programs.default.syscalls).toEqual(
+      expect.arrayContaining(['execve', 'open', 'read']),
+    );
+    const r = await runCli([
+      'score',
+      '-b',
+      baseline,
+      '--numbers',
+      'calls',
+      '--arch',
+      'i386',
+      '--explain',
+      ...files.slice(15),
+      attack,
+    ]);
+    const lines = ndjson(r.stdout) as Array<{
+      score: number;
+      overThreshold: boolean;
+      processes: Array<{ explanation?: { novel: { calls: Array<{ syscall: string; line?: number }> } } }>;
+    }>;
+    expect(lines).toHaveLength(6);
+    const bad = lines[5];
+    expect(bad?.overThreshold).toBe(true);
+    expect(Math.max(...lines.slice(0, 5).map((l) => l.score))).toBeLessThan(bad?.score ?? 0);
+    expect(bad?.processes[0]?.explanation?.novel.calls).toEqual(
+      expect.arrayContaining([{ syscall: 'dup2', line: 1 }]),
+    );
+  });
+
+  it('reads UNM style `PID NUMBER` lines, pids kept apart, and says which lines it could not read', async () => {
+    const unm = (pids: number[], calls: number[][]) =>
+      calls
+        .flatMap((c, i) => c.map((nr) => `${pids[i]} ${nr}`))
+        .join('\n')
+        .concat('\n');
+    const normal = join(dir, 'unm-normal.int');
+    writeFileSync(normal, unm([10, 11, 12, 13, 14, 15], [2, 3, 4, 5, 6, 7].map(normalCalls)));
+    const baseline = join(dir, 'unm.json');
+    expect((await runCli(['learn', '--numbers', 'pid-call', normal, '-o', baseline])).code).toBe(0);
+    expect(JSON.parse(readFileSync(baseline, 'utf8')).sequenceModel.programs.default.processes).toBe(6);
+    const suspect = join(dir, 'unm-suspect.int');
+    writeFileSync(suspect, `${unm([20, 21], [normalCalls(3), attackCalls])}not a call\n`);
+    const r = await runCli(['score', '-b', baseline, '--numbers', 'pid-call', suspect]);
+    const [line] = ndjson(r.stdout) as Array<{
+      unreadLines: number;
+      processes: Array<{ pid: number; score: number }>;
+    }>;
+    expect(line?.unreadLines).toBe(1);
+    expect(line?.processes.map((p) => p.pid)).toEqual([20, 21]);
+    expect(line?.processes[1]?.score).toBeGreaterThan(line?.processes[0]?.score ?? 0);
+  });
+});

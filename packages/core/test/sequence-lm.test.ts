@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createSequenceScorer, LoadedSequenceModel, SequenceLearner } from '../src/index.js';
+import {
+  createNumberedCallReader,
+  createSequenceScorer,
+  LoadedSequenceModel,
+  SequenceLearner,
+} from '../src/index.js';
 import { gramTokens, pushToken } from '../src/sequence/gram-key.js';
 import { addCounts, KneserNeyModel } from '../src/sequence/kneser-ney.js';
 import { corpusDir, corpusSkipReason, hasCorpus } from './helpers/corpus.js';
@@ -79,5 +84,30 @@ describe.skipIf(!hasCorpus)('sequence model on the UNM sendmail set', () => {
     expect(attackScore.explanation?.window.calls.length).toBeGreaterThan(0);
     const held = read('normal/bounce.int').map(score);
     for (const h of held) expect(h.score).toBeLessThan(attackScore.score);
+  });
+});
+
+describe('plain call numbers (UNM, ADFA-LD)', () => {
+  it('reads `PID NUMBER` lines split anywhere, naming numbers from a table', () => {
+    const reader = createNumberedCallReader('pid-call', (nr) => (nr === 3 ? 'read' : undefined));
+    const out = [...reader.push('12 3\n12 4'), ...reader.push('\n13 3  \nx y\n'), ...reader.end()];
+    expect(
+      out.map((r) => (r.kind === 'syscall' ? `${r.pid}:${r.syscall}@${r.line}` : `issue@${r.line}`)),
+    ).toEqual(['12:read@1', '12:nr4@2', '13:read@3', 'issue@4']);
+  });
+
+  it('reads one long line of numbers in pieces, none lost, all on line 1', () => {
+    const reader = createNumberedCallReader('calls');
+    const numbers = Array.from({ length: 300_000 }, (_, i) => String(i % 300));
+    const text = numbers.join(' ');
+    const out: ReturnType<typeof reader.end> = [];
+    const take = (records: ReturnType<typeof reader.end>) => {
+      for (const r of records) out.push(r);
+    };
+    for (let i = 0; i < text.length; i += 50_000) take(reader.push(text.slice(i, i + 50_000)));
+    take(reader.end());
+    expect(out).toHaveLength(numbers.length);
+    expect(out.every((r) => r.kind === 'syscall' && r.line === 1)).toBe(true);
+    expect(out.map((r) => (r.kind === 'syscall' ? r.nr : -1))).toEqual(numbers.map(Number));
   });
 });

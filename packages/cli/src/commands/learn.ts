@@ -8,8 +8,14 @@ import {
 import { Command, InvalidArgumentError } from 'commander';
 import type { CliContext } from '../context.js';
 import { inputError } from '../errors.js';
-import { readBatches, resolveInputs } from '../io/input.js';
+import { resolveInputs } from '../io/input.js';
 import { writeFileAtomic } from '../io/json-file.js';
+import {
+  type NumbersOptions,
+  numbersArchOption,
+  numbersOption,
+  readInputBatches,
+} from '../io/numbered-input.js';
 import { Progress } from '../io/progress.js';
 import {
   deniedErrnosOption,
@@ -20,7 +26,7 @@ import {
   sourceOption,
 } from '../options.js';
 
-interface LearnOptions extends InputOptions {
+interface LearnOptions extends InputOptions, NumbersOptions {
   output?: string;
   headroom: number;
   sequence: boolean;
@@ -49,6 +55,8 @@ export function makeLearnCommand(ctx: CliContext): Command {
       parseRate,
       0.01,
     )
+    .addOption(numbersOption())
+    .addOption(numbersArchOption())
     .addOption(sourceOption())
     .addOption(deniedErrnosOption())
     .addOption(progressOption())
@@ -68,7 +76,7 @@ export function makeLearnCommand(ctx: CliContext): Command {
       try {
         for (const input of inputs) {
           const learner = new BaselineLearner();
-          for await (const batch of readBatches(input, ctx.io.stdin, parseOptions, progress)) {
+          for await (const batch of readInputBatches(input, ctx.io.stdin, opts, parseOptions, progress)) {
             events.length = 0;
             for (const record of batch) {
               if (record.kind === 'syscall') {

@@ -7,8 +7,14 @@ import {
 import { Command, Option } from 'commander';
 import type { CliContext } from '../context.js';
 import { EXIT_ANOMALY, EXIT_CLEAN, EXIT_ERROR, inputError } from '../errors.js';
-import { readBatches, resolveInputs } from '../io/input.js';
+import { resolveInputs } from '../io/input.js';
 import { readJsonObject } from '../io/json-file.js';
+import {
+  type NumbersOptions,
+  numbersArchOption,
+  numbersOption,
+  readInputBatches,
+} from '../io/numbered-input.js';
 import { Progress } from '../io/progress.js';
 import {
   deniedErrnosOption,
@@ -19,7 +25,7 @@ import {
   sourceOption,
 } from '../options.js';
 
-interface ScoreOptions extends InputOptions {
+interface ScoreOptions extends InputOptions, NumbersOptions {
   baseline: string;
   format: 'ndjson' | 'json';
   falseAlarmRate?: number;
@@ -70,6 +76,8 @@ export function makeScoreCommand(ctx: CliContext): Command {
     )
     .option('--program <name>', 'program name for calls whose process is unknown', 'default')
     .option('--explain', 'add the explanation of every process over its threshold')
+    .addOption(numbersOption())
+    .addOption(numbersArchOption())
     .addOption(sourceOption())
     .addOption(deniedErrnosOption())
     .addOption(progressOption())
@@ -100,7 +108,7 @@ export function makeScoreCommand(ctx: CliContext): Command {
           });
           const ended: ProcessSequenceScore[] = [];
           let unread = 0;
-          const stats = readBatches(input, ctx.io.stdin, parseOptions, progress);
+          const stats = readInputBatches(input, ctx.io.stdin, opts, parseOptions, progress);
           for await (const batch of stats) {
             for (const record of batch) {
               if (record.kind === 'syscall') scorer.observe(record);
@@ -112,6 +120,9 @@ export function makeScoreCommand(ctx: CliContext): Command {
           }
           ended.push(...scorer.end());
           const result = fileScore(input.label, ended, opts.explain === true);
+          if (result.score === null) {
+            result.error = `no syscall events to score (${opts.numbers === undefined ? 'is it strace or audit output?' : `is it --numbers ${opts.numbers}?`})`;
+          }
           if (unread > 0) result.unreadLines = unread;
           if (result.score === null) {
             status = EXIT_ERROR;
@@ -167,6 +178,5 @@ function fileScore(file: string, processes: ProcessSequenceScore[], explain: boo
       return out;
     }),
   };
-  if (worst === undefined) result.error = 'no syscall events to score (is it strace or audit output?)';
   return result;
 }

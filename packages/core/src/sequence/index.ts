@@ -9,6 +9,8 @@ export type { SequenceLearnerOptions } from './learn.js';
 export { DEFAULT_CHANNEL_WEIGHTS, learnSequenceModel, SequenceLearner } from './learn.js';
 export type { SequenceModel, StoredProgramModel } from './model.js';
 export { SEQUENCE_MODEL_FORMAT, SEQUENCE_MODEL_VERSION, sequenceModelProblem } from './model.js';
+export type { NumberedCallLayout, NumberedCallReader } from './numbered-calls.js';
+export { createNumberedCallReader } from './numbered-calls.js';
 export type { ChannelName as SequenceChannel } from './program-model.js';
 export { CHANNELS as SEQUENCE_CHANNELS } from './program-model.js';
 export type {
