@@ -74,12 +74,15 @@ describe('isolation', () => {
       unshare: '/usr/bin/unshare',
       sh: '/bin/sh',
       mount: '/bin/mount',
+      setpriv: '/usr/bin/setpriv',
       env: '/usr/bin/env',
     });
     for (const flag of ['--user', '--pid', '--fork', '--kill-child', '--mount', '--mount-proc'])
       expect(args).toContain(flag);
     expect(args.join(' ')).toContain('/proc/1');
     expect(args.join(' ')).toContain('env -i PATH="$PATH"');
+    // No capabilities for strace and the command: the cover over /proc/1 stays.
+    expect(args.join(' ')).toContain('setpriv --bounding-set=-all --inh-caps=-all --no-new-privs');
   });
 
   it('none is none; a missing tool is isolation_unavailable, one line naming the way out', () => {

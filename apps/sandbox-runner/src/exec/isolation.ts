@@ -9,8 +9,8 @@
  * - when PID 1 ends (strace exits, or the runner kills it from outside), the kernel kills
  *   every process left in the namespace, untraced ones included, before PID 1 is reaped:
  *   once the isolation tool has exited, nothing of the run remains.
- * bubblewrap makes them where it is installed (it also drops the command's capabilities);
- * util-linux `unshare` otherwise.
+ * bubblewrap makes them where it is installed, util-linux `unshare` otherwise; either way
+ * the command has no capabilities and no_new_privs.
  */
 import { spawnSync } from 'node:child_process';
 import { SyscanError } from '@syscan/core';
@@ -24,7 +24,15 @@ export const ISOLATION_MODES: readonly IsolationMode[] = ['auto', 'namespaces', 
 export type IsolationPlan =
   | { mode: 'none' }
   | { mode: 'namespaces'; tool: 'bwrap'; bwrap: string }
-  | { mode: 'namespaces'; tool: 'unshare'; unshare: string; sh: string; mount: string; env: string };
+  | {
+      mode: 'namespaces';
+      tool: 'unshare';
+      unshare: string;
+      sh: string;
+      mount: string;
+      setpriv: string;
+      env: string;
+    };
 
 /** Probe results per tool, for the life of the process (a server probes once, not per request). */
 const probed = new Map<IsolationTool, string | undefined>();
@@ -53,9 +61,11 @@ export function wrapperArgs(plan: IsolationPlan & { mode: 'namespaces' }): { fil
       ],
     };
   }
-  // unshare mounts the private /proc; a shell covers /proc/1 (itself, about to exec strace)
-  // and `env -i` leaves strace nothing of the shell's environment but PATH.
-  const script = `${plan.mount} -t tmpfs -o size=4k,mode=000 syscan-hidden /proc/1 || exit 125; exec ${plan.env} -i PATH="$PATH" "$@"`;
+  // unshare mounts the private /proc; a shell covers /proc/1 (itself, about to exec
+  // strace); setpriv empties the capability bounding set (the command, root of its own user
+  // namespace, could otherwise unmount that cover) and sets no_new_privs, as bwrap does;
+  // `env -i` leaves strace nothing of the shell's environment but PATH.
+  const script = `${plan.mount} -t tmpfs -o size=4k,mode=000 syscan-hidden /proc/1 || exit 125; exec ${plan.setpriv} --bounding-set=-all --inh-caps=-all --no-new-privs ${plan.env} -i PATH="$PATH" "$@"`;
   return {
     file: plan.unshare,
     args: [
@@ -86,6 +96,7 @@ function planFor(tool: IsolationTool): IsolationPlan | string {
     unshare: findExecutable('unshare'),
     sh: findExecutable('sh'),
     mount: findExecutable('mount'),
+    setpriv: findExecutable('setpriv'),
     env: findExecutable('env'),
   };
   const missing = Object.entries(found).find(([, v]) => v === undefined);
@@ -93,7 +104,7 @@ function planFor(tool: IsolationTool): IsolationPlan | string {
   return {
     mode: 'namespaces',
     tool,
-    ...(found as { unshare: string; sh: string; mount: string; env: string }),
+    ...(found as { unshare: string; sh: string; mount: string; setpriv: string; env: string }),
   };
 }
 
