@@ -382,4 +382,33 @@ describe('rule engine', () => {
       time: '2026-12-01T09:59:44.110500000Z',
     });
   });
+
+  it('reads open flags of audit records from their registers (auditFields)', () => {
+    const audit = (a2: string): SyscallEvent => ({
+      ...openShadow,
+      source: 'audit',
+      args: undefined,
+      audit: { serial: 1, recordTypes: ['SYSCALL', 'PATH'], fields: { 'SYSCALL.a2': a2, 'SYSCALL.a3': '0' } },
+    });
+    const yaml = shadowRule;
+    expect(run(yaml, [audit('80000')])).toHaveLength(1); // O_RDONLY|O_CLOEXEC
+    expect(run(yaml, [audit('241')])).toHaveLength(0); // O_WRONLY|O_CREAT|O_TRUNC
+    expect(run(yaml, [{ ...audit('0'), audit: { serial: 1, recordTypes: ['SYSCALL'] } }])).toHaveLength(0);
+  });
+
+  it('turns hostile rule files into one error, not a stack overflow or a blow-up', () => {
+    const deep = `- rule: deep\n  desc: d\n  condition: ${'('.repeat(5000)}evt.type = open${')'.repeat(5000)}\n  output: o\n  priority: info`;
+    expect(loadError(deep)).toMatch(/^bad\.yaml:3: rule 'deep': syntax error: nested deeper than 200 levels/);
+    const lists = Array.from({ length: 30 }, (_, i) => `- list: l${i}\n  items: [l${i + 1}, l${i + 1}]`).join(
+      '\n',
+    );
+    const laughs = `${lists}\n- rule: laughs\n  desc: d\n  condition: evt.type = open and fd.name in (l0)\n  output: o\n  priority: info`;
+    expect(loadError(laughs)).toContain('expands to more than 100000 items');
+    const macros = Array.from(
+      { length: 30 },
+      (_, i) => `- macro: m${i}\n  condition: (m${i + 1} or m${i + 1})`,
+    ).join('\n');
+    const bomb = `${macros}\n- macro: m30\n  condition: evt.type = open\n- rule: bomb\n  desc: d\n  condition: m0\n  output: o\n  priority: info`;
+    expect(loadError(bomb)).toContain('more than 10000 macro expansions');
+  });
 });

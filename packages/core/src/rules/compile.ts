@@ -27,6 +27,10 @@ export { RuleCompileError } from './compile-checks.js';
 
 const ALWAYS_FALSE: Test = () => false;
 const ALWAYS_TRUE: Test = () => true;
+const MAX_LIST_ITEMS = 100_000;
+const MAX_MACRO_DEPTH = 100;
+/** Macros used many times by macros used many times multiply: bound the work per rule. */
+const MAX_MACRO_EXPANSIONS = 10_000;
 
 /**
  * Compiles a condition for a rule (or exception) within `scope`. Long because its parts are
@@ -35,6 +39,7 @@ const ALWAYS_TRUE: Test = () => true;
  */
 export function compileCondition(node: ConditionNode, scope: CompileScope, report: CompileReport): Compiled {
   const expanding: string[] = [];
+  let expansions = 0;
 
   function listItems(items: readonly ValueNode[], out: string[], seen: string[]): void {
     for (const item of items) {
@@ -57,7 +62,13 @@ export function compileCondition(node: ConditionNode, scope: CompileScope, repor
     }
     if (seen.includes(text)) throw new RuleCompileError(`list '${text}' includes itself`, offset);
     seen.push(text);
-    for (const entry of list) expandListName(entry, false, offset, out, seen);
+    for (const entry of list) {
+      expandListName(entry, false, offset, out, seen);
+      // Lists of lists can grow exponentially (a: [b, b], b: [c, c], …): cap the expansion.
+      if (out.length > MAX_LIST_ITEMS) {
+        throw new RuleCompileError(`list '${text}' expands to more than ${MAX_LIST_ITEMS} items`, offset);
+      }
+    }
     seen.pop();
   }
 
@@ -96,6 +107,15 @@ export function compileCondition(node: ConditionNode, scope: CompileScope, repor
         }
         if (expanding.includes(n.name))
           throw new RuleCompileError(`macro '${n.name}' refers to itself`, n.offset);
+        if (expanding.length >= MAX_MACRO_DEPTH) {
+          throw new RuleCompileError(`macros nested deeper than ${MAX_MACRO_DEPTH}`, n.offset);
+        }
+        if (++expansions > MAX_MACRO_EXPANSIONS) {
+          throw new RuleCompileError(
+            `more than ${MAX_MACRO_EXPANSIONS} macro expansions in one rule`,
+            n.offset,
+          );
+        }
         expanding.push(n.name);
         try {
           return walk(macro);

@@ -36,6 +36,10 @@ type Token =
   | { t: 'str'; text: string; offset: number }
   | { t: 'word'; text: string; offset: number };
 
+/** Bounds for hostile input: Falco's own rules nest a few levels and run to a few KB. */
+const MAX_NESTING = 200;
+const MAX_CONDITION_LENGTH = 1_000_000;
+
 const TRANSFORMERS: ReadonlySet<string> = new Set(['tolower', 'toupper', 'basename', 'len', 'b64']);
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*(\[[^\]\s]*\])?$/;
 /** Longest symbol operators first. */
@@ -103,8 +107,11 @@ function lex(text: string): Token[] {
 
 /** Parses a condition; throws {@link ConditionSyntaxError} with the offset of the problem. */
 export function parseCondition(text: string): ConditionNode {
+  if (text.length > MAX_CONDITION_LENGTH)
+    throw new ConditionSyntaxError(`condition longer than ${MAX_CONDITION_LENGTH} characters`, 0);
   const tokens = lex(text);
   let pos = 0;
+  let depth = 0;
   const peek = (): Token => tokens[pos]!;
   const next = (): Token => tokens[pos++]!;
   const isWord = (tok: Token, word: string): boolean => tok.t === 'word' && tok.text === word;
@@ -139,11 +146,18 @@ export function parseCondition(text: string): ConditionNode {
 
   function parseNot(): ConditionNode {
     const tok = peek();
-    if (isWord(tok, 'not')) {
-      next();
-      return { kind: 'not', child: parseNot(), offset: tok.offset };
+    // Nesting is bounded so that hostile input is a syntax error, not a stack overflow.
+    if (++depth > MAX_NESTING)
+      throw new ConditionSyntaxError(`nested deeper than ${MAX_NESTING} levels`, tok.offset);
+    try {
+      if (isWord(tok, 'not')) {
+        next();
+        return { kind: 'not', child: parseNot(), offset: tok.offset };
+      }
+      return parsePrimary();
+    } finally {
+      depth--;
     }
-    return parsePrimary();
   }
 
   function parsePrimary(): ConditionNode {

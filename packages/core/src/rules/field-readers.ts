@@ -6,7 +6,7 @@ import type { ProcessInfo, SocketAddress } from '../context/types.js';
 import type { SyscallEvent } from '../types.js';
 import type { Frame } from './fields.js';
 import { parseIp } from './net.js';
-import { argIndex, argValue, keyedArg, openMode, splitArgs } from './syscall-args.js';
+import { argIndex, argValue, auditOpenMode, keyedArg, openMode, splitArgs } from './syscall-args.js';
 
 type Arg = number | string | undefined;
 
@@ -138,7 +138,13 @@ export function typechar(f: Frame): string | undefined {
 }
 
 export function openFlag(f: Frame, key: 'read' | 'write' | 'create' | 'exec'): boolean {
-  if (f.open === undefined) f.open = openMode(f.event.syscall, f.event.args ?? '') ?? null;
+  if (f.open === undefined) {
+    const e = f.event;
+    f.open =
+      (e.source === 'audit'
+        ? auditOpenMode(e.syscall, e.audit?.fields)
+        : openMode(e.syscall, e.args ?? '')) ?? null;
+  }
   return f.open?.[key] ?? false;
 }
 

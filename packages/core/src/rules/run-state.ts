@@ -5,7 +5,7 @@
  * forgotten paths is kept so a caller can say so.
  */
 import type { SyscallEvent } from '../types.js';
-import { chmodMode, type OpenMode, openMode, splitArgs } from './syscall-args.js';
+import { auditOpenMode, chmodMode, type OpenMode, openMode, splitArgs } from './syscall-args.js';
 
 export const MAX_TRACKED_PATHS = 8192;
 
@@ -36,7 +36,12 @@ export class RunState {
     const path = event.paths?.[0];
     if (path === undefined || event.errno !== undefined || event.ret?.startsWith('-')) return;
     if (OPENS.has(name)) {
-      const mode = knownMode === undefined ? openMode(name, event.args ?? '') : knownMode;
+      const mode =
+        knownMode !== undefined
+          ? knownMode
+          : event.source === 'audit'
+            ? auditOpenMode(name, event.audit?.fields)
+            : openMode(name, event.args ?? '');
       if (mode === undefined || mode === null || !(mode.write || mode.create)) return;
       remember(this.written, path, this);
       if (mode.exec) remember(this.executable, path, this);

@@ -200,3 +200,48 @@ export function chmodMode(syscall: string, args: readonly string[]): number | un
   if (text === undefined || !/^0[0-7]*$/.test(text)) return undefined;
   return Number.parseInt(text, 8);
 }
+
+/** Generic Linux open flag bits (x86, arm, aarch64, riscv agree on these). */
+const O_ACCMODE = 3;
+const O_WRONLY = 1;
+const O_RDWR = 2;
+const O_CREAT = 0o100;
+const O_TRUNC = 0o1000;
+const O_PATH = 0o10000000;
+const O_TMPFILE = 0o20000000;
+
+/** Argument registers (a0…a3) holding the flags and the mode, per open call. */
+const AUDIT_OPEN_ARGS: Readonly<Record<string, readonly [flags: number, mode: number]>> = {
+  open: [1, 2],
+  openat: [2, 3],
+};
+
+/**
+ * The open mode of an audit SYSCALL record, from its `aN` registers (hex, as auditd logs
+ * them); needs the parser's `auditFields: true`. Undefined when the record does not say.
+ */
+export function auditOpenMode(
+  syscall: string,
+  fields: Readonly<Record<string, string>> | undefined,
+): OpenMode | undefined {
+  if (fields === undefined) return undefined;
+  const reg = (n: number): number | undefined => {
+    const v = fields[`SYSCALL.a${n}`];
+    return v === undefined || !/^[0-9a-f]{1,16}$/i.test(v) ? undefined : Number.parseInt(v, 16);
+  };
+  if (syscall === 'creat') {
+    const mode = reg(1);
+    return mode === undefined
+      ? undefined
+      : { read: false, write: true, create: true, exec: (mode & 0o111) !== 0 };
+  }
+  const at = AUDIT_OPEN_ARGS[syscall];
+  const flags = at === undefined ? undefined : reg(at[0]);
+  if (at === undefined || flags === undefined) return undefined;
+  const access = flags & O_ACCMODE;
+  const path = (flags & O_PATH) !== 0;
+  const read = access !== O_WRONLY && !path;
+  const create = (flags & (O_CREAT | O_TMPFILE)) !== 0;
+  const write = access === O_WRONLY || access === O_RDWR || (!read && (flags & O_TRUNC) !== 0);
+  return { read, write, create, exec: create && ((reg(at[1]) ?? 0) & 0o111) !== 0 };
+}
