@@ -119,6 +119,34 @@ describe('instances sharing one store', () => {
   });
 });
 
+describe('exact budgets under load', () => {
+  it('1000 concurrent alerting requests of 50 clients over two instances: exactly the budget alerts', async () => {
+    const memory = new MemoryStore();
+    const later = <T>(f: () => T): Promise<T> => new Promise((resolve) => setImmediate(() => resolve(f())));
+    const store: GuardStore = {
+      cooldownMs: (key, now) => later(() => memory.cooldownMs(key, now)),
+      spend: (key, now, budget) => later(() => memory.spend(key, now, budget)),
+      reset: (key) => memory.reset(key),
+    };
+    const clock = manualClock();
+    const detector = { ...DETECTOR, maxAlertsPerMinute: 5 };
+    const a = await instance({ store, detector, now: clock.now });
+    const b = await instance({ store, detector, now: clock.now });
+    const replies = await Promise.all(
+      Array.from({ length: 1000 }, async (_, i) => {
+        const client = `c${i % 50}`;
+        const r = await (i % 2 ? a : b).post(client, PTRACE);
+        return { client, status: r.status, verdict: r.headers['syscan-verdict'] };
+      }),
+    );
+    for (let c = 0; c < 50; c++) {
+      const mine = replies.filter((r) => r.client === `c${c}`);
+      expect(mine.filter((r) => r.verdict === 'alert')).toHaveLength(5);
+      expect(mine.every((r) => r.status === 403 || r.status === 429)).toBe(true);
+    }
+  });
+});
+
 describe('a store that fails', () => {
   const broken: GuardStore = {
     cooldownMs: () => Promise.reject(new Error('redis down')),
