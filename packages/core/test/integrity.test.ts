@@ -44,6 +44,17 @@ describe('trace integrity check', () => {
     expect(session.summary().verdict).toBe('clean');
   });
 
+  it("a child counts from its parent's clone return: one silent until the end is lost too", () => {
+    const { summary } = run('10 clone(child_stack=NULL, flags=SIGCHLD) = 12\n10 +++ exited with 0 +++\n');
+    const lost = summary.alerts.find((a) => a.type === 'trace_lost');
+    expect(lost?.details).toMatchObject({ reason: 'missing_exit', pids: [12] });
+    expect(
+      run(
+        '10 clone(child_stack=NULL, flags=SIGCHLD) = 12\n10 +++ exited with 0 +++\n12 +++ exited with 0 +++\n',
+      ).summary.verdict,
+    ).toBe('clean');
+  });
+
   it('clone with CLONE_UNTRACED is an untraced_child alert naming the child', () => {
     const { summary } = run(
       '10 clone(child_stack=0x7f00, flags=CLONE_UNTRACED|SIGCHLD) = 12\n10 +++ exited with 0 +++\n',
