@@ -163,6 +163,40 @@ describe('sequence model: serialisation', () => {
     expect(() => new LoadedSequenceModel(broken)).toThrow(/program 'server'.*base64/);
   });
 
+  it('refuses a calibration it could not score with, and weights that say nothing', () => {
+    const broken = JSON.parse(JSON.stringify(learnNormal(10))) as SequenceModel;
+    broken.programs.server!.calibration!.spread = [1, 2];
+    expect(() => new LoadedSequenceModel(broken)).toThrow(
+      /calibration mean, spread and weights must be 6 numbers/,
+    );
+    const zero = {
+      meanCost: 0,
+      windowCost: 0,
+      novelty: 0,
+      callSetDistance: 0,
+      pairSetDistance: 0,
+      mismatchRate: 0,
+    };
+    expect(() => new SequenceLearner({ weights: zero })).toThrow(/at least one channel weight/);
+  });
+
+  it('learns and scores a program with more distinct calls than 8-bit tokens hold', () => {
+    const names = Array.from({ length: 300 }, (_, i) => `call${i}`);
+    const learner = new SequenceLearner({ program: 'big' });
+    for (let p = 0; p < 6; p++) {
+      for (const n of names) learner.observeCall(p, 'big', n);
+      learner.endTrace();
+    }
+    const model = learner.toModel();
+    expect(model.programs.big?.syscalls).toHaveLength(253);
+    expect(model.programs.big?.overflowSyscalls).toBe(47);
+    const scorer = createSequenceScorer(JSON.parse(JSON.stringify(model)) as SequenceModel, {
+      program: 'big',
+    });
+    for (const n of names) scorer.observeCall(1, 'big', n);
+    expect(Number.isFinite(scorer.end()[0]?.score)).toBe(true);
+  });
+
   it('stays compact: bytes grow with distinct n-grams, not with calls', () => {
     const small = JSON.stringify(learnNormal(50)).length;
     const large = JSON.stringify(learnNormal(500)).length;

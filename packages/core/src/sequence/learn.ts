@@ -93,6 +93,11 @@ export class SequenceLearner {
       throw new RangeError(`order must be an integer from 1 to ${MAX_ORDER}`);
     if (!Number.isInteger(this.window) || this.window < 1 || this.window > 4096)
       throw new RangeError('window must be an integer from 1 to 4096');
+    const weights = Object.values(options.weights ?? {});
+    if (weights.some((w) => !(typeof w === 'number' && w >= 0 && Number.isFinite(w))))
+      throw new RangeError('channel weights must be non-negative numbers');
+    if (!CHANNELS.some((c) => (options.weights?.[c] ?? DEFAULT_CHANNEL_WEIGHTS[c]) > 0))
+      throw new RangeError('at least one channel weight must be positive');
     this.#options = options;
     this.#defaultProgram = options.program ?? 'default';
     this.#budget = options.maxCalibrationCalls ?? 32_000_000;

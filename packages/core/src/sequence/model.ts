@@ -102,7 +102,9 @@ export function storeProgram(input: ProgramModelInput): StoredProgramModel {
  * is not one this version wrote; callers turn that into their own error.
  */
 export function loadProgram(stored: StoredProgramModel, order: number, window: number): ProgramModel {
-  const vocabulary = new Vocabulary(stored.syscalls);
+  const problem = storedProgramProblem(stored);
+  if (problem !== undefined) throw new RangeError(problem);
+  const vocabulary = new Vocabulary(stored.syscalls, stored.overflowSyscalls);
   const counts = new Map<number, number>();
   const grams = new ByteReader(fromBase64(stored.ngrams));
   let key = 0;
@@ -152,6 +154,45 @@ export function sequenceModelProblem(value: unknown): string | undefined {
   if (!Array.isArray(m.channels) || m.channels.join(',') !== CHANNELS.join(','))
     return `channels must be ${CHANNELS.join(', ')}`;
   if (typeof m.programs !== 'object' || m.programs === null) return 'programs is missing';
+  return undefined;
+}
+
+/** What is wrong with the shape of one stored program (before its bytes are decoded), if anything. */
+function storedProgramProblem(p: StoredProgramModel): string | undefined {
+  if (typeof p !== 'object' || p === null) return 'not an object';
+  if (
+    !Array.isArray(p.syscalls) ||
+    p.syscalls.length > 253 ||
+    !p.syscalls.every((s) => typeof s === 'string')
+  )
+    return 'syscalls must be a list of at most 253 names';
+  for (const key of ['overflowSyscalls', 'processes', 'calls'] as const)
+    if (!Number.isSafeInteger(p[key]) || p[key] < 0) return `${key} must be a count`;
+  for (const key of ['ngrams', 'callSet', 'pairSet'] as const)
+    if (typeof p[key] !== 'string') return `${key} must be base64 text`;
+  const e = p.exemplars;
+  if (typeof e !== 'object' || e === null || !Number.isSafeInteger(e.count) || typeof e.data !== 'string')
+    return 'exemplars must hold a count and base64 data';
+  const c = p.calibration;
+  if (c === undefined) return undefined;
+  const channelList = (x: unknown) =>
+    Array.isArray(x) &&
+    x.length === CHANNELS.length &&
+    x.every((v) => typeof v === 'number' && Number.isFinite(v));
+  if (
+    typeof c !== 'object' ||
+    c === null ||
+    !channelList(c.mean) ||
+    !channelList(c.spread) ||
+    !channelList(c.weights)
+  )
+    return `calibration mean, spread and weights must be ${CHANNELS.length} numbers each`;
+  if (c.spread.some((v) => v <= 0) || c.weights.some((v) => v < 0) || !c.weights.some((v) => v > 0))
+    return 'calibration spreads must be positive and weights non-negative, one at least positive';
+  if (!Array.isArray(c.scores) || !c.scores.every((v) => typeof v === 'number' && Number.isFinite(v)))
+    return 'calibration scores must be numbers';
+  for (let i = 1; i < c.scores.length; i++)
+    if ((c.scores[i] as number) < (c.scores[i - 1] as number)) return 'calibration scores must be ascending';
   return undefined;
 }
 

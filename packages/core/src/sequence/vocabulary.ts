@@ -19,14 +19,16 @@ export class Vocabulary {
   /** Distinct names that did not fit and were learned as OVERFLOW. */
   overflowNames = 0;
 
-  constructor(names: readonly string[] = []) {
+  /** `overflowNames`: as stored, so that a loaded vocabulary has the learned one's size. */
+  constructor(names: readonly string[] = [], overflowNames = 0) {
     this.names = [];
     for (const name of names) this.add(name);
+    this.overflowNames = overflowNames;
   }
 
-  /** Ids in use, BOS and UNSEEN included (the bound of token ids + 1). */
+  /** The bound of token ids in use (BOS and UNSEEN included; 256 once OVERFLOW is). */
   get size(): number {
-    return this.names.length + FIRST_NAME_ID;
+    return this.overflowNames > 0 ? OVERFLOW + 1 : this.names.length + FIRST_NAME_ID;
   }
 
   /** The id of `name`, adding it while there is room (learning). */
