@@ -2,6 +2,7 @@ import {
   type AnalysisSession,
   createSession,
   DetectorRegistry,
+  type DetectorStore,
   mergeConfigs,
   SyscanError,
 } from '@syscan/core';
@@ -12,13 +13,13 @@ import {
   coolingDownProblem,
   handlerFailedProblem,
   inspectionFailedProblem,
-  storeUnavailableProblem,
   uninspectedProblem,
 } from './guard-problems.js';
 import { inspectPayload } from './inspect.js';
 import { type Judge, ResponseWatch, type Withheld } from './intercept.js';
 import { type ResolvedGuardOptions, resolveGuardOptions } from './options.js';
 import { seconds, sendProblem } from './problem.js';
+import { inspectShared, sharedDetectorFor, storeDownAnswer, storeDownProblem } from './shared-state.js';
 import type { GuardStore } from './store.js';
 import type { GuardVerdict, SyscanGuardOptions } from './types.js';
 
@@ -31,7 +32,7 @@ import type { GuardVerdict, SyscanGuardOptions } from './types.js';
 export type SyscanGuard = RequestHandler & {
   readonly registry: DetectorRegistry;
   /** Where each client's alert budget and cooldown are kept (`store.reset(key)` forgives a client). */
-  readonly store: GuardStore;
+  readonly store: GuardStore | DetectorStore;
   readonly errorHandler: ErrorRequestHandler;
 };
 
@@ -59,6 +60,8 @@ export function syscanGuard(options?: SyscanGuardOptions): SyscanGuard {
   const budget = budgetOf(mergeConfigs(o.detector));
   const registry = new DetectorRegistry({ config, maxKeys: o.maxKeys, idleMs: o.idleMs, now: o.now });
   const store = o.store;
+  // A core DetectorStore (e.g. RedisStore) shares windows, budget and cooldown: see shared-state.ts.
+  const shared = sharedDetectorFor(o);
   const notify = notifier(o);
   const storeFailed = (error: unknown): void => notify.warn('the store failed', error);
   const keepHeaders = new Set([...o.keepHeaders, VERDICT_HEADER.toLowerCase()]);
@@ -94,10 +97,19 @@ export function syscanGuard(options?: SyscanGuardOptions): SyscanGuard {
       maxBytes: o.maxInspectBytes,
       keepHeaders,
       inspect: (payload) =>
-        spendFor(inspectBody(o, sessionOf, req, res, payload), store, key, o.now(), budget, storeFailed),
+        shared !== undefined
+          ? inspectShared(shared, key, o, (of) => inspectBody(o, of, req, res, payload), notify.warn)
+          : spendFor(
+              inspectBody(o, sessionOf, req, res, payload),
+              store as GuardStore,
+              key,
+              o.now(),
+              budget,
+              storeFailed,
+            ),
       lost: (error) => notify.warn('the response failed after its verdict', error),
       publish: (verdict) => notify(verdict, req, res),
-      problemFor: (verdict) => problemFor(o, verdict),
+      problemFor: (verdict) => storeDownProblem(verdict) ?? problemFor(o, verdict),
     };
     watches.set(res, new ResponseWatch(res, judge));
     installErrorPath(req, routes, errorHandler);
@@ -149,7 +161,8 @@ function checkCooldown(
       return;
     }
     notify({ kind: 'error', error }, req, res);
-    sendProblem(res, storeUnavailableProblem());
+    const answer = storeDownAnswer();
+    sendProblem(res, answer.problem, answer.headers);
   };
   let ms: number | PromiseLike<number>;
   try {

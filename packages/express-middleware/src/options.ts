@@ -1,6 +1,8 @@
 import {
   closestName,
   type DetectorConfig,
+  type DetectorStore,
+  isDetectorStore,
   isSyscanError,
   resolveDetectorConfig,
   SyscanError,
@@ -19,7 +21,8 @@ export interface ResolvedGuardOptions {
   blockUninspected: boolean;
   /** Block mode and `onStoreError: 'block'`. */
   blockOnStoreError: boolean;
-  store: GuardStore;
+  /** A core DetectorStore shares windows, budget and cooldown (shared-state.ts); a GuardStore, budget and cooldown. */
+  store: GuardStore | DetectorStore;
   key: (req: Request) => string;
   extract: (payload: unknown, req: Request) => Extracted;
   onVerdict: ((verdict: GuardVerdict, req: Request, res: Response) => unknown) | undefined;
@@ -128,13 +131,16 @@ export function resolveGuardOptions(options: unknown): ResolvedGuardOptions {
   const onStoreError = oneOf('onStoreError', ['block', 'pass'], 'block');
   const store = o.store;
   const isStore =
-    typeof store === 'object' &&
-    store !== null &&
-    ['cooldownMs', 'spend', 'reset'].every(
-      (m) => typeof (store as Record<string, unknown>)[m] === 'function',
-    );
+    isDetectorStore(store) ||
+    (typeof store === 'object' &&
+      store !== null &&
+      ['cooldownMs', 'spend', 'reset'].every(
+        (m) => typeof (store as Record<string, unknown>)[m] === 'function',
+      ));
   if (store !== undefined && !isStore)
-    problems.push(`store must have cooldownMs(), spend() and reset() methods, got ${describe(store)}`);
+    problems.push(
+      `store must be a DetectorStore (update, cooldownMs, get, reset) or have cooldownMs(), spend() and reset() methods, got ${describe(store)}`,
+    );
   const onUninspected = oneOf('onUninspected', ['block', 'pass'], 'block');
   const maxDepth = count('maxDepth', DEFAULT_MAX_DEPTH);
   if (maxDepth > MAX_DEPTH_LIMIT)
@@ -185,7 +191,7 @@ export function resolveGuardOptions(options: unknown): ResolvedGuardOptions {
     failClosed: failMode === 'closed',
     blockUninspected: mode === 'block' && onUninspected === 'block',
     blockOnStoreError: mode === 'block' && onStoreError === 'block',
-    store: isStore ? (store as GuardStore) : new MemoryStore({ maxKeys }),
+    store: isStore ? (store as GuardStore | DetectorStore) : new MemoryStore({ maxKeys }),
     key: key ?? defaultKey,
     extract: extract ?? createExtractor({ fields, maxDepth, maxChars: maxInspectBytes }),
     onVerdict,

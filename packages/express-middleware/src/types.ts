@@ -1,4 +1,10 @@
-import type { AnomalyVerdict, DetectorConfig, ParsedRecord, SessionSummary } from '@syscan/core';
+import type {
+  AnomalyVerdict,
+  DetectorConfig,
+  DetectorStore,
+  ParsedRecord,
+  SessionSummary,
+} from '@syscan/core';
 import type { Request, Response } from 'express';
 import type { GuardStore } from './store.js';
 
@@ -83,9 +89,11 @@ export interface SyscanGuardOptions {
    * Where each client's alert budget and cooldown are kept. Defaults to a `MemoryStore` (this
    * process only); give every instance of an app the same shared store so that a client
    * cooling down on one is refused by all. Its calls may return promises: the response (or,
-   * for the cooldown check, the handler) waits for them.
+   * for the cooldown check, the handler) waits for them. A core `DetectorStore` (e.g.
+   * `new RedisStore({ url })` from `@syscan/redis-store`) holds the event-rate windows too,
+   * so a burst split across instances is judged as one.
    */
-  store?: GuardStore | undefined;
+  store?: GuardStore | DetectorStore | undefined;
   /**
    * Block mode, when the store fails before the handler (a shared store is down): `block`
    * refuses the request (503), `pass` serves it as if the client had no cooldown. A store
