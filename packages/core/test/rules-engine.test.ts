@@ -411,4 +411,12 @@ describe('rule engine', () => {
     const bomb = `${macros}\n- macro: m30\n  condition: evt.type = open\n- rule: bomb\n  desc: d\n  condition: m0\n  output: o\n  priority: info`;
     expect(loadError(bomb)).toContain('more than 10000 macro expansions');
   });
+
+  it("matches Falco's entry (`>`) and exit (`<`) rules on a complete strace call", () => {
+    const rule = (dir: string) =>
+      `- rule: r\n  desc: d\n  condition: evt.type = openat and evt.dir = ${dir}\n  output: dir %evt.dir\n  priority: info`;
+    const unfinished = ev({ ...openShadow, unfinished: true, ret: undefined });
+    expect(run(rule('>'), [openShadow, unfinished]).map((a) => a.message)).toEqual(['dir <', 'dir >']);
+    expect(run(rule('<'), [openShadow, unfinished]).map((a) => a.message)).toEqual(['dir <']);
+  });
 });

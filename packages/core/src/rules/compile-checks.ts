@@ -95,12 +95,9 @@ export function bindField(ref: FieldRef, report: CompileReport): BoundField | un
     throw new RuleCompileError(`field '${fieldName}' needs an argument, e.g. ${fieldName}[1]`, ref.offset);
   }
   const base = def.get;
+  // `proc.aname` alone is every ancestor; `proc.aname[2]` is one.
   let type: FieldDef['type'] =
-    arg === undefined && def.arg === 'optional-index'
-      ? 'strings'
-      : def.type === 'strings'
-        ? 'string'
-        : def.type;
+    def.arg === 'optional-index' ? (arg === undefined ? 'strings' : 'string') : def.type;
   let get = (f: Frame): FieldValue => base(f, arg);
   for (const t of ref.transforms) {
     if (type !== 'string' && type !== 'strings')

@@ -61,7 +61,12 @@ export interface FieldDef {
   arg: FieldArgKind;
   desc: string;
   get(frame: Frame, arg: Arg): FieldValue;
+  /** What an output shows, when that differs from the compared values. */
+  text?: ((frame: Frame) => string | undefined) | undefined;
 }
+
+const ENTER_ONLY: readonly string[] = Object.freeze(['>']);
+const ENTER_AND_EXIT: readonly string[] = Object.freeze(['>', '<']);
 
 const field = (
   type: FieldType,
@@ -80,9 +85,14 @@ export const FIELDS: ReadonlyMap<string, FieldDef> = new Map<string, FieldDef>([
   ['evt.type', field('string', 'syscall name', (f) => f.event.syscall)],
   [
     'evt.dir',
-    field('string', "'<' for a completed call, '>' for one seen only entering", (f) =>
-      f.event.unfinished ? '>' : '<',
-    ),
+    {
+      // A strace line is a call's entry and its exit at once: `evt.dir = >` (Falco's entry-event
+      // rules) and `evt.dir = <` both match it; a call seen only entering is just `>`.
+      ...field('strings', "'>' entered, '<' completed: a complete call is both", (f) =>
+        f.event.unfinished ? ENTER_ONLY : ENTER_AND_EXIT,
+      ),
+      text: (f) => (f.event.unfinished ? '>' : '<'),
+    },
   ],
   [
     'evt.res',

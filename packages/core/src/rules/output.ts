@@ -67,7 +67,8 @@ export function compileOutput(template: string): OutputTemplate {
     if ((def.arg === 'index' || def.arg === 'index-or-name') && parsed === undefined) {
       throw new RuleCompileError(`field '%${name}' needs an argument in output, e.g. %${name}[1]`, m.index);
     }
-    getters.push((f) => def.get(f, parsed));
+    const text = def.text;
+    getters.push(text === undefined ? (f) => def.get(f, parsed) : text);
   }
   const tail = template.slice(last);
   return {
