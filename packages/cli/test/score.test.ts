@@ -15,7 +15,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
  * does the same, then what an exploited worker does: dups a socket onto stdio, connects out
  * and runs a program, all with syscalls it already uses elsewhere or new ones.
  */
-const WORKER = String.raw`
+const WORKER = `
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -119,9 +119,9 @@ describe.skipIf(!hasStrace || !hasCc)('syscan score on real strace traces', () =
       window: { calls: Array<{ syscall: string; line?: number }> };
       novel: { calls: Array<{ syscall: string; line?: number }> };
     };
-    const over = (line?.processes as Array<{ overThreshold: boolean; explanation?: Explained }>).filter(
-      (p) => p.overThreshold,
-    );
+    const over = (
+      (line?.processes ?? []) as Array<{ overThreshold: boolean; explanation?: Explained }>
+    ).filter((p) => p.overThreshold);
     expect(over.length).toBeGreaterThan(0);
     const traceLines = readFileSync(attack, 'utf8').split('\n');
     const named = (call: { syscall: string; line?: number }) =>
