@@ -14,10 +14,11 @@ import {
 } from '@syscan/core';
 
 /** policies/default.json, beside dist/ (the bundled bin) and two levels above src/exec/ alike. */
-export const DEFAULT_POLICY_URL: URL = [
-  new URL('../policies/default.json', import.meta.url),
-  new URL('../../policies/default.json', import.meta.url),
-].find((u) => existsSync(u)) ?? new URL('../policies/default.json', import.meta.url);
+export const DEFAULT_POLICY_URL: URL =
+  [
+    new URL('../policies/default.json', import.meta.url),
+    new URL('../../policies/default.json', import.meta.url),
+  ].find((u) => existsSync(u)) ?? new URL('../policies/default.json', import.meta.url);
 
 /** A resolved policy and where it came from (for messages and logs). */
 export interface Policy {
