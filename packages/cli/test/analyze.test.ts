@@ -35,7 +35,7 @@ describe('syscan analyze', () => {
   });
 
   it('exits 1 and reports each alert with its severity, line and sample', async () => {
-    const r = await runCli(['analyze', file('t.strace', TRACE)]);
+    const r = await runCli(['analyze', '--policy', 'seed', file('t.strace', TRACE)]);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stdout).toMatch(/^ALERT {2}\d+ alerts? in 5 syscall events/);
     expect(r.stdout).toContain("unknown syscall 'fstat' not in baseline");
@@ -72,7 +72,12 @@ describe('syscan analyze', () => {
   it('caps the alert list and says how many were dropped', async () => {
     const cfg = file('strict.json', JSON.stringify({ strictMode: true, maxAlertsPerMinute: 0 }));
     const input = `${TRACE}${'fstat(4, {st_mode=S_IFREG|0644, ...}) = 0\n'.repeat(5)}`;
-    const r = await runCli(['analyze', '--format', 'json', '--config', cfg, '--max-alerts', '2'], { input });
+    const r = await runCli(
+      ['analyze', '--policy', 'seed', '--format', 'json', '--config', cfg, '--max-alerts', '2'],
+      {
+        input,
+      },
+    );
     const doc = JSON.parse(r.stdout);
     expect(doc.alerts).toHaveLength(2);
     expect(doc.truncated).toBe(true);
@@ -209,5 +214,17 @@ describe.skipIf(!hasCorpus)('syscan analyze on the corpus', () => {
     const doc = JSON.parse(r.stdout);
     expect(doc.events).toBeGreaterThan(0);
     expect(doc.denied.count).toBeGreaterThan(0);
+  });
+});
+
+describe('analyze: the default policy', () => {
+  it('is the reviewed everyday one: an ordinary trace is clean, --policy seed is the six syscalls', async () => {
+    const path = file('everyday.strace', TRACE.replace(/.*EACCES.*\n/, ''));
+    const r = await runCli(['analyze', path]);
+    expect(r.stdout, r.stderr).toMatch(/^CLEAN/);
+    expect(r.code).toBe(0);
+    const seed = await runCli(['analyze', '--policy', 'seed', path]);
+    expect(seed.code).toBe(1);
+    expect(seed.stdout).toContain("unknown syscall 'fstat' not in baseline");
   });
 });

@@ -170,7 +170,17 @@ describe('syscan analyze --format sarif', () => {
     const budget = file('budget.json', JSON.stringify({ maxAlertsPerMinute: 1, alertCooldownSecs: 600 }));
     const p1 = file('p1.strace', 'ptrace(PTRACE_ATTACH, 1) = 0\n');
     const p2 = file('p2.strace', 'mount("x", "/y", "tmpfs", 0, NULL) = 0\n');
-    const held = await runCli(['analyze', '--format', 'sarif', '--config', budget, p1, p2]);
+    const held = await runCli([
+      'analyze',
+      '--policy',
+      'seed',
+      '--format',
+      'sarif',
+      '--config',
+      budget,
+      p1,
+      p2,
+    ]);
     expect(held.code).toBe(1);
     const notes = expectValidSarif(held.stdout).runs[0]!.invocations[0]!.toolExecutionNotifications ?? [];
     expect(notes.map((n) => n.descriptor.id)).toContain('held-back');
@@ -179,6 +189,8 @@ describe('syscan analyze --format sarif', () => {
     const many = file('many.strace', 'fstat(4, {st_mode=S_IFREG|0644, ...}) = 0\n'.repeat(5));
     const capped = await runCli([
       'analyze',
+      '--policy',
+      'seed',
       '--format',
       'sarif',
       '--config',

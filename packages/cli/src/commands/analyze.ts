@@ -6,7 +6,7 @@ import {
   traceIntegrity,
 } from '@syscan/core';
 import { Command, Option } from 'commander';
-import { loadDetectorConfig } from '../config.js';
+import { loadDetectorConfig, type PolicyName } from '../config.js';
 import type { CliContext } from '../context.js';
 import { EXIT_ANOMALY, EXIT_CLEAN, usageError } from '../errors.js';
 import { follow } from '../io/follow.js';
@@ -32,6 +32,7 @@ type Format = 'text' | 'json' | 'ndjson' | 'sarif';
 
 interface AnalyzeOptions extends InputOptions {
   format: Format;
+  policy: PolicyName;
   config?: string;
   baseline?: string;
   strict?: boolean;
@@ -56,7 +57,18 @@ export function makeAnalyzeCommand(ctx: CliContext): Command {
         .choices(['text', 'json', 'ndjson', 'sarif'])
         .default('text'),
     )
-    .option('-c, --config <file>', 'detector config (JSON: DetectorConfig keys, camelCase or snake_case)')
+    .addOption(
+      new Option(
+        '--policy <name>',
+        "what a normal run does before --config and --baseline: 'everyday' (reviewed: what ordinary programs call) or 'seed' (six syscalls)",
+      )
+        .choices(['everyday', 'seed'])
+        .default('everyday'),
+    )
+    .option(
+      '-c, --config <file>',
+      'detector config on top of --policy (JSON: DetectorConfig keys, camelCase or snake_case)',
+    )
     .option('-b, --baseline <file>', "a baseline from 'syscan learn' (applied on top of --config)")
     .option('--strict', 'strict mode: keep repeated alerts')
     .addOption(
