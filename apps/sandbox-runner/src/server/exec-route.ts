@@ -4,7 +4,7 @@
  * verdict, and counts alerting runs against the client's budget.
  */
 import { isSyscanError, type SessionSummary, type Severity } from '@syscan/core';
-import { syscanGuard } from '@syscan/express-middleware';
+import { type SyscanGuardOptions, syscanGuard } from '@syscan/express-middleware';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { type ExecResult, runSandboxed } from '../run.js';
 import type { Admission, Slot } from './admission.js';
@@ -28,6 +28,8 @@ export interface ExecRouteOptions {
   clientAlertBudget: number;
   clientCooldownSecs: number;
   commandPath?: string | undefined;
+  /** Where clients' budgets and cooldowns live; a shared one (`new RedisStore({ url })`) makes several runners one. Defaults to the guard's in-memory store. */
+  store?: SyscanGuardOptions['store'];
 }
 
 /** The handler chain of the route, in order. */
@@ -41,6 +43,7 @@ export function execRoute(o: ExecRouteOptions, authenticate: RequestHandler): Re
       maxTotalEventsPerMinute: 0,
     },
     mode: o.guardMode,
+    store: o.store,
     key: (req) => String(req.res?.locals.client ?? `ip:${req.ip}`),
     // The run's own verdict, never a re-parse of cut evidence lines.
     extract: (_payload, req) => req.res?.locals.runSummary as SessionSummary | undefined,
