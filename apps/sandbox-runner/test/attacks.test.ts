@@ -11,7 +11,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExecRequest, ExecResult } from '../src/exec/types.js';
 import { loadPolicy } from '../src/policy.js';
 import { runSandboxed } from '../src/run.js';
-import { appDir, hasBwrap, hasGcc, hasNamespaces, hasStrace, nothingLeft } from './helpers.js';
+import {
+  appDir,
+  hasBwrap,
+  hasGcc,
+  hasNamespaces,
+  hasPython,
+  hasStrace,
+  nothingLeft,
+  python,
+} from './helpers.js';
 
 const policy = loadPolicy().config;
 const sources = join(appDir, 'test', 'attacks');
@@ -140,6 +149,24 @@ describe.skipIf(!hasGcc || !hasStrace).each(isolations)('attacks, isolation %s',
     expect(alertOf(r, 'trace_lost')?.severity).toBe('critical');
     expect(r.alerts.some((a) => a.details?.reason === 'tracer_attached')).toBe(true);
     expect(r.stdout.text).not.toContain('after');
+    expect(nothingLeft(r)).toEqual([]);
+  });
+
+  it.skipIf(!hasPython)('(a) every other signal at strace does not stop or blind it', async () => {
+    const r = await runSandboxed({
+      argv: [python, join(sources, 'signal-tracer.py')],
+      policy,
+      ...isolation,
+      timeoutMs: 20_000,
+    });
+    if (isolated) {
+      expect(r.stdout.text).toBe('tracer still there\n');
+      expect(alertOf(r, 'unknown_syscall', 'personality')?.severity).toBe('critical');
+      expect(alertOf(r, 'trace_lost')).toBeUndefined();
+    } else {
+      // Without isolation SIGSTOP (or a fatal signal) does reach strace: a critical loss, and the run ends.
+      expect(alertOf(r, 'trace_lost')?.severity).toBe('critical');
+    }
     expect(nothingLeft(r)).toEqual([]);
   });
 });
