@@ -3,7 +3,7 @@
 // 1000 concurrent requests, and a Redis that dies follows onStoreError.
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import type { DetectorConfig } from '@syscan/core';
+import { createSession, type DetectorConfig, type SessionSummary } from '@syscan/core';
 import { PROBLEM_TYPES, type SyscanGuardOptions, syscanGuard } from '@syscan/express-middleware';
 import express from 'express';
 import { Redis } from 'ioredis';
@@ -157,6 +157,24 @@ describe.skipIf(missing !== undefined)('two guard instances sharing one Redis', 
       // The output left only with a clean verdict.
       for (const r of mine) expect(r.body.includes(OUTPUT)).toBe(r.status === 200 && r.verdict === 'clean');
     }
+  });
+
+  it('a run’s own verdict (the sandbox runner’s summaries) counts against the shared budget', async () => {
+    const now = () => T0;
+    const summaryOf = (trace: string): SessionSummary => {
+      const session = createSession({ config: POLICY });
+      session.analyze(trace);
+      return session.summary();
+    };
+    // Like the runner's exec route: the guard takes the run's summary, never re-parses the output.
+    const extract = (payload: unknown) => summaryOf((payload as { trace: string }).trace);
+    const a = await instance(redis.url, { detector: POLICY, now, extract }, 'runs:');
+    const b = await instance(redis.url, { detector: POLICY, now, extract }, 'runs:');
+    expect(await a.post('r', PTRACE)).toMatchObject({ status: 403, verdict: 'alert' });
+    expect(await b.post('r', PTRACE)).toMatchObject({ status: 403, verdict: 'alert' });
+    // The third alerting run is still reported as it was (alert), and spends the budget.
+    expect(await a.post('r', PTRACE)).toMatchObject({ status: 403, verdict: 'alert' });
+    expect(await b.post('r', CLEAN3)).toMatchObject({ status: 429, retryAfter: '30' });
   });
 
   it('a store that answers the cooldown check but fails the update withholds the response: 503 + Retry-After', async () => {
