@@ -92,7 +92,7 @@ export function syscanGuard(options?: SyscanGuardOptions): SyscanGuard {
   function watchAndGo(key: string, req: Request, res: Response, next: NextFunction): void {
     // One session per response over the client's detector, which keeps its state between them.
     const sessionOf = (): AnalysisSession =>
-      createSession({ detector: registry.get(key), context: o.context ? undefined : false });
+      createSession({ detector: registry.get(key), context: o.context ? undefined : false, rules: o.rules });
     const judge: Judge = {
       maxBytes: o.maxInspectBytes,
       keepHeaders,

@@ -4,6 +4,7 @@ import {
   type DetectorStore,
   isDetectorStore,
   isSyscanError,
+  type LoadedRule,
   resolveDetectorConfig,
   SyscanError,
 } from '@syscan/core';
@@ -31,6 +32,8 @@ export interface ResolvedGuardOptions {
   maxInspectBytes: number;
   /** Context (process, paths, peer) on every judged event. */
   context: boolean;
+  /** Rules for the sessions; undefined = the session's default pack. */
+  rules: readonly LoadedRule[] | false | undefined;
   /** Lower-case names of the headers a withheld response keeps. */
   keepHeaders: ReadonlySet<string>;
   now: () => number;
@@ -76,6 +79,7 @@ const KNOWN: readonly (keyof SyscanGuardOptions)[] = [
   'maxDepth',
   'keepHeaders',
   'context',
+  'rules',
   'store',
   'onStoreError',
   'now',
@@ -128,6 +132,9 @@ export function resolveGuardOptions(options: unknown): ResolvedGuardOptions {
   const maxInspectBytes = count('maxInspectBytes', DEFAULT_MAX_INSPECT_BYTES);
   const context = o.context === undefined ? true : o.context;
   if (typeof context !== 'boolean') problems.push(`context must be true or false, got ${describe(context)}`);
+  const rules = o.rules;
+  if (rules !== undefined && rules !== false && !Array.isArray(rules))
+    problems.push(`rules must be loaded rules (loadRules()) or false, got ${describe(rules)}`);
   const onStoreError = oneOf('onStoreError', ['block', 'pass'], 'block');
   const store = o.store;
   const isStore =
@@ -199,6 +206,7 @@ export function resolveGuardOptions(options: unknown): ResolvedGuardOptions {
     idleMs,
     maxInspectBytes,
     context: context === true,
+    rules: rules === false || Array.isArray(rules) ? (rules as readonly LoadedRule[] | false) : undefined,
     keepHeaders: new Set([...SAFE_HEADERS, ...keepHeaders.map((h) => h.toLowerCase())]),
     now,
   };

@@ -52,7 +52,9 @@ export async function inspectShared(
   warn: (what: string, error: unknown) => void,
 ): Promise<GuardVerdict> {
   const detector: PayloadDetector = shared.detector(key);
-  const local = body(() => createSession({ detector, context: o.context ? undefined : false }));
+  const local = body(() =>
+    createSession({ detector, context: o.context ? undefined : false, rules: o.rules }),
+  );
   if (local.kind === 'uninspected' || local.kind === 'error') return local;
   // A run's own verdict stays as it is; an alerting one still counts against the budget.
   const isAdopted = adopted.has(local);

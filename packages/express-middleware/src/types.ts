@@ -2,6 +2,7 @@ import type {
   AnomalyVerdict,
   DetectorConfig,
   DetectorStore,
+  LoadedRule,
   ParsedRecord,
   SessionSummary,
 } from '@syscan/core';
@@ -85,6 +86,12 @@ export interface SyscanGuardOptions {
    * skips it: bare alerts, about three times less judging work per event. Defaults to `true`.
    */
   context?: boolean | undefined;
+  /**
+   * Rules the core session judges every event with (from `loadRules`). Defaults to the
+   * session's own default, the shipped agent-tools pack; `false` turns rules off. To add
+   * yours to the pack: `loadRules([AGENT_TOOLS_RULES, mine])`.
+   */
+  rules?: readonly LoadedRule[] | false | undefined;
   /**
    * Where each client's alert budget and cooldown are kept. Defaults to a `MemoryStore` (this
    * process only); give every instance of an app the same shared store so that a client

@@ -124,3 +124,25 @@ describe('an extractor handing over parsed records', () => {
     expect(r.headers['syscan-verdict']).toBe('uninspected');
   });
 });
+
+describe('the session the guard judges with', () => {
+  it('runs the shipped rules by default; rules: false turns them off', async () => {
+    const PTRACE = 'ptrace(PTRACE_ATTACH, 4242) = -1 EPERM (Operation not permitted)\n';
+    const kinds = async (options: { rules?: false }) => {
+      const verdicts: GuardVerdict[] = [];
+      const guard = syscanGuard({ detector: BASELINE, ...options, onVerdict: (v) => void verdicts.push(v) });
+      const app = express();
+      app.post('/t', express.json(), guard, (req, res) => res.json({ trace: req.body.trace }));
+      running = await listen(app);
+      await request(`${running.url}/t`, { body: { trace: TRACE + PTRACE } });
+      await running.close();
+      running = undefined;
+      const v = verdicts[0]!;
+      return v.kind === 'alert' ? v.alerts.map((a) => a.type) : [];
+    };
+    expect(await kinds({})).toContain('rule');
+    const bare = await kinds({ rules: false });
+    expect(bare).toContain('unknown_syscall');
+    expect(bare).not.toContain('rule');
+  });
+});
