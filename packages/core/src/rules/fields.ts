@@ -65,6 +65,18 @@ export interface FieldDef {
   text?: ((frame: Frame) => string | undefined) | undefined;
 }
 
+const MOVES = new Set(['rename', 'renameat', 'renameat2', 'link', 'linkat', 'symlink', 'symlinkat']);
+
+/**
+ * The source (`fromEnd` 2) or target (1) of a rename or link: the last two paths, since strace
+ * lists `[old, new]` and audit lists its PARENT items first (`[dir, dir, old, new]`).
+ */
+function movePath(f: Frame, fromEnd: 1 | 2): string | undefined {
+  const paths = f.event.paths;
+  if (paths === undefined || paths.length < 2 || !MOVES.has(f.event.syscall)) return undefined;
+  return paths[paths.length - fromEnd];
+}
+
 const ENTER_ONLY: readonly string[] = Object.freeze(['>']);
 const ENTER_AND_EXIT: readonly string[] = Object.freeze(['>', '<']);
 
@@ -181,18 +193,8 @@ export const FIELDS: ReadonlyMap<string, FieldDef> = new Map<string, FieldDef>([
     ),
   ],
   ['fs.path.name', field('string', 'the path the call operates on', (f) => f.event.paths?.[0])],
-  [
-    'fs.path.source',
-    field('string', 'rename/link source path', (f) =>
-      f.event.paths?.length === 2 ? f.event.paths[0] : undefined,
-    ),
-  ],
-  [
-    'fs.path.target',
-    field('string', 'rename/link target path', (f) =>
-      f.event.paths?.length === 2 ? f.event.paths[1] : undefined,
-    ),
-  ],
+  ['fs.path.source', field('string', 'rename/link source path', (f) => movePath(f, 2))],
+  ['fs.path.target', field('string', 'rename/link target path', (f) => movePath(f, 1))],
   ['proc.pid', field('number', 'process id', (f) => proc(f)?.pid ?? f.event.pid)],
   ['proc.ppid', field('number', 'parent process id', (f) => proc(f)?.ppid)],
   ['thread.tid', field('number', 'thread id (strace pid)', (f) => f.event.pid)],
