@@ -66,12 +66,22 @@ describe('hostile audit input: linear work, bounded memory', () => {
     expect(event?.kind === 'audit' && event.audit.argv).toEqual(['x']);
     const issue = records.find((r) => r.kind === 'issue');
     expect(issue).toMatchObject({ code: 'malformed_audit_record' });
-    expect(issue?.kind === 'issue' && issue.message).toContain('2 argument fields skipped');
+    expect(issue?.kind === 'issue' && issue.message).toContain('2 EXECVE argument fields skipped');
 
     // Many such records in one event: work stays proportional to the text.
     const fields = Array.from({ length: 20_000 }, (_, i) => `a${i % 4000}[${65535 - i}]=41`).join(' ');
     const flood = `type=EXECVE msg=audit(1700000000.000:8): argc=4000 ${fields}`;
     expect(auditWork(flood).work).toBeLessThan(flood.length * 2);
+  });
+
+  it('reports records past the caps of one event instead of dropping them silently', () => {
+    const text = Array.from({ length: 100 }, () => syscallRecord(42)).join('\n');
+    const { records } = auditWork(text);
+    expect(records.filter((r) => r.kind === 'syscall')).toHaveLength(64);
+    const issue = records.find((r) => r.kind === 'issue');
+    expect(issue?.kind === 'issue' && issue.message).toContain(
+      '36 records past the caps of one event not kept',
+    );
   });
 
   it('still joins in-order chunks and arguments (a gap within the allowance is kept)', () => {

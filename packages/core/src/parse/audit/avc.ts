@@ -33,6 +33,7 @@ export function readSubjectRecord(
   if (p.avc !== undefined) {
     p.avcs ??= [p.avc];
     if (p.avcs.length < MAX_AVCS) p.avcs.push(avc);
+    else p.overflow++;
   }
   if (p.avc === undefined || (avc.denied && !p.avcDenied)) {
     p.avc = avc;

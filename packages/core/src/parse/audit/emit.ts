@@ -20,16 +20,25 @@ export function emitEvent(
   decoder: ValueDecoder,
 ): void {
   emitRecords(p, out, deniedErrnos, decoder);
+  const event = `line ${p.firstLineNo}: audit event ${p.serial ?? '?'}`;
   if (p.skippedArgs > 0) {
-    const raw = p.firstLine;
-    out.push({
-      kind: 'issue',
-      code: 'malformed_audit_record',
-      message: `line ${p.firstLineNo}: EXECVE of event ${p.serial ?? '?'}: ${p.skippedArgs} argument fields skipped (index far past the arguments seen, or arguments over ${MAX_ARG_CHARS} characters)`,
-      raw: raw.length > 240 ? raw.slice(0, 240) : raw,
-      line: p.firstLineNo,
-    });
+    const why = `index far past the arguments seen, or arguments over ${MAX_ARG_CHARS} characters`;
+    out.push(eventIssue(p, `${event}: ${p.skippedArgs} EXECVE argument fields skipped (${why})`));
   }
+  if (p.overflow > 0) {
+    out.push(eventIssue(p, `${event}: ${p.overflow} records past the caps of one event not kept`));
+  }
+}
+
+function eventIssue(p: PendingEvent, message: string): ParsedRecord {
+  const raw = p.firstLine;
+  return {
+    kind: 'issue',
+    code: 'malformed_audit_record',
+    message,
+    raw: raw.length > 240 ? raw.slice(0, 240) : raw,
+    line: p.firstLineNo,
+  };
 }
 
 function emitRecords(

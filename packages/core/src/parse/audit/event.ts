@@ -12,6 +12,7 @@ export const MAX_ARG_CHARS = 1 << 21;
 export const MAX_PATHS = 256;
 export const MAX_RECORD_TYPES = 256;
 export const MAX_AVCS = 64;
+export const MAX_SYSCALL_RECORDS = 64;
 
 /**
  * An event being assembled. Instances are reused (`init`) once emitted: an event lives for
@@ -48,6 +49,8 @@ export class PendingEvent {
   argChars = 0;
   /** EXECVE fields skipped: index far past the ones seen, or past the event's cap. */
   skippedArgs = 0;
+  /** Records (or their values) past one of the caps above, not kept: reported, never silent. */
+  overflow = 0;
   /** CWD/PROCTITLE: seen (the first record wins, even when its value decodes to nothing) and decoded. */
   cwdSeen = false;
   cwd: string | undefined;
@@ -101,6 +104,7 @@ export class PendingEvent {
     this.args = undefined;
     this.argChars = 0;
     this.skippedArgs = 0;
+    this.overflow = 0;
     this.cwdSeen = false;
     this.cwd = undefined;
     this.pathCount = 0;
@@ -114,17 +118,22 @@ export class PendingEvent {
 
   addType(type: string): void {
     if (this.typeCount < MAX_RECORD_TYPES) this.types[this.typeCount++] = type;
+    else this.overflow++;
   }
 
-  /** Keeps a SYSCALL/SECCOMP record (at most 64 per event). */
+  /** Keeps a SYSCALL/SECCOMP record (at most MAX_SYSCALL_RECORDS per event). */
   addSyscall(rec: SyscallRecord): void {
-    if (this.syscallCount < 64) this.syscalls[this.syscallCount++] = rec;
+    if (this.syscallCount < MAX_SYSCALL_RECORDS) this.syscalls[this.syscallCount++] = rec;
+    else this.overflow++;
   }
 
   /** Keeps a decoded PATH name with its `item=` (undefined: numbered by arrival). */
   addPath(name: string | undefined, item: number | undefined): void {
     const count = this.pathCount;
-    if (count >= MAX_PATHS) return;
+    if (count >= MAX_PATHS) {
+      this.overflow++;
+      return;
+    }
     const nr = item ?? count;
     if (this.pathItems === undefined && nr !== count) {
       // Not numbered 0, 1, 2 … in arrival order: keep every item number from now on.
