@@ -393,6 +393,10 @@ describe('rule engine', () => {
     const yaml = shadowRule;
     expect(run(yaml, [audit('80000')])).toHaveLength(1); // O_RDONLY|O_CLOEXEC
     expect(run(yaml, [audit('241')])).toHaveLength(0); // O_WRONLY|O_CREAT|O_TRUNC
+    // A create lists the PARENT directory first: the file is the last path.
+    const startup = `- rule: w\n  desc: d\n  condition: evt.type = openat and evt.is_open_write = true and fd.filename = .bashrc\n  output: wrote %fd.name in %fd.directory\n  priority: error`;
+    const create = { ...audit('241'), paths: ['/root', '/root/.bashrc'] };
+    expect(run(startup, [create]).map((a) => a.message)).toEqual(['wrote /root/.bashrc in /root']);
     expect(run(yaml, [{ ...audit('0'), audit: { serial: 1, recordTypes: ['SYSCALL'] } }])).toHaveLength(0);
   });
 

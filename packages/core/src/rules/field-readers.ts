@@ -10,6 +10,33 @@ import { argIndex, argValue, auditOpenMode, keyedArg, openMode, splitArgs } from
 
 type Arg = number | string | undefined;
 
+/** Calls whose audit record lists the directory (PARENT item) before the file it makes or removes. */
+const AUDIT_PARENT_FIRST = new Set([
+  'open',
+  'openat',
+  'openat2',
+  'creat',
+  'mknod',
+  'mknodat',
+  'mkdir',
+  'mkdirat',
+  'unlink',
+  'unlinkat',
+  'rmdir',
+]);
+
+/**
+ * The file a call is about: the first path, except for audit records of calls that create or
+ * remove a name, whose PATH items put the PARENT directory first and the file last.
+ */
+export function mainPath(e: SyscallEvent): string | undefined {
+  const paths = e.paths;
+  if (paths === undefined || paths.length === 0) return undefined;
+  return e.source === 'audit' && paths.length > 1 && AUDIT_PARENT_FIRST.has(e.syscall)
+    ? paths[paths.length - 1]
+    : paths[0];
+}
+
 export function args(frame: Frame): string[] {
   if (frame.args === undefined) frame.args = splitArgs(frame.event.args ?? '');
   return frame.args;
@@ -111,7 +138,7 @@ export function fdName(f: Frame): string | undefined {
       ? socketText(server!)
       : `${socketText(client)}->${server ? socketText(server) : ''}`;
   }
-  return f.event.paths?.[0];
+  return mainPath(f.event);
 }
 
 /** fd.directory and fd.filename of the frame's event, split once. */
@@ -125,7 +152,7 @@ export function fileParts(f: Frame): Frame {
 }
 
 export function filePath(f: Frame): string | undefined {
-  return f.event.peer === undefined && f.event.local === undefined ? f.event.paths?.[0] : undefined;
+  return f.event.peer === undefined && f.event.local === undefined ? mainPath(f.event) : undefined;
 }
 
 export const ipOf = (a: SocketAddress | undefined): Uint8Array | undefined =>

@@ -22,6 +22,7 @@ import {
   fdName,
   fileParts,
   ipOf,
+  mainPath,
   name,
   num,
   openFlag,
@@ -135,7 +136,7 @@ export const FIELDS: ReadonlyMap<string, FieldDef> = new Map<string, FieldDef>([
   ],
   ['evt.hostname', field('string', 'host that logged the event', (f) => f.event.host)],
   ['evt.source', field('string', "always 'syscall'", () => 'syscall')],
-  ['evt.abspath', field('string', 'the absolute path the call names', (f) => f.event.paths?.[0])],
+  ['evt.abspath', field('string', 'the absolute path the call names', (f) => mainPath(f.event))],
   [
     'fd.num',
     field('number', 'file descriptor returned or used', (f) =>
@@ -192,7 +193,7 @@ export const FIELDS: ReadonlyMap<string, FieldDef> = new Map<string, FieldDef>([
         : SERVER_SIDE_LOCAL.has(f.event.syscall) || f.event.syscall === 'bind',
     ),
   ],
-  ['fs.path.name', field('string', 'the path the call operates on', (f) => f.event.paths?.[0])],
+  ['fs.path.name', field('string', 'the path the call operates on', (f) => mainPath(f.event))],
   ['fs.path.source', field('string', 'rename/link source path', (f) => movePath(f, 2))],
   ['fs.path.target', field('string', 'rename/link target path', (f) => movePath(f, 1))],
   ['proc.pid', field('number', 'process id', (f) => proc(f)?.pid ?? f.event.pid)],

@@ -5,6 +5,7 @@
  * forgotten paths is kept so a caller can say so.
  */
 import type { SyscallEvent } from '../types.js';
+import { mainPath } from './field-readers.js';
 import { auditOpenMode, chmodMode, type OpenMode, openMode, splitArgs } from './syscall-args.js';
 
 export const MAX_TRACKED_PATHS = 8192;
@@ -33,7 +34,7 @@ export class RunState {
   /** Records what `event` did to files. Call for every event, before the rules look at it. */
   observe(event: SyscallEvent, knownMode?: OpenMode | null): void {
     const name = event.syscall;
-    const path = event.paths?.[0];
+    const path = mainPath(event);
     if (path === undefined || event.errno !== undefined || event.ret?.startsWith('-')) return;
     if (OPENS.has(name)) {
       const mode =
