@@ -58,12 +58,7 @@ export class AuditParser implements LineParser {
   readonly #records = new SyscallRecordReader(this.#decoder);
   readonly #cursor = new RecordCursor();
   readonly #events = new EventGrouper((p, out) => this.#emit(p, out));
-  /**
-   * Work done so far: characters the record readers were allowed to scan, plus EXECVE
-   * slots filled. Grows linearly with the input whatever its shape (the tests hold it to
-   * that, counting instead of timing).
-   */
-  work = 0;
+  #work = 0;
 
   constructor(options: ResolvedParseOptions) {
     this.#deniedErrnos = options.deniedErrnos;
@@ -98,10 +93,19 @@ export class AuditParser implements LineParser {
     this.#events.end(out);
   }
 
+  /**
+   * Work done so far: characters the record readers were allowed to scan, plus EXECVE
+   * slots filled. Grows linearly with the input whatever its shape (the tests hold it to
+   * that, counting instead of timing).
+   */
+  get work(): number {
+    return this.#work;
+  }
+
   /** Adds the record the cursor found on `line` to its event. */
   #add(line: string, start: number, alone: boolean, lineNo: number, out: ParsedRecord[]): void {
     const cursor = this.#cursor;
-    this.work += cursor.text.length - start;
+    this.#work += cursor.text.length - start;
     // A record that shares its line carries its own text, not the whole line.
     const raw = alone ? line : line.slice(start, cursor.recEnd);
     const p = this.#events.open(cursor.type, cursor.node, cursor.stamp, raw, lineNo, out);
@@ -140,7 +144,7 @@ export class AuditParser implements LineParser {
         break;
       }
       case 'EXECVE':
-        this.work += readExecve(p, text, body, rawEnd);
+        this.#work += readExecve(p, text, body, rawEnd);
         break;
       case 'CWD':
         readCwd(p, text, body, rawEnd, decoder);
