@@ -1,6 +1,7 @@
 import {
   type Baseline,
   BaselineLearner,
+  createContextTracker,
   mergeBaselines,
   SequenceLearner,
   type SyscallEvent,
@@ -27,6 +28,7 @@ import {
 } from '../options.js';
 
 interface LearnOptions extends InputOptions, NumbersOptions {
+  context: boolean;
   output?: string;
   headroom: number;
   sequence: boolean;
@@ -55,6 +57,10 @@ export function makeLearnCommand(ctx: CliContext): Command {
       parseRate,
       0.01,
     )
+    .option(
+      '--no-context',
+      'do not follow processes through the trace (execve, clone): every call is the --program program',
+    )
     .addOption(numbersOption())
     .addOption(numbersArchOption())
     .addOption(sourceOption())
@@ -76,9 +82,15 @@ export function makeLearnCommand(ctx: CliContext): Command {
       try {
         for (const input of inputs) {
           const learner = new BaselineLearner();
+          // One tracker per input: it names each process's program (exe, comm) for the sequence model.
+          const tracker =
+            sequences !== undefined && opts.context && opts.numbers === undefined
+              ? createContextTracker()
+              : undefined;
           for await (const batch of readInputBatches(input, ctx.io.stdin, opts, parseOptions, progress)) {
             events.length = 0;
             for (const record of batch) {
+              tracker?.observe(record);
               if (record.kind === 'syscall') {
                 events.push(record);
                 sequences?.observe(record);

@@ -1,4 +1,5 @@
 import {
+  createContextTracker,
   createSequenceScorer,
   LoadedSequenceModel,
   type ProcessSequenceScore,
@@ -26,6 +27,7 @@ import {
 } from '../options.js';
 
 interface ScoreOptions extends InputOptions, NumbersOptions {
+  context: boolean;
   baseline: string;
   format: 'ndjson' | 'json';
   falseAlarmRate?: number;
@@ -76,6 +78,10 @@ export function makeScoreCommand(ctx: CliContext): Command {
     )
     .option('--program <name>', 'program name for calls whose process is unknown', 'default')
     .option('--explain', 'add the explanation of every process over its threshold')
+    .option(
+      '--no-context',
+      'do not follow processes through the trace (execve, clone): every call is the --program program',
+    )
     .addOption(numbersOption())
     .addOption(numbersArchOption())
     .addOption(sourceOption())
@@ -108,9 +114,13 @@ export function makeScoreCommand(ctx: CliContext): Command {
           });
           const ended: ProcessSequenceScore[] = [];
           let unread = 0;
+          // One tracker per input (pids of different traces are different processes): it
+          // names each process's program (exe, comm), as `learn` did.
+          const tracker = opts.context && opts.numbers === undefined ? createContextTracker() : undefined;
           const stats = readInputBatches(input, ctx.io.stdin, opts, parseOptions, progress);
           for await (const batch of stats) {
             for (const record of batch) {
+              tracker?.observe(record);
               if (record.kind === 'syscall') scorer.observe(record);
               else if (record.kind === 'exit' && record.pid !== undefined) {
                 const done = scorer.endProcess(record.pid);
@@ -164,7 +174,8 @@ function fileScore(file: string, processes: ProcessSequenceScore[], explain: boo
   const result: FileScore = {
     file,
     score: worst === undefined ? null : finite(worst.score),
-    threshold: worst === undefined ? null : finite(worst.threshold),
+    // A program the model never learned has no threshold (its processes are over it anyway).
+    threshold: worst === undefined || !Number.isFinite(worst.threshold) ? null : finite(worst.threshold),
     overThreshold: processes.some((p) => p.overThreshold),
     processes: processes.map((p) => {
       const out: FileScore['processes'][number] = {

@@ -94,7 +94,7 @@ export class ProgramModel {
   /**
    * A combined score in decades of rarity among the out-of-fold normal processes: 2 means
    * rarer than 99 % of them (−log10 of the share at least as high, interpolated between
-   * them), extended linearly past the highest with the slope of the top tenth, so that
+   * them), extended linearly past the highest with the (bounded) slope of the top tenth, so that
    * scores of different programs compare and stay strictly ordered within one.
    */
   rarity(raw: number): number {
@@ -105,8 +105,13 @@ export class ProgramModel {
     const first = scores[0] as number;
     const last = scores[n - 1] as number;
     const high = scores[Math.floor(0.9 * (n - 1))] as number;
-    const slope =
+    // Decades per unit of raw score past the top, from the top tenth, at most 2 (a Gaussian
+    // tail gains about 1.25 decades per standard deviation there): a few near-identical
+    // normal processes would otherwise make it explode. (A floor of 0.5 as well cost 0.02
+    // of mean AUC on the UNM bench: flat tops are real.)
+    const fitted =
       last > high ? (top - Math.log10((n + 1) / (n - Math.floor(0.9 * (n - 1))))) / (last - high) : 1;
+    const slope = Math.min(2, Math.max(0.001, fitted));
     if (raw >= last) return top + (raw - last) * slope;
     if (raw < first) return -Math.log10(n / (n + 1)) - (first - raw) * slope;
     // Last index i with scores[i] <= raw (binary search), then interpolate the tail share.
