@@ -1,13 +1,12 @@
 import {
+  type Alert,
   type AnalysisSession,
   createSession,
   DetectorRegistry,
   type DetectorStore,
-  mergeConfigs,
   SyscanError,
 } from '@syscan/core';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
-import { budgetOf, isThenable, spendFor } from './budget.js';
 import {
   anomalyProblem,
   coolingDownProblem,
@@ -15,12 +14,11 @@ import {
   inspectionFailedProblem,
   uninspectedProblem,
 } from './guard-problems.js';
-import { inspectPayload } from './inspect.js';
+import { adopted, inspectPayload } from './inspect.js';
 import { type Judge, ResponseWatch, type Withheld } from './intercept.js';
 import { type ResolvedGuardOptions, resolveGuardOptions } from './options.js';
 import { seconds, sendProblem } from './problem.js';
 import { inspectShared, sharedDetectorFor, storeDownAnswer, storeDownProblem } from './shared-state.js';
-import type { GuardStore } from './store.js';
 import type { GuardVerdict, SyscanGuardOptions } from './types.js';
 
 /**
@@ -31,8 +29,8 @@ import type { GuardVerdict, SyscanGuardOptions } from './types.js';
  */
 export type SyscanGuard = RequestHandler & {
   readonly registry: DetectorRegistry;
-  /** Where each client's alert budget and cooldown are kept (`store.reset(key)` forgives a client). */
-  readonly store: GuardStore | DetectorStore;
+  /** The shared store of the clients' windows, budgets and cooldowns, when one was given (`store.reset(key)` forgives a client). */
+  readonly store: DetectorStore | undefined;
   readonly errorHandler: ErrorRequestHandler;
 };
 
@@ -54,16 +52,24 @@ const MAX_KEY_LENGTH = 1024;
  */
 export function syscanGuard(options?: SyscanGuardOptions): SyscanGuard {
   const o = resolveGuardOptions(options);
-  // Detectors judge and keep their windows; the budget lives in the store (shared between
-  // instances when the store is), so the detectors' own budget is off.
-  const config = mergeConfigs(o.detector, { maxAlertsPerMinute: 0 });
-  const budget = budgetOf(mergeConfigs(o.detector));
-  const registry = new DetectorRegistry({ config, maxKeys: o.maxKeys, idleMs: o.idleMs, now: o.now });
-  const store = o.store;
-  // A core DetectorStore (e.g. RedisStore) shares windows, budget and cooldown: see shared-state.ts.
+  // Without a store, each client's detector lives in this process; with a core DetectorStore
+  // (e.g. RedisStore), its windows, budget and cooldown live in the store (shared-state.ts).
+  const registry = new DetectorRegistry({
+    config: o.detector,
+    maxKeys: o.maxKeys,
+    idleMs: o.idleMs,
+    now: o.now,
+  });
   const shared = sharedDetectorFor(o);
+  const cooldownOf = (key: string): number | Promise<number> => {
+    if (shared === undefined) return registry.peek(key)?.cooldownRemainingMs() ?? 0;
+    try {
+      return shared.cooldownMs(key);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
   const notify = notifier(o);
-  const storeFailed = (error: unknown): void => notify.warn('the store failed', error);
   const keepHeaders = new Set([...o.keepHeaders, VERDICT_HEADER.toLowerCase()]);
   /** Responses this guard is watching (for its error path). */
   const watches = new WeakMap<Response, ResponseWatch>();
@@ -84,7 +90,7 @@ export function syscanGuard(options?: SyscanGuardOptions): SyscanGuard {
       return;
     }
     const go = (): void => watchAndGo(key, req, res, next);
-    if (o.block) checkCooldown(o, key, req, res, notify, go, next);
+    if (o.block) checkCooldown(o, cooldownOf(key), req, res, notify, go, next);
     else go();
   };
 
@@ -99,14 +105,7 @@ export function syscanGuard(options?: SyscanGuardOptions): SyscanGuard {
       inspect: (payload) =>
         shared !== undefined
           ? inspectShared(shared, key, o, (of) => inspectBody(o, of, req, res, payload), notify.warn)
-          : spendFor(
-              inspectBody(o, sessionOf, req, res, payload),
-              store as GuardStore,
-              key,
-              o.now(),
-              budget,
-              storeFailed,
-            ),
+          : inspectLocal(inspectBody(o, sessionOf, req, res, payload), sessionOf),
       lost: (error) => notify.warn('the response failed after its verdict', error),
       publish: (verdict) => notify(verdict, req, res),
       problemFor: (verdict) => storeDownProblem(verdict) ?? problemFor(o, verdict),
@@ -115,7 +114,7 @@ export function syscanGuard(options?: SyscanGuardOptions): SyscanGuard {
     installErrorPath(req, routes, errorHandler);
     next();
   }
-  return Object.assign(syscanGuardMiddleware, { registry, store, errorHandler });
+  return Object.assign(syscanGuardMiddleware, { registry, store: o.store, errorHandler });
 }
 
 /** The guard's error path: a handler failing before it answered gets the status only. */
@@ -143,7 +142,7 @@ function guardErrorHandler(
  */
 function checkCooldown(
   o: ResolvedGuardOptions,
-  key: string,
+  cooldown: number | Promise<number>,
   req: Request,
   res: Response,
   notify: Notify,
@@ -164,21 +163,29 @@ function checkCooldown(
     const answer = storeDownAnswer();
     sendProblem(res, answer.problem, answer.headers);
   };
-  let ms: number | PromiseLike<number>;
-  try {
-    ms = o.store.cooldownMs(key, o.now());
-  } catch (error) {
-    storeDown(error);
-    return;
-  }
-  if (!isThenable(ms)) {
-    if (ms > 0) refuse(ms);
+  if (typeof cooldown === 'number') {
+    if (cooldown > 0) refuse(cooldown);
     else go();
     return;
   }
-  Promise.resolve(ms)
-    .then((left) => (left > 0 ? refuse(left) : go()), storeDown)
-    .catch(fail);
+  cooldown.then((left) => (left > 0 ? refuse(left) : go()), storeDown).catch(fail);
+}
+
+/**
+ * A verdict judged by the client's own detector. A run's adopted alert still spends one
+ * verdict of the client's budget (so its runs cool it down), without changing the verdict.
+ */
+function inspectLocal(verdict: GuardVerdict, sessionOf: () => AnalysisSession): GuardVerdict {
+  if (verdict.kind === 'alert' && adopted.has(verdict)) {
+    const budgetAlert: Alert = verdict.alerts[0] ?? {
+      type: 'anomaly_record',
+      severity: 'critical',
+      message: 'the run alerted (no alert listed)',
+      count: 1,
+    };
+    sessionOf().raise([budgetAlert]);
+  }
+  return verdict;
 }
 
 /** What replaces a response with this verdict in block mode; undefined lets it through. */

@@ -26,6 +26,3 @@ export type { PublicAlert } from './redact.js';
 export type { Extracted, GuardVerdict, GuardVerdictKind, SyscanGuardOptions, Uninspected } from './types.js';
 // Headers a withheld response keeps.
 export { SAFE_HEADERS } from './options.js';
-// Where alert budgets and cooldowns live (the in-memory default, and the interface shared stores implement).
-export type { AlertBudget, GuardStore, MemoryStoreOptions, SpendResult } from './store.js';
-export { MemoryStore } from './store.js';

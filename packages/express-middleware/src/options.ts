@@ -10,7 +10,6 @@ import {
 } from '@syscan/core';
 import type { Request, Response } from 'express';
 import { createExtractor, DEFAULT_MAX_DEPTH } from './extract.js';
-import { type GuardStore, MemoryStore } from './store.js';
 import type { Extracted, GuardVerdict, SyscanGuardOptions } from './types.js';
 
 /** Options with every default filled in; derived once, when the guard is made. */
@@ -22,8 +21,8 @@ export interface ResolvedGuardOptions {
   blockUninspected: boolean;
   /** Block mode and `onStoreError: 'block'`. */
   blockOnStoreError: boolean;
-  /** A core DetectorStore shares windows, budget and cooldown (shared-state.ts); a GuardStore, budget and cooldown. */
-  store: GuardStore | DetectorStore;
+  /** A core DetectorStore sharing the clients' windows, budget and cooldown (shared-state.ts); undefined: in this process. */
+  store: DetectorStore | undefined;
   key: (req: Request) => string;
   extract: (payload: unknown, req: Request) => Extracted;
   onVerdict: ((verdict: GuardVerdict, req: Request, res: Response) => unknown) | undefined;
@@ -137,16 +136,9 @@ export function resolveGuardOptions(options: unknown): ResolvedGuardOptions {
     problems.push(`rules must be loaded rules (loadRules()) or false, got ${describe(rules)}`);
   const onStoreError = oneOf('onStoreError', ['block', 'pass'], 'block');
   const store = o.store;
-  const isStore =
-    isDetectorStore(store) ||
-    (typeof store === 'object' &&
-      store !== null &&
-      ['cooldownMs', 'spend', 'reset'].every(
-        (m) => typeof (store as Record<string, unknown>)[m] === 'function',
-      ));
-  if (store !== undefined && !isStore)
+  if (store !== undefined && !isDetectorStore(store))
     problems.push(
-      `store must be a DetectorStore (update, cooldownMs, get, reset) or have cooldownMs(), spend() and reset() methods, got ${describe(store)}`,
+      `store must be a DetectorStore (update, cooldownMs, get, reset; e.g. new RedisStore({ url })), got ${describe(store)}`,
     );
   const onUninspected = oneOf('onUninspected', ['block', 'pass'], 'block');
   const maxDepth = count('maxDepth', DEFAULT_MAX_DEPTH);
@@ -198,7 +190,7 @@ export function resolveGuardOptions(options: unknown): ResolvedGuardOptions {
     failClosed: failMode === 'closed',
     blockUninspected: mode === 'block' && onUninspected === 'block',
     blockOnStoreError: mode === 'block' && onStoreError === 'block',
-    store: isStore ? (store as GuardStore | DetectorStore) : new MemoryStore({ maxKeys }),
+    store: isDetectorStore(store) ? store : undefined,
     key: key ?? defaultKey,
     extract: extract ?? createExtractor({ fields, maxDepth, maxChars: maxInspectBytes }),
     onVerdict,

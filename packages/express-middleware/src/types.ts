@@ -7,7 +7,6 @@ import type {
   SessionSummary,
 } from '@syscan/core';
 import type { Request, Response } from 'express';
-import type { GuardStore } from './store.js';
 
 /**
  * What the guard decided about one response. The core session's verdicts (`clean`,
@@ -68,9 +67,9 @@ export interface SyscanGuardOptions {
   maxDepth?: number | undefined;
   /** Called once per guarded response with the verdict, before it is sent. Must not throw (a throw or a rejected promise becomes a process warning). */
   onVerdict?: ((verdict: GuardVerdict, req: Request, res: Response) => unknown) | undefined;
-  /** Most clients with detector state at once (and in the default `MemoryStore`); the least recently seen is dropped first. Defaults to 10 000. */
+  /** Most clients with detector state at once in this process; the least recently seen is dropped first. Defaults to 10 000. */
   maxKeys?: number | undefined;
-  /** A client unseen for this long loses its detector state (ms; its budget and cooldown are the store's). 0 = never. Defaults to 600 000 (10 min). */
+  /** A client unseen for this long loses its state in this process (ms; a cooling-down client keeps it). 0 = never. Defaults to 600 000 (10 min). */
   idleMs?: number | undefined;
   /** When the guard itself fails (or the handler throws) in block mode: `closed` withholds the response (500), `open` lets it through. Defaults to `'closed'`. */
   failMode?: 'closed' | 'open' | undefined;
@@ -93,18 +92,19 @@ export interface SyscanGuardOptions {
    */
   rules?: readonly LoadedRule[] | false | undefined;
   /**
-   * Where each client's alert budget and cooldown are kept. Defaults to a `MemoryStore` (this
-   * process only); give every instance of an app the same shared store so that a client
-   * cooling down on one is refused by all. Its calls may return promises: the response (or,
-   * for the cooldown check, the handler) waits for them. A core `DetectorStore` (e.g.
-   * `new RedisStore({ url })` from `@syscan/redis-store`) holds the event-rate windows too,
-   * so a burst split across instances is judged as one.
+   * Where each client's detector state (event-rate windows, alert budget, cooldown, counts)
+   * lives. Without one, in this process. A core `DetectorStore` shared by every instance of
+   * an app (`new RedisStore({ url })` from `@syscan/redis-store`, or core's
+   * `MemoryDetectorStore` in one process) judges a client as one detector across them: a
+   * client cooling down on one is refused by all, a burst split across them is seen whole.
+   * Its calls are async: the handler waits for the cooldown check, the response for the update.
    */
-  store?: GuardStore | DetectorStore | undefined;
+  store?: DetectorStore | undefined;
   /**
-   * Block mode, when the store fails before the handler (a shared store is down): `block`
-   * refuses the request (503), `pass` serves it as if the client had no cooldown. A store
-   * failing while counting an alert leaves the alert as it is. Defaults to `'block'`.
+   * Block mode, when the store fails (a shared store is down): `block` refuses the request,
+   * or withholds its response, with 503 + `Retry-After`; `pass` serves it as if the client had
+   * no cooldown, judged by its payload alone (alerts still block; rates and budget are not
+   * applied). Either way a process warning. Defaults to `'block'`.
    */
   onStoreError?: 'block' | 'pass' | undefined;
   /** Clock in ms for the detectors and the per-client registry. Defaults to `Date.now`. */

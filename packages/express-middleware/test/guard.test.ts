@@ -204,9 +204,8 @@ describe('syscanGuard on a listening Express server', () => {
     expect((await as('alice', TRACE)).status).toBe(200);
     expect((await as('alice', PTRACE)).status).toBe(403); // alice's first alert: her own budget
     expect((await as('alice', TRACE)).status).toBe(200);
-    // Budgets and cooldowns are the store's; windows and counts the client's detector's.
-    expect(guard.store.cooldownMs('mallory', clock.now())).toBe(30_000);
-    expect(guard.store.cooldownMs('alice', clock.now())).toBe(0);
+    expect(guard.registry.peek('mallory')?.cooldownRemainingMs()).toBe(30_000);
+    expect(guard.registry.peek('alice')?.cooldownRemainingMs()).toBe(0);
     expect(guard.registry.peek('alice')?.syscallCounts().get('ptrace')).toBe(1);
   });
 

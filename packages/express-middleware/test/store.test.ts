@@ -1,18 +1,16 @@
-// The guard's Store (issue 14, first step): alert budgets and cooldowns live in a store the
-// instances of an app can share; the in-memory one is the default. A store may be async.
+// The guard over a core DetectorStore (issue 14): instances sharing one store judge a client
+// as one detector. Here the store is core's MemoryDetectorStore, shared in one process (and
+// made asynchronous like a network store); @syscan/redis-store runs the same against Redis.
 import { readFileSync } from 'node:fs';
-import { type DetectorConfig, parseSyscallEvents } from '@syscan/core';
+import {
+  type DetectorConfig,
+  type DetectorStore,
+  MemoryDetectorStore,
+  parseSyscallEvents,
+} from '@syscan/core';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  type AlertBudget,
-  type GuardStore,
-  MemoryStore,
-  PROBLEM_TYPES,
-  type SpendResult,
-  type SyscanGuardOptions,
-  syscanGuard,
-} from '../src/index.js';
+import { PROBLEM_TYPES, type SyscanGuardOptions, syscanGuard } from '../src/index.js';
 import { request } from './helpers/http.js';
 import { listen, manualClock, type Running } from './helpers/server.js';
 
@@ -26,7 +24,6 @@ const DETECTOR: DetectorConfig = {
   maxAlertsPerMinute: 2,
   alertCooldownSecs: 30,
 };
-const BUDGET: AlertBudget = { max: 2, windowMs: 60_000, cooldownMs: 30_000 };
 
 const servers: Running[] = [];
 afterEach(async () => {
@@ -46,40 +43,21 @@ async function instance(options: SyscanGuardOptions) {
   };
 }
 
-describe('MemoryStore', () => {
-  it('spends a budget per window, then cools down', () => {
-    const store = new MemoryStore();
-    const t = 1_000_000;
-    expect(store.spend('a', t, BUDGET).state).toBe('ok');
-    expect(store.spend('a', t + 1, BUDGET).state).toBe('ok');
-    expect(store.spend('a', t + 2, BUDGET)).toEqual({ state: 'exhausted', retryAfterMs: 30_000 });
-    expect(store.spend('a', t + 10_002, BUDGET)).toEqual({ state: 'cooling', retryAfterMs: 20_000 });
-    expect(store.cooldownMs('a', t + 10_002)).toBe(20_000);
-    expect(store.cooldownMs('b', t)).toBe(0);
-    // After the cooldown, and with the old hits out of the window, the budget is whole again.
-    expect(store.spend('a', t + 60_002, BUDGET).state).toBe('ok');
-    store.reset('a');
-    expect(store.size).toBe(0);
-  });
-
-  it('an unlimited budget keeps no state', () => {
-    const store = new MemoryStore();
-    for (let i = 0; i < 100; i++) expect(store.spend(`k${i}`, i, { ...BUDGET, max: 0 }).state).toBe('ok');
-    expect(store.size).toBe(0);
-  });
-
-  it('holds at most maxKeys clients, dropping the least recently used', () => {
-    const store = new MemoryStore({ maxKeys: 3 });
-    for (let i = 0; i < 10; i++) store.spend(`k${i}`, 1000, BUDGET);
-    expect(store.size).toBe(3);
-    expect(() => new MemoryStore({ maxKeys: 0 })).toThrow(/positive integer/);
-  });
-});
+/** A store whose every answer arrives on a later turn, like a network store's. */
+function later(store: DetectorStore): DetectorStore {
+  const tick = <T>(p: Promise<T>): Promise<T> => new Promise((resolve) => setImmediate(() => resolve(p)));
+  return {
+    update: (key, update) => tick(store.update(key, update)),
+    cooldownMs: (key, now) => tick(store.cooldownMs(key, now)),
+    get: (key, now) => tick(store.get(key, now)),
+    reset: (key) => tick(store.reset(key)),
+  };
+}
 
 describe('instances sharing one store', () => {
   it('a client that spends its budget on one instance is refused by the other', async () => {
     const clock = manualClock();
-    const store = new MemoryStore();
+    const store = later(new MemoryDetectorStore());
     const a = await instance({ store, now: clock.now });
     const b = await instance({ store, now: clock.now });
     expect((await a.post('mallory', PTRACE)).status).toBe(403);
@@ -94,41 +72,9 @@ describe('instances sharing one store', () => {
     expect((await b.post('mallory', TRACE)).status).toBe(200);
   });
 
-  it('an async store holds each response until it answers, and keeps exact counts', async () => {
-    const memory = new MemoryStore();
-    const calls = { spend: 0 };
-    const later = <T>(f: () => T): Promise<T> => new Promise((resolve) => setImmediate(() => resolve(f())));
-    const store: GuardStore = {
-      cooldownMs: (key, now) => later(() => memory.cooldownMs(key, now)),
-      spend: (key, now, budget) => {
-        calls.spend++;
-        return later(() => memory.spend(key, now, budget));
-      },
-      reset: (key) => later(() => memory.reset(key)),
-    };
-    const a = await instance({ store, detector: { ...DETECTOR, maxAlertsPerMinute: 1000 } });
-    const b = await instance({ store, detector: { ...DETECTOR, maxAlertsPerMinute: 1000 } });
-    const replies = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).post(`c${i % 10}`, i % 4 < 2 ? PTRACE : TRACE)),
-    );
-    expect(replies.filter((r) => r.status === 403)).toHaveLength(100);
-    expect(replies.filter((r) => r.status === 200 && r.headers['syscan-verdict'] === 'clean')).toHaveLength(
-      100,
-    );
-    expect(calls.spend).toBe(100);
-  });
-});
-
-describe('exact budgets under load', () => {
   it('1000 concurrent alerting requests of 50 clients over two instances: exactly the budget alerts', async () => {
-    const memory = new MemoryStore();
-    const later = <T>(f: () => T): Promise<T> => new Promise((resolve) => setImmediate(() => resolve(f())));
-    const store: GuardStore = {
-      cooldownMs: (key, now) => later(() => memory.cooldownMs(key, now)),
-      spend: (key, now, budget) => later(() => memory.spend(key, now, budget)),
-      reset: (key) => memory.reset(key),
-    };
     const clock = manualClock();
+    const store = later(new MemoryDetectorStore());
     const detector = { ...DETECTOR, maxAlertsPerMinute: 5 };
     const a = await instance({ store, detector, now: clock.now });
     const b = await instance({ store, detector, now: clock.now });
@@ -148,25 +94,33 @@ describe('exact budgets under load', () => {
 });
 
 describe('a store that fails', () => {
-  const broken: GuardStore = {
+  const broken: DetectorStore = {
+    update: () => Promise.reject(new Error('redis down')),
     cooldownMs: () => Promise.reject(new Error('redis down')),
-    spend: (): Promise<SpendResult> => Promise.reject(new Error('redis down')),
-    reset: () => undefined,
+    get: () => Promise.reject(new Error('redis down')),
+    reset: () => Promise.reject(new Error('redis down')),
   };
 
-  it("onStoreError 'block' (default): the request is refused with 503, the handler never runs", async () => {
+  it("onStoreError 'block' (default): 503 + Retry-After, the handler never runs", async () => {
     const a = await instance({ store: broken, onVerdict: () => undefined });
     const r = await a.post('x', TRACE);
     expect(r.status).toBe(503);
     expect(r.json).toMatchObject({ type: PROBLEM_TYPES.storeUnavailable });
+    expect(r.headers['retry-after']).toMatch(/^\d+$/);
     expect(r.headers['syscan-verdict']).toBe('error');
   });
 
-  it("onStoreError 'pass': served as if no cooldown; an alert stays an alert", async () => {
+  it("onStoreError 'pass': served, judged by the payload alone; an alert stays an alert", async () => {
     const a = await instance({ store: broken, onStoreError: 'pass', onVerdict: () => undefined });
     expect((await a.post('x', TRACE)).status).toBe(200);
     const bad = await a.post('x', PTRACE);
     expect(bad.status).toBe(403);
     expect(bad.headers['syscan-verdict']).toBe('alert');
+  });
+
+  it('a store that is not one is refused when the guard is made', () => {
+    expect(() => syscanGuard({ store: { cooldownMs: () => 0 } as unknown as DetectorStore })).toThrow(
+      /store must be a DetectorStore/,
+    );
   });
 });
