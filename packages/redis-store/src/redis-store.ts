@@ -34,7 +34,7 @@ export interface RedisStoreOptions {
   timeoutMs?: number | undefined;
 }
 
-const FIELDS = ['w', 'c', 'ev', 'de', 'cv', 'av', 'sv'] as const;
+const FIELDS = ['h', 'st', 'sd', 'sb', 'c', 'ev', 'de', 'cv', 'av', 'sv'] as const;
 
 export class RedisStore implements DetectorStore {
   readonly prefix: string;
@@ -110,20 +110,19 @@ export class RedisStore implements DetectorStore {
   async get(key: string, now: number): Promise<StateSnapshot | undefined> {
     const v = await this.#call('read', key, () => this.client.hmget(this.prefix + key, ...FIELDS));
     if (v[0] === null || v[0] === undefined) return undefined;
-    const w = JSON.parse(v[0]) as { st: number; sd: number; sb: number };
-    const until = v[1] === null || v[1] === undefined ? Number.NEGATIVE_INFINITY : Number(v[1]);
     const num = (s: string | null | undefined): number => (s === null || s === undefined ? 0 : Number(s));
+    const until = v[4] === null || v[4] === undefined ? Number.NEGATIVE_INFINITY : Number(v[4]);
     return {
-      total: w.st,
-      denied: w.sd,
-      alerts: w.sb,
+      total: num(v[1]),
+      denied: num(v[2]),
+      alerts: num(v[3]),
       cooldownMs: until > now ? until - now : 0,
       counts: {
-        events: num(v[2]),
-        deniedEvents: num(v[3]),
-        cleanVerdicts: num(v[4]),
-        alertVerdicts: num(v[5]),
-        suppressedVerdicts: num(v[6]),
+        events: num(v[5]),
+        deniedEvents: num(v[6]),
+        cleanVerdicts: num(v[7]),
+        alertVerdicts: num(v[8]),
+        suppressedVerdicts: num(v[9]),
       },
     };
   }

@@ -4,11 +4,13 @@
  * It is the arithmetic of core's `MemoryDetectorStore.updateNow`, line for line; the tests
  * run the same sequences through both and compare every reply.
  *
- * State, one hash per key:
- *   w   JSON {h = newest bucket index, t/d/b = rings of BUCKETS counts (total, denied,
- *       alerting verdicts), st/sd/sb = their sums}; ring slot of bucket i is i % BUCKETS
- *   c   end of the cooldown (ms), as the exact decimal string the caller computed
- *   ev, de, cv, av, sv   lifetime counts (events, denied events, clean, alert, suppressed verdicts)
+ * State, one hash per key (plain fields, so a verdict in the same bucket touches a handful
+ * of them instead of decoding and re-encoding the rings):
+ *   h          newest bucket index
+ *   st sd sb   sums of the total, denied and alerting-verdict windows
+ *   tS dS bS   the rings' non-zero buckets, S = bucket index % BUCKETS (dropped when they leave the window)
+ *   c          end of the cooldown (ms), as the exact decimal string the caller computed
+ *   ev de cv av sv   lifetime counts (events, denied events, clean, alert, suppressed verdicts)
  *
  * KEYS[1] the key. ARGV: now, windowMs, alerts, deniedLimit, totalLimit, budget,
  * cooldownUntil-if-exhausted (string), keepMs, BUCKETS, n, then n × (bucket, total, denied).
@@ -27,31 +29,38 @@ local keepMs = tonumber(ARGV[8])
 local N = tonumber(ARGV[9])
 local n = tonumber(ARGV[10])
 
-local raw = redis.call('HMGET', key, 'w', 'c')
-local w
-if raw[1] then
-  w = cjson.decode(raw[1])
-else
-  w = { h = tonumber(ARGV[11]), t = {}, d = {}, b = {}, st = 0, sd = 0, sb = 0 }
-  for i = 1, N do w.t[i] = 0; w.d[i] = 0; w.b[i] = 0 end
-end
-local c = raw[2]
+local f = redis.call('HMGET', key, 'h', 'st', 'sd', 'sb', 'c')
+local h = tonumber(f[1])
+local st = tonumber(f[2]) or 0
+local sd = tonumber(f[3]) or 0
+local sb = tonumber(f[4]) or 0
+local c = f[5]
 
+-- Drops the buckets between the newest and bucket (all of them past a whole window).
 local function advance(bucket)
-  if bucket <= w.h then return end
-  local steps = bucket - w.h
-  if steps >= N then
-    for i = 1, N do w.t[i] = 0; w.d[i] = 0; w.b[i] = 0 end
-    w.st = 0; w.sd = 0; w.sb = 0
+  if h == nil then h = bucket return end
+  if bucket <= h then return end
+  local steps = bucket - h
+  if steps > N then steps = N end
+  local names = {}
+  for i = 1, steps do
+    local s = (h + i) % N
+    names[#names + 1] = 't' .. s
+    names[#names + 1] = 'd' .. s
+    names[#names + 1] = 'b' .. s
+  end
+  if steps == N then
+    st = 0; sd = 0; sb = 0
   else
-    for i = 1, steps do
-      local s = ((w.h + i) % N) + 1
-      w.st = w.st - w.t[s]; w.t[s] = 0
-      w.sd = w.sd - w.d[s]; w.d[s] = 0
-      w.sb = w.sb - w.b[s]; w.b[s] = 0
+    local v = redis.call('HMGET', key, unpack(names))
+    for i = 1, #names, 3 do
+      st = st - (tonumber(v[i]) or 0)
+      sd = sd - (tonumber(v[i + 1]) or 0)
+      sb = sb - (tonumber(v[i + 2]) or 0)
     end
   end
-  w.h = bucket
+  redis.call('HDEL', key, unpack(names))
+  h = bucket
 end
 
 local out = {}
@@ -61,16 +70,18 @@ for i = 0, n - 1 do
   local t = tonumber(ARGV[12 + 3 * i])
   local d = tonumber(ARGV[13 + 3 * i])
   advance(bucket)
-  out[#out + 1] = w.st
-  out[#out + 1] = w.sd
-  local s = (w.h % N) + 1
+  out[#out + 1] = st
+  out[#out + 1] = sd
+  local s = h % N
   if t > 0 then
-    w.t[s] = w.t[s] + t; w.st = w.st + t
-    if w.st > peakT then peakT = w.st end
+    redis.call('HINCRBY', key, 't' .. s, t)
+    st = st + t
+    if st > peakT then peakT = st end
   end
   if d > 0 then
-    w.d[s] = w.d[s] + d; w.sd = w.sd + d
-    if w.sd > peakD then peakD = w.sd end
+    redis.call('HINCRBY', key, 'd' .. s, d)
+    sd = sd + d
+    if sd > peakD then peakD = sd end
   end
   events = events + t
   denied = denied + d
@@ -82,18 +93,18 @@ if c and now < tonumber(c) then
   outcome = 'cooling'; counter = 'sv'
 elseif alerts == 0 and not rate then
   outcome = 'clean'; counter = 'cv'
-elseif budget > 0 and w.sb >= budget then
+elseif budget > 0 and sb >= budget then
   c = exhaustedUntil
   outcome = 'exhausted'; counter = 'sv'
 else
   if budget > 0 then
-    local s = (w.h % N) + 1
-    w.b[s] = w.b[s] + 1; w.sb = w.sb + 1
+    redis.call('HINCRBY', key, 'b' .. (h % N), 1)
+    sb = sb + 1
   end
   outcome = 'alert'; counter = 'av'
 end
 
-redis.call('HSET', key, 'w', cjson.encode(w))
+redis.call('HSET', key, 'h', h, 'st', st, 'sd', sd, 'sb', sb)
 if c then redis.call('HSET', key, 'c', c) end
 if events > 0 then redis.call('HINCRBY', key, 'ev', events) end
 if denied > 0 then redis.call('HINCRBY', key, 'de', denied) end
