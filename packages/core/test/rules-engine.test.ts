@@ -423,4 +423,18 @@ describe('rule engine', () => {
     expect(run(rule('>'), [openShadow, unfinished]).map((a) => a.message)).toEqual(['dir <', 'dir >']);
     expect(run(rule('<'), [openShadow, unfinished]).map((a) => a.message)).toEqual(['dir <']);
   });
+
+  it('judges the file an open really opened when strace -y shows it (a symlink is no way around a rule)', () => {
+    const viaLink = ev({
+      ...openShadow,
+      args: 'AT_FDCWD</tmp>, "/tmp/innocent", O_RDONLY',
+      paths: ['/tmp/innocent'],
+      raw: 'openat(AT_FDCWD</tmp>, "/tmp/innocent", O_RDONLY) = 3</etc/shadow> <0.000012>',
+    });
+    expect(run(shadowRule, [viaLink]).map((a) => a.message)).toEqual([
+      'Sensitive file opened (file=/etc/shadow proc=cat parent=bash gparent=<NA> uid=0 user=<NA>)',
+    ]);
+    const plain = ev({ ...viaLink, raw: 'openat(AT_FDCWD, "/tmp/innocent", O_RDONLY) = 3' });
+    expect(run(shadowRule, [plain])).toHaveLength(0);
+  });
 });

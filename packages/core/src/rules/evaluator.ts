@@ -103,6 +103,7 @@ export function createRuleEvaluator(rules: readonly LoadedRule[]): RuleEvaluator
     run,
     args: undefined,
     open: undefined,
+    path: undefined,
     dir: undefined,
     base: undefined,
   };
@@ -121,6 +122,7 @@ export function createRuleEvaluator(rules: readonly LoadedRule[]): RuleEvaluator
       frame.lookup = lookup;
       frame.args = undefined;
       frame.open = undefined;
+      frame.path = undefined;
       frame.dir = undefined;
       frame.base = undefined;
       let made = 0;

@@ -32,9 +32,32 @@ const AUDIT_PARENT_FIRST = new Set([
 export function mainPath(e: SyscallEvent): string | undefined {
   const paths = e.paths;
   if (paths === undefined || paths.length === 0) return undefined;
-  return e.source === 'audit' && paths.length > 1 && AUDIT_PARENT_FIRST.has(e.syscall)
-    ? paths[paths.length - 1]
-    : paths[0];
+  if (e.source === 'audit') {
+    return paths.length > 1 && AUDIT_PARENT_FIRST.has(e.syscall) ? paths[paths.length - 1] : paths[0];
+  }
+  return (OPEN_CALLS.has(e.syscall) ? openedPath(e) : undefined) ?? paths[0];
+}
+
+const OPEN_CALLS = new Set(['open', 'openat', 'openat2', 'creat']);
+
+/**
+ * The file an open really opened, from strace `-y`'s return decoration (`= 3</real/path>`):
+ * a symlink (`ln -s ~/.ssh/id_rsa x; cat x`) names its target there. Undefined without `-y`.
+ */
+function openedPath(e: SyscallEvent): string | undefined {
+  const ret = e.ret;
+  if (ret === undefined || ret.charCodeAt(0) === 45 /* - */) return undefined;
+  const raw = e.raw;
+  const marker = `= ${ret}<`;
+  const at = raw.lastIndexOf(marker);
+  if (at < 0) return undefined;
+  let end = raw.length;
+  // Trailing ` <0.000039>` (-T) or ` (INJECTED)` after the decoration.
+  const tail = / <\d+\.\d+>$| \(INJECTED\)$/.exec(raw.slice(Math.max(at, end - 40)));
+  if (tail !== null) end -= tail[0].length;
+  if (raw.charCodeAt(end - 1) !== 62 /* > */ || end - 1 <= at + marker.length) return undefined;
+  const path = raw.slice(at + marker.length, end - 1);
+  return path.startsWith('/') ? path : undefined;
 }
 
 export function args(frame: Frame): string[] {
@@ -138,7 +161,13 @@ export function fdName(f: Frame): string | undefined {
       ? socketText(server!)
       : `${socketText(client)}->${server ? socketText(server) : ''}`;
   }
-  return mainPath(f.event);
+  return framePath(f);
+}
+
+/** {@link mainPath} of the frame's event, worked out once. */
+export function framePath(f: Frame): string | undefined {
+  if (f.path === undefined) f.path = mainPath(f.event) ?? null;
+  return f.path ?? undefined;
 }
 
 /** fd.directory and fd.filename of the frame's event, split once. */
@@ -152,7 +181,7 @@ export function fileParts(f: Frame): Frame {
 }
 
 export function filePath(f: Frame): string | undefined {
-  return f.event.peer === undefined && f.event.local === undefined ? mainPath(f.event) : undefined;
+  return f.event.peer === undefined && f.event.local === undefined ? framePath(f) : undefined;
 }
 
 export const ipOf = (a: SocketAddress | undefined): Uint8Array | undefined =>

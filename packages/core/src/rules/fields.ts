@@ -21,8 +21,8 @@ import {
   failed,
   fdName,
   fileParts,
+  framePath,
   ipOf,
-  mainPath,
   name,
   num,
   openFlag,
@@ -48,6 +48,8 @@ export interface Frame {
   args: string[] | undefined;
   /** The open mode (null: not an open call), computed on first use. */
   open: OpenMode | null | undefined;
+  /** The event's file ({@link mainPath}; null: none), computed on first use. */
+  path: string | null | undefined;
   /** Directory and file name of the event's file (null: no file), computed on first use. */
   dir: string | null | undefined;
   base: string | null | undefined;
@@ -136,7 +138,7 @@ export const FIELDS: ReadonlyMap<string, FieldDef> = new Map<string, FieldDef>([
   ],
   ['evt.hostname', field('string', 'host that logged the event', (f) => f.event.host)],
   ['evt.source', field('string', "always 'syscall'", () => 'syscall')],
-  ['evt.abspath', field('string', 'the absolute path the call names', (f) => mainPath(f.event))],
+  ['evt.abspath', field('string', 'the absolute path the call names', (f) => framePath(f))],
   [
     'fd.num',
     field('number', 'file descriptor returned or used', (f) =>
@@ -193,7 +195,7 @@ export const FIELDS: ReadonlyMap<string, FieldDef> = new Map<string, FieldDef>([
         : SERVER_SIDE_LOCAL.has(f.event.syscall) || f.event.syscall === 'bind',
     ),
   ],
-  ['fs.path.name', field('string', 'the path the call operates on', (f) => mainPath(f.event))],
+  ['fs.path.name', field('string', 'the path the call operates on', (f) => framePath(f))],
   ['fs.path.source', field('string', 'rename/link source path', (f) => movePath(f, 2))],
   ['fs.path.target', field('string', 'rename/link target path', (f) => movePath(f, 1))],
   ['proc.pid', field('number', 'process id', (f) => proc(f)?.pid ?? f.event.pid)],

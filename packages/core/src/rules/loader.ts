@@ -128,6 +128,7 @@ function decidedSyscalls(test: Test, types: ReadonlySet<string>): string[] {
     run: undefined as never,
     args: [],
     open: null,
+    path: null,
     dir: null,
     base: null,
   };
