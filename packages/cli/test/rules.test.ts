@@ -174,4 +174,18 @@ describe('syscan rules', () => {
       "syscan: egress allow-list: '300.1.1.1' is not an IP address or CIDR range",
     ]);
   });
+
+  it('reads audit logs too, open flags from the SYSCALL registers', async () => {
+    const audit = [
+      'type=SYSCALL msg=audit(1700000000.123:42): arch=c000003e syscall=257 success=yes exit=3 a0=ffffff9c a1=7ffd1234 a2=80000 a3=0 items=1 ppid=1 pid=77 auid=1000 uid=0 gid=0 euid=0 comm="cat" exe="/usr/bin/cat" key=(null)',
+      'type=CWD msg=audit(1700000000.123:42): cwd="/root"',
+      'type=PATH msg=audit(1700000000.123:42): item=0 name="/etc/shadow" inode=1 dev=00:01 mode=0100640 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL',
+      'type=EOE msg=audit(1700000000.123:42):',
+      '',
+    ].join('\n');
+    const r = await runCli(['rules', 'test', '--format', 'falco', '--', '-'], { input: audit });
+    expect(ndjson(r.stdout)).toEqual([
+      expect.objectContaining({ rule: 'Read shadow password file', time: '2023-11-14T22:13:20.123000000Z' }),
+    ]);
+  });
 });

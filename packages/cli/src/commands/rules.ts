@@ -185,7 +185,13 @@ function makeTestCommand(ctx: CliContext): Command {
         // One tracker and one evaluator per trace: pids and written files belong to one run.
         const tracker = createContextTracker();
         const evaluator = createRuleEvaluator(loaded.rules);
-        const batches = readBatches(input, ctx.io.stdin, parseOptionsOf(opts), progress);
+        // Audit open flags live in the SYSCALL record's registers: keep the fields rules read them from.
+        const batches = readBatches(
+          input,
+          ctx.io.stdin,
+          parseOptionsOf(opts, { auditFields: true }),
+          progress,
+        );
         for await (const batch of batches) {
           const alerts: Alert[] = [];
           for (const record of batch) {
