@@ -2,9 +2,10 @@
 // The sequence model on real traces made here: normal runs of everyday tools (varied
 // arguments) against misbehaving runs (recon, a reverse-shell attempt, a shell spawned from
 // python, reading secrets, persistence, archiving /etc), each run one `strace -f` file, one
-// model for every tool (as `syscan learn`/`syscan score` do without process context):
+// model per program (exe, from the trace's execve, as `syscan learn`/`syscan score` do), or
+// with --no-context one model for every call:
 //
-//   node bench/sequence-own-traces.mjs [--runs N]
+//   node bench/sequence-own-traces.mjs [--runs N] [--no-context] [--list]
 //
 // 5-fold over the normal files; a file's score is its most anomalous process's (as
 // `syscan score` prints). Prints AUC and detection at 1/5/10 % false alarms for stide
@@ -18,7 +19,10 @@ import { pathToFileURL } from 'node:url';
 const core = await import(
   process.env.SYSCAN_CORE ? pathToFileURL(process.env.SYSCAN_CORE).href : '../dist/index.mjs'
 );
-const { SequenceLearner, createSequenceScorer, LoadedSequenceModel, parseSyscallEvents } = core;
+const { SequenceLearner, createSequenceScorer, LoadedSequenceModel, parseRecords, createContextTracker } =
+  core;
+// --no-context: one model for every call (as without process context); else per program (exe).
+const CONTEXT = !process.argv.includes('--no-context');
 
 // Same knobs as sequence-eval.mjs: SEQ_WEIGHTS (JSON channel weights), SEQ_ORDER, SEQ_WINDOW.
 const learnOptions = {};
@@ -103,7 +107,11 @@ function trace(name, argv) {
   const out = join(dir, name);
   spawnSync('strace', ['-f', '-o', out, ...argv], { stdio: 'ignore', cwd: dir, timeout: 20_000 });
   const byPid = new Map();
-  for (const e of parseSyscallEvents(readFileSync(out, 'utf8'))) {
+  const tracker = CONTEXT ? createContextTracker() : undefined;
+  for (const record of parseRecords(readFileSync(out, 'utf8'))) {
+    tracker?.observe(record);
+    if (record.kind !== 'syscall') continue;
+    const e = record;
     const pid = e.pid ?? 0;
     if (!byPid.has(pid)) byPid.set(pid, []);
     byPid.get(pid).push(e);
@@ -150,7 +158,8 @@ function syscan(train) {
   return (t) => {
     const scorer = createSequenceScorer(loaded);
     for (const p of t.processes) for (const e of p) scorer.observe(e);
-    return Math.max(...scorer.end().map((r) => r.score));
+    // A program no normal run ran scores +∞; JSON (syscan score) prints it as 1e9.
+    return Math.max(...scorer.end().map((r) => Math.min(r.score, 1e9)));
   };
 }
 

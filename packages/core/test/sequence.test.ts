@@ -330,3 +330,35 @@ describe('sequence model: bounded memory', () => {
     expect(Number.isFinite(result?.score)).toBe(true);
   });
 });
+
+describe('sequence model: processes named late', () => {
+  it('moves the first calls of a child printed before its parent named it into its program', () => {
+    const learner = new SequenceLearner();
+    for (let run = 0; run < 6; run++) {
+      // strace -f: the child's first call comes before the parent's clone returns (no context yet).
+      learner.observe({ ...events(50 + run, ['set_robust_list'])[0]! });
+      for (const e of events(50 + run, ['dup2', 'close', 'execve', 'read', 'exit_group'], 2, '/bin/sh'))
+        learner.observe(e);
+      learner.endTrace();
+    }
+    const model = learner.toModel();
+    expect(Object.keys(model.programs)).toEqual(['/bin/sh']);
+    expect(model.programs['/bin/sh']?.calls).toBe(36);
+    const scorer = createSequenceScorer(model);
+    const first = scorer.observe(events(9, ['set_robust_list'])[0]!);
+    expect(first.overThreshold).toBe(false); // waiting for the trace to name it
+    for (const e of events(9, ['dup2', 'close', 'execve', 'read', 'exit_group'], 2, '/bin/sh'))
+      scorer.observe(e);
+    const results = scorer.end();
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatchObject({ program: '/bin/sh', calls: 6, overThreshold: false });
+  });
+
+  it('still fails closed on a process that is never named, when the model knows only named programs', () => {
+    const model = learnSequenceModel([events(1, ['read', 'write'], 1, '/bin/cat')]);
+    const scorer = createSequenceScorer(model);
+    scorer.observe(events(2, ['read'])[0]!);
+    const [result] = scorer.end();
+    expect(result?.overThreshold).toBe(true);
+  });
+});

@@ -70,6 +70,9 @@ export interface ProgramLearning {
   unkept: number;
 }
 
+/** Calls a process may make before the trace names its program that are moved to that program. */
+export const MAX_UNNAMED_PREFIX = 8;
+
 interface OpenProcess {
   program: ProgramLearning;
   tokens: Uint8Array;
@@ -121,8 +124,14 @@ export class SequenceLearner {
     const learning = this.#program(program);
     let open = this.#open.get(pid);
     if (open !== undefined && open.program !== learning) {
-      this.endProcess(pid);
-      open = undefined;
+      const prefix = this.#unnamedPrefix(open);
+      if (prefix === undefined) this.endProcess(pid);
+      else {
+        // The process was the same: its first calls only came before the trace named it.
+        this.#open.delete(pid);
+        for (const name of prefix) this.observeCall(pid, program, name);
+      }
+      open = this.#open.get(pid);
     }
     if (learning === undefined) {
       this.droppedCalls++;
@@ -139,6 +148,17 @@ export class SequenceLearner {
       open.tokens = grown;
     }
     open.tokens[open.length++] = open.program.vocabulary.add(syscall);
+  }
+
+  /**
+   * The calls of `open` when it is a short run under the caller's program name (no process
+   * context yet: a child's first call printed before its parent's clone returned), which
+   * belong to the program the trace names next; undefined otherwise.
+   */
+  #unnamedPrefix(open: OpenProcess): string[] | undefined {
+    if (open.length > MAX_UNNAMED_PREFIX || open.program !== this.#programs.get(this.#defaultProgram))
+      return undefined;
+    return Array.from(open.tokens.subarray(0, open.length), (t) => open.program.vocabulary.name(t));
   }
 
   /** A process ended (its exit record, or the end of its trace). */

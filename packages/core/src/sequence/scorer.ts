@@ -8,6 +8,7 @@
  */
 import type { SyscallEvent } from '../types.js';
 import { explainProcess, type SequenceExplanation } from './explain.js';
+import { MAX_UNNAMED_PREFIX } from './learn.js';
 import { loadProgram, type SequenceModel, sequenceModelProblem } from './model.js';
 import { ProcessState } from './process-state.js';
 import type { ProgramModel } from './program-model.js';
@@ -78,6 +79,8 @@ interface Tracked {
   calls: number;
   alerted: boolean;
   explanation: SequenceExplanation | undefined;
+  /** The first calls (name, line) of a process under the fallback name, in case the trace names it later. */
+  prefix: Array<[string, number | undefined]> | undefined;
   /** Raw peak of the state and its rarity (the reported score), cached. */
   peak: number;
   score: number;
@@ -115,6 +118,7 @@ export function createSequenceScorer(
   const rate = options.falseAlarmRate ?? loaded.model.falseAlarmRate;
   if (!(rate > 0 && rate < 1)) throw new RangeError('falseAlarmRate must be between 0 and 1');
   const fallback = options.program ?? 'default';
+  const onlyFallback = loaded.programs.size === 1 && loaded.programs.has(fallback);
   const maxProcesses = options.maxProcesses ?? 8192;
   const thresholds = new Map<ProgramModel, number>();
   const open = new Map<number, Tracked>();
@@ -145,6 +149,7 @@ export function createSequenceScorer(
       explanation: undefined,
       peak: Number.NEGATIVE_INFINITY,
       score: Number.NEGATIVE_INFINITY,
+      prefix: program === fallback ? [] : undefined,
     };
     open.set(pid, tracked);
     return tracked;
@@ -197,16 +202,28 @@ export function createSequenceScorer(
     if (p?.exe !== undefined && loaded.programs.has(p.exe)) return p.exe;
     if (p?.comm !== undefined && loaded.programs.has(p.comm)) return p.comm;
     if (p?.exe === undefined && p?.comm === undefined) return fallback;
-    return loaded.programs.has(fallback) ? fallback : (p?.exe ?? p?.comm ?? fallback);
+    // A model learned without process context knows only the fallback name: everything is it.
+    // Otherwise a named program the model never learned is unknown (fail closed).
+    return onlyFallback ? fallback : (p?.exe ?? p?.comm ?? fallback);
   };
 
   const observeCall = (pid: number, program: string, syscall: string, line?: number): SequenceObservation => {
     let t = open.get(pid);
     if (t !== undefined && t.program !== program) {
-      endOne(pid);
-      t = undefined;
+      if (t.program === fallback && t.prefix !== undefined && t.prefix.length <= MAX_UNNAMED_PREFIX) {
+        // The same process: its first calls only came before the trace named its program
+        // (a child's first call printed before its parent's clone returned). Replay them.
+        const prefix = t.prefix;
+        open.delete(pid);
+        for (const [name, at] of prefix) observeCall(pid, program, name, at);
+      } else endOne(pid);
+      t = open.get(pid);
     }
     if (t === undefined) t = start(pid, program);
+    if (t.prefix !== undefined) {
+      if (t.prefix.length <= MAX_UNNAMED_PREFIX) t.prefix.push([syscall, line]);
+      else t.prefix = undefined;
+    }
     t.calls++;
     result.pid = pid;
     result.program = program;
@@ -220,7 +237,10 @@ export function createSequenceScorer(
     }
     const score = scoreOf(t);
     result.processScore = score;
-    result.overThreshold = state === undefined || score > t.threshold;
+    // A process not yet named whose fallback the model lacks waits a few calls for its name
+    // before it counts as an unknown program (at its end it does, if it never got one).
+    const pending = state === undefined && t.prefix !== undefined;
+    result.overThreshold = !pending && (state === undefined || score > t.threshold);
     if (result.overThreshold && !t.alerted) {
       t.alerted = true;
       t.explanation = explain(t, pid, score);
