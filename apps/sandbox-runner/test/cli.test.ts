@@ -129,7 +129,7 @@ describe.skipIf(!hasStrace)('syscan-sandbox exec --isolation', () => {
       PATH: pathWithoutNamespaceTools(),
     });
     expect(r.status).toBe(0);
-    expect((JSON.parse(r.stdout) as { isolation: unknown }).isolation).toEqual({ mode: 'none' });
+    expect((JSON.parse(r.stdout) as { isolation: unknown }).isolation).toMatchObject({ mode: 'none' });
   });
 
   it('rejects an unknown mode', () => {

@@ -21,7 +21,7 @@ import { commandStatus, reportedAlert } from '../src/exec/result.js';
 import { classifySetupFailure, setupKind } from '../src/exec/setup-errors.js';
 import { commandLine } from '../src/exec/spawn.js';
 import { envArgs, straceArgs, toolEnv } from '../src/exec/strace-args.js';
-import { makeTraceFifo, readTrace } from '../src/exec/trace.js';
+import { ForeignLineCounter, makeTraceFifo, readTrace } from '../src/exec/trace.js';
 import { alive } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sandbox-units-'));
@@ -186,6 +186,18 @@ describe('trace FIFO', () => {
     expect(end.chunks).toBe(0);
     await trace.remove();
     expect(existsSync(trace.dir)).toBe(false);
+  });
+});
+
+describe('foreign trace lines', () => {
+  it('counts lines strace cannot have written (no pid first), across chunk boundaries', () => {
+    const c = new ForeignLineCounter();
+    const b = (s: string) => Buffer.from(s);
+    expect(c.scan(b('12 read(0, "", 1) = 0\n12 +++ exited with 0 +++\n'))).toBe(0);
+    expect(c.scan(b('AAAA'))).toBe(1);
+    expect(c.scan(b('AAAA12 personality(0xffffffff) = 0\n'))).toBe(0); // the same line, continued
+    expect(c.scan(b('13 getpid() = 13\n\nx'))).toBe(2); // an empty line and `x`
+    expect(c.count).toBe(3);
   });
 });
 

@@ -26,8 +26,8 @@ import { findExecutable } from './locate.js';
 import { RunObserver } from './observer.js';
 import { buildResult } from './result.js';
 import { classifySetupFailure, isToolLine, straceMissing } from './setup-errors.js';
-import { checkDirectory, spawnError, spawnTraced } from './spawn.js';
-import { makeTraceFifo, readTrace, type TraceFifo, type TraceReadEnd } from './trace.js';
+import { checkDirectory, spawnError, spawnTraced, tracerBinary } from './spawn.js';
+import { ForeignLineCounter, makeTraceFifo, readTrace, type TraceFifo, type TraceReadEnd } from './trace.js';
 import {
   DEFAULT_FAIL_ON,
   DEFAULT_MAX_OUTPUT_BYTES,
@@ -63,7 +63,8 @@ export async function runSandboxed(req: ExecRequest): Promise<ExecResult> {
   const plan = resolveIsolation(req.isolation ?? 'auto', req.isolationTool);
   const trace = await makeTraceFifo();
   try {
-    return await new Run(req, plan).run(straceBin, trace);
+    const tracer = tracerBinary(straceBin, trace.dir);
+    return await new Run(req, plan, tracer.unreachable).run(tracer.path, trace);
   } finally {
     await trace.remove();
   }
@@ -78,6 +79,7 @@ class Run {
   readonly #session: AnalysisSession;
   readonly #integrity: TraceIntegrityCheck;
   readonly #observer = new RunObserver();
+  readonly #foreignLines = new ForeignLineCounter();
   /** Syscalls strace itself refuses with SIGKILL at entry (enforce mode). */
   readonly #preempted: ReadonlySet<string>;
   readonly #stdout: OutputCapture;
@@ -88,7 +90,7 @@ class Run {
   #killed: ExecResult['killed'] = null;
   #reapTimer: NodeJS.Timeout | undefined;
 
-  constructor(req: ExecRequest, plan: IsolationPlan) {
+  constructor(req: ExecRequest, plan: IsolationPlan, tracerUnreachable: boolean) {
     this.#req = req;
     this.#plan = plan;
     this.#enforce = req.enforce ?? false;
@@ -113,7 +115,10 @@ class Run {
     const cap = req.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     this.#stdout = new OutputCapture(cap);
     this.#stderr = new OutputCapture(cap);
-    this.#isolation = plan.mode === 'none' ? { mode: 'none' } : { mode: 'namespaces', tool: plan.tool };
+    this.#isolation =
+      plan.mode === 'none'
+        ? { mode: 'none', tracerUnreachable }
+        : { mode: 'namespaces', tool: plan.tool, tracerUnreachable };
   }
 
   async run(straceBin: string, trace: TraceFifo): Promise<ExecResult> {
@@ -139,6 +144,13 @@ class Run {
         exited,
         () => this.#findInit(),
         (bytes) => {
+          if (this.#foreignLines.scan(bytes) > 0 && this.#foreignLines.count === 1)
+            this.#session.raise([
+              runnerLoss(
+                'foreign_line',
+                'the trace holds a line strace did not write (someone else wrote into it)',
+              ),
+            ]);
           this.#session.write(bytes);
           this.#reapUntraced();
         },
@@ -161,7 +173,7 @@ class Run {
         pids: this.#observer.pids,
         pgid: child.pid ?? null,
         chunks: traceEnd.chunks,
-        linesLost: this.#integrity.linesLost,
+        linesLost: this.#integrity.linesLost + this.#foreignLines.count,
         enforce: this.#enforce,
         failOn: this.#failOn,
         isolation: this.#isolation,

@@ -1,11 +1,36 @@
 /** Starting a run: strace, inside the isolation tool unless isolation is off, with the command's env alone. */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { SyscanError } from '@syscan/core';
 import { type IsolationPlan, wrapperArgs } from './isolation.js';
 import { setupError, straceMissing } from './setup-errors.js';
 import { straceArgs, toolEnv } from './strace-args.js';
 import type { ExecRequest } from './types.js';
+
+/** Whether an execute-only copy of strace runs here (a `noexec` temp dir would refuse it), probed once. */
+let execOnlyWorks: boolean | undefined;
+
+/**
+ * The strace binary a run executes: an execute-only copy (mode 0111) in the run's private
+ * directory. A process whose program file it cannot read is not dumpable, and a process
+ * that is not dumpable can be ptrace-attached, or have its fds taken (`pidfd_getfd`,
+ * `/proc/PID/fd`), only with CAP_SYS_PTRACE, which the isolated command does not have: it
+ * cannot stop its tracer or write into the trace. Falls back to strace in place (and says
+ * so) where the copy cannot be executed.
+ */
+export function tracerBinary(straceBin: string, privateDir: string): { path: string; unreachable: boolean } {
+  if (execOnlyWorks === false) return { path: straceBin, unreachable: false };
+  const copy = join(privateDir, 'strace');
+  try {
+    copyFileSync(straceBin, copy);
+    chmodSync(copy, 0o111);
+  } catch {
+    return { path: straceBin, unreachable: false };
+  }
+  execOnlyWorks ??= spawnSync(copy, ['-V'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+  return execOnlyWorks ? { path: copy, unreachable: true } : { path: straceBin, unreachable: false };
+}
 
 /** Throws `bad_cwd` unless `cwd` is a directory. */
 export function checkDirectory(cwd: string): void {

@@ -115,3 +115,36 @@ async function readAll(fd: number, end: TraceReadEnd, onChunk: (bytes: Uint8Arra
     close(fd, () => {});
   }
 }
+
+/**
+ * Counts trace lines that strace cannot have written: with `-f -o FILE` every line it
+ * writes starts with the pid. Anything else (a flood of bytes, a forged fragment written
+ * into the FIFO) is text the parser may pass over as not telemetry at all, so the runner
+ * counts it itself: such a line is a loss, never ignored. One `indexOf` per line.
+ */
+export class ForeignLineCounter {
+  /** Lines not starting with a digit. */
+  count = 0;
+  /** The next byte starts a line (the previous chunk ended with a newline). */
+  #atLineStart = true;
+
+  scan(bytes: Uint8Array): number {
+    const before = this.count;
+    let at = 0;
+    const n = bytes.length;
+    while (at < n) {
+      if (this.#atLineStart) {
+        const c = bytes[at]!;
+        if (c < 48 || c > 57) this.count++;
+      }
+      const nl = bytes.indexOf(10, at);
+      if (nl === -1) {
+        this.#atLineStart = false;
+        break;
+      }
+      at = nl + 1;
+      this.#atLineStart = true;
+    }
+    return this.count - before;
+  }
+}

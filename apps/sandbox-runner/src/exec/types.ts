@@ -73,6 +73,12 @@ export interface IsolationInForce {
   tool?: IsolationTool | undefined;
   /** The run's PID namespace (`pid:[4026532…]`), when it could be read: every process of the run was in it. */
   pidNamespace?: string | undefined;
+  /**
+   * strace ran from an execute-only copy, so it was not dumpable: without CAP_SYS_PTRACE
+   * (which an isolated command lacks) nothing could ptrace it or take its fds. False where
+   * the copy could not be executed (a `noexec` temp dir).
+   */
+  tracerUnreachable?: boolean | undefined;
 }
 
 export interface ExecResult {
