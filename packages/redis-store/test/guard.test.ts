@@ -48,8 +48,14 @@ afterEach(async () => {
 });
 
 /** One app instance on its own port, with its own RedisStore client (as another process would have). */
-async function instance(redisUrl: string, options: SyscanGuardOptions, prefix = 'app:'): Promise<Instance> {
-  const store = new RedisStore({ url: redisUrl, prefix, timeoutMs: 300 });
+async function instance(
+  redisUrl: string,
+  options: SyscanGuardOptions,
+  prefix = 'app:',
+  // Generous: on a loaded machine 1000 requests in flight queue for a while; the kill test sets it short.
+  timeoutMs = 10_000,
+): Promise<Instance> {
+  const store = new RedisStore({ url: redisUrl, prefix, timeoutMs });
   stores.push(store);
   const app = express();
   const guard = syscanGuard({ key: (req) => req.get('x-client') ?? 'anon', store, ...options });
@@ -205,8 +211,8 @@ describe.skipIf(missing !== undefined)('Redis killed mid-run', () => {
   it('block: every answer is the clean output or a 503 with Retry-After; pass: served; both recover', async () => {
     let redis = await startRedis();
     const port = redis.port;
-    const blocking = await instance(redis.url, { detector: POLICY }, 'kill:');
-    const passing = await instance(redis.url, { detector: POLICY, onStoreError: 'pass' }, 'kill:');
+    const blocking = await instance(redis.url, { detector: POLICY }, 'kill:', 300);
+    const passing = await instance(redis.url, { detector: POLICY, onStoreError: 'pass' }, 'kill:', 300);
     try {
       expect(await blocking.post('k', CLEAN3)).toMatchObject({ status: 200, verdict: 'clean' });
       const seen: Reply[] = [];
