@@ -29,8 +29,9 @@ for (const [k, v] of Object.entries({ duration, rounds, connections })) {
   }
 }
 if (spawnSync('redis-server', ['--version']).status !== 0) {
-  console.error('bench: redis-server not found (apt-get install -y redis-server)');
-  process.exit(2);
+  // Skipped, not failed: `pnpm bench` runs every package's bench.
+  console.error('bench: redis-server not found (apt-get install -y redis-server): Redis store bench skipped');
+  process.exit(0);
 }
 
 const port = await new Promise((resolve) => {
