@@ -5,11 +5,11 @@
  * time taken from event timestamps (or an injected clock) so a replay gives the live verdicts.
  */
 import { parseSyscallEvents } from '../parse/index.js';
-import { globToRegExp } from '../rules/matchers.js';
 import type { SyscallEvent } from '../types.js';
 import type { Alert, AlertType } from './alert.js';
+import { type Compiled, compile } from './compiled.js';
 import { type DetectorConfig, type ResolvedDetectorConfig, resolveDetectorConfig } from './config.js';
-import { countTarget, describeEvent, emptyStats, newAlert, suppressed, windowLabel } from './verdict.js';
+import { countTarget, describeEvent, emptyStats, newAlert, suppressed } from './verdict.js';
 import { RollingCounter, RollingWindow, Timeline } from './window.js';
 
 export type { Alert, AlertType } from './alert.js';
@@ -61,37 +61,6 @@ interface Tracked {
   unknownAlert: Alert | undefined;
   deniedAlert: Alert | undefined;
   forbiddenAlert: Alert | undefined;
-}
-
-/** Sets built once per resolved config and shared by every detector using it (registries). */
-interface Compiled {
-  /** allowedDenials by syscall: errno (any when undefined) and path glob (any when undefined). */
-  allowed: ReadonlyMap<string, ReadonlyArray<{ errno: string | undefined; path: RegExp | undefined }>>;
-  baseline: ReadonlySet<string>;
-  dangerous: ReadonlySet<string>;
-  forbidden: ReadonlySet<string>;
-  windowLabel: string;
-}
-const compiledCache = new WeakMap<ResolvedDetectorConfig, Compiled>();
-function compile(config: ResolvedDetectorConfig): Compiled {
-  let c = compiledCache.get(config);
-  if (c === undefined) {
-    const allowed = new Map<string, Array<{ errno: string | undefined; path: RegExp | undefined }>>();
-    for (const a of config.allowedDenials) {
-      let list = allowed.get(a.syscall);
-      if (list === undefined) allowed.set(a.syscall, (list = []));
-      list.push({ errno: a.errno, path: a.path === undefined ? undefined : globToRegExp(a.path, false) });
-    }
-    c = {
-      allowed,
-      baseline: new Set(config.baselineSyscalls),
-      dangerous: new Set(config.dangerousSyscalls),
-      forbidden: new Set(config.forbiddenSyscalls),
-      windowLabel: windowLabel(config.windowMs),
-    };
-    compiledCache.set(config, c);
-  }
-  return c;
 }
 
 /**
