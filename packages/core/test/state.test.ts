@@ -164,6 +164,17 @@ describe('SharedDetector over a MemoryDetectorStore', () => {
     ]);
   });
 
+  it('refuses a store that is not one, and judges nothing when the config is disabled', async () => {
+    expect(() => new SharedDetector({ store: {} as never, maxKeys: 0 })).toThrow(
+      /maxKeys must be a positive integer, got 0; store must be a DetectorStore/,
+    );
+    const store = new MemoryDetectorStore();
+    const d = new SharedDetector({ config: { enabled: false }, store }).detector('k');
+    expect(d.observe(ev('ptrace'))).toEqual({ kind: 'clean' });
+    expect(await d.settle()).toEqual({ kind: 'clean' });
+    expect(store.size).toBe(0);
+  });
+
   it('a batch with nothing in it is clean without asking the store', async () => {
     const store = new MemoryDetectorStore();
     const shared = new SharedDetector({ store });

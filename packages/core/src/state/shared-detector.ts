@@ -23,7 +23,13 @@ import { SyscanError } from '../errors.js';
 import { globToRegExp } from '../rules/matchers.js';
 import type { SyscallEvent } from '../types.js';
 import { MemoryDetectorStore } from './memory-store.js';
-import type { DetectorStore, StateReply, StateStep, StateUpdate } from './store.js';
+import {
+  type DetectorStore,
+  isDetectorStore,
+  type StateReply,
+  type StateStep,
+  type StateUpdate,
+} from './store.js';
 
 export interface SharedDetectorOptions {
   /** The policy every key is judged by (validated once, here). */
@@ -73,6 +79,8 @@ export class SharedDetector {
       problems.push(`idleMs must be a number of ms >= 0, got ${idleMs}`);
     if (options.now !== undefined && typeof options.now !== 'function')
       problems.push('now must be a function returning ms');
+    if (options.store !== undefined && !isDetectorStore(options.store))
+      problems.push('store must be a DetectorStore (update, cooldownMs, get and reset methods)');
     if (problems.length > 0)
       throw new SyscanError('ERR_SYSCAN_CONFIG', `invalid shared detector options: ${problems.join('; ')}`);
     this.#now = options.now ?? (() => Date.now());
