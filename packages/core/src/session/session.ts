@@ -19,6 +19,7 @@ import { rulesCheck, shippedRules } from './checks/rules.js';
 import { sequenceCheck } from './checks/sequence.js';
 import { telemetryCheck } from './checks/telemetry.js';
 import { refusedAtEntry } from './entry.js';
+import { TraceIntegrityCheck, traceIntegrity } from './integrity.js';
 import {
   type OverallVerdict,
   type SessionAlert,
@@ -62,8 +63,9 @@ export interface SessionOptions {
   /** Checks run beside the detector, after the built-in ones. */
   checks?: readonly SessionCheck[] | undefined;
   /**
-   * The built-in checks: LSM denials and would-be denials, crashes and seccomp kills, audit
-   * anomalies and tampering. Defaults to `true`. (Rules and the sequence model have their own
+   * The built-in checks: trace integrity (a cut or unreadable line, a CLONE_UNTRACED child:
+   * pass your own `traceIntegrity({...})` in `checks` to set its options), LSM denials and
+   * would-be denials, crashes and seccomp kills, audit anomalies and tampering. Defaults to `true`. (Rules and the sequence model have their own
    * switches: `rules`, and the config's `sequenceModel`.)
    */
   builtinChecks?: boolean | undefined;
@@ -123,11 +125,17 @@ export class AnalysisSession {
     this.#summary = new SummaryBuilder(options.limits);
     this.context = options.context === false ? undefined : (options.context ?? createContextTracker());
     this.#processes = this.context ?? NO_PROCESSES;
-    const builtin = options.builtinChecks === false ? [] : [telemetryCheck(this.config)];
+    const given = options.checks ?? [];
+    const builtin: SessionCheck[] = [];
+    if (options.builtinChecks !== false) {
+      // One integrity check per session: a caller's own (with its options) replaces the default.
+      if (!given.some((c) => c instanceof TraceIntegrityCheck)) builtin.push(traceIntegrity());
+      builtin.push(telemetryCheck(this.config));
+    }
     if (options.rules !== false) builtin.push(rulesCheck(options.rules ?? shippedRules()));
     const sequence = sequenceCheck(this.config);
     if (sequence !== undefined) builtin.push(sequence);
-    this.#checks = [...builtin, ...(options.checks ?? [])];
+    this.#checks = [...builtin, ...given];
   }
 
   /** Starts reading a named input (a file); alerts and counts are attributed to it. Ends the previous one. */
