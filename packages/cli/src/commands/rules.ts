@@ -77,7 +77,8 @@ function ruleLine(rule: LoadedRule): string {
   const on = rule.syscalls === undefined ? 'any syscall' : [...rule.syscalls].join(',');
   const state = rule.enabled ? '' : ' (disabled)';
   const entry = rule.decidedBySyscall ? ' [by name]' : '';
-  return `${rule.name}${state}\t${rule.priority}\t${rule.action}\t${rule.file}:${rule.line}\t${on}${entry}`;
+  // Names and paths come from rule files: escaped like any other untrusted text on a terminal.
+  return `${printable(rule.name, 200)}${state}\t${rule.priority}\t${rule.action}\t${printable(rule.file, 400)}:${rule.line}\t${printable(on, 2000)}${entry}`;
 }
 
 /** `syscan rules list`: every loaded rule with its source file. */
