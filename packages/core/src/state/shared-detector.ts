@@ -107,12 +107,10 @@ export class SharedDetector {
 
   /** Cooldown left for `key` now (ms; 0 = none), from the store. */
   cooldownMs(key: string): Promise<number> {
+    // A key this process has not judged yet has no timeline here: the clock stands in (another
+    // process may have started its cooldown).
     const slot = this.#timelines.get(key);
-    const now =
-      slot !== undefined
-        ? slot.timeline.tick()
-        : new Timeline(this.config.timeSource, this.config.now, this.config.windowMs).tick();
-    return this.store.cooldownMs(key, now);
+    return this.store.cooldownMs(key, slot !== undefined ? slot.timeline.tick() : this.config.now());
   }
 
   #timeline(key: string): Timeline {
