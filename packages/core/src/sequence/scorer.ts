@@ -3,8 +3,8 @@
  * its score (higher = more anomalous) is the peak of the combined score over checkpoints
  * (every `window` calls and at its end) in decades of rarity among normal processes (2 =
  * rarer than 99 % of them; see `ProgramModel.rarity`), compared with the threshold
- * calibrated at learn time for the chosen false-alarm rate. The call that first takes a process over its
- * threshold carries the explanation.
+ * calibrated at learn time for the chosen false-alarm rate. The call that first takes a
+ * process over its threshold carries the explanation.
  */
 import type { SyscallEvent } from '../types.js';
 import { explainProcess, type SequenceExplanation } from './explain.js';
@@ -114,7 +114,7 @@ export function createSequenceScorer(
   model: SequenceModel | LoadedSequenceModel,
   options: SequenceScorerOptions = {},
 ): SequenceScorer {
-  const loaded = model instanceof LoadedSequenceModel ? model : new LoadedSequenceModel(model);
+  const loaded = isLoaded(model) ? model : new LoadedSequenceModel(model);
   const rate = options.falseAlarmRate ?? loaded.model.falseAlarmRate;
   if (!(rate > 0 && rate < 1)) throw new RangeError('falseAlarmRate must be between 0 and 1');
   const fallback = options.program ?? 'default';
@@ -266,6 +266,13 @@ export function createSequenceScorer(
       return out;
     },
   };
+}
+
+/** A loaded model from any copy of this package (dual-package hazard: not `instanceof`). */
+function isLoaded(model: SequenceModel | LoadedSequenceModel): model is LoadedSequenceModel {
+  return (
+    model instanceof LoadedSequenceModel || (model as Partial<LoadedSequenceModel>).programs instanceof Map
+  );
 }
 
 function unknownProgram(t: Tracked, pid: number, known: string[]): SequenceExplanation {
