@@ -270,9 +270,7 @@ export function createSequenceScorer(
 
 /** A loaded model from any copy of this package (dual-package hazard: not `instanceof`). */
 function isLoaded(model: SequenceModel | LoadedSequenceModel): model is LoadedSequenceModel {
-  return (
-    model instanceof LoadedSequenceModel || (model as Partial<LoadedSequenceModel>).programs instanceof Map
-  );
+  return model instanceof LoadedSequenceModel || ('programs' in model && model.programs instanceof Map);
 }
 
 function unknownProgram(t: Tracked, pid: number, known: string[]): SequenceExplanation {
