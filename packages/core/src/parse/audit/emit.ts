@@ -20,22 +20,20 @@ export function emitEvent(
   decoder: ValueDecoder,
 ): void {
   emitRecords(p, out, deniedErrnos, decoder);
-  const event = `line ${p.firstLineNo}: audit event ${p.serial ?? '?'}`;
   if (p.skippedArgs > 0) {
     const why = `index far past the arguments seen, or arguments over ${MAX_ARG_CHARS} characters`;
-    out.push(eventIssue(p, `${event}: ${p.skippedArgs} EXECVE argument fields skipped (${why})`));
+    out.push(eventIssue(p, `${p.skippedArgs} EXECVE argument fields skipped (${why})`));
   }
-  if (p.overflow > 0) {
-    out.push(eventIssue(p, `${event}: ${p.overflow} records past the caps of one event not kept`));
-  }
+  if (p.overflow > 0) out.push(eventIssue(p, `${p.overflow} records past the caps of one event not kept`));
 }
 
-function eventIssue(p: PendingEvent, message: string): ParsedRecord {
+/** An issue about event `p` (built only when there is one: most events have none). */
+function eventIssue(p: PendingEvent, what: string): ParsedRecord {
   const raw = p.firstLine;
   return {
     kind: 'issue',
     code: 'malformed_audit_record',
-    message,
+    message: `line ${p.firstLineNo}: audit event ${p.serial ?? '?'}: ${what}`,
     raw: raw.length > 240 ? raw.slice(0, 240) : raw,
     line: p.firstLineNo,
   };
