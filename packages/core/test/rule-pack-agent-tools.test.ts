@@ -140,7 +140,12 @@ describe.skipIf(!hasStrace)('agent-tools rule pack on real traces', () => {
   const cases = (): Case[] => [
     {
       rule: 'Read SSH private key',
-      trips: [['cat', `${home}/.ssh/id_rsa`], sh('cat ~/.ssh/id_ed25519 2>/dev/null; true')],
+      // The last one through a symlink the command made itself (no strace -y needed).
+      trips: [
+        ['cat', `${home}/.ssh/id_rsa`],
+        sh('cat ~/.ssh/id_ed25519 2>/dev/null; true'),
+        sh('ln -sf ~/.ssh/id_rsa ./k && cat ./k'),
+      ],
       quiet: [
         ['cat', `${home}/.ssh/id_rsa.pub`],
         ['cat', `${home}/.ssh/known_hosts`],
@@ -186,7 +191,11 @@ describe.skipIf(!hasStrace)('agent-tools rule pack on real traces', () => {
     },
     {
       rule: 'Modify shell startup file',
-      trips: [sh('echo "alias ls=rm" >> ~/.bashrc'), ['sed', '-i', 's/a/b/', `${home}/.bashrc`]],
+      trips: [
+        sh('echo "alias ls=rm" >> ~/.bashrc'),
+        ['sed', '-i', 's/a/b/', `${home}/.bashrc`],
+        sh('ln -sf /tmp/evil.sh ~/.zshrc'),
+      ],
       quiet: [['cat', `${home}/.bashrc`], sh('echo hi > ~/notes.txt')],
     },
     {

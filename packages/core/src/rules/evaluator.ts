@@ -96,7 +96,8 @@ export function createRuleEvaluator(rules: readonly LoadedRule[]): RuleEvaluator
     }
   }
   const run = new RunState();
-  const tracksRun = entries.some((e) => e.internals.usesRunState);
+  // Every rule on paths may meet a symlink the run made: keep the run's state whenever there are rules.
+  const tracksRun = entries.length > 0;
   const frame: Frame = {
     event: undefined as unknown as SyscallEvent,
     lookup: undefined,

@@ -166,7 +166,11 @@ export function fdName(f: Frame): string | undefined {
 
 /** {@link mainPath} of the frame's event, worked out once. */
 export function framePath(f: Frame): string | undefined {
-  if (f.path === undefined) f.path = mainPath(f.event) ?? null;
+  if (f.path === undefined) {
+    const named = mainPath(f.event);
+    f.path =
+      named === undefined ? null : f.event.syscall.startsWith('symlink') ? named : f.run.resolve(named);
+  }
   return f.path ?? undefined;
 }
 

@@ -77,7 +77,9 @@ const MOVES = new Set(['rename', 'renameat', 'renameat2', 'link', 'linkat', 'sym
 function movePath(f: Frame, fromEnd: 1 | 2): string | undefined {
   const paths = f.event.paths;
   if (paths === undefined || paths.length < 2 || !MOVES.has(f.event.syscall)) return undefined;
-  return paths[paths.length - fromEnd];
+  // The tracker lists a symlink as [new link, what it points to]: the link is the target made.
+  const symlink = f.event.syscall.startsWith('symlink');
+  return paths[paths.length - (symlink ? 3 - fromEnd : fromEnd)];
 }
 
 const ENTER_ONLY: readonly string[] = Object.freeze(['>']);

@@ -13,6 +13,9 @@ export const MAX_TRACKED_PATHS = 8192;
 const RENAMES = new Set(['rename', 'renameat', 'renameat2', 'link', 'linkat']);
 const CHMODS = new Set(['chmod', 'fchmod', 'fchmodat']);
 const OPENS = new Set(['open', 'openat', 'openat2', 'creat']);
+const SYMLINKS = new Set(['symlink', 'symlinkat']);
+/** Symlink chains followed at most this far (the kernel's own limit is 40). */
+const MAX_LINK_HOPS = 8;
 
 function remember(set: Set<string>, path: string, state: RunState): void {
   set.delete(path);
@@ -28,15 +31,43 @@ function remember(set: Set<string>, path: string, state: RunState): void {
 export class RunState {
   readonly written = new Set<string>();
   readonly executable = new Set<string>();
+  /** Symlinks this run made: link path → what it points to (resolved against the link's directory by the tracker). */
+  readonly links = new Map<string, string>();
   /** Paths dropped because the sets were full. */
   forgotten = 0;
+
+  /**
+   * `path` with the symlinks this run made followed, so `ln -s ~/.ssh/id_rsa x; cat x` reads
+   * as the key even without strace -y. Links made before the run are not known here.
+   */
+  resolve(path: string): string {
+    let p = path;
+    for (let hop = 0; hop < MAX_LINK_HOPS; hop++) {
+      const next = this.links.get(p);
+      if (next === undefined) return p;
+      p = next;
+    }
+    return p;
+  }
 
   /** Records what `event` did to files. Call for every event, before the rules look at it. */
   observe(event: SyscallEvent, knownMode?: OpenMode | null): void {
     const name = event.syscall;
-    const path = mainPath(event);
-    if (path === undefined || event.errno !== undefined || event.ret?.startsWith('-')) return;
-    if (OPENS.has(name)) {
+    const named = mainPath(event);
+    if (named === undefined || event.errno !== undefined || event.ret?.startsWith('-')) return;
+    // A symlink's own name is what it creates; anything else acts on what the name points to.
+    const path = SYMLINKS.has(name) ? named : this.resolve(named);
+    if (SYMLINKS.has(name)) {
+      const target = event.paths?.[1];
+      if (target === undefined) return;
+      this.links.delete(path);
+      this.links.set(path, target);
+      if (this.links.size > MAX_TRACKED_PATHS) {
+        const oldest = this.links.keys().next().value;
+        if (oldest !== undefined) this.links.delete(oldest);
+        this.forgotten++;
+      }
+    } else if (OPENS.has(name)) {
       const mode =
         knownMode !== undefined
           ? knownMode
@@ -59,6 +90,7 @@ export class RunState {
   }
 
   reset(): void {
+    this.links.clear();
     this.written.clear();
     this.executable.clear();
     this.forgotten = 0;
@@ -66,4 +98,9 @@ export class RunState {
 }
 
 /** Syscalls {@link RunState.observe} learns from (the evaluator feeds it only these). */
-export const RUN_STATE_SYSCALLS: ReadonlySet<string> = new Set([...OPENS, ...RENAMES, ...CHMODS]);
+export const RUN_STATE_SYSCALLS: ReadonlySet<string> = new Set([
+  ...OPENS,
+  ...RENAMES,
+  ...CHMODS,
+  ...SYMLINKS,
+]);
