@@ -96,7 +96,12 @@ export function makeScoreCommand(ctx: CliContext): Command {
         '  syscan score --baseline baseline.json suspect.strace',
         '  syscan score -b baseline.json --explain traces/*.log | jq -c "{file, score}"',
         '',
-        'Bare calls (`open() = 3`, `PID name() = 0` lines) are read as strace lines without arguments.',
+        'Bare calls (`open() = 3`, `PID name() = 0` lines) are read as strace lines without arguments;',
+        'plain call numbers with --numbers (UNM: pid-call, ADFA-LD: calls).',
+        '',
+        "Scores are decades of rarity among normal processes (2: rarer than 99 % of them). A file's",
+        "score and threshold are its most anomalous process's; it is over threshold when any of its",
+        "processes is over its own program's. A program the model never learned scores 1e9.",
       ].join('\n'),
     )
     .action(async (files: string[], opts: ScoreOptions) => {
