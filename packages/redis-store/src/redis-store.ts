@@ -162,6 +162,7 @@ function ownClient(url: string, timeoutMs: number): Redis {
   const client = new Redis(url, {
     commandTimeout: timeoutMs,
     maxRetriesPerRequest: 1,
+    enableAutoPipelining: true,
     // Reconnect quickly and forever: the store is usable again as soon as Redis is.
     retryStrategy: (times) => Math.min(times * 100, 2000),
   });
