@@ -1,10 +1,18 @@
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findExecutable } from '../src/exec/locate.js';
-import { binPath, ensureBuilt, hasStrace } from './helpers.js';
+import { binPath, ensureBuilt, hasNamespaces, hasStrace, pidsInNamespace } from './helpers.js';
 
 function cli(args: string[], env: NodeJS.ProcessEnv = process.env) {
   return spawnSync(process.execPath, [binPath, ...args], { encoding: 'utf8', env, timeout: 30_000 });
@@ -144,5 +152,76 @@ describe.skipIf(!hasStrace)('syscan-sandbox exec --isolation', () => {
     const doc = JSON.parse(r.stdout) as { policy: string; verdict: string; isolation: { mode: string } };
     expect(doc.policy).toContain('+ baseline');
     expect(doc.verdict).toBe('alert');
+  });
+});
+
+describe.skipIf(!hasStrace || !hasNamespaces)('syscan-sandbox exec: the run ends with the runner', () => {
+  /** A PATH offering every tool, or (unshareOnly) all but bwrap, so that unshare makes the namespaces. */
+  function toolsPath(unshareOnly: boolean): string {
+    if (!unshareOnly) return process.env.PATH ?? '';
+    const bin = join(dir, 'unshare-bin');
+    mkdirSync(bin, { recursive: true });
+    for (const tool of ['strace', 'mkfifo', 'sleep', 'unshare', 'sh', 'mount', 'setpriv', 'env']) {
+      try {
+        symlinkSync(findExecutable(tool)!, join(bin, tool));
+      } catch {
+        // already linked
+      }
+    }
+    return bin;
+  }
+
+  /** The run's PID namespace, found from the CLI process: its child (the tool), then the tool's child (PID 1). */
+  async function namespaceOf(cli: number): Promise<string> {
+    for (let i = 0; i < 200; i++) {
+      try {
+        const tool = Number(readFileSync(`/proc/${cli}/task/${cli}/children`, 'utf8').trim().split(' ')[0]);
+        const init = Number(readFileSync(`/proc/${tool}/task/${tool}/children`, 'utf8').trim().split(' ')[0]);
+        const ns = readlinkSync(`/proc/${init}/ns/pid`);
+        if (ns !== readlinkSync('/proc/self/ns/pid')) return ns;
+      } catch {
+        // not there yet
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error('no namespace found');
+  }
+
+  async function gone(ns: string): Promise<number[]> {
+    for (let i = 0; i < 200 && pidsInNamespace(ns).length > 0; i++)
+      await new Promise((r) => setTimeout(r, 25));
+    return pidsInNamespace(ns);
+  }
+
+  it.each([
+    ['bwrap or unshare', false],
+    ['unshare', true],
+  ])('%s: Ctrl-C ends the run, reports it, and leaves nothing', async (_name, unshareOnly) => {
+    const child = spawn(process.execPath, [binPath, 'exec', '--json', '--', 'sleep', '100'], {
+      env: { ...process.env, PATH: toolsPath(unshareOnly) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    const ns = await namespaceOf(child.pid!);
+    child.kill('SIGINT');
+    const status = await new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const doc = JSON.parse(out) as { killed: { reason: string; message: string } };
+    expect(doc.killed).toMatchObject({ reason: 'aborted', message: 'stopped: interrupted by SIGINT' });
+    expect(status).toBe(137);
+    expect(await gone(ns)).toEqual([]);
+  });
+
+  it.each([
+    ['bwrap or unshare', false],
+    ['unshare', true],
+  ])('%s: a runner killed with SIGKILL takes the run with it', async (_name, unshareOnly) => {
+    const child = spawn(process.execPath, [binPath, 'exec', '--', 'sleep', '100'], {
+      env: { ...process.env, PATH: toolsPath(unshareOnly) },
+      stdio: 'ignore',
+    });
+    const ns = await namespaceOf(child.pid!);
+    child.kill('SIGKILL');
+    expect(await gone(ns)).toEqual([]);
   });
 });

@@ -59,7 +59,13 @@ export function makeExecCommand(): Command {
       const failOn = parseSeverity(flags.failOn);
       const policy = loadPolicy(flags.config, flags.baseline);
       const live = !flags.json;
+      // Ctrl-C or a TERM reaches us, not the command (it runs in its own session): end the
+      // whole run, report it, and exit, rather than die and leave the command running.
+      const stop = new AbortController();
+      const onSignal = (signal: NodeJS.Signals): void => stop.abort(`interrupted by ${signal}`);
+      for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(s, onSignal);
       const result = await runSandboxed({
+        signal: stop.signal,
         argv,
         policy: policy.config,
         enforce: flags.enforce,
@@ -77,6 +83,7 @@ export function makeExecCommand(): Command {
       } else {
         process.stderr.write(formatSummary(result, process.stderr.isTTY === true && !process.env.NO_COLOR));
       }
+      for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, onSignal);
       process.exitCode = result.status;
     });
 }

@@ -66,9 +66,14 @@ export function wrapperArgs(plan: IsolationPlan & { mode: 'namespaces' }): { fil
   // namespace, could otherwise unmount that cover) and sets no_new_privs, as bwrap does;
   // `env -i` leaves strace nothing of the shell's environment but PATH.
   const script = `${plan.mount} -t tmpfs -o size=4k,mode=000 syscan-hidden /proc/1 || exit 125; exec ${plan.setpriv} --bounding-set=-all --inh-caps=-all --no-new-privs ${plan.env} -i PATH="$PATH" "$@"`;
+  // setpriv first: unshare has no parent-death signal of its own, and without one it (and so
+  // the namespace) would outlive a runner that died; --kill-child then ends PID 1 with it.
   return {
-    file: plan.unshare,
+    file: plan.setpriv,
     args: [
+      '--pdeathsig',
+      'SIGKILL',
+      plan.unshare,
       '--user',
       '--map-root-user',
       '--pid',
