@@ -227,6 +227,12 @@ describe('MemoryDetectorStore', () => {
     expect((await store.get('k', 5_000))?.total).toBe(2);
   });
 
+  it('refuses an update without steps (every batch starts somewhere)', () => {
+    expect(() => new MemoryDetectorStore().updateNow('k', { ...update(0, 0), steps: [] })).toThrow(
+      /at least one step/,
+    );
+  });
+
   it('refuses bad limits with one clear error', () => {
     expect(() => new MemoryDetectorStore({ maxKeys: 0, idleMs: -1 })).toThrow(
       /maxKeys must be a positive integer, got 0; idleMs must be a number of ms >= 0, got -1/,

@@ -66,6 +66,8 @@ export class MemoryDetectorStore implements DetectorStore {
 
   /** {@link update} without the promise, for callers in the same process. */
   updateNow(key: string, u: StateUpdate): StateReply {
+    if (u.steps.length === 0)
+      throw new SyscanError('ERR_SYSCAN_USAGE', 'MemoryDetectorStore: an update needs at least one step');
     const s = this.#use(key, u.now);
     const before: Array<readonly [number, number]> = [];
     let peakTotal = 0;
