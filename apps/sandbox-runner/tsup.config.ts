@@ -14,7 +14,9 @@ export default defineConfig({
   external: ['express', 'commander'],
   outExtension: () => ({ js: '.mjs' }),
   // Bundled CommonJS dependencies (core's yaml) call require('process'): give the ESM bundle a require.
-  banner: { js: "import { createRequire as __syscanRequire } from 'node:module'; const require = __syscanRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __syscanRequire } from 'node:module'; const require = __syscanRequire(import.meta.url);",
+  },
   esbuildOptions(o) {
     o.conditions = ['@syscan/source'];
   },

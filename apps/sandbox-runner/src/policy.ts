@@ -1,2 +1,2 @@
 /** Policy loading, where the serve command has always found it: see `exec/policy.ts`. */
-export { DEFAULT_POLICY_URL, loadPolicy, type Policy } from './exec/policy.js';
+export { loadPolicy, type Policy } from './exec/policy.js';

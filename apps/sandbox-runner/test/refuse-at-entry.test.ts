@@ -1,15 +1,14 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EVERYDAY_POLICY } from '@syscan/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadPolicy } from '../src/policy.js';
 import { runSandboxed } from '../src/run.js';
-import { appDir, hasPython, hasStrace, python } from './helpers.js';
+import { hasPython, hasStrace, python } from './helpers.js';
 
 // What `syscan learn` would write after runs of ordinary programs: the calls they made, nothing else.
-const normal = (
-  JSON.parse(readFileSync(join(appDir, 'policies', 'default.json'), 'utf8')) as { baselineSyscalls: string[] }
-).baselineSyscalls;
+const normal = [...(EVERYDAY_POLICY.baselineSyscalls ?? [])];
 const dir = mkdtempSync(join(tmpdir(), 'sandbox-entry-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -155,7 +155,12 @@ describe.skipIf(!hasStrace)('serve: POST /v1/exec on a real server', () => {
   });
 
   it('serves /healthz and Prometheus /metrics', async () => {
-    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const health = await fetch(`${base}/healthz`);
+    expect(health.status).toBe(200);
+    // Which isolation runs get is said, so an operator can check it before trusting verdicts.
+    expect(((await health.json()) as { isolation: { mode: string } }).isolation.mode).toMatch(
+      /^(namespaces|none)$/,
+    );
     const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(res.status).toBe(200);
     const text = await res.text();

@@ -2,7 +2,13 @@ import type { Server } from 'node:http';
 import { SyscanError } from '@syscan/core';
 import { Command, Option } from 'commander';
 import { loadPolicy } from '../policy.js';
-import { DEFAULT_FAIL_ON, DEFAULT_MAX_OUTPUT_BYTES } from '../run.js';
+import {
+  DEFAULT_FAIL_ON,
+  DEFAULT_MAX_OUTPUT_BYTES,
+  describeIsolation,
+  ISOLATION_MODES,
+  type IsolationMode,
+} from '../run.js';
 import { createSandboxApp } from '../server/app.js';
 import { isLoopback, TokenAuth } from '../server/auth.js';
 import { jsonLogger } from '../server/log.js';
@@ -25,6 +31,7 @@ interface ServeFlags {
   guardMode: 'block' | 'report';
   clientAlertBudget: number;
   shutdownGrace: number;
+  isolation: IsolationMode;
 }
 
 const int = (name: string) => (v: string) => parsePositiveInt(v, name);
@@ -48,7 +55,7 @@ export function makeServeCommand(): Command {
     )
     .option(
       '--policy <file>',
-      'policy file (a DetectorConfig JSON); default: the bundled policies/default.json',
+      "policy file (a DetectorConfig JSON); default: core's reviewed everyday policy",
     )
     .addOption(
       new Option('--timeout <ms>', 'default timeoutMs of a run').default(30_000).argParser(int('--timeout')),
@@ -99,7 +106,18 @@ export function makeServeCommand(): Command {
         .default(10_000)
         .argParser(int('--shutdown-grace')),
     )
+    .addOption(
+      new Option(
+        '--isolation <mode>',
+        'auto: every command in its own user/PID/mount namespaces (bwrap, else unshare), refuse to start without; none: no namespaces',
+      )
+        .choices(ISOLATION_MODES)
+        .default('auto'),
+    )
     .action(async (flags: ServeFlags) => {
+      const isolation = describeIsolation(flags.isolation);
+      if (isolation.unavailable !== undefined)
+        throw new SyscanError('ERR_SYSCAN_SPAWN', isolation.unavailable, { reason: 'isolation_unavailable' });
       const failOn = parseSeverity(flags.failOn);
       let auth: TokenAuth | undefined;
       if (flags.auth) {
@@ -132,6 +150,7 @@ export function makeServeCommand(): Command {
         guardMode: flags.guardMode,
         clientAlertBudget: flags.clientAlertBudget,
         clientCooldownSecs: 60,
+        isolation: flags.isolation,
         log,
       });
       const server = await listen(sandbox.app, flags.host, flags.port);
@@ -143,6 +162,7 @@ export function makeServeCommand(): Command {
         auth: auth ? 'bearer' : 'none',
         policy: policy.source,
         maxConcurrent: flags.maxConcurrent,
+        isolation: isolation.tool ?? isolation.mode,
       });
 
       let stopping = false;

@@ -1,24 +1,19 @@
 /**
- * Policies, resolved once: the default policy or `--config FILE`, with a learned baseline
+ * Policies, resolved once: the default policy (core's reviewed `EVERYDAY_POLICY`, which
+ * `syscan analyze` defaults to as well) or `--config FILE`, with a learned baseline
  * (`--baseline FILE`) on top, composed by core's `mergeConfigs` (the baseline's
  * `baselineSyscalls` win; forbidden and dangerous lists only grow). Every problem of every
  * file is one SyscanError line naming the file.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import {
   type ConfigLayer,
   configLayer,
+  EVERYDAY_POLICY,
   mergeConfigs,
   type ResolvedDetectorConfig,
   SyscanError,
 } from '@syscan/core';
-
-/** policies/default.json, beside dist/ (the bundled bin) and two levels above src/exec/ alike. */
-export const DEFAULT_POLICY_URL: URL =
-  [
-    new URL('../policies/default.json', import.meta.url),
-    new URL('../../policies/default.json', import.meta.url),
-  ].find((u) => existsSync(u)) ?? new URL('../policies/default.json', import.meta.url);
 
 /** A resolved policy and where it came from (for messages and logs). */
 export interface Policy {
@@ -52,12 +47,12 @@ function layer(path: string | URL, source: string): ConfigLayer {
 }
 
 /**
- * Reads the policy (`file`, else the bundled default) and an optional learned baseline on
+ * Reads the policy (`file`, else the everyday policy) and an optional learned baseline on
  * top of it, validated and merged into one resolved config.
  */
 export function loadPolicy(file?: string, baselineFile?: string): Policy {
   const policySource = file === undefined ? 'default policy' : `policy ${file}`;
-  const policy = layer(file ?? DEFAULT_POLICY_URL, policySource);
+  const policy = file === undefined ? configLayer(EVERYDAY_POLICY, policySource) : layer(file, policySource);
   const baseline = baselineFile === undefined ? undefined : layer(baselineFile, `baseline ${baselineFile}`);
   return {
     config: mergeConfigs(RUNNER_DEFAULTS, policy, baseline),

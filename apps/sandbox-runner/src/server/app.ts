@@ -5,9 +5,10 @@
  */
 import type { DetectorConfig, Severity } from '@syscan/core';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { describeIsolation, type IsolationMode } from '../run.js';
 import { Admission } from './admission.js';
 import type { TokenAuth } from './auth.js';
-import { execRoute } from './exec-route.js';
+import { type ExecRouteOptions, execRoute } from './exec-route.js';
 import type { LogFn } from './log.js';
 import { Metrics } from './metrics.js';
 import { sendRunnerProblem } from './problems.js';
@@ -35,6 +36,10 @@ export interface SandboxAppOptions {
   log: LogFn;
   /** PATH given to commands (their environment is only this plus the request's `env`). */
   commandPath?: string | undefined;
+  /** Where clients' budgets and cooldowns live; a shared one (`new RedisStore({ url })`) makes several runners act as one. */
+  store?: ExecRouteOptions['store'];
+  /** Namespaces for every command; `/healthz` says which is in force. Defaults to `auto`. */
+  isolation?: IsolationMode | undefined;
 }
 
 export interface SandboxApp {
@@ -49,6 +54,8 @@ export interface SandboxApp {
 export function createSandboxApp(o: SandboxAppOptions): SandboxApp {
   const metrics = new Metrics();
   const admission = new Admission(o.maxConcurrent);
+  // What runs get, decided once: probing per health check would spawn a process each time.
+  const isolation = describeIsolation(o.isolation ?? 'auto');
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -76,7 +83,7 @@ export function createSandboxApp(o: SandboxAppOptions): SandboxApp {
       sendRunnerProblem(res, 503, 'shutting-down', 'Shutting down', 'the service is shutting down');
       return;
     }
-    res.json({ status: 'ok', inFlight: admission.inUse, maxConcurrent: o.maxConcurrent });
+    res.json({ status: 'ok', inFlight: admission.inUse, maxConcurrent: o.maxConcurrent, isolation });
   });
 
   const authenticate = (req: Request, res: Response, next: NextFunction): void => {

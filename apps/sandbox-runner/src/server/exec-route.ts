@@ -6,7 +6,7 @@
 import { isSyscanError, type SessionSummary, type Severity } from '@syscan/core';
 import { type SyscanGuardOptions, syscanGuard } from '@syscan/express-middleware';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { type ExecResult, runSandboxed } from '../run.js';
+import { type ExecResult, type IsolationMode, runSandboxed } from '../run.js';
 import type { Admission, Slot } from './admission.js';
 import type { LogFn } from './log.js';
 import type { Metrics, RunOutcome } from './metrics.js';
@@ -30,6 +30,8 @@ export interface ExecRouteOptions {
   commandPath?: string | undefined;
   /** Where clients' budgets and cooldowns live; a shared one (`new RedisStore({ url })`) makes several runners one. Defaults to the guard's in-memory store. */
   store?: SyscanGuardOptions['store'];
+  /** Namespaces for every command (`auto`: refuse to run without them, unless `none`). */
+  isolation?: IsolationMode | undefined;
 }
 
 /** The handler chain of the route, in order. */
@@ -147,6 +149,7 @@ function run(o: ExecRouteOptions): (req: Request, res: Response, next: NextFunct
       failOn: o.failOn,
       policy: o.policy,
       maxOutputBytes: o.maxOutputBytes,
+      isolation: o.isolation,
       signal: slot.signal,
     });
     slot.hold(promise);
