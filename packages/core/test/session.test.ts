@@ -205,3 +205,24 @@ describe('analyzeStream', () => {
     expect(step.value.session.groups[0]!.severity).toBe('critical');
   });
 });
+
+describe('a sequence model learned from too few runs', () => {
+  it('does not score its program: one run says nothing about what 1 % of normal runs do', () => {
+    const run = (pid: number, calls: string[]) =>
+      parseRecords(calls.map((c) => `${pid} ${c}(3) = 0`).join('\n')).filter(
+        (r) => r.kind === 'syscall',
+      ) as SyscallEvent[];
+    const once = Array.from({ length: 30 }, (_, i) => ['openat', 'read', 'close'][i % 3]!);
+    const model = learnSequenceModel([run(1, once)]);
+    const session = createSession({
+      config: { sequenceModel: model as never, alertOnUnknownSyscall: false },
+    });
+    session.analyze(
+      run(2, [...once.slice(0, 10), 'mmap', ...once.slice(10)])
+        .map((e) => e.raw)
+        .join('\n'),
+    );
+    session.end();
+    expect(session.summary().alerts.filter((a) => a.type === 'sequence_anomaly')).toEqual([]);
+  });
+});

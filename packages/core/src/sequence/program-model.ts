@@ -51,6 +51,9 @@ export interface ProgramModelParts {
   calibration?: Calibration | undefined;
 }
 
+/** Normal processes a program needs before its threshold means anything (out-of-fold, k ≥ 2). */
+export const MIN_CALIBRATION_PROCESSES = 3;
+
 export class ProgramModel {
   readonly vocabulary: Vocabulary;
   readonly order: number;
@@ -129,10 +132,16 @@ export class ProgramModel {
     return -Math.log10(tail);
   }
 
-  /** The score that `falseAlarmRate` of normal processes exceed (out-of-fold), +∞ when uncalibrated. */
+  /**
+   * The score that `falseAlarmRate` of normal processes exceed (out-of-fold), +∞ when
+   * uncalibrated. Fewer than {@link MIN_CALIBRATION_PROCESSES} normal processes cannot say
+   * what 1 % of normal runs do: a threshold from one run's own score would make every re-run
+   * that differs at all an alert, so such a program is not scored until more runs are learned.
+   */
   threshold(falseAlarmRate: number): number {
     const scores = this.calibration?.scores ?? [];
-    if (scores.length === 0) return Number.POSITIVE_INFINITY;
+    if (scores.length < MIN_CALIBRATION_PROCESSES || this.calibration?.method === 'in-sample')
+      return Number.POSITIVE_INFINITY;
     const rank = Math.min(
       scores.length - 1,
       Math.max(0, Math.ceil((1 - falseAlarmRate) * scores.length) - 1),
