@@ -1,7 +1,7 @@
 /**
  * SYSCALL and SECCOMP records: who made which call, and how it ended. One reader per
- * parser: it keeps the bounds of the value last found, the latest `arch=` text, and the
- * records of emitted events for reuse (none of it shared with another parser).
+ * parser: it keeps the latest `arch=` text and the records of emitted events for reuse
+ * (neither shared with another parser).
  */
 import type { ValueDecoder } from './decoder.js';
 import { digitsAt, findValue, intField, parseIntAt, rawField, valueEnd } from './fields.js';
@@ -49,11 +49,6 @@ export class SyscallRecordReader {
   readonly #decoder: ValueDecoder;
   /** Syscall records of emitted events, for reuse. */
   readonly #free: SyscallRecord[] = [];
-  /** Bounds of the value `#seek` found. */
-  #valueStart = 0;
-  #valueStop = 0;
-  /** The value `#seekNumber` read (-1: not a plain decimal). */
-  #valueNumber = -1;
   /** The latest `arch=` text: one arch per log is the rule, so its text is reused, not sliced again. */
   #lastArch = '';
 
@@ -127,56 +122,60 @@ export class SyscallRecordReader {
     const rec = this.blank(raw, lineNo, false);
     const decoder = this.#decoder;
     let at = body;
-    if (this.#seek(text, 'arch=', at, body, to)) {
-      rec.arch = this.#archAt(text, this.#valueStart, this.#valueStop);
-      at = this.#valueStop;
+    let v = seekValue(text, 'arch=', at, body, to);
+    if (v !== -1) {
+      at = valueEnd(text, v, to);
+      rec.arch = this.#archAt(text, v, at);
     }
-    if (this.#seekNumber(text, 'syscall=', at, body, to)) {
-      if (this.#valueNumber >= 0) rec.nr = this.#valueNumber;
-      else {
-        const nr = digitsAt(text, this.#valueStart, this.#valueStop);
-        if (nr >= 0) rec.nr = nr;
-        else rec.syscall = text.slice(this.#valueStart, this.#valueStop);
-      }
-      at = this.#valueStop;
+    v = seekValue(text, 'syscall=', at, body, to);
+    if (v !== -1) {
+      at = numberEnd(text, v, to);
+      const nr = digitsAt(text, v, at);
+      if (nr >= 0) rec.nr = nr;
+      else rec.syscall = text.slice(v, at);
     }
-    if (this.#seek(text, 'success=', at, body, to)) {
-      const v = this.#valueStart;
+    v = seekValue(text, 'success=', at, body, to);
+    if (v !== -1) {
+      at = valueEnd(text, v, to);
       rec.success =
-        this.#valueStop - v === 3 &&
+        at - v === 3 &&
         text.charCodeAt(v) === 121 &&
         text.charCodeAt(v + 1) === 101 &&
         text.charCodeAt(v + 2) === 115;
-      at = this.#valueStop;
     }
-    if (this.#seek(text, 'exit=', at, body, to)) {
-      rec.exit = text.slice(this.#valueStart, this.#valueStop);
-      at = this.#valueStop;
+    v = seekValue(text, 'exit=', at, body, to);
+    if (v !== -1) {
+      at = valueEnd(text, v, to);
+      rec.exit = text.slice(v, at);
     }
-    if (this.#seekNumber(text, 'pid=', at, body, to)) {
-      rec.pid =
-        this.#valueNumber >= 0 ? this.#valueNumber : parseIntAt(text, this.#valueStart, this.#valueStop);
-      at = this.#valueStop;
+    v = seekValue(text, 'pid=', at, body, to);
+    if (v !== -1) {
+      at = numberEnd(text, v, to);
+      const pid = digitsAt(text, v, at);
+      rec.pid = pid >= 0 ? pid : parseIntAt(text, v, at);
     }
-    if (this.#seekNumber(text, 'auid=', at, body, to)) {
-      rec.auid = this.#valueNumber >= 0 ? this.#valueNumber : idAt(text, this.#valueStart, this.#valueStop);
-      at = this.#valueStop;
+    v = seekValue(text, 'auid=', at, body, to);
+    if (v !== -1) {
+      at = numberEnd(text, v, to);
+      rec.auid = idAt(text, v, at);
     }
-    if (this.#seekNumber(text, 'uid=', at, body, to)) {
-      rec.uid = this.#valueNumber >= 0 ? this.#valueNumber : idAt(text, this.#valueStart, this.#valueStop);
-      at = this.#valueStop;
+    v = seekValue(text, 'uid=', at, body, to);
+    if (v !== -1) {
+      at = numberEnd(text, v, to);
+      rec.uid = idAt(text, v, at);
     }
-    if (this.#seek(text, 'comm=', at, body, to)) {
-      rec.comm = decoder.decodeAt(text, this.#valueStart, this.#valueStop, interpreted);
-      at = this.#valueStop;
+    v = seekValue(text, 'comm=', at, body, to);
+    if (v !== -1) {
+      at = valueEnd(text, v, to);
+      rec.comm = decoder.decodeAt(text, v, at, interpreted);
     }
-    if (this.#seek(text, 'exe=', at, body, to)) {
-      rec.exe = decoder.decodeAt(text, this.#valueStart, this.#valueStop, interpreted);
-      at = this.#valueStop;
+    v = seekValue(text, 'exe=', at, body, to);
+    if (v !== -1) {
+      at = valueEnd(text, v, to);
+      rec.exe = decoder.decodeAt(text, v, at, interpreted);
     }
-    if (this.#seek(text, 'key=', at, body, to)) {
-      rec.key = decoder.decodeAt(text, this.#valueStart, this.#valueStop, interpreted);
-    }
+    v = seekValue(text, 'key=', at, body, to);
+    if (v !== -1) rec.key = decoder.decodeAt(text, v, valueEnd(text, v, to), interpreted);
     return rec;
   }
 
@@ -199,53 +198,34 @@ export class SyscallRecordReader {
     return rec;
   }
 
-  /**
-   * Finds `keyEq`'s value from `at` on, else from `body` on (a field out of the usual order);
-   * sets `#valueStart`/`#valueStop`.
-   */
-  #seek(line: string, keyEq: string, at: number, body: number, to: number): boolean {
-    let v = findValue(line, keyEq, at, to);
-    if (v === -1 && at !== body) v = findValue(line, keyEq, body, to);
-    if (v === -1) return false;
-    this.#valueStart = v;
-    this.#valueStop = valueEnd(line, v, to);
-    return true;
-  }
-
-  /**
-   * `#seek` for a value that is usually a plain decimal: reads its digits and finds its end
-   * in one pass. Sets `#valueNumber` to the value (1–15 digits ended by a space, tab or the
-   * record end), else to -1 with the bounds found as `#seek` finds them.
-   */
-  #seekNumber(line: string, keyEq: string, at: number, body: number, to: number): boolean {
-    let v = findValue(line, keyEq, at, to);
-    if (v === -1 && at !== body) v = findValue(line, keyEq, body, to);
-    if (v === -1) return false;
-    this.#valueStart = v;
-    let n = 0;
-    let i = v;
-    let d = line.charCodeAt(i) - 48;
-    while (d >= 0 && d <= 9 && i < to) {
-      n = n * 10 + d;
-      d = line.charCodeAt(++i) - 48;
-    }
-    const stop = line.charCodeAt(i);
-    if (i > v && i - v <= 15 && (i === to || stop === 32 || stop === 9)) {
-      this.#valueStop = i;
-      this.#valueNumber = n;
-    } else {
-      this.#valueStop = valueEnd(line, v, to);
-      this.#valueNumber = -1;
-    }
-    return true;
-  }
-
   #archAt(line: string, from: number, to: number): string {
     const last = this.#lastArch;
     if (to - from === last.length && line.startsWith(last, from)) return last;
     this.#lastArch = line.slice(from, to);
     return this.#lastArch;
   }
+}
+
+/**
+ * Where `keyEq`'s value starts, searched from `at` on, else from `body` on (a field out of
+ * the usual order); -1 when there is none.
+ */
+function seekValue(line: string, keyEq: string, at: number, body: number, to: number): number {
+  const v = findValue(line, keyEq, at, to);
+  return v === -1 && at !== body ? findValue(line, keyEq, body, to) : v;
+}
+
+/**
+ * End of a value that is usually a plain decimal starting at `v`: after its 1–15 digits
+ * when a space, tab or the record end follows them (one short walk), else `valueEnd`'s.
+ */
+function numberEnd(line: string, v: number, to: number): number {
+  let i = v;
+  let d = line.charCodeAt(i) - 48;
+  while (d >= 0 && d <= 9 && i < to) d = line.charCodeAt(++i) - 48;
+  const stop = line.charCodeAt(i);
+  if (i > v && i - v <= 15 && (i === to || stop === 32 || stop === 9)) return i;
+  return valueEnd(line, v, to);
 }
 
 /** `uid=`/`auid=` value → number (as `idNumber` reads it). */
