@@ -25,8 +25,9 @@ import { type Cidr, cidrContains } from './net.js';
 export type { Compiled, CompileReport, CompileScope, Test } from './compile-checks.js';
 export { RuleCompileError } from './compile-checks.js';
 
-const ALWAYS_FALSE: Test = () => false;
-const ALWAYS_TRUE: Test = () => true;
+/** The constant tests: compared by identity when conditions fold. */
+export const ALWAYS_FALSE: Test = () => false;
+export const ALWAYS_TRUE: Test = () => true;
 const MAX_LIST_ITEMS = 100_000;
 const MAX_MACRO_DEPTH = 100;
 /** Macros used many times by macros used many times multiply: bound the work per rule. */
@@ -94,7 +95,8 @@ export function compileCondition(node: ConditionNode, scope: CompileScope, repor
       case 'not': {
         const inner = walk(n.child);
         const t = inner.test;
-        return { test: (f) => !t(f), types: undefined, nameOnly: inner.nameOnly };
+        const test: Test = t === ALWAYS_TRUE ? ALWAYS_FALSE : t === ALWAYS_FALSE ? ALWAYS_TRUE : (f) => !t(f);
+        return { test, types: undefined, nameOnly: inner.nameOnly };
       }
       case 'macro': {
         const macro = scope.macros.get(n.name);
@@ -163,8 +165,17 @@ export function compileCondition(node: ConditionNode, scope: CompileScope, repor
     if (op === 'pmatch' || op === 'in' || op === 'intersects') return listCompare(ref, op, [value], offset);
     if (value.kind === 'field') return fieldToField(field, op, value, offset);
     const operand = coerce(field, value.text, value.offset);
-    const pinned = field.name === 'evt.type' && op === '=' && alwaysOf(new Set([value.text]));
-    const test = pinned ? ALWAYS_TRUE : onField(field, op, scalarPredicate(field, op, operand, offset));
+    const known =
+      field.name === 'evt.type' && (op === '=' || op === '!=')
+        ? knownResult(new Set([value.text]))
+        : undefined;
+    const fixed = known === undefined ? undefined : op === '=' ? known : !known;
+    const test =
+      fixed === undefined
+        ? onField(field, op, scalarPredicate(field, op, operand, offset))
+        : fixed
+          ? ALWAYS_TRUE
+          : ALWAYS_FALSE;
     if (field.name === 'evt.type') report.eventTypes?.add(value.text);
     const types = field.name === 'evt.type' && op === '=' ? new Set([value.text]) : undefined;
     return { test, types, nameOnly: field.name === 'evt.type' || field.name === 'evt.dir' };
@@ -235,22 +246,33 @@ export function compileCondition(node: ConditionNode, scope: CompileScope, repor
       };
     }
     const isType = field.name === 'evt.type';
+    const known = isType && op === 'in' ? knownResult(values) : undefined;
     const test =
-      isType && op === 'in' && alwaysOf(values) ? ALWAYS_TRUE : onField(field, op, (v) => values.has(v));
+      known === undefined ? onField(field, op, (v) => values.has(v)) : known ? ALWAYS_TRUE : ALWAYS_FALSE;
     if (isType) for (const t of texts) report.eventTypes?.add(t);
     return { test, types: isType ? new Set(texts) : undefined, nameOnly: isType || field.name === 'evt.dir' };
   }
 
-  /** True when every syscall the rule can be given is in `values` (the check cannot fail there). */
-  function alwaysOf(values: ReadonlySet<unknown>): boolean {
+  /**
+   * What `evt.type in values` is for every syscall the rule can be given (scope.knownTypes):
+   * true when all are in it, false when none is, undefined when it depends on the event.
+   */
+  function knownResult(values: ReadonlySet<unknown>): boolean | undefined {
     const known = scope.knownTypes;
-    return known !== undefined && [...known].every((t) => values.has(t));
+    if (known === undefined) return undefined;
+    const hits = [...known].filter((t) => values.has(t)).length;
+    return hits === known.size ? true : hits === 0 ? false : undefined;
   }
 
   return walk(node);
 }
 
-function all(tests: Test[]): Test {
+/** `and` of tests, folding constants: a false part makes it false, true parts drop out. */
+function all(parts: Test[]): Test {
+  if (parts.includes(ALWAYS_FALSE)) return ALWAYS_FALSE;
+  const tests = parts.filter((t) => t !== ALWAYS_TRUE);
+  if (tests.length === 0) return ALWAYS_TRUE;
+  if (tests.length === 1) return tests[0]!;
   if (tests.length === 2) {
     const [a, b] = tests as [Test, Test];
     return (f) => a(f) && b(f);
@@ -261,7 +283,12 @@ function all(tests: Test[]): Test {
   };
 }
 
-function any(tests: Test[]): Test {
+/** `or` of tests, folding constants: a true part makes it true, false parts drop out. */
+function any(parts: Test[]): Test {
+  if (parts.includes(ALWAYS_TRUE)) return ALWAYS_TRUE;
+  const tests = parts.filter((t) => t !== ALWAYS_FALSE);
+  if (tests.length === 0) return ALWAYS_FALSE;
+  if (tests.length === 1) return tests[0]!;
   if (tests.length === 2) {
     const [a, b] = tests as [Test, Test];
     return (f) => a(f) || b(f);

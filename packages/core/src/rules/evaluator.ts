@@ -6,6 +6,7 @@ import type { ProcessLookup } from '../context/types.js';
 import type { Alert } from '../detect/alert.js';
 import { cutSample } from '../detect/verdict.js';
 import type { SyscallEvent } from '../types.js';
+import { ALWAYS_FALSE } from './compile.js';
 import type { Frame } from './fields.js';
 import { type RuleInternals, ruleInternals } from './loader.js';
 import { RUN_STATE_SYSCALLS, RunState } from './run-state.js';
@@ -78,12 +79,15 @@ export function createRuleEvaluator(rules: readonly LoadedRule[]): RuleEvaluator
   const buckets = new Map<string, Entry[]>();
   for (const entry of entries) {
     for (const syscall of entry.rule.syscalls ?? []) {
+      // The rule's test with this syscall's evt.type checks folded away; none left: not indexed.
+      const test = entry.internals.testFor.get(syscall) ?? entry.test;
+      if (test === ALWAYS_FALSE) continue;
       let bucket = buckets.get(syscall);
       if (bucket === undefined) {
         bucket = [...anyType];
         buckets.set(syscall, bucket);
       }
-      bucket.push(entry);
+      bucket.push({ ...entry, test });
     }
   }
   for (const bucket of buckets.values()) bucket.sort((a, b) => a.order - b.order);
@@ -135,7 +139,7 @@ export function createRuleEvaluator(rules: readonly LoadedRule[]): RuleEvaluator
         }
       }
       // After the rules: an exec of a file is judged on what happened before it.
-      if (tracksRun && RUN_STATE_SYSCALLS.has(event.syscall)) run.observe(event, frame.open);
+      if (tracksRun && RUN_STATE_SYSCALLS.has(event.syscall)) run.observe(event, frame.open, frame.path);
       alerts += made;
       return made;
     },

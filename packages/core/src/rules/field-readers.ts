@@ -48,15 +48,20 @@ function openedPath(e: SyscallEvent): string | undefined {
   const ret = e.ret;
   if (ret === undefined || ret.charCodeAt(0) === 45 /* - */) return undefined;
   const raw = e.raw;
-  const marker = `= ${ret}<`;
-  const at = raw.lastIndexOf(marker);
-  if (at < 0) return undefined;
+  // Without -y (or -T) the line ends in the return value: one character says there is nothing to find.
+  const last = raw.charCodeAt(raw.length - 1);
+  if (last !== 62 /* > */ && last !== 41 /* ) of (INJECTED) */) return undefined;
+  // `) = 3</real/path>`: the return is near the end, so the search is short.
+  const eq = raw.lastIndexOf(') = ');
+  const start = eq + 4 + ret.length + 1;
+  if (eq < 0 || raw.charCodeAt(start - 1) !== 60 /* < */ || !raw.startsWith(ret, eq + 4)) return undefined;
   let end = raw.length;
   // Trailing ` <0.000039>` (-T) or ` (INJECTED)` after the decoration.
-  const tail = / <\d+\.\d+>$| \(INJECTED\)$/.exec(raw.slice(Math.max(at, end - 40)));
-  if (tail !== null) end -= tail[0].length;
-  if (raw.charCodeAt(end - 1) !== 62 /* > */ || end - 1 <= at + marker.length) return undefined;
-  const path = raw.slice(at + marker.length, end - 1);
+  if (raw.charCodeAt(end - 1) === 41 /* ) */ && raw.endsWith(' (INJECTED)')) end -= 11;
+  const lt = raw.lastIndexOf(' <', end);
+  if (lt > start && /^ <\d+\.\d+>$/.test(raw.slice(lt, end))) end = lt;
+  if (raw.charCodeAt(end - 1) !== 62 /* > */ || end - 1 <= start) return undefined;
+  const path = raw.slice(start, end - 1);
   return path.startsWith('/') ? path : undefined;
 }
 

@@ -30,6 +30,8 @@ import { type RawItem, readRuleItems, ruleFileError } from './yaml-items.js';
 /** What the evaluator needs of a rule beyond its public description. */
 export interface RuleInternals {
   test: Test;
+  /** The test specialised for each syscall the rule is indexed under (ALWAYS_FALSE: never). */
+  testFor: ReadonlyMap<string, Test>;
   output: OutputTemplate;
   usesRunState: boolean;
 }
@@ -193,16 +195,22 @@ function compileRule(ctx: Ctx, def: RuleDef): LoadedRule | undefined {
     throw error;
   }
   let compiled: ReturnType<typeof compileCondition>;
+  const bySyscall = new Map<string, Test>();
   let output: OutputTemplate;
   try {
     const extra = exceptionNodes(def);
     const whole: ConditionNode =
       extra.length === 0 ? condition : { kind: 'and', children: [condition, ...extra], offset: 0 };
     compiled = compileCondition(whole, ctx.scope, report);
-    // Again, knowing the index: `evt.type` checks every indexed syscall passes become `true`.
+    // Once more per indexed syscall: there every `evt.type` check is a constant, and folding
+    // it away leaves only what that syscall's events must pass (or nothing, for none).
     if (compiled.types !== undefined) {
-      const again = compileCondition(whole, { ...ctx.scope, knownTypes: compiled.types }, newReport());
-      compiled = { ...compiled, test: again.test };
+      for (const syscall of compiled.types) {
+        bySyscall.set(
+          syscall,
+          compileCondition(whole, { ...ctx.scope, knownTypes: new Set([syscall]) }, newReport()).test,
+        );
+      }
     }
     output = compileOutput(def.output.trim());
   } catch (error) {
@@ -277,6 +285,7 @@ function compileRule(ctx: Ctx, def: RuleDef): LoadedRule | undefined {
   });
   internals.set(rule, {
     test: compiled!.test,
+    testFor: bySyscall,
     output: output!,
     usesRunState: [...report.fields].some((f) => RUN_STATE_FIELDS.has(f)),
   });

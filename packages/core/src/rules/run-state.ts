@@ -41,6 +41,7 @@ export class RunState {
    * as the key even without strace -y. Links made before the run are not known here.
    */
   resolve(path: string): string {
+    if (this.links.size === 0) return path;
     let p = path;
     for (let hop = 0; hop < MAX_LINK_HOPS; hop++) {
       const next = this.links.get(p);
@@ -51,12 +52,14 @@ export class RunState {
   }
 
   /** Records what `event` did to files. Call for every event, before the rules look at it. */
-  observe(event: SyscallEvent, knownMode?: OpenMode | null): void {
+  observe(event: SyscallEvent, knownMode?: OpenMode | null, knownPath?: string | null): void {
     const name = event.syscall;
-    const named = mainPath(event);
-    if (named === undefined || event.errno !== undefined || event.ret?.startsWith('-')) return;
-    // A symlink's own name is what it creates; anything else acts on what the name points to.
-    const path = SYMLINKS.has(name) ? named : this.resolve(named);
+    if (event.errno !== undefined || event.ret?.startsWith('-')) return;
+    const named = knownPath === undefined ? mainPath(event) : (knownPath ?? undefined);
+    if (named === undefined) return;
+    // A symlink's own name is what it creates; anything else acts on what the name points to
+    // (a path from the rules' frame is resolved already).
+    const path = SYMLINKS.has(name) || knownPath !== undefined ? named : this.resolve(named);
     if (SYMLINKS.has(name)) {
       const target = event.paths?.[1];
       if (target === undefined) return;

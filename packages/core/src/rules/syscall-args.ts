@@ -183,7 +183,21 @@ export function openMode(syscall: string, argsText: string): OpenMode | undefine
   }
   const read = !wronly && !path;
   const write = wronly || rdwr || (!read && trunc);
-  return { read, write, create, exec: create && execBits(argsText, from, syscall) };
+  return modeOf(read, write, create, create && execBits(argsText, from, syscall));
+}
+
+/** The 16 possible modes, made once: an open event costs no allocation. */
+const MODES: readonly OpenMode[] = Array.from({ length: 16 }, (_, bits) =>
+  Object.freeze({
+    read: (bits & 1) !== 0,
+    write: (bits & 2) !== 0,
+    create: (bits & 4) !== 0,
+    exec: (bits & 8) !== 0,
+  }),
+);
+
+function modeOf(read: boolean, write: boolean, create: boolean, exec: boolean): OpenMode {
+  return MODES[(read ? 1 : 0) | (write ? 2 : 0) | (create ? 4 : 0) | (exec ? 8 : 0)]!;
 }
 
 /** Whether the mode argument (or openat2's `mode=`) has an execute bit. */
