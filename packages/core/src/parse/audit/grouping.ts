@@ -7,9 +7,12 @@
  * the wall clock a pure parser cannot read.
  */
 import type { ParsedRecord } from '../../types.js';
+import type { ValueDecoder } from './decoder.js';
+import { emitEvent } from './emit.js';
 import { PendingEvent } from './event.js';
 import { isSingleRecordType } from './record-types.js';
 import type { Stamp } from './stamp.js';
+import type { SyscallRecordReader } from './syscall-record.js';
 
 /** An event is over once this many later records arrived without one of its own. */
 const AGE_RECORDS = 64;
@@ -20,11 +23,11 @@ const MAX_PENDING = 256;
 /** Most emitted events kept for reuse. */
 const MAX_FREE = 512;
 
-/** Emits a complete event's records into `out` (and takes back what it can reuse). */
-export type EmitEvent = (p: PendingEvent, out: ParsedRecord[]) => void;
-
 export class EventGrouper {
-  readonly #emitEvent: EmitEvent;
+  readonly #deniedErrnos: ReadonlySet<string>;
+  readonly #decoder: ValueDecoder;
+  /** Takes back the syscall records of emitted events. */
+  readonly #records: SyscallRecordReader;
   readonly #pending = new Map<number | string, PendingEvent>();
   /**
    * Emitted events kept for reuse (this grouper's own): an event lives for dozens of
@@ -40,8 +43,10 @@ export class EventGrouper {
   #openKey: number | string = -1;
   #openHeld = false;
 
-  constructor(emitEvent: EmitEvent) {
-    this.#emitEvent = emitEvent;
+  constructor(deniedErrnos: ReadonlySet<string>, decoder: ValueDecoder, records: SyscallRecordReader) {
+    this.#deniedErrnos = deniedErrnos;
+    this.#decoder = decoder;
+    this.#records = records;
   }
 
   /**
@@ -116,9 +121,10 @@ export class EventGrouper {
     return p;
   }
 
-  /** Emits a complete event and takes it back for reuse. */
+  /** Emits a complete event and takes it (and its syscall records) back for reuse. */
   #emit(p: PendingEvent, out: ParsedRecord[]): void {
-    this.#emitEvent(p, out);
+    emitEvent(p, out, this.#deniedErrnos, this.#decoder);
+    for (let i = 0; i < p.syscallCount; i++) this.#records.release(p.syscalls[i]!);
     if (this.#free.length < MAX_FREE) this.#free.push(p);
   }
 

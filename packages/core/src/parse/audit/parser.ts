@@ -14,7 +14,6 @@ import type { LineParser, ResolvedParseOptions } from '../line-parser.js';
 import { readAvcPath, readCwd, readPath, readProctitle, readSockaddr } from './aux-records.js';
 import { readSubjectRecord } from './avc.js';
 import { ValueDecoder } from './decoder.js';
-import { emitEvent } from './emit.js';
 import type { PendingEvent } from './event.js';
 import { readExecve } from './execve.js';
 import { rawField } from './fields.js';
@@ -57,12 +56,13 @@ export class AuditParser implements LineParser {
   readonly #decoder = new ValueDecoder();
   readonly #records = new SyscallRecordReader(this.#decoder);
   readonly #cursor = new RecordCursor();
-  readonly #events = new EventGrouper((p, out) => this.#emit(p, out));
+  readonly #events: EventGrouper;
   #work = 0;
 
   constructor(options: ResolvedParseOptions) {
     this.#deniedErrnos = options.deniedErrnos;
     this.#keepFields = options.auditFields;
+    this.#events = new EventGrouper(this.#deniedErrnos, this.#decoder, this.#records);
   }
 
   parseLine(line: string, lineNo: number, out: ParsedRecord[]): boolean {
@@ -112,12 +112,6 @@ export class AuditParser implements LineParser {
     if (p === undefined) return;
     this.#fill(p, raw, lineNo);
     this.#events.close(p, out);
-  }
-
-  /** Emits a complete event and takes its syscall records back for reuse. */
-  #emit(p: PendingEvent, out: ParsedRecord[]): void {
-    emitEvent(p, out, this.#deniedErrnos, this.#decoder);
-    for (let i = 0; i < p.syscallCount; i++) this.#records.release(p.syscalls[i]!);
   }
 
   /** Takes what the event keeps from the record the cursor found (`raw`: its line). */
