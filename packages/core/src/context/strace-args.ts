@@ -240,6 +240,39 @@ export function readStringArray(
  * inside (-1 without one) and readEnd.
  */
 export function readFd(args: string, at: number): number | undefined {
+  // The same fd argument is read by several steps of one call (its paths, its fds, its
+  // effect): the last answer is kept. A pure function of (args text, at), so a hit is right
+  // whichever string object holds that text.
+  if (at === memoAt && args === memoArgs) {
+    decorStart = memoDecorStart;
+    decorEnd = memoDecorEnd;
+    readEnd = memoReadEnd;
+    return memoFd;
+  }
+  const fd = scanFd(args, at);
+  memoArgs = args;
+  memoAt = at;
+  memoFd = fd;
+  memoDecorStart = decorStart;
+  memoDecorEnd = decorEnd;
+  memoReadEnd = readEnd;
+  return fd;
+}
+
+let memoArgs: string | undefined;
+let memoAt = -1;
+let memoFd: number | undefined;
+let memoDecorStart = -1;
+let memoDecorEnd = -1;
+let memoReadEnd = 0;
+
+/** Forgets readFd's last answer (a new event: its args never equal the last by identity). */
+export function forgetReadFd(): void {
+  memoArgs = undefined;
+  memoAt = -1;
+}
+
+function scanFd(args: string, at: number): number | undefined {
   decorStart = -1;
   decorEnd = -1;
   let i = at;

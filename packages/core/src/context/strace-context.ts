@@ -14,7 +14,9 @@ import {
   decorationText,
   decorEnd,
   decorStart,
+  forgetReadFd,
   readCString,
+  readEnd,
   readFd,
   readInt,
   readStringArray,
@@ -81,6 +83,7 @@ export class StraceContext {
   #apply(e: SyscallEvent, proc: TrackedProcess, tid: number): void {
     const spec = CALLS.get(e.syscall);
     if (spec === undefined) return;
+    forgetReadFd();
     if (spec.paths !== undefined) this.#attachPaths(e, proc, spec);
     if (spec.fds !== undefined) this.#attachFds(e, proc, spec.fds);
     if (spec.sockaddr !== undefined || spec.msghdr) attachSocket(e, proc, spec);
@@ -124,7 +127,7 @@ export class StraceContext {
     const max = this.#limits.maxPathsPerEvent;
     let paths: string[] | undefined;
     for (const [dirArg, pathArg] of specs) {
-      const at = argAt(args, pathArg);
+      const at = dirArg === 0 && pathArg === 1 ? pathAfterDirfd(args) : argAt(args, pathArg);
       if (at === -1) continue;
       const text = readCString(args, at, this.#limits.maxPathLength);
       if (text === undefined) continue;
@@ -306,6 +309,23 @@ export class StraceContext {
     }
     proc.changed();
   }
+}
+
+/**
+ * Where argument 1 starts when argument 0 is a dirfd (`AT_FDCWD</tmp>`, `3</x>`): read as
+ * an fd once (readFd keeps it for #dirBase), the walk to argument 1 starts after it. That
+ * is where argAt's own walk from 0 would be, as long as argAt would also have taken the
+ * `<` for a decoration (not `<<` or `<=`); anything else walks from 0.
+ */
+function pathAfterDirfd(args: string): number {
+  const at0 = argAt(args, 0);
+  if (at0 === -1) return -1;
+  if (readFd(args, at0) === undefined) return argAt(args, 1);
+  if (decorStart !== -1) {
+    const c = args.charCodeAt(decorStart);
+    if (c === 60 || c === 61 || decorStart >= args.length) return argAt(args, 1);
+  }
+  return argAt(args, 1, readEnd, 0);
 }
 
 /** A call that completed without an error return (`= -1 E…`, `= ?` are not). */
