@@ -110,7 +110,10 @@ export type {
   BaselineLearnerOptions,
   ToBaselineOptions,
   LearnBaselineOptions,
+  LearnedProgram,
+  ProgramFacts,
 } from './profile/baseline.js';
+export type { ProgramBaseline, ProgramBaselines } from './detect/programs.js';
 
 // Seccomp profiles (Docker/moby default.json shape) from traces and baselines.
 export { SeccompProfileBuilder, buildSeccompProfile } from './profile/seccomp.js';

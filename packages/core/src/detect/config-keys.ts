@@ -7,6 +7,7 @@ import { SEVERITIES } from '../severity.js';
 import type { Severity } from '../types.js';
 import { ALERT_TYPES, type AlertType } from './alert.js';
 import { DEFAULT_DANGEROUS_SYSCALLS } from './dangerous.js';
+import { programsKey } from './programs.js';
 
 /** Where the detector's notion of "now" comes from (windows, alert budget, cooldown). */
 export type TimeSource = 'auto' | 'event' | 'clock';
@@ -243,6 +244,12 @@ const allowedDenials: KeySpec<readonly AllowedDenial[]> = {
   },
 };
 
+const baselineSyscalls = names(
+  Object.freeze(['read', 'write', 'openat', 'close', 'execve', 'futex']),
+  'replace',
+  'Syscalls a normal run makes.',
+);
+
 /** Every config key, camelCase. The snake_case spelling of each is accepted too (the seed's TOML names). */
 export const CONFIG_KEYS = {
   enabled: flag(true, 'Off: every verdict is clean and nothing is counted.'),
@@ -270,11 +277,7 @@ export const CONFIG_KEYS = {
       return undefined;
     },
   } satisfies KeySpec<number>,
-  baselineSyscalls: names(
-    Object.freeze(['read', 'write', 'openat', 'close', 'execve', 'futex']),
-    'replace',
-    'Syscalls a normal run makes.',
-  ),
+  baselineSyscalls,
   // A window shorter than 60 ms would make its 60 buckets sub-millisecond; a day is plenty.
   windowMs: integer(
     60_000,
@@ -327,6 +330,7 @@ export const CONFIG_KEYS = {
   } satisfies KeySpec<() => number>,
   severity: severityMap,
   allowedDenials,
+  programs: programsKey(baselineSyscalls, allowedDenials, describe),
   ratesWithoutTimestamps: flag(
     true,
     "With timeSource auto: apply the rate limits by the clock while events carry no timestamps (the seed's way). False: rate limits apply only to input with timestamps, so an untimed trace's size is never read as a rate.",

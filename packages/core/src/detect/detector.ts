@@ -6,10 +6,11 @@
  */
 import { parseSyscallEvents } from '../parse/index.js';
 import type { SyscallEvent } from '../types.js';
-import type { Alert, AlertType } from './alert.js';
+import type { Alert } from './alert.js';
 import { type Compiled, compile } from './compiled.js';
 import { type DetectorConfig, type ResolvedDetectorConfig, resolveDetectorConfig } from './config.js';
-import { countTarget, describeEvent, emptyStats, newAlert, suppressed } from './verdict.js';
+import { type CompiledProgram, matchesAllowed, ProgramAlerts, programOfEvent } from './programs.js';
+import { countTarget, describeEvent, emptyStats, newAlert, rateAlert, suppressed } from './verdict.js';
 import { RollingCounter, RollingWindow, Timeline } from './window.js';
 
 export type { Alert, AlertType } from './alert.js';
@@ -89,6 +90,7 @@ export class SyscallAnomalyDetector {
   readonly #names = new Map<string, Tracked>();
   #overflowCount = 0;
   #stats: DetectorStats = emptyStats();
+  readonly #programAlerts = new ProgramAlerts();
 
   // State of the verdict being built (fields, not locals, so the per-event path allocates nothing).
   #gen = 0;
@@ -166,6 +168,7 @@ export class SyscallAnomalyDetector {
   #begin(): void {
     this.#gen++;
     this.#alerts = undefined;
+    this.#programAlerts.begin();
     if (this.#overflowAlerts !== undefined && this.#overflowAlerts.size > 0) this.#overflowAlerts.clear();
     this.#callEvents = 0;
     this.#peakTotal = 0;
@@ -200,6 +203,10 @@ export class SyscallAnomalyDetector {
       known = this.#compiled.baseline.has(name);
       forbidden = this.#compiled.forbidden.has(name);
     }
+    // A listed program is judged against its own syscalls and denials (see programs.ts).
+    const programs = this.#compiled.programs;
+    const program = programs.size === 0 ? undefined : programOfEvent(programs, e.process);
+    if (program !== undefined) known = program.baseline.has(name);
 
     const total = this.#total;
     total.add(1);
@@ -210,9 +217,12 @@ export class SyscallAnomalyDetector {
     }
 
     if (forbidden) this.#alert('forbidden_syscall', entry, e);
-    else if (!known && cfg.alertOnUnknownSyscall) this.#alert('unknown_syscall', entry, e);
+    else if (!known && cfg.alertOnUnknownSyscall) {
+      if (program === undefined) this.#alert('unknown_syscall', entry, e);
+      else this.#programUnknown(program, entry, e);
+    }
 
-    if (e.denied === true && !this.#allowedDenial(e)) {
+    if (e.denied === true && !this.#allowedDenial(e, program)) {
       this.#stats.deniedEvents++;
       const denied = this.#denied;
       denied.add(1);
@@ -225,18 +235,19 @@ export class SyscallAnomalyDetector {
     }
   }
 
-  /** True when the config's allowedDenials say normal runs make this denial. */
-  #allowedDenial(e: SyscallEvent): boolean {
-    const list = this.#compiled.allowed.get(e.syscall);
-    if (list === undefined) return false;
-    const path = e.paths?.[0];
-    for (const a of list) {
-      if (a.errno !== undefined && a.errno !== e.errno) continue;
-      if (a.path !== undefined && (path === undefined || !a.path.test(path))) continue;
-      this.#stats.allowedDenials++;
-      return true;
-    }
-    return false;
+  /** True when the allowedDenials (the listed program's, else the config's) say normal runs make this denial. */
+  #allowedDenial(e: SyscallEvent, program: CompiledProgram | undefined): boolean {
+    if (!matchesAllowed(program?.allowed ?? this.#compiled.allowed, e)) return false;
+    this.#stats.allowedDenials++;
+    return true;
+  }
+
+  /** An unknown_syscall of a listed program: merged per (program, syscall), its message names the program. */
+  #programUnknown(program: CompiledProgram, entry: Tracked | undefined, e: SyscallEvent): void {
+    const dangerous = entry !== undefined ? entry.dangerous : this.#compiled.dangerous.has(e.syscall);
+    const severity = dangerous ? 'critical' : this.config.severity.unknown_syscall;
+    const alert = this.#programAlerts.unknown(program, e, severity, this.config.strictMode, countTarget);
+    if (alert !== undefined) this.#push(alert);
   }
 
   /** Starts counting a new name, or returns undefined when the cap is reached (overflow). */
@@ -343,29 +354,22 @@ export class SyscallAnomalyDetector {
     // An untimed trace read under `auto` has no rate: its batches arrive as fast as it is read.
     const rates = cfg.ratesWithoutTimestamps || cfg.timeSource !== 'auto' || this.#timeline.eventDriven;
     const deniedLimit = rates ? cfg.maxDeniedEventsPerMinute : 0;
-    if (deniedLimit > 0 && this.#peakDenied > deniedLimit) {
-      const a = newAlert(
-        'denied_rate',
-        cfg.severity.denied_rate,
-        `denied event rate ${this.#peakDenied} exceeds limit ${deniedLimit}/${label}`,
+    if (deniedLimit > 0 && this.#peakDenied > deniedLimit)
+      this.#push(
+        rateAlert(
+          'denied_rate',
+          cfg.severity.denied_rate,
+          this.#peakDenied,
+          deniedLimit,
+          label,
+          this.#deniedOver,
+        ),
       );
-      a.count = this.#peakDenied;
-      a.limit = deniedLimit;
-      if (this.#deniedOver !== undefined) describeEvent(a, this.#deniedOver);
-      this.#push(a);
-    }
     const totalLimit = rates ? cfg.maxTotalEventsPerMinute : 0;
-    if (totalLimit > 0 && this.#peakTotal > totalLimit) {
-      const a = newAlert(
-        'total_rate',
-        cfg.severity.total_rate,
-        `total event rate ${this.#peakTotal} exceeds limit ${totalLimit}/${label}`,
+    if (totalLimit > 0 && this.#peakTotal > totalLimit)
+      this.#push(
+        rateAlert('total_rate', cfg.severity.total_rate, this.#peakTotal, totalLimit, label, this.#totalOver),
       );
-      a.count = this.#peakTotal;
-      a.limit = totalLimit;
-      if (this.#totalOver !== undefined) describeEvent(a, this.#totalOver);
-      this.#push(a);
-    }
 
     const alerts = this.#alerts;
     this.#alerts = undefined;

@@ -15,6 +15,23 @@ export function newAlert(type: AlertType, severity: Alert['severity'], message: 
   return { type, severity, message, count: 1 };
 }
 
+/** A denied_rate or total_rate alert: the seed's wording, the peak, the limit, and the event that crossed it. */
+export function rateAlert(
+  type: 'denied_rate' | 'total_rate',
+  severity: Alert['severity'],
+  peak: number,
+  limit: number,
+  windowLabel: string,
+  over: SyscallEvent | undefined,
+): Alert {
+  const what = type === 'denied_rate' ? 'denied event rate' : 'total event rate';
+  const a = newAlert(type, severity, `${what} ${peak} exceeds limit ${limit}/${windowLabel}`);
+  a.count = peak;
+  a.limit = limit;
+  if (over !== undefined) describeEvent(a, over);
+  return a;
+}
+
 /**
  * Copies where an event came from, and who did what to what, onto an alert: line, pid,
  * time, errno, process, paths, peer, host, audit key. Objects are shared, not copied: they

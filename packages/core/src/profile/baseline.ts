@@ -10,9 +10,20 @@ import {
   resolveDetectorConfig,
   type TimeSource,
 } from '../detect/config.js';
+import { configPrograms } from '../detect/programs.js';
 import { RollingCounter, RollingWindow, Timeline } from '../detect/window.js';
 import { SyscanError } from '../errors.js';
 import type { SyscallEvent } from '../types.js';
+import {
+  compareDenials,
+  denialKey,
+  type LearnedProgram,
+  type ProgramFacts,
+  ProgramLearner,
+  ProgramMerger,
+} from './program-learning.js';
+
+export type { LearnedProgram, ProgramFacts } from './program-learning.js';
 
 /** What a learner saw; kept in the baseline for people and for merging (the detector ignores it). */
 export interface LearnedFacts {
@@ -36,6 +47,16 @@ export interface LearnedFacts {
   merged?: number;
   /** True when the events carried timestamps: only then are rate limits learned. */
   timed?: boolean;
+  /** Distinct processes (pids) seen; summed over merged baselines. */
+  processes?: number;
+  /** How much of each program of `programs` was seen. */
+  programs?: Record<string, ProgramFacts>;
+  /** Programs past the learner's cap, not in `programs` (judged by the top-level union). */
+  droppedPrograms?: number;
+  /** Inputs (files, stdin) learned from; set by the CLI. */
+  inputs?: number;
+  /** The sequence model learned alongside (set by the CLI): its programs and how many have a calibrated threshold. */
+  sequence?: { programs: number; calibrated: number; minCalibrationProcesses: number };
 }
 
 /** A learned baseline: a valid detector config plus what was learned. */
@@ -50,6 +71,8 @@ export interface Baseline {
   windowMs?: number;
   /** Denials the normal runs made (syscall, errno, path): a re-run making them stays clean. */
   allowedDenials?: AllowedDenial[];
+  /** Per program (exe, else comm): its own syscalls and denials; the detector judges its events by them. */
+  programs?: Record<string, LearnedProgram>;
   /** Always false: a learned limit is per window of event time, never of how fast a file is read. */
   ratesWithoutTimestamps: false;
   learned: LearnedFacts;
@@ -99,6 +122,7 @@ export class BaselineLearner {
   #lastTime: number | undefined;
   /** Denials seen, by `syscall errno path` (capped: a run denied everything is no baseline). */
   readonly #denials = new Map<string, AllowedDenial>();
+  readonly #programs = new ProgramLearner();
 
   /** @throws SyscanError `ERR_SYSCAN_CONFIG` for bad options. */
   constructor(options: BaselineLearnerOptions = {}) {
@@ -130,15 +154,17 @@ export class BaselineLearner {
     return this.#events;
   }
 
-  #denial(e: SyscallEvent): void {
+  /** The allowedDenials entry of a denied call, remembered (capped: a run denied everything is no baseline). */
+  #denial(e: SyscallEvent): AllowedDenial {
     const path = e.paths?.[0];
-    const key = `${e.syscall}\0${e.errno ?? ''}\0${path ?? ''}`;
-    if (this.#denials.has(key) || this.#denials.size >= MAX_ALLOWED_DENIALS) return;
-    this.#denials.set(key, {
+    const denial: AllowedDenial = {
       syscall: e.syscall,
       ...(e.errno !== undefined ? { errno: e.errno } : {}),
       ...(path !== undefined ? { path: globEscape(path) } : {}),
-    });
+    };
+    const key = denialKey(denial);
+    if (!this.#denials.has(key) && this.#denials.size < MAX_ALLOWED_DENIALS) this.#denials.set(key, denial);
+    return denial;
   }
 
   /** The baseline so far (the learner can keep learning afterwards). */
@@ -166,8 +192,15 @@ export class BaselineLearner {
     if (this.#firstTime !== undefined) learned.firstTime = this.#firstTime;
     if (this.#lastTime !== undefined) learned.lastTime = this.#lastTime;
     learned.timed = this.#firstTime !== undefined;
+    // Per-program facts when the events named their programs (the context tracker ran).
+    const programs = this.#programs.toPrograms();
+    if (Object.keys(programs).length > 0 || this.#programs.droppedPrograms > 0) {
+      learned.processes = this.#programs.processes;
+      learned.programs = this.#programs.facts();
+      if (this.#programs.droppedPrograms > 0) learned.droppedPrograms = this.#programs.droppedPrograms;
+    }
     const allowed = [...this.#denials.values()].sort(compareDenials);
-    return build([...this.#syscalls], learned, floor, options, allowed);
+    return build([...this.#syscalls], learned, floor, options, allowed, programs);
   }
 
   #one(e: SyscallEvent): void {
@@ -192,12 +225,14 @@ export class BaselineLearner {
     if (e.source !== undefined && !this.#sources.has(e.source)) this.#sources.add(e.source);
     this.#total.add(1);
     if (this.#total.sum > this.#peak) this.#peak = this.#total.sum;
+    let denial: AllowedDenial | undefined;
     if (e.denied === true) {
       this.#deniedEvents++;
-      this.#denial(e);
+      denial = this.#denial(e);
       this.#denied.add(1);
       if (this.#denied.sum > this.#peakDenied) this.#peakDenied = this.#denied.sum;
     }
+    this.#programs.observe(e, denial);
   }
 }
 
@@ -223,6 +258,7 @@ export function mergeBaselines(...baselines: Baseline[]): Baseline {
   const syscalls = new Set<string>();
   const sources = new Set<string>();
   const denials = new Map<string, AllowedDenial>();
+  const programs = new ProgramMerger();
   let total = 0;
   let denied = 0;
   let windowMs: number | undefined;
@@ -237,6 +273,8 @@ export function mergeBaselines(...baselines: Baseline[]): Baseline {
     droppedSyscalls: 0,
     merged: 0,
   };
+  let processes = 0;
+  let droppedPrograms = 0;
   baselines.forEach((b, i) => {
     let cfg: ReturnType<typeof resolveDetectorConfig>;
     try {
@@ -255,14 +293,16 @@ export function mergeBaselines(...baselines: Baseline[]): Baseline {
     windowMs = cfg.windowMs;
     for (const s of cfg.baselineSyscalls) syscalls.add(s);
     for (const a of cfg.allowedDenials) {
-      const key = `${a.syscall}\0${a.errno ?? ''}\0${a.path ?? ''}`;
-      if (denials.size < MAX_ALLOWED_DENIALS) denials.set(key, a);
+      if (denials.size < MAX_ALLOWED_DENIALS) denials.set(denialKey(a), a);
     }
     total = Math.max(total, cfg.maxTotalEventsPerMinute);
     denied = Math.max(denied, cfg.maxDeniedEventsPerMinute);
     const l = (b as Partial<Baseline>).learned;
     learned.merged! += l?.merged ?? 1;
+    programs.add(configPrograms(cfg), l?.programs);
     if (l === undefined || typeof l !== 'object') return;
+    processes += num(l.processes);
+    droppedPrograms += num(l.droppedPrograms);
     learned.events += num(l.events);
     learned.deniedEvents += num(l.deniedEvents);
     learned.peakEventsPerWindow = Math.max(learned.peakEventsPerWindow, num(l.peakEventsPerWindow));
@@ -278,12 +318,20 @@ export function mergeBaselines(...baselines: Baseline[]): Baseline {
   learned.windowMs = windowMs ?? DEFAULT_DETECTOR_CONFIG.windowMs;
   learned.sources = [...sources].sort();
   const allowed = [...denials.values()].sort(compareDenials);
+  const merged = programs.toPrograms();
+  droppedPrograms += programs.droppedPrograms;
+  if (Object.keys(merged).length > 0 || droppedPrograms > 0) {
+    learned.processes = processes;
+    learned.programs = programs.facts();
+    if (droppedPrograms > 0) learned.droppedPrograms = droppedPrograms;
+  }
   const out: Baseline = {
-    description: `Baseline merged from ${learned.merged} runs: ${syscalls.size} syscalls, ${allowed.length} allowed denials, ${learned.events} events.`,
+    description: `Baseline merged from ${learned.merged} runs: ${syscalls.size} syscalls${ofPrograms(merged)}, ${allowed.length} allowed denials, ${learned.events} events.`,
     baselineSyscalls: [...syscalls].sort(),
     maxTotalEventsPerMinute: total,
     maxDeniedEventsPerMinute: denied,
     ...(allowed.length > 0 ? { allowedDenials: allowed } : {}),
+    ...(Object.keys(merged).length > 0 ? { programs: merged } : {}),
     ratesWithoutTimestamps: false,
     learned,
   };
@@ -297,6 +345,7 @@ function build(
   floor: number,
   options: ToBaselineOptions,
   allowed: AllowedDenial[],
+  programs: Record<string, LearnedProgram>,
 ): Baseline {
   const headroom = learned.headroom;
   const per = learned.windowMs === 60_000 ? 'minute' : `${learned.windowMs} ms`;
@@ -314,12 +363,13 @@ function build(
   const out: Baseline = {
     description:
       options.description ??
-      `Baseline learned from ${learned.events} syscall events: ${syscalls.length} syscalls, ` +
+      `Baseline learned from ${learned.events} syscall events: ${syscalls.length} syscalls${ofPrograms(programs)}, ` +
         `${allowed.length} allowed denials; ${limits}.`,
     baselineSyscalls: syscalls.sort(),
     maxTotalEventsPerMinute: total,
     maxDeniedEventsPerMinute: denied,
     ...(allowed.length > 0 ? { allowedDenials: allowed } : {}),
+    ...(Object.keys(programs).length > 0 ? { programs } : {}),
     ratesWithoutTimestamps: false,
     learned,
   };
@@ -335,6 +385,12 @@ function build(
   return out;
 }
 
+/** ` of 3 programs` when the baseline has per-program entries. */
+function ofPrograms(programs: Record<string, LearnedProgram>): string {
+  const n = Object.keys(programs).length;
+  return n === 0 ? '' : ` of ${n} program${n === 1 ? '' : 's'}`;
+}
+
 function num(v: unknown): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : 0;
 }
@@ -342,10 +398,4 @@ function num(v: unknown): number {
 /** A literal path as a glob that matches only it (`*`, `?` and `[` escaped as classes). */
 function globEscape(path: string): string {
   return path.replace(/[*?[]/g, (c) => `[${c}]`);
-}
-
-function compareDenials(a: AllowedDenial, b: AllowedDenial): number {
-  const ka = `${a.syscall} ${a.errno ?? ''} ${a.path ?? ''}`;
-  const kb = `${b.syscall} ${b.errno ?? ''} ${b.path ?? ''}`;
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
