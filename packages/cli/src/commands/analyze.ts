@@ -1,8 +1,12 @@
+import { hostname } from 'node:os';
 import {
+  type Alert,
   type AnalysisSession,
   createSession,
+  type LoadedRule,
   type SessionSummary,
   type Severity,
+  toFalcoJson,
   traceIntegrity,
 } from '@syscan/core';
 import { Command, Option } from 'commander';
@@ -26,11 +30,13 @@ import { ndjsonAlert, ndjsonSuppressed, renderJson, renderNdjson } from '../repo
 import { renderSarif } from '../report/sarif.js';
 import { createStyle, printable, type Style, useColor } from '../report/style.js';
 import { renderAlertLine, renderSuppressedLine, renderText } from '../report/text.js';
+import { loadRuleFiles, printWarnings, type RuleFileOptions, ruleFileOptions } from '../rule-files.js';
 import { VERSION } from '../version.js';
 
-type Format = 'text' | 'json' | 'ndjson' | 'sarif';
+type Format = 'text' | 'json' | 'ndjson' | 'sarif' | 'falco';
 
-interface AnalyzeOptions extends InputOptions {
+interface AnalyzeOptions extends InputOptions, RuleFileOptions {
+  rules: string[];
   format: Format;
   policy: PolicyName;
   config?: string;
@@ -49,12 +55,15 @@ interface AnalyzeOptions extends InputOptions {
  * it and formats what it decided. The exit status is the verdict.
  */
 export function makeAnalyzeCommand(ctx: CliContext): Command {
-  return new Command('analyze')
+  return ruleFileOptions(new Command('analyze'))
     .description('judge syscall telemetry against a baseline: exit 0 clean, 1 anomalies, 2 error')
     .argument('[files...]', "strace output or audit logs; '-' or none reads stdin")
     .addOption(
-      new Option('-f, --format <format>', 'report format (sarif: SARIF 2.1.0 for code scanning)')
-        .choices(['text', 'json', 'ndjson', 'sarif'])
+      new Option(
+        '-f, --format <format>',
+        "report format (sarif: SARIF 2.1.0 for code scanning; falco: one Falco JSON object per alert, falcosidekick's input)",
+      )
+        .choices(['text', 'json', 'ndjson', 'sarif', 'falco'])
         .default('text'),
     )
     .addOption(
@@ -70,6 +79,12 @@ export function makeAnalyzeCommand(ctx: CliContext): Command {
       'detector config on top of --policy (JSON: DetectorConfig keys, camelCase or snake_case)',
     )
     .option('-b, --baseline <file>', "a baseline from 'syscan learn' (applied on top of --config)")
+    .option(
+      '--rules <file>',
+      'a Falco rules file loaded after the shipped pack (repeat for more; append/override apply in order)',
+      (file: string, files: string[]) => [...files, file],
+      [] as string[],
+    )
     .option('--strict', 'strict mode: keep repeated alerts')
     .addOption(
       severityOption(
@@ -100,6 +115,7 @@ export function makeAnalyzeCommand(ctx: CliContext): Command {
         '  mkfifo /tmp/trace.fifo; syscan analyze -b baseline.json /tmp/trace.fifo &',
         '  strace -f -o /tmp/trace.fifo CMD',
         '  syscan analyze --follow --fail-on high /var/log/audit/audit.log',
+        '  syscan analyze --rules my-rules.yaml --format falco trace.log | falcosidekick-forwarder',
         '',
         "Give strace its own file or FIFO (-o): never pipe the traced command's own stdout or",
         'stderr into syscan (strace -o /dev/stderr … 2>&1 |), or the command can print fake trace lines.',
@@ -110,25 +126,39 @@ export function makeAnalyzeCommand(ctx: CliContext): Command {
         throw usageError('--follow needs exactly one file (stdin is already followed until it ends)');
       }
       const config = await loadDetectorConfig(opts);
+      const rules = await sessionRules(ctx, opts);
       const inputs = await resolveInputs(files);
       const style = createStyle(useColor(ctx.io.stdout, ctx.io.env));
-      // Follow mode prints alerts as they are found (text, ndjson); other runs report at the end.
-      const live = opts.follow === true && (opts.format === 'text' || opts.format === 'ndjson');
+      // Follow mode prints alerts as they are found (text, ndjson); other runs report at the
+      // end. Falco's format is one line per alert, always as found: it has no summary to wait for.
+      const falco = opts.format === 'falco';
+      const live = falco || (opts.follow === true && (opts.format === 'text' || opts.format === 'ndjson'));
       const pending: string[] = [];
       const ndjson = opts.format === 'ndjson';
+      const host = hostname();
+      const line = (a: Alert): string =>
+        falco
+          ? `${JSON.stringify(toFalcoJson(a, { hostname: host }))}\n`
+          : ndjson
+            ? ndjsonAlert(a)
+            : renderAlertLine(a, style);
       const session = createSession({
         config,
         // Who did what to what (process, argv, user, paths, peer) on every alert; core's default.
         context: opts.context ? undefined : false,
         parse: parseOptionsOf(opts),
         limits: { maxAlerts: opts.maxAlerts },
+        // The shipped pack, then --rules files (or only those with --no-default-rules).
+        rules,
         // What the trace says syscan could not see (a cut or unreadable line, a CLONE_UNTRACED
         // child) is an alert, never silence. Exits are not expected: a trace may be taken with -qq.
         checks: [traceIntegrity()],
-        onAlert: live ? (a) => pending.push(ndjson ? ndjsonAlert(a) : renderAlertLine(a, style)) : undefined,
-        onSuppressed: live
-          ? (e) => pending.push(ndjson ? ndjsonSuppressed(e) : renderSuppressedLine(e, style))
-          : undefined,
+        onAlert: live ? (a) => pending.push(line(a)) : undefined,
+        // Falco has no "suppressed" object: the held-back count goes to stderr at the end.
+        onSuppressed:
+          live && !falco
+            ? (e) => pending.push(ndjson ? ndjsonSuppressed(e) : renderSuppressedLine(e, style))
+            : undefined,
       });
       const flush = async (): Promise<void> => {
         if (pending.length === 0) return;
@@ -138,16 +168,37 @@ export function makeAnalyzeCommand(ctx: CliContext): Command {
       };
 
       if (opts.follow) await followFile(ctx, inputs[0]!.path, session, opts.interval, flush);
-      else await readInputs(ctx, inputs, session, opts.progress);
+      else await readInputs(ctx, inputs, session, opts.progress, flush);
       session.end();
       await flush();
 
       const summary = session.summary();
       if (!opts.allowEmpty) requireTelemetry(summary.inputs);
       await ctx.out.write(render(summary, opts.format, style, live, session));
+      if (falco) warnHeldBack(ctx, summary);
       await ctx.out.end();
       ctx.exitCode = session.failing(opts.failOn) ? EXIT_ANOMALY : EXIT_CLEAN;
     });
+}
+
+/** The shipped pack and `--rules` files, loaded once; `false` (no rules) for `--no-default-rules` alone. */
+async function sessionRules(ctx: CliContext, opts: AnalyzeOptions): Promise<readonly LoadedRule[] | false> {
+  if (!opts.defaultRules && opts.rules.length === 0 && opts.egressAllow === undefined) return false;
+  const loaded = await loadRuleFiles(opts.rules, opts);
+  printWarnings(ctx, loaded);
+  return loaded.rules;
+}
+
+/**
+ * Falco's format has no object for alerts the budget held back (their severity is unknown):
+ * they are said on stderr, and the exit status counts them (`failing` fails closed).
+ */
+function warnHeldBack(ctx: CliContext, summary: SessionSummary): void {
+  const held = summary.suppressed.heldBack + summary.suppressed.verdicts;
+  if (held === 0) return;
+  ctx.io.stderr.write(
+    `syscan: warning: ${held} alert${held === 1 ? '' : 's'} held back by the alert budget (${summary.suppressed.reason ?? 'budget spent'}): not in the Falco output\n`,
+  );
 }
 
 /** Every input in order, one session: a chunk is one verdict, as one `analyze()` call was in the seed. */
@@ -156,13 +207,19 @@ async function readInputs(
   inputs: readonly InputSpec[],
   session: AnalysisSession,
   progressEnabled: boolean,
+  flush: () => Promise<void>,
 ): Promise<void> {
   const progress = new Progress(ctx.io.stderr, progressEnabled);
   try {
     for (const input of inputs) {
       session.beginInput(input.label);
-      for await (const chunk of readChunks(input, ctx.io.stdin, progress)) session.write(chunk);
+      // Live alerts (--format falco) are written per chunk: what is held is one chunk's worth.
+      for await (const chunk of readChunks(input, ctx.io.stdin, progress)) {
+        session.write(chunk);
+        await flush();
+      }
       session.endInput();
+      await flush();
     }
   } finally {
     progress.clear();
@@ -229,6 +286,8 @@ function render(
       return renderJson(summary);
     case 'ndjson':
       return renderNdjson(summary, streamed);
+    case 'falco':
+      return ''; // every alert was written as it was found
     case 'sarif':
       return renderSarif(summary, {
         version: VERSION,

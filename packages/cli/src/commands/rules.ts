@@ -1,20 +1,14 @@
-import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import {
-  AGENT_TOOLS_RULES,
   type Alert,
   createContextTracker,
   createRuleEvaluator,
-  egressAllowListRules,
   type LoadedRule,
-  type LoadedRules,
-  loadRules,
-  type RuleSource,
   toFalcoJson,
 } from '@syscan/core';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import type { CliContext } from '../context.js';
-import { EXIT_ANOMALY, fileError, usageError } from '../errors.js';
+import { EXIT_ANOMALY, usageError } from '../errors.js';
 import { readBatches, resolveInputs } from '../io/input.js';
 import { Progress } from '../io/progress.js';
 import {
@@ -25,53 +19,7 @@ import {
   sourceOption,
 } from '../options.js';
 import { createStyle, printable, useColor } from '../report/style.js';
-
-interface RuleFileOptions {
-  defaultRules: boolean;
-  egressAllow?: string[] | undefined;
-}
-
-function ruleFileOptions(command: Command): Command {
-  return command
-    .option('--no-default-rules', "leave out syscan's agent-tools pack (loaded first otherwise)")
-    .addOption(
-      new Option(
-        '--egress-allow <cidrs>',
-        'comma-separated IPs/CIDRs: enables the egress rule, alerting on connects anywhere else',
-      ).argParser((value) => {
-        const list = value
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean);
-        if (list.length === 0)
-          throw new InvalidArgumentError('expected IPs or CIDR ranges such as 10.0.0.0/8');
-        return list;
-      }),
-    );
-}
-
-/** The pack (unless turned off), then the user's files in order, then the allow-list overlay. */
-async function loadRuleFiles(files: readonly string[], opts: RuleFileOptions): Promise<LoadedRules> {
-  const sources: RuleSource[] = opts.defaultRules ? [AGENT_TOOLS_RULES] : [];
-  for (const path of files) {
-    try {
-      sources.push({ name: path, text: await readFile(path, 'utf8') });
-    } catch (error) {
-      throw fileError('read', path, error);
-    }
-  }
-  if (opts.egressAllow !== undefined) {
-    if (!opts.defaultRules)
-      throw usageError('--egress-allow sets a list of the default rules; drop --no-default-rules');
-    sources.push(egressAllowListRules(opts.egressAllow));
-  }
-  if (sources.length === 0) throw usageError('no rules: give rule files or keep the default rules');
-  return loadRules(sources);
-}
-
-function printWarnings(ctx: CliContext, loaded: LoadedRules): void {
-  for (const w of loaded.warnings) ctx.io.stderr.write(`syscan: warning: ${printable(w.message, 400)}\n`);
-}
+import { loadRuleFiles, printWarnings, type RuleFileOptions, ruleFileOptions } from '../rule-files.js';
 
 function ruleLine(rule: LoadedRule): string {
   const on = rule.syscalls === undefined ? 'any syscall' : [...rule.syscalls].join(',');
