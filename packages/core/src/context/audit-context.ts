@@ -88,7 +88,7 @@ export class AuditContext {
       if (fields !== undefined && readIds(proc, (key) => fields[`SYSCALL.${key}`])) changed = true;
     } else if (subject !== proc.auditSubject) {
       proc.auditSubject = subject;
-      if (readIds(proc, (key) => blockField(subject, key))) changed = true;
+      if (readSubjectIds(proc, subject)) changed = true;
     }
     if (d.uid !== undefined && d.uid !== UNSET && d.uid !== proc.uid) {
       proc.uid = d.uid;
@@ -197,16 +197,89 @@ function readIds(proc: TrackedProcess, get: (key: string) => string | undefined)
 }
 
 const ID_KEYS = ['ppid', 'uid', 'euid', 'gid', 'egid', 'auid', 'ses'] as const;
-const NEEDLES: Record<string, string> = Object.fromEntries([...ID_KEYS, 'tty'].map((k) => [k, ` ${k}=`]));
+/** Index in ID_KEYS of the tty, read as text. */
+const TTY = ID_KEYS.length;
+const KEY_TEXT = [...ID_KEYS.map((k) => `${k}=`), 'tty='];
 
-/** ` key=value` in a subject block (anchored on the space, so `auid=` is never `uid=`). */
-function blockField(block: string, key: string): string | undefined {
-  const needle = NEEDLES[key] ?? ` ${key}=`;
-  const at = block.indexOf(needle);
-  if (at === -1) return undefined;
-  const v = at + needle.length;
-  const end = block.indexOf(' ', v);
-  return block.slice(v, end === -1 ? block.length : end);
+/**
+ * readIds over a subject block in one pass: every ` key=value` (anchored on the space, so
+ * `auid=` is never `uid=`; the first of a key counts), numbers read in place. One walk over
+ * its spaces instead of a search per id (the audit tracker's hottest line).
+ */
+function readSubjectIds(proc: TrackedProcess, block: string): boolean {
+  let changed = false;
+  let seen = 0;
+  let space = block.indexOf(' ');
+  while (space !== -1) {
+    const k = space + 1;
+    const next = block.indexOf(' ', k);
+    const key = keyAt(block, k);
+    if (key !== -1 && (seen & (1 << key)) === 0) {
+      seen |= 1 << key;
+      const v = k + KEY_TEXT[key]!.length;
+      const end = next === -1 ? block.length : next;
+      if (key === TTY) {
+        const tty = block.slice(v, end);
+        if (tty !== '(none)' && tty !== proc.tty) {
+          proc.tty = tty;
+          changed = true;
+        }
+      } else {
+        const n = digitsAt(block, v, end);
+        const field = ID_KEYS[key]!;
+        if (n !== undefined && n !== UNSET && proc[field] !== n) {
+          proc[field] = n;
+          changed = true;
+        }
+      }
+    }
+    space = next;
+  }
+  return changed;
+}
+
+/** Which id key (`ppid=` …, or TTY) starts at `k`, or -1. */
+function keyAt(block: string, k: number): number {
+  let key: number;
+  switch (block.charCodeAt(k)) {
+    case 112 /* p */:
+      key = 0;
+      break;
+    case 117 /* u */:
+      key = 1;
+      break;
+    case 101 /* e */:
+      key = block.charCodeAt(k + 1) === 117 ? 2 : 4;
+      break;
+    case 103 /* g */:
+      key = 3;
+      break;
+    case 97 /* a */:
+      key = 5;
+      break;
+    case 115 /* s */:
+      key = 6;
+      break;
+    case 116 /* t */:
+      key = TTY;
+      break;
+    default:
+      return -1;
+  }
+  return block.startsWith(KEY_TEXT[key]!, k) ? key : -1;
+}
+
+/** numeric() of `s[from, to)` without cutting it out: 1 to 10 decimal digits, else undefined. */
+function digitsAt(s: string, from: number, to: number): number | undefined {
+  const n = to - from;
+  if (n === 0 || n > 10) return undefined;
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return undefined;
+    v = v * 10 + (c - 48);
+  }
+  return v;
 }
 
 function numeric(text: string | undefined): number | undefined {
