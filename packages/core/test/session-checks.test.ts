@@ -113,3 +113,20 @@ describe('alertJsonSchema', () => {
     for (const key of Object.keys(alert)) expect(props).toHaveProperty([key]);
   });
 });
+
+describe('audit tampering inside an auditctl event', () => {
+  it('reads what the change did from the auditctl command its SYSCALL event carries', () => {
+    const event = (serial: number, args: string[]) =>
+      [
+        `type=CONFIG_CHANGE msg=audit(1795853884.639:${serial}): auid=4294967295 ses=4294967295 op=${serial === 8 ? 'add_rule' : 'remove_rule'} key="exec" list=4 res=1`,
+        `type=SYSCALL msg=audit(1795853884.639:${serial}): arch=c000003e syscall=44 success=yes exit=1060 a0=4 a1=7ffd a2=424 a3=0 items=0 ppid=1 pid=12434 auid=4294967295 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=4294967295 comm="auditctl" exe="/usr/sbin/auditctl" key=(null)`,
+        `type=PROCTITLE msg=audit(1795853884.639:${serial}): proctitle=${Buffer.from(args.join('\0')).toString('hex').toUpperCase()}`,
+        `type=EOE msg=audit(1795853884.639:${serial}):`,
+      ].join('\n');
+    const alerts = alertsOf(
+      `${event(8, ['auditctl', '-a', 'always,exit', '-S', 'execve'])}\n${event(9, ['auditctl', '-D'])}\n`,
+    ).filter((a) => a.type === 'audit_tampering');
+    expect(alerts.map((a) => a.severity)).toEqual(['low', 'high']);
+    expect(alerts[1]!.message).toContain('auditctl -D');
+  });
+});

@@ -28,9 +28,12 @@ export function telemetryCheck(config: ResolvedDetectorConfig): SessionCheck {
     record(r: ParsedRecord, out: Alert[]): void {
       if (r.kind === 'exit') crash(r, sev.process_crashed, out);
       else if (r.kind === 'audit') auditRecord(r, config, out);
-      else if (r.kind === 'syscall' && r.audit?.avc !== undefined && !r.denied) {
+      else if (r.kind === 'syscall' && r.audit !== undefined) {
         // The syscall went through; an LSM in permissive or complain mode logged that it would not have.
-        if (wouldDeny(r.audit.avc)) out.push(lsmAlert('would_deny', sev.would_deny, r.audit.avc, r));
+        if (r.audit.avc !== undefined && !r.denied && wouldDeny(r.audit.avc))
+          out.push(lsmAlert('would_deny', sev.would_deny, r.audit.avc, r));
+        // auditctl's CONFIG_CHANGE shares its sendto's serial: the event is a syscall that carries it.
+        recordTypes(r, sev, out);
       }
     },
   };
@@ -43,12 +46,23 @@ function auditRecord(r: AuditRecordEvent, config: ResolvedDetectorConfig, out: A
     if (r.denied) out.push(lsmAlert('access_denied', sev.access_denied, avc, r));
     else if (wouldDeny(avc)) out.push(lsmAlert('would_deny', sev.would_deny, avc, r));
   }
-  for (const type of r.recordTypes) {
+  recordTypes(r, sev, out);
+}
+
+/** Crashes, anomalies and tampering, from the record types of an audit event (with or without a syscall). */
+function recordTypes(
+  r: AuditRecordEvent | SyscallEvent,
+  sev: ResolvedDetectorConfig['severity'],
+  out: Alert[],
+): void {
+  const audit = r.audit;
+  if (audit === undefined) return;
+  for (const type of audit.recordTypes) {
     if (type === 'ANOM_ABEND') {
       // The reader decodes `sig=` for SECCOMP records only; ANOM_ABEND's is in its raw line.
-      const sig = r.audit.signal ?? Number(/\bsig=(\d{1,3})\b/.exec(r.raw)?.[1] ?? Number.NaN);
+      const sig = audit.signal ?? Number(/\bsig=(\d{1,3})\b/.exec(r.raw)?.[1] ?? Number.NaN);
       const signal = Number.isNaN(sig) ? undefined : signalName(sig);
-      const who = r.audit.exe ?? r.audit.comm ?? `pid ${r.pid ?? '?'}`;
+      const who = audit.exe ?? audit.comm ?? `pid ${r.pid ?? '?'}`;
       out.push(
         withRecord(
           base(
@@ -86,22 +100,48 @@ function crash(r: ExitRecord, severity: Severity, out: Alert[]): void {
  * auditing off blinds the audit trail (high); adding rules and settings is routine at boot
  * (low), yet still worth a line in the report.
  */
-function tampering(type: string, r: AuditRecordEvent, severity: Severity): Alert {
+function tampering(type: string, r: AuditRecordEvent | SyscallEvent, severity: Severity): Alert {
   if (type !== 'CONFIG_CHANGE') {
     return withRecord(base('audit_tampering', severity, `audit daemon stopped (${type})`), r);
   }
-  // `op=` is not kept by the reader (it is only in CONFIG_CHANGE); its raw line says it.
-  const op = /\bop=("?)([A-Za-z_ -]+?)\1(?:\s|$)/.exec(r.raw)?.[2];
-  const disabled = /\baudit_enabled=0\b/.test(r.raw);
-  const blinding = disabled || op === 'remove_rule' || op === 'remove rule' || op === 'trim';
-  const what = disabled
-    ? 'auditing disabled'
-    : op !== undefined
-      ? `audit rules changed (${op})`
-      : 'audit configuration changed';
-  const alert = withRecord(base('audit_tampering', blinding ? severity : 'low', what), r);
-  if (r.audit.key !== undefined) alert.key = r.audit.key;
+  const change = configChange(r);
+  const what =
+    change.kind === 'disable'
+      ? 'auditing disabled'
+      : change.op !== undefined
+        ? `audit rules changed (${change.op})`
+        : 'audit configuration changed';
+  // Routine rule loads are low; removing rules, disabling auditing, or a change syscan cannot
+  // tell apart stay at the configured severity (fail closed: it may have blinded the trail).
+  const alert = withRecord(base('audit_tampering', change.kind === 'add' ? 'low' : severity, what), r);
+  if (r.audit?.key !== undefined) alert.key = r.audit.key;
   return alert;
+}
+
+/**
+ * What a CONFIG_CHANGE did: from its own line (`op=remove_rule`, `audit_enabled=0`) when the
+ * event is the record itself, else from the auditctl command that made it (its SYSCALL event
+ * carries the CONFIG_CHANGE: `-D`/`-d`/`-W` remove, `-e 0` disables, `-a`/`-A`/`-w` add).
+ */
+function configChange(r: AuditRecordEvent | SyscallEvent): {
+  kind: 'add' | 'remove' | 'disable' | 'unknown';
+  op?: string;
+} {
+  if (r.raw.includes('CONFIG_CHANGE')) {
+    const op = /\bop=("?)([A-Za-z_ -]+?)\1(?:\s|$)/.exec(r.raw)?.[2];
+    if (/\baudit_enabled=0\b/.test(r.raw)) return { kind: 'disable', op };
+    if (op === 'remove_rule' || op === 'remove rule' || op === 'trim') return { kind: 'remove', op };
+    if (op === 'add_rule' || op === 'add rule' || op === 'set') return { kind: 'add', op };
+    return { kind: 'unknown', op };
+  }
+  const argv = r.audit?.argv ?? r.audit?.proctitle?.split(' ') ?? [];
+  const e = argv.indexOf('-e');
+  if (e !== -1 && argv[e + 1] === '0') return { kind: 'disable', op: 'auditctl -e 0' };
+  if (argv.some((a) => a === '-D' || a === '-d' || a === '-W'))
+    return { kind: 'remove', op: `auditctl ${argv.slice(1).join(' ')}`.slice(0, 120) };
+  if (argv.some((a) => a === '-a' || a === '-A' || a === '-w' || a === '-b' || a === '-R'))
+    return { kind: 'add', op: `auditctl ${argv.slice(1).join(' ')}`.slice(0, 120) };
+  return { kind: 'unknown' };
 }
 
 /** SELinux `avc: denied` in permissive mode, AppArmor `ALLOWED` (complain mode). */
