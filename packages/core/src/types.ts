@@ -232,6 +232,11 @@ export interface ParseOptions {
   /** Keep every decoded audit field in `audit.fields`. Defaults to `false` (memory). */
   auditFields?: boolean | undefined;
   /**
+   * The pid of strace lines that show none: `strace -ff -o PREFIX` writes each process to
+   * `PREFIX.PID` without a pid on its lines. Defaults to none (such lines have no `pid`).
+   */
+  stracePid?: number | undefined;
+  /**
    * Makes the decoder for byte chunks. Defaults to a UTF-8 `TextDecoder`. On Node,
    * `createFastUtf8Decoder` from `@syscan/core/node` decodes ASCII chunks several times faster.
    */

@@ -161,6 +161,20 @@ describe('strace -Y', () => {
   });
 });
 
+describe('strace -ff -o PREFIX files', () => {
+  it('give the pid of the file name to lines that show none (stracePid)', () => {
+    const text =
+      'openat(AT_FDCWD, "/etc/shadow", O_RDONLY) = -1 EACCES (Permission denied)\nread(3,  <unfinished ...>\n+++ exited with 1 +++\n';
+    const records = parseRecords(text, { source: 'strace', stracePid: 812 });
+    expect(records.map((r) => [r.kind, 'pid' in r ? r.pid : undefined])).toEqual([
+      ['syscall', 812],
+      ['syscall', 812],
+      ['exit', 812],
+    ]);
+    expect(syscalls(parseRecords(text, { source: 'strace' }))[0]!.pid).toBeUndefined();
+  });
+});
+
 describe('journalctl -o json exports', () => {
   it('reads MESSAGE with JSON escapes undone, rebuilding the audit head of the audit transport', () => {
     const entries = [

@@ -7,6 +7,7 @@ export interface ResolvedParseOptions {
   maxLineLength: number;
   auditFields: boolean;
   createDecoder: (() => Utf8Decoder) | undefined;
+  stracePid: number | undefined;
 }
 
 export const DEFAULT_DENIED_ERRNOS: readonly string[] = ['EACCES', 'EPERM'];
@@ -19,6 +20,7 @@ export function resolveParseOptions(options: ParseOptions = {}): ResolvedParseOp
     maxLineLength: options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH,
     auditFields: options.auditFields ?? false,
     createDecoder: options.createDecoder,
+    stracePid: options.stracePid,
   };
 }
 

@@ -59,7 +59,7 @@ interface HeldLine {
 export class StraceParser implements LineParser {
   readonly #denied: ReadonlySet<string>;
   readonly #calls = new CallJoiner();
-  readonly #prefix = new PrefixReader();
+  readonly #prefix: PrefixReader;
   #held: HeldLine | undefined;
   #inSummary = false;
   readonly #ret: ReturnParts = returnParts();
@@ -67,6 +67,7 @@ export class StraceParser implements LineParser {
 
   constructor(options: ResolvedParseOptions) {
     this.#denied = options.deniedErrnos;
+    this.#prefix = new PrefixReader(options.stracePid);
   }
 
   parseLine(line: string, lineNo: number, out: ParsedRecord[], truncated = false): boolean {

@@ -19,6 +19,8 @@ const MAX_COMM_LENGTH = 64;
 const DAY_MS = 86_400_000;
 
 export class PrefixReader {
+  /** The pid of lines that show none (`strace -ff -o PREFIX` files), if known. */
+  readonly #defaultPid: number | undefined;
   // Fields of the line last read by `read`.
   pid: number | undefined;
   time: number | undefined;
@@ -34,12 +36,16 @@ export class PrefixReader {
   #lastTod = -1;
   #relativeNs = 0;
 
+  constructor(defaultPid: number | undefined) {
+    this.#defaultPid = defaultPid;
+  }
+
   /**
    * Reads pid, timestamp, `-n` number and `-i` address; returns the index after them, or
    * -1 when the line cannot start a strace record. Sets every field of this reader.
    */
   read(s: string): number {
-    this.pid = undefined;
+    this.pid = this.#defaultPid;
     this.time = undefined;
     this.nr = undefined;
     this.comm = undefined;
