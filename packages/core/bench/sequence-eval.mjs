@@ -244,7 +244,7 @@ function printTable(rows) {
   }
   const mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
   console.log(
-    `${'mean of sets (AUC)'.padEnd(32)} | ${mean(aucs.stide).toFixed(3).padStart(9)} ${''.padEnd(20)} | ${mean(aucs.syscan).toFixed(3).padStart(10)}`,
+    `${'mean of sets (AUC)'.padEnd(32)} | ${mean(aucs.stide).toFixed(4).padStart(9)} ${''.padEnd(20)} | ${mean(aucs.syscan).toFixed(4).padStart(10)}`,
   );
 }
 

@@ -155,12 +155,30 @@ describe('sequence model: serialisation', () => {
 
   it('refuses another version or a corrupted table with a message saying what is wrong', () => {
     const model = learnNormal(10);
-    expect(() => new LoadedSequenceModel({ ...model, version: 99 as 1 })).toThrow(
+    expect(() => new LoadedSequenceModel({ ...model, version: 99 as 2 })).toThrow(
       /version 99 is not supported/,
     );
     const broken = JSON.parse(JSON.stringify(model)) as SequenceModel;
     broken.programs.server!.ngrams = '!!not base64';
     expect(() => new LoadedSequenceModel(broken)).toThrow(/program 'server'.*base64/);
+  });
+
+  it('reads a version 1 model (z-score mean) and scores it as it was learned; refuses per-channel peaks that are not lists', () => {
+    const model = learnNormal(40);
+    const v1 = JSON.parse(JSON.stringify(model)) as SequenceModel;
+    v1.version = 1;
+    for (const p of Object.values(v1.programs)) delete p.calibration?.channelScores;
+    const calls = attackRun(rng(9));
+    const score = scoreCalls(v1, calls).score;
+    expect(Number.isFinite(score)).toBe(true);
+    const withPeaks = JSON.parse(JSON.stringify(model)) as SequenceModel;
+    withPeaks.version = 1;
+    expect(() => new LoadedSequenceModel(withPeaks)).toThrow(/version 1 calibrations have no channelScores/);
+    const broken = JSON.parse(JSON.stringify(model)) as SequenceModel;
+    broken.programs.server!.calibration!.channelScores = [[1, 0]];
+    expect(() => new LoadedSequenceModel(broken)).toThrow(
+      /channelScores must be 6 non-empty ascending lists/,
+    );
   });
 
   it('refuses a calibration it could not score with, and weights that say nothing', () => {

@@ -1,7 +1,7 @@
 /**
  * Calibration of a program model on normal processes it did not learn from: k-fold over the
  * processes the learner kept, each fold scored by a model of the other folds' counts and
- * sets. The channels are standardised on these out-of-fold values, and the combined scores
+ * sets. Each channel's rarity is measured against these out-of-fold values, and the combined scores
  * of the same processes (their peak over checkpoints, as a live scorer sees them) give the
  * thresholds for any false-alarm rate.
  */
@@ -30,6 +30,8 @@ const SPREAD_FLOORS: Record<(typeof CHANNELS)[number], number> = {
 
 /** Most calibration scores stored (as evenly spaced quantiles when there are more). */
 const MAX_STORED_SCORES = 1000;
+/** Most per-channel peaks stored per channel (evenly spaced quantiles when there are more). */
+const MAX_STORED_CHANNEL_SCORES = 200;
 
 export function calibrate(p: ProgramLearning, options: CalibrateOptions): Calibration | undefined {
   const n = p.kept.length;
@@ -66,6 +68,14 @@ export function calibrate(p: ProgramLearning, options: CalibrateOptions): Calibr
     scores: [],
     method: folds < 2 ? 'in-sample' : 'out-of-fold',
   };
+  // Each channel's peak over a process's checkpoints: the combined score is the highest
+  // channel rarity at any checkpoint, i.e. the highest rarity of any channel's peak.
+  calibration.channelScores = CHANNELS.map((_, c) =>
+    sampleQuantiles(
+      runs.map((r) => peakOf(r.frontier, c)).sort((a, b) => a - b),
+      MAX_STORED_CHANNEL_SCORES,
+    ),
+  );
   const combiner = scored[0]?.model as ProgramModel;
   combiner.calibration = calibration;
   const scores = runs.map((r) => {
@@ -78,14 +88,21 @@ export function calibrate(p: ProgramLearning, options: CalibrateOptions): Calibr
   return calibration;
 }
 
+/** Highest value of channel `c` over the checkpoints kept (every channel's peak is on the frontier). */
+function peakOf(frontier: Float64Array[], c: number): number {
+  let peak = Number.NEGATIVE_INFINITY;
+  for (const v of frontier) peak = Math.max(peak, v[c] as number);
+  return peak;
+}
+
 /** Most checkpoints kept per process: past it the oldest is dropped (the peak may then be missed, rarely). */
 const MAX_FRONTIER = 256;
 
 /**
  * One process's channel values at its end, and the checkpoints whose combination can be its
- * peak. The combined score is a non-negatively weighted sum of the channels, so a checkpoint
- * that another matches or beats in every channel can never be the peak, whatever the
- * weights: only the others (the Pareto frontier, a handful in practice) are kept.
+ * peak. The combined score never falls when a channel rises (a max of per-channel rarities;
+ * a non-negatively weighted sum in version 1 models), so a checkpoint that another matches
+ * or beats in every channel can never be the peak, whatever the weights: only the others (the Pareto frontier, a handful in practice) are kept.
  */
 function record(model: ProgramModel, tokens: Uint8Array): { final: Float64Array; frontier: Float64Array[] } {
   const state = new ProcessState(model);

@@ -12,7 +12,14 @@ import { type Calibration, CHANNELS, ProgramModel } from './program-model.js';
 import { Vocabulary } from './vocabulary.js';
 
 export const SEQUENCE_MODEL_FORMAT = 'syscan-sequence-model';
-export const SEQUENCE_MODEL_VERSION = 1;
+/**
+ * 2: calibrations carry each channel's out-of-fold peaks (`channelScores`) and combine
+ * channels by their highest rarity. Version 1 models (mean of z-scores) are still read and
+ * scored as they were learned.
+ */
+export const SEQUENCE_MODEL_VERSION = 2;
+/** Versions this syscan reads. */
+export const READABLE_SEQUENCE_MODEL_VERSIONS: readonly number[] = [1, SEQUENCE_MODEL_VERSION];
 
 /** One program's part of a stored model. */
 export interface StoredProgramModel {
@@ -38,7 +45,8 @@ export interface StoredProgramModel {
 /** A learned sequence model (JSON-ready; `JSON.parse(JSON.stringify(m))` scores the same). */
 export interface SequenceModel {
   format: typeof SEQUENCE_MODEL_FORMAT;
-  version: typeof SEQUENCE_MODEL_VERSION;
+  /** {@link SEQUENCE_MODEL_VERSION} when learned by this syscan; 1 for older models (still read). */
+  version: 1 | typeof SEQUENCE_MODEL_VERSION;
   /** n-gram order of the language model (2…6). */
   order: number;
   /** Calls per window of the window channel and of explanations. */
@@ -101,8 +109,13 @@ export function storeProgram(input: ProgramModelInput): StoredProgramModel {
  * Rebuilds a program's scoring model. Throws RangeError (with what is wrong) on a model that
  * is not one this version wrote; callers turn that into their own error.
  */
-export function loadProgram(stored: StoredProgramModel, order: number, window: number): ProgramModel {
-  const problem = storedProgramProblem(stored);
+export function loadProgram(
+  stored: StoredProgramModel,
+  order: number,
+  window: number,
+  version: number = SEQUENCE_MODEL_VERSION,
+): ProgramModel {
+  const problem = storedProgramProblem(stored, version);
   if (problem !== undefined) throw new RangeError(problem);
   const vocabulary = new Vocabulary(stored.syscalls, stored.overflowSyscalls);
   const counts = new Map<number, number>();
@@ -143,8 +156,8 @@ export function sequenceModelProblem(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null) return 'not an object';
   const m = value as Partial<SequenceModel>;
   if (m.format !== SEQUENCE_MODEL_FORMAT) return `format is not '${SEQUENCE_MODEL_FORMAT}'`;
-  if (m.version !== SEQUENCE_MODEL_VERSION)
-    return `version ${String(m.version)} is not supported (this syscan reads version ${SEQUENCE_MODEL_VERSION})`;
+  if (!READABLE_SEQUENCE_MODEL_VERSIONS.includes(m.version as number))
+    return `version ${String(m.version)} is not supported (this syscan reads versions ${READABLE_SEQUENCE_MODEL_VERSIONS.join(' and ')}; learn the model again with this syscan)`;
   if (!Number.isInteger(m.order) || (m.order as number) < 1 || (m.order as number) > MAX_ORDER)
     return `order must be an integer from 1 to ${MAX_ORDER}`;
   if (!Number.isInteger(m.window) || (m.window as number) < 1 || (m.window as number) > 4096)
@@ -158,7 +171,7 @@ export function sequenceModelProblem(value: unknown): string | undefined {
 }
 
 /** What is wrong with the shape of one stored program (before its bytes are decoded), if anything. */
-function storedProgramProblem(p: StoredProgramModel): string | undefined {
+function storedProgramProblem(p: StoredProgramModel, version: number): string | undefined {
   if (typeof p !== 'object' || p === null) return 'not an object';
   if (
     !Array.isArray(p.syscalls) ||
@@ -191,9 +204,28 @@ function storedProgramProblem(p: StoredProgramModel): string | undefined {
     return 'calibration spreads must be positive and weights non-negative, one at least positive';
   if (!Array.isArray(c.scores) || !c.scores.every((v) => typeof v === 'number' && Number.isFinite(v)))
     return 'calibration scores must be numbers';
-  for (let i = 1; i < c.scores.length; i++)
-    if ((c.scores[i] as number) < (c.scores[i - 1] as number)) return 'calibration scores must be ascending';
+  if (!isAscending(c.scores)) return 'calibration scores must be ascending';
+  // Version 1 combined channels by their z-scores and had no per-channel peaks; version 2 needs them.
+  if (version === 1)
+    return c.channelScores === undefined ? undefined : 'version 1 calibrations have no channelScores';
+  if (
+    !Array.isArray(c.channelScores) ||
+    c.channelScores.length !== CHANNELS.length ||
+    !c.channelScores.every(
+      (list) =>
+        Array.isArray(list) &&
+        list.length > 0 &&
+        list.every((v) => typeof v === 'number' && Number.isFinite(v)) &&
+        isAscending(list),
+    )
+  )
+    return `calibration channelScores must be ${CHANNELS.length} non-empty ascending lists of numbers`;
   return undefined;
+}
+
+function isAscending(values: number[]): boolean {
+  for (let i = 1; i < values.length; i++) if ((values[i] as number) < (values[i - 1] as number)) return false;
+  return true;
 }
 
 function writeSortedList(writer: ByteWriter, values: number[]): void {

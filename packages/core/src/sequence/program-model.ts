@@ -24,7 +24,12 @@ export const CHANNELS = [
 ] as const;
 export type ChannelName = (typeof CHANNELS)[number];
 
-/** How channels become one score: Σ weight·(value − mean)/spread over Σ weight. */
+/**
+ * How channels become one score. Version 2 models (with `channelScores`): the highest
+ * weighted rarity of any one channel among normal processes (see {@link channelRarity}), so
+ * one strong channel (a call sequence no normal run made) is not averaged away by the others
+ * being ordinary. Version 1 models (no `channelScores`): Σ weight·(value − mean)/spread over Σ weight.
+ */
 export interface Calibration {
   /** Per channel (CHANNELS order): mean and spread of out-of-fold scores of normal processes. */
   mean: number[];
@@ -34,6 +39,11 @@ export interface Calibration {
   scores: number[];
   /** How the scores were obtained: `out-of-fold` (k-fold over processes) or `in-sample` (too few processes). */
   method: 'out-of-fold' | 'in-sample';
+  /**
+   * Per channel (CHANNELS order): each normal process's highest value of that channel over its
+   * checkpoints, out-of-fold, ascending (capped sample). Absent in version 1 models.
+   */
+  channelScores?: number[][] | undefined;
 }
 
 export interface ProgramModelParts {
@@ -83,6 +93,17 @@ export class ProgramModel {
   combine(values: ArrayLike<number>): number {
     const c = this.calibration;
     if (c === undefined) return values[1] as number;
+    const perChannel = c.channelScores;
+    if (perChannel !== undefined) {
+      let best = Number.NEGATIVE_INFINITY;
+      for (let i = 0; i < CHANNELS.length; i++) {
+        const w = c.weights[i] as number;
+        if (w === 0) continue;
+        const r = w * channelRarity(perChannel[i] as number[], values[i] as number, c.spread[i] as number);
+        if (r > best) best = r;
+      }
+      return best;
+    }
     let sum = 0;
     let weight = 0;
     for (let i = 0; i < CHANNELS.length; i++) {
@@ -148,4 +169,35 @@ export class ProgramModel {
     );
     return scores[rank] as number;
   }
+}
+
+/**
+ * How rare one channel value is among normal processes, in decades: −log10 of the share of
+ * the `sorted` normal values (ascending) at least as high, counted conformally
+ * ((k + 1)/(n + 1), so a value every normal process reaches is 0 and one above them all is
+ * log10(n + 1)), interpolated between neighbouring values so that scores stay ordered; past
+ * the highest it grows by one decade per `spread` (the channel's normal spread). Counting
+ * ties as reached matters: most normal processes make no call sequence the model lacks, and
+ * that shared 0 must not look rare.
+ */
+export function channelRarity(sorted: number[], value: number, spread: number): number {
+  const n = sorted.length;
+  if (n === 0) return 0;
+  const last = sorted[n - 1] as number;
+  if (value > last) return Math.log10(n + 1) + (value - last) / spread;
+  // First index whose value is at least `value` (binary search): n − lo normal values reach it.
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] as number) < value) lo = mid + 1;
+    else hi = mid;
+  }
+  let reached = n - lo;
+  if (lo > 0) {
+    const below = sorted[lo - 1] as number;
+    const at = sorted[lo] as number;
+    if (at > below) reached += (at - value) / (at - below);
+  }
+  return -Math.log10((reached + 1) / (n + 1));
 }

@@ -38,7 +38,7 @@ export class LoadedSequenceModel {
     this.model = model;
     for (const [name, stored] of Object.entries(model.programs)) {
       try {
-        this.programs.set(name, loadProgram(stored, model.order, model.window));
+        this.programs.set(name, loadProgram(stored, model.order, model.window, model.version));
       } catch (error) {
         throw new RangeError(`sequence model: program '${name}': ${(error as Error).message}`);
       }
