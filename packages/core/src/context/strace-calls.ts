@@ -281,3 +281,30 @@ function buildCalls(): Map<string, CallSpec> {
 
 /** syscall name → what it names and does; calls not listed need nothing but the process. */
 export const CALLS: ReadonlyMap<string, CallSpec> = buildCalls();
+
+/**
+ * CALLS.get without hashing the name: the reader gives every event a fresh name string,
+ * which a Map must hash before it can look (measured: the tracker's top line on plain
+ * traces). Names are bucketed by length and first character; a bucket holds one to three.
+ */
+export function callSpecOf(name: string): CallSpec | undefined {
+  const len = name.length;
+  if (len >= MAX_BUCKETED) return CALLS.get(name);
+  const bucket = BUCKETS[(len << 7) | (name.charCodeAt(0) & 127)];
+  if (bucket === undefined) return undefined;
+  for (let i = 0; i < bucket.length; i++) {
+    const entry = bucket[i]!;
+    if (entry[0] === name) return entry[1];
+  }
+  return undefined;
+}
+
+const MAX_BUCKETED = 32;
+const BUCKETS: (Array<readonly [string, CallSpec]> | undefined)[] = new Array(MAX_BUCKETED << 7).fill(
+  undefined,
+);
+for (const [n, spec] of CALLS) {
+  if (n.length >= MAX_BUCKETED) continue;
+  const key = (n.length << 7) | (n.charCodeAt(0) & 127);
+  (BUCKETS[key] ??= []).push([n, spec]);
+}

@@ -22,7 +22,7 @@ import {
   readStringArray,
   readTruncated,
 } from './strace-args.js';
-import { CALLS, type CallSpec, Effect, ID_CALLS, ID_GETTERS } from './strace-calls.js';
+import { type CallSpec, callSpecOf, Effect, ID_CALLS, ID_GETTERS } from './strace-calls.js';
 import { attachSocket, trackFds } from './strace-effects.js';
 import { fdEntryAt } from './strace-fds.js';
 
@@ -81,7 +81,7 @@ export class StraceContext {
   }
 
   #apply(e: SyscallEvent, proc: TrackedProcess, tid: number): void {
-    const spec = CALLS.get(e.syscall);
+    const spec = callSpecOf(e.syscall);
     if (spec === undefined) return;
     forgetReadFd();
     if (spec.paths !== undefined) this.#attachPaths(e, proc, spec);
