@@ -26,6 +26,7 @@ import {
   progressOption,
   sourceOption,
 } from '../options.js';
+import { learnReport, sequenceFacts } from './learn-report.js';
 
 interface LearnOptions extends InputOptions, NumbersOptions {
   context: boolean;
@@ -39,9 +40,11 @@ interface LearnOptions extends InputOptions, NumbersOptions {
 /**
  * `syscan learn`: a baseline from known-good runs. Each input is learned on its own (its
  * own clock: traces of different days must not share a rate window) and the baselines are
- * merged: the union of syscalls, the highest of each limit. The sequence model learns from
- * every input into one model (per program; each input's pids are their own processes) and
- * is stored under `sequenceModel`.
+ * merged: the union of syscalls, the highest of each limit, per program (exe, else comm,
+ * named by the context tracker) the union of its syscalls and denials. The sequence model
+ * learns from every input into one model (per program; each input's pids are their own
+ * processes) and is stored under `sequenceModel`. What was learned, and from how much, goes
+ * to stderr and into `learned`.
  */
 export function makeLearnCommand(ctx: CliContext): Command {
   return new Command('learn')
@@ -82,11 +85,9 @@ export function makeLearnCommand(ctx: CliContext): Command {
       try {
         for (const input of inputs) {
           const learner = new BaselineLearner();
-          // One tracker per input: it names each process's program (exe, comm) for the sequence model.
-          const tracker =
-            sequences !== undefined && opts.context && opts.numbers === undefined
-              ? createContextTracker()
-              : undefined;
+          // One tracker per input: it names each process's program (exe, comm) for the
+          // per-program baseline and the sequence model.
+          const tracker = opts.context && opts.numbers === undefined ? createContextTracker() : undefined;
           for await (const batch of readInputBatches(input, ctx.io.stdin, opts, parseOptions, progress)) {
             events.length = 0;
             for (const record of batch) {
@@ -111,6 +112,8 @@ export function makeLearnCommand(ctx: CliContext): Command {
       }
       const merged = baselines.length === 1 ? baselines[0]! : mergeBaselines(...baselines);
       const sequenceModel = sequences?.toModel();
+      merged.learned.inputs = inputs.length;
+      if (sequenceModel !== undefined) merged.learned.sequence = sequenceFacts(sequenceModel);
       const baseline = sequenceModel === undefined ? merged : { ...merged, sequenceModel };
       const text = `${JSON.stringify(baseline, null, 2)}\n`;
       if (opts.output === undefined || opts.output === '-') {
@@ -118,13 +121,9 @@ export function makeLearnCommand(ctx: CliContext): Command {
         await ctx.out.end();
       } else {
         await writeFileAtomic(opts.output, text);
-        const l = baseline.learned;
-        ctx.io.stderr.write(
-          `syscan: wrote '${opts.output}': ${baseline.baselineSyscalls.length} syscalls from ${l.events} events; ` +
-            `limits ${baseline.maxTotalEventsPerMinute} events/min, ${baseline.maxDeniedEventsPerMinute} denied/min` +
-            `${sequenceModel === undefined ? '' : `; sequence model of ${Object.keys(sequenceModel.programs).length} program(s)`}\n`,
-        );
       }
+      const wrote = opts.output === undefined || opts.output === '-' ? undefined : opts.output;
+      ctx.io.stderr.write(`${learnReport(baseline, wrote).join('\n')}\n`);
     });
 }
 

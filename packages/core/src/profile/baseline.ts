@@ -310,6 +310,9 @@ export function mergeBaselines(...baselines: Baseline[]): Baseline {
     learned.headroom = Math.max(learned.headroom, num(l.headroom));
     learned.droppedSyscalls += num(l.droppedSyscalls);
     if (Array.isArray(l.sources)) for (const s of l.sources) if (typeof s === 'string') sources.add(s);
+    // Timed when any run was: the limits then come from those runs (an untimed run's are 0, none).
+    if (l.timed === true || (l.timed === undefined && typeof l.firstTime === 'number')) learned.timed = true;
+    else learned.timed ??= false;
     if (typeof l.firstTime === 'number')
       learned.firstTime = Math.min(learned.firstTime ?? Number.POSITIVE_INFINITY, l.firstTime);
     if (typeof l.lastTime === 'number')

@@ -12,7 +12,7 @@ export { SEQUENCE_MODEL_FORMAT, SEQUENCE_MODEL_VERSION, sequenceModelProblem } f
 export type { NumberedCallLayout, NumberedCallReader } from './numbered-calls.js';
 export { createNumberedCallReader } from './numbered-calls.js';
 export type { ChannelName as SequenceChannel } from './program-model.js';
-export { CHANNELS as SEQUENCE_CHANNELS } from './program-model.js';
+export { CHANNELS as SEQUENCE_CHANNELS, MIN_CALIBRATION_PROCESSES } from './program-model.js';
 export type {
   ProcessSequenceScore,
   SequenceObservation,
