@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { ISOLATION_MODES, type IsolationMode } from '../exec/isolation.js';
 import { loadPolicy } from '../exec/policy.js';
 import { formatSummary } from '../exec/report.js';
+import { collectFiles, loadRunRules } from '../exec/rules.js';
 import { runSandboxed } from '../exec/run.js';
 import { DEFAULT_FAIL_ON, DEFAULT_MAX_OUTPUT_BYTES } from '../exec/types.js';
 import { parseSeverity, SEVERITIES } from '../severity.js';
@@ -16,13 +17,30 @@ interface ExecFlags {
   failOn: string;
   maxOutput: number;
   isolation: IsolationMode;
+  rules: string[];
+  defaultRules: boolean;
+  dryRun?: boolean;
 }
 
 export function makeExecCommand(): Command {
   return new Command('exec')
     .description('run a command under strace, judge its syscalls live, optionally kill it on policy')
     .argument('<command...>', 'the command and its arguments (put them after --)')
-    .option('--enforce', 'kill the whole process tree at the first alert at or above --fail-on')
+    .option(
+      '--enforce',
+      "kill the whole process tree at the first alert at or above --fail-on or a rule alert whose action is 'kill'; refuse at entry what rules decided by syscall name deny or kill",
+    )
+    .option(
+      '--dry-run',
+      'monitor mode: compute enforcement but do not apply it; the result says what it would have killed or refused',
+    )
+    .option(
+      '--rules <file>',
+      'a Falco rules file judged after the shipped pack (repeat for more; append/override apply in order)',
+      collectFiles,
+      [] as string[],
+    )
+    .option('--no-default-rules', "leave out syscan's agent-tools rule pack")
     .addOption(
       new Option(
         '--fail-on <severity>',
@@ -58,6 +76,8 @@ export function makeExecCommand(): Command {
     .action(async (argv: string[], flags: ExecFlags) => {
       const failOn = parseSeverity(flags.failOn);
       const policy = loadPolicy(flags.config, flags.baseline);
+      const rules = loadRunRules({ files: flags.rules, defaultRules: flags.defaultRules });
+      for (const w of rules.warnings) process.stderr.write(`syscan-sandbox: warning: ${w}\n`);
       const live = !flags.json;
       // Ctrl-C or a TERM reaches us, not the command (it runs in its own session): end the
       // whole run, report it, and exit, rather than die and leave the command running.
@@ -69,7 +89,9 @@ export function makeExecCommand(): Command {
         argv,
         policy: policy.config,
         enforce: flags.enforce,
+        dryRun: flags.dryRun,
         failOn,
+        rules: rules.rules,
         timeoutMs: flags.timeout,
         maxOutputBytes: flags.maxOutput,
         isolation: flags.isolation,

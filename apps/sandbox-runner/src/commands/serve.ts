@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { SyscanError } from '@syscan/core';
 import { Command, Option } from 'commander';
+import { collectFiles, loadRunRules } from '../exec/rules.js';
 import { loadPolicy } from '../policy.js';
 import {
   DEFAULT_FAIL_ON,
@@ -11,6 +12,7 @@ import {
 } from '../run.js';
 import { createSandboxApp } from '../server/app.js';
 import { isLoopback, TokenAuth } from '../server/auth.js';
+import { falcoAlertLog } from '../server/falco-log.js';
 import { jsonLogger } from '../server/log.js';
 import { parseSeverity, SEVERITIES } from '../severity.js';
 import { parsePort, parsePositiveInt } from './numbers.js';
@@ -32,6 +34,10 @@ interface ServeFlags {
   clientAlertBudget: number;
   shutdownGrace: number;
   isolation: IsolationMode;
+  rules: string[];
+  defaultRules: boolean;
+  dryRun?: boolean;
+  logFormat: 'pino' | 'falco';
 }
 
 const int = (name: string) => (v: string) => parsePositiveInt(v, name);
@@ -66,6 +72,25 @@ export function makeServeCommand(): Command {
         .argParser(int('--max-timeout')),
     )
     .option('--no-enforce', 'do not kill on alerts unless a request sets enforce: true')
+    .option(
+      '--dry-run',
+      'monitor mode: compute enforcement but never apply it; each answer and exec log line says what it would have killed or refused',
+    )
+    .option(
+      '--rules <file>',
+      'a Falco rules file every run is judged by, after the shipped pack (repeat for more)',
+      collectFiles,
+      [] as string[],
+    )
+    .option('--no-default-rules', "leave out syscan's agent-tools rule pack")
+    .addOption(
+      new Option(
+        '--log-format <format>',
+        'pino: the service log on stderr; falco: also every alert of every run as one Falco JSON line on stdout',
+      )
+        .choices(['pino', 'falco'])
+        .default('pino'),
+    )
     .addOption(
       new Option(
         '--fail-on <severity>',
@@ -137,6 +162,8 @@ export function makeServeCommand(): Command {
         throw new SyscanError('ERR_SYSCAN_USAGE', '--timeout must not exceed --max-timeout');
       const policy = loadPolicy(flags.policy);
       const log = jsonLogger();
+      const rules = loadRunRules({ files: flags.rules, defaultRules: flags.defaultRules });
+      for (const warning of rules.warnings) log('rules_warning', { warning });
       const sandbox = createSandboxApp({
         policy: policy.config,
         auth,
@@ -151,6 +178,9 @@ export function makeServeCommand(): Command {
         clientAlertBudget: flags.clientAlertBudget,
         clientCooldownSecs: 60,
         isolation: flags.isolation,
+        rules: rules.rules,
+        dryRun: flags.dryRun,
+        alertLog: flags.logFormat === 'falco' ? falcoAlertLog(log) : undefined,
         log,
       });
       const server = await listen(sandbox.app, flags.host, flags.port);
@@ -161,6 +191,9 @@ export function makeServeCommand(): Command {
         port,
         auth: auth ? 'bearer' : 'none',
         policy: policy.source,
+        rules: rules.source,
+        dryRun: flags.dryRun === true,
+        logFormat: flags.logFormat,
         maxConcurrent: flags.maxConcurrent,
         isolation: isolation.tool ?? isolation.mode,
       });

@@ -1,4 +1,4 @@
-import type { ExecResult } from './types.js';
+import type { DryRunReport, ExecResult } from './types.js';
 
 /** A readable summary of a run, for stderr (the command's own output went to stdout/stderr live). */
 export function formatSummary(r: ExecResult, color: boolean): string {
@@ -12,6 +12,7 @@ export function formatSummary(r: ExecResult, color: boolean): string {
     `syscan-sandbox: ${ended} · ${fmtMs(r.durationMs)} · ${r.events} syscalls (${distinct} distinct, ${r.trace.pids} pids) · ${isolation} · ${verdict}`,
   );
   if (r.killed) lines.push(paint('31;1', `  killed (${r.killed.reason}): ${r.killed.message}`));
+  if (r.dryRun) lines.push(...dryRunLines(r.dryRun, paint));
   for (const a of r.alerts) {
     const times = a.occurrences > 1 ? ` ×${a.occurrences}` : '';
     const where = a.pid !== undefined ? ` [pid ${a.pid}]` : '';
@@ -42,4 +43,21 @@ function escapeControls(s: string): string {
 
 function fmtMs(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** Monitor mode: what enforcement would have done, said as such. */
+function dryRunLines(d: DryRunReport, paint: (code: string, s: string) => string): string[] {
+  const lines: string[] = [];
+  if (d.wouldKill)
+    lines.push(paint('35;1', `  dry run: would have killed: ${escapeControls(d.wouldKill.message)}`));
+  else lines.push('  dry run: nothing would have been killed');
+  const refused = Object.entries(d.refusableCalls);
+  if (refused.length > 0)
+    lines.push(
+      paint(
+        '35',
+        `  dry run: would have refused at entry: ${refused.map(([s, n]) => `${s} ×${n}`).join(', ')}`,
+      ),
+    );
+  return lines;
 }

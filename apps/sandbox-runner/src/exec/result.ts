@@ -2,7 +2,7 @@
 import { constants as osConstants } from 'node:os';
 import type { AlertGroup, ExitRecord, SessionSummary, Severity } from '@syscan/core';
 import type { CapturedOutput } from './capture.js';
-import type { ExecResult, IsolationInForce, ReportedAlert } from './types.js';
+import type { DryRunReport, ExecResult, IsolationInForce, ReportedAlert } from './types.js';
 
 /** Raw trace lines kept as evidence of the alerts. */
 const MAX_EVIDENCE_LINES = 64;
@@ -27,6 +27,7 @@ export interface RunFacts {
   linesLost: number;
   enforce: boolean;
   failOn: Severity;
+  dryRun?: DryRunReport | undefined;
   isolation: IsolationInForce;
 }
 
@@ -106,6 +107,7 @@ export function buildResult(f: RunFacts): ExecResult {
     evidence,
     enforce: f.enforce,
     failOn: f.failOn,
+    ...(f.dryRun ? { dryRun: f.dryRun } : {}),
     isolation: f.isolation,
     summary: s,
   };

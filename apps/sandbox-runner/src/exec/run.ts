@@ -8,12 +8,10 @@ import type { ChildProcess } from 'node:child_process';
 import {
   type Alert,
   type AnalysisSession,
-  atLeast,
   createSession,
   isResolvedDetectorConfig,
   mergeConfigs,
   type SessionAlert,
-  type Severity,
   SyscanError,
   type TraceIntegrityCheck,
   traceIntegrity,
@@ -21,6 +19,7 @@ import {
 import { createFastUtf8Decoder } from '@syscan/core/node';
 import { drainStreams, OutputCapture } from './capture.js';
 import { killTree, namespaceInitOf, type RunProcesses, tracerHijacked, waitGone } from './enforce.js';
+import { Enforcement } from './enforcement.js';
 import { type IsolationPlan, resolveIsolation } from './isolation.js';
 import { findExecutable } from './locate.js';
 import { RunObserver } from './observer.js';
@@ -74,14 +73,12 @@ export async function runSandboxed(req: ExecRequest): Promise<ExecResult> {
 class Run {
   readonly #req: ExecRequest;
   readonly #plan: IsolationPlan;
-  readonly #enforce: boolean;
-  readonly #failOn: Severity;
+  /** What stops the run (enforce) or would have (monitor mode), and what strace refuses at entry. */
+  readonly #policy: Enforcement;
   readonly #session: AnalysisSession;
   readonly #integrity: TraceIntegrityCheck;
   readonly #observer = new RunObserver();
   readonly #foreignLines = new ForeignLineCounter();
-  /** Syscalls strace itself refuses with SIGKILL at entry (enforce mode). */
-  readonly #preempted: ReadonlySet<string>;
   readonly #stdout: OutputCapture;
   readonly #stderr: OutputCapture;
   #child: ChildProcess | undefined;
@@ -93,8 +90,6 @@ class Run {
   constructor(req: ExecRequest, plan: IsolationPlan, tracerUnreachable: boolean) {
     this.#req = req;
     this.#plan = plan;
-    this.#enforce = req.enforce ?? false;
-    this.#failOn = req.failOn ?? DEFAULT_FAIL_ON;
     this.#integrity = traceIntegrity({ expectExits: true });
     const config = isResolvedDetectorConfig(req.policy)
       ? req.policy
@@ -104,14 +99,25 @@ class Run {
       parse: { source: 'strace', createDecoder: createFastUtf8Decoder },
       checks: [this.#integrity, this.#observer],
       limits: SUMMARY_LIMITS,
-      onAlert: (a) => this.#onAlert(a),
+      rules: req.rules,
+      onAlert: (a) => {
+        req.onAlert?.(a);
+        this.#onAlert(a);
+      },
       onSuppressed: (s) => {
         // Enforcing blind is not enforcing: alerts we cannot see count as a breach.
-        if (this.#enforce) this.#kill('policy', undefined, `alerts suppressed while enforcing (${s.reason})`);
+        if (this.#policy.judging) this.#breach(undefined, `alerts suppressed while enforcing (${s.reason})`);
       },
     });
     this.#session.beginInput('trace');
-    this.#preempted = new Set(this.#enforce ? this.#session.refusedAtEntry(this.#failOn) : []);
+    const failOn = req.failOn ?? DEFAULT_FAIL_ON;
+    // Computed in monitor mode too (reported, not given to strace).
+    this.#policy = new Enforcement({
+      enforce: req.enforce ?? false,
+      dryRun: req.dryRun ?? false,
+      failOn,
+      refusedAtEntry: () => this.#session.refusedAtEntry(failOn),
+    });
     const cap = req.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     this.#stdout = new OutputCapture(cap);
     this.#stderr = new OutputCapture(cap);
@@ -123,7 +129,8 @@ class Run {
 
   async run(straceBin: string, trace: TraceFifo): Promise<ExecResult> {
     const started = performance.now();
-    const child = spawnTraced(this.#plan, straceBin, trace.fifo, this.#req, [...this.#preempted]);
+    const refuse = this.#policy.applied ? [...this.#policy.preempted] : [];
+    const child = spawnTraced(this.#plan, straceBin, trace.fifo, this.#req, refuse);
     const spawned = new Promise<Error | undefined>((resolve) => {
       child.once('error', resolve);
       child.once('spawn', () => {
@@ -174,8 +181,9 @@ class Run {
         pgid: child.pid ?? null,
         chunks: traceEnd.chunks,
         linesLost: this.#integrity.linesLost + this.#foreignLines.count,
-        enforce: this.#enforce,
-        failOn: this.#failOn,
+        enforce: this.#policy.applied,
+        failOn: this.#policy.failOn,
+        dryRun: this.#policy.dryRun ? this.#policy.report(this.#session.summary().syscalls) : undefined,
         isolation: this.#isolation,
       });
     } finally {
@@ -317,8 +325,15 @@ class Run {
   }
 
   #onAlert(alert: SessionAlert): void {
-    if (!this.#enforce || this.#killed || !atLeast(alert.severity, this.#failOn)) return;
-    this.#kill('policy', alert, `${alert.severity} ${alert.type}: ${alert.message}`);
+    if (this.#killed || !this.#policy.breaches(alert)) return;
+    const what = alert.rule === undefined ? alert.type : `rule '${alert.rule}' (${alert.action ?? 'alert'})`;
+    this.#breach(alert, `${alert.severity} ${what}: ${alert.message}`);
+  }
+
+  /** A breach: killed under enforce; in monitor mode, noted as what would have been done. */
+  #breach(alert: Alert | undefined, message: string): void {
+    if (this.#policy.applied) this.#kill('policy', alert, message);
+    else this.#policy.wouldHaveKilled(alert, message);
   }
 
   #kill(reason: KillReason, alert: Alert | undefined, message: string): void {
@@ -328,7 +343,7 @@ class Run {
       // Already over. When the breach is a preempted call, strace refused it at entry and
       // killed the caller itself (`-e inject=…:signal=SIGKILL`) before its line was read
       // here: the policy did stop the command. Any other late breach stopped nothing.
-      if (reason === 'policy' && alert?.syscall !== undefined && this.#preempted.has(alert.syscall))
+      if (reason === 'policy' && alert?.syscall !== undefined && this.#policy.preempted.has(alert.syscall))
         this.#killed = { reason, alert, message };
       return;
     }

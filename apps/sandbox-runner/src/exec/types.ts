@@ -3,7 +3,9 @@ import type {
   Alert,
   AlertTarget,
   DetectorConfig,
+  LoadedRule,
   ResolvedDetectorConfig,
+  SessionAlert,
   SessionSummary,
   Severity,
 } from '@syscan/core';
@@ -26,9 +28,22 @@ export interface ExecRequest {
   stdin?: string | Uint8Array | 'inherit' | undefined;
   /** Kill the whole tree after this many ms. */
   timeoutMs?: number | undefined;
-  /** Kill the whole tree at the first alert at or above `failOn`. */
+  /**
+   * Kill the whole tree at the first alert at or above `failOn`, or a rule alert whose action
+   * is `kill`; refuse at syscall entry what the policy and rules decided by syscall name alone
+   * would kill or deny for.
+   */
   enforce?: boolean | undefined;
   failOn?: Severity | undefined;
+  /**
+   * Monitor mode: enforcement is computed but not applied (even with `enforce`); the result
+   * says what it would have done (`dryRun.wouldKill`, `dryRun.wouldRefuseAtEntry`).
+   */
+  dryRun?: boolean | undefined;
+  /** Rules judged on every event (core's `loadRules`); default: the shipped pack; `false`: none. */
+  rules?: readonly LoadedRule[] | false | undefined;
+  /** Every alert as the session finds it (the server's Falco log). */
+  onAlert?: ((alert: SessionAlert) => void) | undefined;
   /** The policy: a detector config, or one `loadPolicy` resolved (a policy merged with a baseline). */
   policy: DetectorConfig | ResolvedDetectorConfig;
   /**
@@ -81,6 +96,30 @@ export interface IsolationInForce {
   tracerUnreachable?: boolean | undefined;
 }
 
+/** The breach that would have ended the run, in monitor mode. */
+export interface WouldKill {
+  /** The rule that fired, for rule alerts. */
+  rule?: string | undefined;
+  /** Absent when the breach was alerts the budget held back (enforcing blind). */
+  type?: Alert['type'] | undefined;
+  severity?: Severity | undefined;
+  action?: Alert['action'];
+  message: string;
+  syscall?: string | undefined;
+  /** The trace line. */
+  sample?: string | undefined;
+}
+
+/** What monitor mode computed and did not apply. */
+export interface DryRunReport {
+  /** The first alert that would have killed the tree under enforce, or null. */
+  wouldKill: WouldKill | null;
+  /** Syscalls strace would have refused at entry (killing the caller), sorted. */
+  wouldRefuseAtEntry: string[];
+  /** Calls the command made to those syscalls, per name: each would have been refused. */
+  refusableCalls: Record<string, number>;
+}
+
 export interface ExecResult {
   argv: string[];
   /** The command's exit status when it exited, else null. */
@@ -113,8 +152,11 @@ export interface ExecResult {
   pgid: number | null;
   /** Raw trace lines of the alerts (first ones, capped): the evidence. */
   evidence: string[];
+  /** Enforcement was applied (false in monitor mode). */
   enforce: boolean;
   failOn: Severity;
+  /** Monitor mode's report; absent when the run was not a dry run. */
+  dryRun?: DryRunReport | undefined;
   isolation: IsolationInForce;
   /** The session's whole summary (groups, severities, denials, parse issues, counts). */
   summary: SessionSummary;

@@ -3,11 +3,12 @@
  * verdict; the guard labels (and in block mode withholds) the answer with exactly that
  * verdict, and counts alerting runs against the client's budget.
  */
-import { isSyscanError, type SessionSummary, type Severity } from '@syscan/core';
+import { isSyscanError, type LoadedRule, type SessionSummary, type Severity } from '@syscan/core';
 import { type SyscanGuardOptions, syscanGuard } from '@syscan/express-middleware';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { type ExecResult, type IsolationMode, runSandboxed } from '../run.js';
 import type { Admission, Slot } from './admission.js';
+import type { AlertLogFactory } from './falco-log.js';
 import type { LogFn } from './log.js';
 import type { Metrics, RunOutcome } from './metrics.js';
 import { sendRunnerProblem } from './problems.js';
@@ -32,6 +33,12 @@ export interface ExecRouteOptions {
   store?: SyscanGuardOptions['store'];
   /** Namespaces for every command (`auto`: refuse to run without them, unless `none`). */
   isolation?: IsolationMode | undefined;
+  /** Rules every run is judged by (default: the shipped pack; `false`: none). */
+  rules?: readonly LoadedRule[] | false | undefined;
+  /** Monitor mode: enforcement computed, not applied; the answer's `dryRun` says what it would have done. */
+  dryRun?: boolean | undefined;
+  /** Where every alert of every run goes as it is found (`--log-format falco`). */
+  alertLog?: AlertLogFactory | undefined;
 }
 
 /** The handler chain of the route, in order. */
@@ -139,6 +146,7 @@ function run(o: ExecRouteOptions): (req: Request, res: Response, next: NextFunct
     const slot = res.locals.slot as Slot;
     const client = res.locals.client as string;
     const started = performance.now();
+    const alertLog = o.alertLog?.({ client, argv0: body.argv[0]! });
     const promise = runSandboxed({
       argv: body.argv,
       cwd: body.cwd,
@@ -146,7 +154,10 @@ function run(o: ExecRouteOptions): (req: Request, res: Response, next: NextFunct
       stdin: body.stdin ?? undefined,
       timeoutMs: body.timeoutMs ?? o.defaultTimeoutMs,
       enforce: body.enforce ?? o.enforce,
+      dryRun: o.dryRun,
       failOn: o.failOn,
+      rules: o.rules,
+      onAlert: alertLog ? (a) => alertLog.alert(a) : undefined,
       policy: o.policy,
       maxOutputBytes: o.maxOutputBytes,
       isolation: o.isolation,
@@ -162,6 +173,7 @@ function run(o: ExecRouteOptions): (req: Request, res: Response, next: NextFunct
       return;
     } finally {
       o.metrics.inFlight.set(o.admission.inUse);
+      alertLog?.end();
     }
     record(o, result, client, body, performance.now() - started);
     if (res.destroyed) return;
@@ -187,6 +199,7 @@ function record(o: ExecRouteOptions, result: ExecResult, client: string, body: E
     verdict: result.verdict,
     alerts: result.alertsTotal,
     killed: result.killed?.reason,
+    ...(result.dryRun ? { wouldKill: result.dryRun.wouldKill?.message ?? null } : {}),
     events: result.events,
     ms: Math.round(ms),
   });
