@@ -9,7 +9,7 @@ import type { SyscallEvent } from '../types.js';
 import type { Alert } from './alert.js';
 import { type Compiled, compile } from './compiled.js';
 import { type DetectorConfig, type ResolvedDetectorConfig, resolveDetectorConfig } from './config.js';
-import { type CompiledProgram, matchesAllowed, ProgramAlerts, programOfEvent } from './programs.js';
+import { type CompiledProgram, matchesAllowed, ProgramAlerts, ProgramLookup } from './programs.js';
 import { countTarget, describeEvent, emptyStats, newAlert, rateAlert, suppressed } from './verdict.js';
 import { RollingCounter, RollingWindow, Timeline } from './window.js';
 
@@ -91,6 +91,7 @@ export class SyscallAnomalyDetector {
   #overflowCount = 0;
   #stats: DetectorStats = emptyStats();
   readonly #programAlerts = new ProgramAlerts();
+  readonly #programOf: ProgramLookup;
 
   // State of the verdict being built (fields, not locals, so the per-event path allocates nothing).
   #gen = 0;
@@ -106,6 +107,7 @@ export class SyscallAnomalyDetector {
   constructor(config: DetectorConfig = {}) {
     this.config = resolveDetectorConfig(config);
     this.#compiled = compile(this.config);
+    this.#programOf = new ProgramLookup(this.#compiled.programs);
     this.#window = new RollingWindow(this.config.windowMs, [this.#total, this.#denied, this.#budget]);
     this.#timeline = new Timeline(this.config.timeSource, this.config.now, this.config.windowMs);
   }
@@ -204,8 +206,7 @@ export class SyscallAnomalyDetector {
       forbidden = this.#compiled.forbidden.has(name);
     }
     // A listed program is judged against its own syscalls and denials (see programs.ts).
-    const programs = this.#compiled.programs;
-    const program = programs.size === 0 ? undefined : programOfEvent(programs, e.process);
+    const program = this.#programOf.of(e.process);
     if (program !== undefined) known = program.baseline.has(name);
 
     const total = this.#total;

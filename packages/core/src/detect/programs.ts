@@ -184,6 +184,29 @@ export function programOfEvent(
 }
 
 /**
+ * {@link programOfEvent} remembering its last answer: events come in runs of one process's
+ * calls, all carrying the same immutable ProcessInfo, so most look-ups are one comparison.
+ */
+export class ProgramLookup {
+  readonly #programs: ReadonlyMap<string, CompiledProgram>;
+  #lastProcess: ProcessInfo | undefined;
+  #lastProgram: CompiledProgram | undefined;
+
+  constructor(programs: ReadonlyMap<string, CompiledProgram>) {
+    this.#programs = programs;
+  }
+
+  of(process: ProcessInfo | undefined): CompiledProgram | undefined {
+    if (process === undefined || this.#programs.size === 0) return undefined;
+    if (process !== this.#lastProcess) {
+      this.#lastProcess = process;
+      this.#lastProgram = programOfEvent(this.#programs, process);
+    }
+    return this.#lastProgram;
+  }
+}
+
+/**
  * The unknown_syscall alerts of one verdict for listed programs, merged per (program,
  * syscall) unless strict: `connect` by ls and `connect` by cat are two findings.
  */
