@@ -287,6 +287,21 @@ describe.skipIf(!hasStrace)('rule actions under --enforce and --dry-run', () => 
     expect(without.alerts.map((a) => a.rule)).not.toContain('Read shadow password file');
   });
 
+  it('--egress-allow turns the egress rule on: a connect outside the list alerts, one inside does not', () => {
+    // A UDP connect() only sets the peer: no packet leaves the machine.
+    const udp = file(
+      'udp.py',
+      'import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.connect(("192.0.2.7", 9))\n',
+    );
+    const rule = 'Outbound connection not in egress allow-list';
+    const outside = execJson(['--egress-allow', '10.0.0.0/8'], [python, udp]).run;
+    expect(outside.alerts.map((a) => a.rule)).toContain(rule);
+    const inside = execJson(['--egress-allow', '10.0.0.0/8,192.0.2.0/24'], [python, udp]).run;
+    expect(inside.alerts.map((a) => a.rule)).not.toContain(rule);
+    const off = execJson([], [python, udp]).run;
+    expect(off.alerts.map((a) => a.rule)).not.toContain(rule);
+  });
+
   it('serve --dry-run answers what it would have killed, and runs the command to its end', async () => {
     const rules = file('kill.yaml', KILL_RULE);
     const serve = startServe(['--rules', rules, '--dry-run', '--guard-mode', 'report']);
@@ -308,6 +323,7 @@ describe.skipIf(!hasStrace)('rule actions under --enforce and --dry-run', () => 
     for (const args of [
       ['exec', '--rules', bad, '--', 'true'],
       ['exec', '--rules', join(dir, 'missing.yaml'), '--', 'true'],
+      ['exec', '--egress-allow', 'bad.yaml', '--', 'true'],
       ['serve', '--no-auth', '--port', '0', '--rules', bad],
     ]) {
       const r = spawnSync(process.execPath, [binPath, ...args], { encoding: 'utf8', timeout: 30_000 });

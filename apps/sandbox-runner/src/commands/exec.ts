@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { ISOLATION_MODES, type IsolationMode } from '../exec/isolation.js';
 import { loadPolicy } from '../exec/policy.js';
 import { formatSummary } from '../exec/report.js';
-import { collectFiles, loadRunRules } from '../exec/rules.js';
+import { collectFiles, loadRunRules, parseNetworks } from '../exec/rules.js';
 import { runSandboxed } from '../exec/run.js';
 import { DEFAULT_FAIL_ON, DEFAULT_MAX_OUTPUT_BYTES } from '../exec/types.js';
 import { parseSeverity, SEVERITIES } from '../severity.js';
@@ -19,6 +19,7 @@ interface ExecFlags {
   isolation: IsolationMode;
   rules: string[];
   defaultRules: boolean;
+  egressAllow?: string[];
   dryRun?: boolean;
 }
 
@@ -41,6 +42,11 @@ export function makeExecCommand(): Command {
       [] as string[],
     )
     .option('--no-default-rules', "leave out syscan's agent-tools rule pack")
+    .option(
+      '--egress-allow <cidrs>',
+      "comma-separated IPs/CIDRs: turns on the pack's egress rule, alerting on connects anywhere else",
+      parseNetworks,
+    )
     .addOption(
       new Option(
         '--fail-on <severity>',
@@ -76,7 +82,11 @@ export function makeExecCommand(): Command {
     .action(async (argv: string[], flags: ExecFlags) => {
       const failOn = parseSeverity(flags.failOn);
       const policy = loadPolicy(flags.config, flags.baseline);
-      const rules = loadRunRules({ files: flags.rules, defaultRules: flags.defaultRules });
+      const rules = loadRunRules({
+        files: flags.rules,
+        defaultRules: flags.defaultRules,
+        egressAllow: flags.egressAllow,
+      });
       for (const w of rules.warnings) process.stderr.write(`syscan-sandbox: warning: ${w}\n`);
       const live = !flags.json;
       // Ctrl-C or a TERM reaches us, not the command (it runs in its own session): end the

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { SyscanError } from '@syscan/core';
 import { Command, Option } from 'commander';
-import { collectFiles, loadRunRules } from '../exec/rules.js';
+import { collectFiles, loadRunRules, parseNetworks } from '../exec/rules.js';
 import { loadPolicy } from '../policy.js';
 import {
   DEFAULT_FAIL_ON,
@@ -36,6 +36,7 @@ interface ServeFlags {
   isolation: IsolationMode;
   rules: string[];
   defaultRules: boolean;
+  egressAllow?: string[];
   dryRun?: boolean;
   logFormat: 'pino' | 'falco';
 }
@@ -83,6 +84,11 @@ export function makeServeCommand(): Command {
       [] as string[],
     )
     .option('--no-default-rules', "leave out syscan's agent-tools rule pack")
+    .option(
+      '--egress-allow <cidrs>',
+      "comma-separated IPs/CIDRs: turns on the pack's egress rule, alerting on connects anywhere else",
+      parseNetworks,
+    )
     .addOption(
       new Option(
         '--log-format <format>',
@@ -162,7 +168,11 @@ export function makeServeCommand(): Command {
         throw new SyscanError('ERR_SYSCAN_USAGE', '--timeout must not exceed --max-timeout');
       const policy = loadPolicy(flags.policy);
       const log = jsonLogger();
-      const rules = loadRunRules({ files: flags.rules, defaultRules: flags.defaultRules });
+      const rules = loadRunRules({
+        files: flags.rules,
+        defaultRules: flags.defaultRules,
+        egressAllow: flags.egressAllow,
+      });
       for (const warning of rules.warnings) log('rules_warning', { warning });
       const sandbox = createSandboxApp({
         policy: policy.config,

@@ -5,13 +5,22 @@
  * or a rule that does not compile, is one SyscanError line naming the file.
  */
 import { readFileSync } from 'node:fs';
-import { AGENT_TOOLS_RULES, type LoadedRule, loadRules, type RuleSource, SyscanError } from '@syscan/core';
+import {
+  AGENT_TOOLS_RULES,
+  egressAllowListRules,
+  type LoadedRule,
+  loadRules,
+  type RuleSource,
+  SyscanError,
+} from '@syscan/core';
 
 export interface RuleFilesRequest {
   /** Rules files (Falco's language), loaded after the pack. */
   files: readonly string[];
   /** The shipped pack first (default true). */
   defaultRules?: boolean | undefined;
+  /** IPs/CIDRs: turns on the pack's egress rule (an alert for a connect anywhere else). */
+  egressAllow?: readonly string[] | undefined;
 }
 
 export interface RunRules {
@@ -38,6 +47,14 @@ export function loadRunRules(req: RuleFilesRequest): RunRules {
     }
     sources.push({ name: path, text });
   }
+  if (req.egressAllow !== undefined) {
+    if (req.defaultRules === false)
+      throw new SyscanError(
+        'ERR_SYSCAN_USAGE',
+        '--egress-allow sets a list of the default rules; drop --no-default-rules',
+      );
+    sources.push(egressAllowListRules(req.egressAllow));
+  }
   if (sources.length === 0) return { rules: false, warnings: [], source: 'no rules' };
   const loaded = loadRules(sources);
   return {
@@ -54,6 +71,17 @@ function oneLine(message: string): string {
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
   return flat.length > MAX_WARNING_CHARS ? `${flat.slice(0, MAX_WARNING_CHARS)}…` : flat;
+}
+
+/** Commander's parser of `--egress-allow 10.0.0.0/8,192.168.1.5` (each entry checked by core). */
+export function parseNetworks(value: string): string[] {
+  const list = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (list.length === 0)
+    throw new SyscanError('ERR_SYSCAN_USAGE', '--egress-allow expects IPs or CIDR ranges such as 10.0.0.0/8');
+  return list;
 }
 
 /** Commander's collector of a repeatable `--rules FILE`. */
