@@ -11,13 +11,15 @@ export function formatSummary(r: ExecResult, color: boolean): string {
   lines.push(
     `syscan-sandbox: ${ended} · ${fmtMs(r.durationMs)} · ${r.events} syscalls (${distinct} distinct, ${r.trace.pids} pids) · ${isolation} · ${verdict}`,
   );
-  if (r.killed) lines.push(paint('31;1', `  killed (${r.killed.reason}): ${r.killed.message}`));
+  // Messages of rule alerts quote the command's argv and paths: escaped like the samples.
+  if (r.killed)
+    lines.push(paint('31;1', `  killed (${r.killed.reason}): ${escapeControls(r.killed.message)}`));
   if (r.dryRun) lines.push(...dryRunLines(r.dryRun, paint));
   for (const a of r.alerts) {
     const times = a.occurrences > 1 ? ` ×${a.occurrences}` : '';
     const where = a.pid !== undefined ? ` [pid ${a.pid}]` : '';
     lines.push(
-      `  ${paint(a.severity === 'critical' || a.severity === 'high' ? '31' : '33', a.severity.padEnd(8))} ${a.type}: ${a.message}${times}${where}`,
+      `  ${paint(a.severity === 'critical' || a.severity === 'high' ? '31' : '33', a.severity.padEnd(8))} ${escapeControls(a.rule === undefined ? a.type : `rule '${a.rule}'`)}: ${escapeControls(a.message)}${times}${where}`,
     );
     if (a.sample) lines.push(`           ${paint('2', escapeControls(a.sample))}`);
   }
