@@ -64,8 +64,8 @@ export class FdTable {
   set(fd: number, entry: FdEntry): void {
     this.#fds ??= new Map();
     const fds = this.#fds;
-    if (fds.has(fd)) fds.delete(fd);
-    else if (fds.size >= this.#cap.max) {
+    // delete() says whether it was there: one look-up, not has() then delete().
+    if (!fds.delete(fd) && fds.size >= this.#cap.max) {
       fds.delete(fds.keys().next().value as number);
       this.#cap.forgotten++;
     }

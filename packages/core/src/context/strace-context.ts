@@ -5,6 +5,7 @@
  * every call, denied or not, gets the paths and peer it named.
  */
 import type { ExitRecord, SyscallEvent } from '../types.js';
+import { PathArrays } from './path-arrays.js';
 import { commOf, dirName, resolvePath } from './paths.js';
 import { type FdCap, FdTable, type ProcessTable, TrackedProcess } from './process-table.js';
 import { readSpawn, type SpawnInfo } from './spawn.js';
@@ -42,12 +43,14 @@ export class StraceContext {
   readonly #limits: StraceLimits;
   readonly #onSpawn: (spawn: SpawnInfo) => void;
   readonly #fdCap: FdCap;
+  readonly #pathArrays: PathArrays;
 
   constructor(table: ProcessTable, limits: StraceLimits, onSpawn: (spawn: SpawnInfo) => void) {
     this.#table = table;
     this.#limits = limits;
     this.#onSpawn = onSpawn;
     this.#fdCap = { max: limits.maxFdsPerProcess, forgotten: 0 };
+    this.#pathArrays = new PathArrays(limits.maxPathLength);
   }
 
   /** Open fds forgotten because a process had more than maxFdsPerProcess. */
@@ -124,6 +127,19 @@ export class StraceContext {
   #attachPaths(e: SyscallEvent, proc: TrackedProcess, spec: CallSpec): void {
     const args = e.args!;
     const specs = spec.paths!;
+    if (specs.length === 1 && spec.symlinkTarget === undefined) {
+      // One absolute path argument seen before (the common call): its shared array. The
+      // dirfd is still read, for what its decoration teaches (cwd, fd table).
+      const [dirArg, pathArg] = specs[0]!;
+      const at = dirArg === 0 && pathArg === 1 ? pathAfterDirfd(args) : argAt(args, pathArg);
+      if (at === -1) return;
+      const shared = this.#pathArrays.lookup(args, at);
+      if (shared !== undefined) {
+        this.#dirBase(args, proc, dirArg);
+        e.paths = shared;
+        return;
+      }
+    }
     const max = this.#limits.maxPathsPerEvent;
     let paths: string[] | undefined;
     for (const [dirArg, pathArg] of specs) {
