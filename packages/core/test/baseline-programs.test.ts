@@ -161,6 +161,7 @@ describe('BaselineLearner programs', () => {
     });
     expect(a.learned).toMatchObject({
       processes: 3,
+      unnamedEvents: 1,
       programs: {
         '/usr/bin/ls': { events: 2, processes: 1, syscalls: 2 },
         curl: { events: 1, processes: 1, syscalls: 1 },

@@ -43,7 +43,10 @@ export function learnReport(baseline: Baseline, wrote: string | undefined): stri
   lines.push(
     l.timed === true
       ? `rate limits from timestamps: ${baseline.maxTotalEventsPerMinute} events, ${baseline.maxDeniedEventsPerMinute} denied per window ` +
-          `(busiest window ${l.peakEventsPerWindow} events, ${l.peakDeniedPerWindow} denied, × ${l.headroom})`
+          // A merged baseline's peaks may come from untimed inputs, whose limits are none: not cited.
+          (l.merged === undefined
+            ? `(busiest window ${l.peakEventsPerWindow} events, ${l.peakDeniedPerWindow} denied, × ${l.headroom})`
+            : `(the highest of the timed inputs' limits: busiest window × ${l.headroom})`)
       : 'no rate limits learned: the input has no timestamps (strace -tt or audit logs give them)',
   );
   const programs = Object.entries(l.programs ?? {});
@@ -55,6 +58,9 @@ export function learnReport(baseline: Baseline, wrote: string | undefined): stri
     const busiest = programs.sort(([, a], [, b]) => b.events - a.events).slice(0, LISTED_PROGRAMS);
     const more = programs.length - busiest.length;
     const dropped = l.droppedPrograms ? `; ${l.droppedPrograms} more past the cap, judged by the union` : '';
+    const unnamed = l.unnamedEvents
+      ? `; ${plural(l.unnamedEvents, 'event')} of no named process (in the union only)`
+      : '';
     lines.push(
       `programs (${programs.length}): ` +
         busiest
@@ -63,7 +69,8 @@ export function learnReport(baseline: Baseline, wrote: string | undefined): stri
           )
           .join(', ') +
         (more > 0 ? `, and ${more} more` : '') +
-        dropped,
+        dropped +
+        unnamed,
     );
   }
   const denials = baseline.allowedDenials ?? [];

@@ -53,6 +53,8 @@ export interface LearnedFacts {
   programs?: Record<string, ProgramFacts>;
   /** Programs past the learner's cap, not in `programs` (judged by the top-level union). */
   droppedPrograms?: number;
+  /** Events of no named process (no execve or exe/comm in the input): learned into the top-level union only. */
+  unnamedEvents?: number;
   /** Inputs (files, stdin) learned from; set by the CLI. */
   inputs?: number;
   /** The sequence model learned alongside (set by the CLI): its programs and how many have a calibrated threshold. */
@@ -198,6 +200,7 @@ export class BaselineLearner {
       learned.processes = this.#programs.processes;
       learned.programs = this.#programs.facts();
       if (this.#programs.droppedPrograms > 0) learned.droppedPrograms = this.#programs.droppedPrograms;
+      if (this.#programs.unnamedEvents > 0) learned.unnamedEvents = this.#programs.unnamedEvents;
     }
     const allowed = [...this.#denials.values()].sort(compareDenials);
     return build([...this.#syscalls], learned, floor, options, allowed, programs);
@@ -275,6 +278,7 @@ export function mergeBaselines(...baselines: Baseline[]): Baseline {
   };
   let processes = 0;
   let droppedPrograms = 0;
+  let unnamedEvents = 0;
   baselines.forEach((b, i) => {
     let cfg: ReturnType<typeof resolveDetectorConfig>;
     try {
@@ -303,6 +307,8 @@ export function mergeBaselines(...baselines: Baseline[]): Baseline {
     if (l === undefined || typeof l !== 'object') return;
     processes += num(l.processes);
     droppedPrograms += num(l.droppedPrograms);
+    // A baseline without per-program facts learned every event into the union only.
+    unnamedEvents += l.programs === undefined ? num(l.events) : num(l.unnamedEvents);
     learned.events += num(l.events);
     learned.deniedEvents += num(l.deniedEvents);
     learned.peakEventsPerWindow = Math.max(learned.peakEventsPerWindow, num(l.peakEventsPerWindow));
@@ -327,6 +333,7 @@ export function mergeBaselines(...baselines: Baseline[]): Baseline {
     learned.processes = processes;
     learned.programs = programs.facts();
     if (droppedPrograms > 0) learned.droppedPrograms = droppedPrograms;
+    if (unnamedEvents > 0) learned.unnamedEvents = unnamedEvents;
   }
   const out: Baseline = {
     description: `Baseline merged from ${learned.merged} runs: ${syscalls.size} syscalls${ofPrograms(merged)}, ${allowed.length} allowed denials, ${learned.events} events.`,

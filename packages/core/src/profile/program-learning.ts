@@ -58,6 +58,8 @@ export class ProgramLearner {
   readonly #droppedNames = new Set<string>();
   /** Syscalls not kept because a program's list was full. */
   droppedSyscalls = 0;
+  /** Events of no named process (no exe, no comm): in the top-level union only. */
+  unnamedEvents = 0;
 
   /** Takes one syscall event into account; `denial` is its allowedDenials entry when it was denied. */
   observe(e: SyscallEvent, denial: AllowedDenial | undefined): void {
@@ -66,7 +68,10 @@ export class ProgramLearner {
     if (this.#pids.size < MAX_PIDS) this.#pids.add(pid);
     // As the detector looks programs up: exe, else comm. A call of no named process is in the union only.
     const name = process?.exe ?? process?.comm;
-    if (name === undefined) return;
+    if (name === undefined) {
+      this.unnamedEvents++;
+      return;
+    }
     const p = this.#program(name);
     if (p === undefined) return;
     p.events++;
@@ -81,7 +86,7 @@ export class ProgramLearner {
 
   /** Distinct processes seen (pids of this learner's input). */
   get processes(): number {
-    return this.#pids.size;
+    return processCount(this.#pids);
   }
 
   /** The `programs` key: sorted by name, each with its sorted syscalls and denials. */
@@ -99,7 +104,7 @@ export class ProgramLearner {
     const out: Record<string, ProgramFacts> = {};
     for (const name of [...this.#programs.keys()].sort()) {
       const p = this.#programs.get(name)!;
-      out[name] = { events: p.events, processes: p.pids.size, syscalls: p.syscalls.size };
+      out[name] = { events: p.events, processes: processCount(p.pids), syscalls: p.syscalls.size };
     }
     return out;
   }
@@ -119,6 +124,14 @@ export class ProgramLearner {
     this.#programs.set(name, p);
     return p;
   }
+}
+
+/**
+ * Distinct processes of a pid set. Pid 0 is "not shown yet" (strace without -f names a pid
+ * only from the first set_tid_address/getpid return): the same process as the pid that follows.
+ */
+function processCount(pids: ReadonlySet<number>): number {
+  return pids.has(0) && pids.size > 1 ? pids.size - 1 : pids.size;
 }
 
 function entry(syscalls: Iterable<string>, denials: Iterable<AllowedDenial>): LearnedProgram {
