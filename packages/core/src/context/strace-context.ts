@@ -128,14 +128,16 @@ export class StraceContext {
     const args = e.args!;
     const specs = spec.paths!;
     if (specs.length === 1 && spec.symlinkTarget === undefined) {
-      // One absolute path argument seen before (the common call): its shared array. The
-      // dirfd is still read, for what its decoration teaches (cwd, fd table).
+      // One path argument seen before (the common call): its shared array. The dirfd is
+      // read first, as the long way does, for what its decoration teaches (cwd, fd table);
+      // reading it again there when this misses changes nothing.
       const [dirArg, pathArg] = specs[0]!;
       const at = dirArg === 0 && pathArg === 1 ? pathAfterDirfd(args) : argAt(args, pathArg);
       if (at === -1) return;
-      const shared = this.#pathArrays.lookup(args, at);
+      const named = args.charCodeAt(at) === 34 && args.charCodeAt(at + 1) !== 34; // a non-empty string
+      const base = named ? this.#dirBase(args, proc, dirArg) : undefined;
+      const shared = named ? this.#pathArrays.lookup(args, at, base) : undefined;
       if (shared !== undefined) {
-        this.#dirBase(args, proc, dirArg);
         e.paths = shared;
         return;
       }
