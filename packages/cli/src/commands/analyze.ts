@@ -115,7 +115,7 @@ export function makeAnalyzeCommand(ctx: CliContext): Command {
         '  mkfifo /tmp/trace.fifo; syscan analyze -b baseline.json /tmp/trace.fifo &',
         '  strace -f -o /tmp/trace.fifo CMD',
         '  syscan analyze --follow --fail-on high /var/log/audit/audit.log',
-        '  syscan analyze --rules my-rules.yaml --format falco trace.log | falcosidekick-forwarder',
+        '  syscan analyze --rules my-rules.yaml --format falco trace.log  # Falco JSON lines, for falcosidekick',
         '',
         "Give strace its own file or FIFO (-o): never pipe the traced command's own stdout or",
         'stderr into syscan (strace -o /dev/stderr … 2>&1 |), or the command can print fake trace lines.',
