@@ -132,7 +132,11 @@ function syscallEvent(
       }
       if (exitErrno !== undefined && success !== true) errno = exitErrno;
     }
-    denied = (success === false && errno !== undefined && deniedErrnos.has(errno)) || p.avcDenied;
+    // An AVC that says "denied" on a call that succeeded is SELinux in permissive mode (old
+    // kernels print no `permissive=`): it would have been denied, it was not.
+    denied =
+      (success === false && errno !== undefined && deniedErrnos.has(errno)) ||
+      (p.avcDenied && success !== true);
   }
   let audit: AuditDetails | undefined;
   if (base === undefined && success !== undefined && exit !== undefined)
