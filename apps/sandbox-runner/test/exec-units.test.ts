@@ -30,7 +30,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('strace command line', () => {
   it('follows forks, keeps exit lines, blocks fatal signals, writes to the FIFO', () => {
     const args = straceArgs('/tmp/x/trace', ['ls', '-l'], [], { PATH: '/bin' });
-    expect(args.slice(0, 6)).toEqual(['-f', '-q', '-I', '4', '-o', '/tmp/x/trace']);
+    expect(args.slice(0, 7)).toEqual(['-f', '-q', '-y', '-I', '4', '-o', '/tmp/x/trace']);
     expect(args).not.toContain('-qq');
     expect(args.slice(-3)).toEqual(['--', 'ls', '-l']);
   });

@@ -12,6 +12,8 @@ const ENV_NAME = /^[^=\0]+$/;
  *   tracer away (as PID 1 of the namespace, unhandled ones are never delivered at all);
  * - `-o FIFO` keeps the trace apart from the command's own stdout/stderr. strace opens the
  *   output close-on-exec, so the traced command never inherits the trace's write end;
+ * - `-y`: every fd is printed with the file it really is (`3</home/u/.ssh/id_rsa>`), so a
+ *   symlink made before the run is no way around a path rule (the rules read decorations);
  * - no timestamps: the detector uses the clock, which costs strace nothing;
  * - `-E`: the command's environment. strace and the isolation tool are started with only
  *   `PATH` (to find the command), so `LD_PRELOAD` and the like reach the command alone.
@@ -22,7 +24,7 @@ export function straceArgs(
   preempt: readonly string[],
   env: NodeJS.ProcessEnv,
 ): string[] {
-  const args = ['-f', '-q', '-I', '4', '-o', fifo];
+  const args = ['-f', '-q', '-y', '-I', '4', '-o', fifo];
   // Enforce mode: syscalls the policy would kill for anyway are refused at syscall *entry*
   // (EPERM) and the caller gets SIGKILL, so they never run. `?` makes strace skip names
   // this arch does not have instead of refusing to start.

@@ -14,7 +14,7 @@ import { loadDetectorConfig, type PolicyName } from '../config.js';
 import type { CliContext } from '../context.js';
 import { EXIT_ANOMALY, EXIT_CLEAN, usageError } from '../errors.js';
 import { follow } from '../io/follow.js';
-import { type InputSpec, readChunks, resolveInputs } from '../io/input.js';
+import { type InputSpec, inputParseOptions, readChunks, resolveInputs } from '../io/input.js';
 import { Progress } from '../io/progress.js';
 import { requireTelemetry } from '../io/telemetry-check.js';
 import {
@@ -212,7 +212,7 @@ async function readInputs(
   const progress = new Progress(ctx.io.stderr, progressEnabled);
   try {
     for (const input of inputs) {
-      session.beginInput(input.label);
+      session.beginInput(input.label, inputParseOptions(input));
       // Live alerts (--format falco) are written per chunk: what is held is one chunk's worth.
       for await (const chunk of readChunks(input, ctx.io.stdin, progress)) {
         session.write(chunk);

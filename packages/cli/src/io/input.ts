@@ -94,7 +94,7 @@ export async function* readBatches(
   options: ParseOptions,
   progress?: Progress,
 ): AsyncGenerator<ParsedRecord[], ParseStats, undefined> {
-  const parser = createParser(options);
+  const parser = createParser({ ...options, ...inputParseOptions(spec) });
   for await (const chunk of readChunks(spec, stdin, progress)) {
     const records = parser.push(chunk);
     if (records.length > 0) yield records;
@@ -102,4 +102,13 @@ export async function* readBatches(
   const rest = parser.end();
   if (rest.length > 0) yield rest;
   return { ...parser.stats };
+}
+
+/**
+ * Parse options one input implies: `strace -ff -o PREFIX` writes `PREFIX.PID` files whose
+ * lines carry no pid, so the pid comes from the name (the reader still prefers a pid a line shows).
+ */
+export function inputParseOptions(spec: InputSpec): ParseOptions {
+  const m = /\.(\d{1,7})$/.exec(spec.path);
+  return m === null ? {} : { stracePid: Number(m[1]) };
 }

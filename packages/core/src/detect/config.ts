@@ -8,6 +8,7 @@ import { closestName } from '../closest-name.js';
 import { SyscanError } from '../errors.js';
 import type { Severity } from '../types.js';
 import type { AlertType } from './alert.js';
+import type { ProgramBaselines } from './programs.js';
 import {
   type AllowedDenial,
   CONFIG_KEYS,
@@ -64,6 +65,8 @@ export interface DetectorConfig {
   allowedDenials?: readonly AllowedDenial[] | undefined;
   /** With `timeSource: 'auto'`, apply rate limits by the clock while events carry no timestamps. Defaults to `true` (the seed's way). */
   ratesWithoutTimestamps?: boolean | undefined;
+  /** Per program (exe, else comm): its own syscalls and allowed denials, judged instead of the top-level ones for its events. */
+  programs?: ProgramBaselines | undefined;
   /** A learned sequence model (`syscan learn` writes it); scored by the session, ignored by the detector. */
   sequenceModel?: Readonly<Record<string, unknown>> | undefined;
 }
@@ -88,6 +91,7 @@ export interface ResolvedDetectorConfig {
   readonly sequenceModel: Readonly<Record<string, unknown>> | undefined;
   readonly allowedDenials: readonly AllowedDenial[];
   readonly ratesWithoutTimestamps: boolean;
+  readonly programs: ProgramBaselines;
 }
 
 type Given = Partial<Record<ConfigKey, unknown>>;

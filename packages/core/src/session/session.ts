@@ -112,6 +112,8 @@ export class AnalysisSession {
   /** The input being read; undefined until `beginInput` (alerts then carry no `input`). */
   #input: string | undefined;
   #ended = false;
+  /** Parse options of the current input, when `beginInput` gave any. */
+  #inputParse: ParseOptions | undefined;
   /** Syscall events judged by the last push. */
   lastBatchEvents = 0;
   // Reused between pushes: the detector reads them synchronously and keeps no reference.
@@ -138,17 +140,22 @@ export class AnalysisSession {
     this.#checks = [...builtin, ...given];
   }
 
-  /** Starts reading a named input (a file); alerts and counts are attributed to it. Ends the previous one. */
-  beginInput(name: string): AnomalyVerdict {
+  /**
+   * Starts reading a named input (a file); alerts and counts are attributed to it. Ends the
+   * previous one. `parse` adds to the session's parse options for this input only (e.g. the
+   * `stracePid` of an `strace -ff -o PREFIX` file, whose lines carry no pid).
+   */
+  beginInput(name: string, parse?: ParseOptions): AnomalyVerdict {
     const verdict = this.endInput();
     this.#input = name;
+    this.#inputParse = parse === undefined ? undefined : { ...this.#options.parse, ...parse };
     this.#summary.input(name);
     return verdict;
   }
 
   /** Parses a chunk of the current input (split anywhere) and judges the records it completed. */
   write(chunk: string | Uint8Array): AnomalyVerdict {
-    this.#parser ??= createParser(this.#options.parse);
+    this.#parser ??= createParser(this.#inputParse ?? this.#options.parse);
     return this.push(this.#parser.push(chunk));
   }
 
