@@ -17,7 +17,9 @@ export default defineConfig({
   noExternal: ['@syscan/core'],
   outExtension: () => ({ js: '.mjs' }),
   // Bundled CommonJS dependencies (core's yaml) call require('process'): give the ESM bundle a require.
-  banner: { js: "import { createRequire as __syscanRequire } from 'node:module'; const require = __syscanRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __syscanRequire } from 'node:module'; const require = __syscanRequire(import.meta.url);",
+  },
   define: { SYSCAN_VERSION: JSON.stringify(version) },
   esbuildOptions(o) {
     o.conditions = ['@syscan/source'];

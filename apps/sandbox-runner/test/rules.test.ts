@@ -162,7 +162,9 @@ describe.skipIf(!hasStrace)(
 
       const trace = join(dir, 'workload.strace');
       // -y as the runner traces, so both see the same decorated paths.
-      const traced = spawnSync('strace', ['-f', '-y', '-s', '256', '-o', trace, '--', ...WORKLOAD], { cwd: dir });
+      const traced = spawnSync('strace', ['-f', '-y', '-s', '256', '-o', trace, '--', ...WORKLOAD], {
+        cwd: dir,
+      });
       expect(traced.status).toBe(0);
       const cli = spawnSync(
         process.execPath,

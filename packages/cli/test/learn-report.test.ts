@@ -90,20 +90,10 @@ describe.skipIf(!hasStrace || !hasGit)('syscan learn says what it learned, per p
 
   it('a re-run on different inputs (a bigger repository, another directory) is clean', async () => {
     const big = repo('big', 60);
-    const r = await runCli([
-      'analyze',
-      '-b',
-      baseline,
-      trace('git-2.strace', ['git', '-C', big, 'status']),
-    ]);
+    const r = await runCli(['analyze', '-b', baseline, trace('git-2.strace', ['git', '-C', big, 'status'])]);
     expect(r.stdout, r.stderr + r.stdout).toMatch(/^CLEAN/);
     expect(r.code).toBe(0);
-    const ls = await runCli([
-      'analyze',
-      '-b',
-      baseline,
-      trace('ls-3.strace', ['ls', join(big, 'd3')]),
-    ]);
+    const ls = await runCli(['analyze', '-b', baseline, trace('ls-3.strace', ['ls', join(big, 'd3')])]);
     expect(ls.stdout, ls.stdout).toMatch(/^CLEAN/);
   });
 

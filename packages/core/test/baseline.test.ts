@@ -11,7 +11,6 @@ import {
   mergeBaselines,
   parseSyscallEvents,
   resolveDetectorConfig,
-  type SyscallEvent,
   SyscallAnomalyDetector,
 } from '../src/index.js';
 import { ev, many } from './detector-helpers.js';
@@ -95,10 +94,11 @@ describe('learnBaseline', () => {
   });
 
   it('allows the denials the normal runs made, and only those', () => {
-    const denied = (path: string) =>
-      ev('openat', { denied: true, errno: 'EACCES', paths: [path] });
+    const denied = (path: string) => ev('openat', { denied: true, errno: 'EACCES', paths: [path] });
     const b = learnBaseline([ev('openat'), denied('/home/u/.config/git/config')]);
-    expect(b.allowedDenials).toEqual([{ syscall: 'openat', errno: 'EACCES', path: '/home/u/.config/git/config' }]);
+    expect(b.allowedDenials).toEqual([
+      { syscall: 'openat', errno: 'EACCES', path: '/home/u/.config/git/config' },
+    ]);
     const d = new SyscallAnomalyDetector(JSON.parse(JSON.stringify(b)));
     expect(d.observe(denied('/home/u/.config/git/config')).kind).toBe('clean');
     expect(d.observe(denied('/etc/shadow')).kind).toBe('alert');

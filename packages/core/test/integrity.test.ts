@@ -65,7 +65,9 @@ describe('trace integrity check', () => {
   });
 
   it('reads CLONE_UNTRACED in -X raw hex (0x800000), and never inside a string argument', () => {
-    const hex = run('10 clone(child_stack=NULL, flags=0x800011, child_tidptr=0x7f96) = 12\n10 +++ exited with 0 +++\n');
+    const hex = run(
+      '10 clone(child_stack=NULL, flags=0x800011, child_tidptr=0x7f96) = 12\n10 +++ exited with 0 +++\n',
+    );
     expect(hex.summary.alerts.some((x) => x.type === 'untraced_child')).toBe(true);
     const quoted = run(
       '10 clone3({flags=CLONE_VM, exit_signal=SIGCHLD}, 88) = 13\n13 +++ exited with 0 +++\n10 +++ exited with 0 +++\n',

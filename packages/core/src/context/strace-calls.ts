@@ -306,5 +306,7 @@ const BUCKETS: (Array<readonly [string, CallSpec]> | undefined)[] = new Array(MA
 for (const [n, spec] of CALLS) {
   if (n.length >= MAX_BUCKETED) continue;
   const key = (n.length << 7) | (n.charCodeAt(0) & 127);
-  (BUCKETS[key] ??= []).push([n, spec]);
+  const bucket = BUCKETS[key] ?? [];
+  bucket.push([n, spec]);
+  BUCKETS[key] = bucket;
 }

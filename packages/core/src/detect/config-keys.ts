@@ -188,6 +188,30 @@ export interface AllowedDenial {
 
 const MAX_ALLOWED_DENIALS = 4096;
 
+/** One `allowedDenials` entry, or undefined after pushing what is wrong with it. */
+function readAllowedDenial(item: unknown, label: string, problems: string[]): AllowedDenial | undefined {
+  const bad = (why: string): undefined => {
+    problems.push(`${label} ${why}`);
+    return undefined;
+  };
+  if (typeof item !== 'object' || item === null || Array.isArray(item))
+    return bad(`must be an object, got ${describe(item)}`);
+  const e = item as Record<string, unknown>;
+  for (const k of Object.keys(e))
+    if (k !== 'syscall' && k !== 'errno' && k !== 'path') return bad(`has an unknown key "${k}"`);
+  if (typeof e.syscall !== 'string' || e.syscall.length === 0)
+    return bad(`.syscall must be a syscall name, got ${describe(e.syscall)}`);
+  if (e.errno !== undefined && (typeof e.errno !== 'string' || !/^E[A-Z0-9]+$/.test(e.errno)))
+    return bad(`.errno must be an errno name like EACCES, got ${describe(e.errno)}`);
+  if (e.path !== undefined && (typeof e.path !== 'string' || e.path.length === 0))
+    return bad(`.path must be a glob, got ${describe(e.path)}`);
+  return Object.freeze({
+    syscall: e.syscall,
+    ...(e.errno ? { errno: e.errno as string } : {}),
+    ...(e.path ? { path: e.path as string } : {}),
+  });
+}
+
 const allowedDenials: KeySpec<readonly AllowedDenial[]> = {
   default: Object.freeze([]),
   merge: 'union',
@@ -216,30 +240,11 @@ const allowedDenials: KeySpec<readonly AllowedDenial[]> = {
     }
     const out: AllowedDenial[] = [];
     let ok = true;
-    v.forEach((item: unknown, i) => {
-      const e = item as Record<string, unknown> | null;
-      const bad = (why: string): void => {
-        ok = false;
-        problems.push(`${label}[${i}] ${why}`);
-      };
-      if (typeof e !== 'object' || e === null || Array.isArray(e))
-        return bad(`must be an object, got ${describe(item)}`);
-      for (const k of Object.keys(e))
-        if (k !== 'syscall' && k !== 'errno' && k !== 'path') return bad(`has an unknown key "${k}"`);
-      if (typeof e.syscall !== 'string' || e.syscall.length === 0)
-        return bad(`.syscall must be a syscall name, got ${describe(e.syscall)}`);
-      if (e.errno !== undefined && (typeof e.errno !== 'string' || !/^E[A-Z0-9]+$/.test(e.errno)))
-        return bad(`.errno must be an errno name like EACCES, got ${describe(e.errno)}`);
-      if (e.path !== undefined && (typeof e.path !== 'string' || e.path.length === 0))
-        return bad(`.path must be a glob, got ${describe(e.path)}`);
-      out.push(
-        Object.freeze({
-          syscall: e.syscall,
-          ...(e.errno ? { errno: e.errno as string } : {}),
-          ...(e.path ? { path: e.path as string } : {}),
-        }),
-      );
-    });
+    for (let i = 0; i < v.length; i++) {
+      const entry = readAllowedDenial(v[i], `${label}[${i}]`, problems);
+      if (entry === undefined) ok = false;
+      else out.push(entry);
+    }
     return ok ? Object.freeze(out) : undefined;
   },
 };

@@ -8,7 +8,6 @@ import { closestName } from '../closest-name.js';
 import { SyscanError } from '../errors.js';
 import type { Severity } from '../types.js';
 import type { AlertType } from './alert.js';
-import type { ProgramBaselines } from './programs.js';
 import {
   type AllowedDenial,
   CONFIG_KEYS,
@@ -22,6 +21,7 @@ import {
   type TimeSource,
   toSnake,
 } from './config-keys.js';
+import type { ProgramBaselines } from './programs.js';
 
 export type { AlertType } from './alert.js';
 export { type AllowedDenial, DEFAULT_SEVERITY, MAX_COOLDOWN_SECS, type TimeSource } from './config-keys.js';
