@@ -3,6 +3,7 @@
  * 16 bytes (IPv4 as IPv4-mapped IPv6), so `::ffff:169.254.169.254` is the metadata address too,
  * and `fd00:ec2:0::254` equals `fd00:ec2::254`.
  */
+import { formatIpv6 } from '../context/sockaddr.js';
 
 /** A CIDR range: the first `bits` of `bytes` (16 bytes, IPv4 mapped). */
 export interface Cidr {
@@ -81,27 +82,7 @@ function isV4Mapped(bytes: Uint8Array): boolean {
 /** Canonical text (RFC 5952 for IPv6; dotted quad for IPv4 and IPv4-mapped). */
 export function formatIp(bytes: Uint8Array): string {
   if (isV4Mapped(bytes)) return `${bytes[12]}.${bytes[13]}.${bytes[14]}.${bytes[15]}`;
-  const words: number[] = [];
-  for (let i = 0; i < 16; i += 2) words.push((bytes[i]! << 8) | bytes[i + 1]!);
-  // The longest run of two or more zero words becomes `::`.
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (ws: number[]): string => ws.map((w) => w.toString(16)).join(':');
-  if (bestStart < 0) return hex(words);
-  return `${hex(words.slice(0, bestStart))}::${hex(words.slice(bestStart + bestLen))}`;
+  return formatIpv6(bytes);
 }
 
 /** Canonical form of an IP literal, or undefined when it is not one. */
