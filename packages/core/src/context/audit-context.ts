@@ -4,6 +4,7 @@
  * followed over time. The process table still keeps each pid's latest facts, so that rules
  * can walk ancestors through `ppid`, and an unchanged process shares one snapshot.
  */
+import { detach } from '../detach.js';
 import type { AuditDetails, AuditRecordEvent, SyscallEvent } from '../types.js';
 import { normalizePath, resolvePath } from './paths.js';
 import { FdTable, type ProcessTable, TrackedProcess } from './process-table.js';
@@ -87,7 +88,8 @@ export class AuditContext {
       const fields = d.fields;
       if (fields !== undefined && readIds(proc, (key) => fields[`SYSCALL.${key}`])) changed = true;
     } else if (subject !== proc.auditSubject) {
-      proc.auditSubject = subject;
+      // Held for as long as the process is: a copy, never a slice that keeps the read chunk alive.
+      proc.auditSubject = detach(subject);
       if (readSubjectIds(proc, subject)) changed = true;
     }
     if (d.uid !== undefined && d.uid !== UNSET && d.uid !== proc.uid) {
@@ -99,15 +101,15 @@ export class AuditContext {
       changed = true;
     }
     if (d.exe !== undefined && d.exe !== proc.exe) {
-      proc.exe = d.exe;
+      proc.exe = detach(d.exe);
       changed = true;
     }
     if (d.comm !== undefined && d.comm !== proc.comm) {
-      proc.comm = d.comm;
+      proc.comm = detach(d.comm);
       changed = true;
     }
     if (d.cwd !== undefined && d.cwd !== proc.fs.cwd) {
-      proc.fs.cwd = d.cwd;
+      proc.fs.cwd = detach(d.cwd);
       changed = true;
     }
     if (this.#argv(proc, d)) changed = true;
@@ -119,14 +121,14 @@ export class AuditContext {
   #argv(proc: TrackedProcess, d: AuditDetails): boolean {
     const source: string | readonly string[] | undefined = d.argv ?? d.proctitle;
     if (source === undefined || sameSource(source, proc.auditArgvSource)) return false;
-    proc.auditArgvSource = source;
     const list = typeof source === 'string' ? source.split(' ') : source;
+    proc.auditArgvSource = typeof source === 'string' ? detach(source) : Object.freeze(list.map(detach));
     const { maxArgs, maxArgLength } = this.#limits;
     let truncated = list.length > maxArgs;
     const argv = list.slice(0, maxArgs).map((a) => {
-      if (a.length <= maxArgLength) return a;
+      if (a.length <= maxArgLength) return detach(a);
       truncated = true;
-      return a.slice(0, maxArgLength);
+      return detach(a.slice(0, maxArgLength));
     });
     const old = proc.argv;
     if (old !== undefined && old.length === argv.length && old.every((a, i) => a === argv[i])) return false;
