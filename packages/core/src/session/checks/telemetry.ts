@@ -144,9 +144,11 @@ function configChange(r: AuditRecordEvent | SyscallEvent): {
   return { kind: 'unknown' };
 }
 
-/** SELinux `avc: denied` in permissive mode, AppArmor `ALLOWED` (complain mode). */
+/** SELinux `avc: denied` in permissive mode, AppArmor `ALLOWED` (complain mode; `PERMITTING` in pre-2.6 logs). */
 function wouldDeny(avc: Avc): boolean {
-  return avc.lsm === 'selinux' ? avc.result === 'denied' : avc.result === 'ALLOWED';
+  return avc.lsm === 'selinux'
+    ? avc.result === 'denied'
+    : avc.result === 'ALLOWED' || avc.result === 'PERMITTING';
 }
 
 function lsmAlert(
