@@ -62,3 +62,21 @@ for (const c of corpora) {
     `${c.padEnd(13)} parse ${median(parseT).toFixed(3)} s, parse+detect ${median(fullT).toFixed(3)} s, ratio ${median(ratios).toFixed(3)} (${Math.min(...ratios).toFixed(3)}..${Math.max(...ratios).toFixed(3)})`,
   );
 }
+
+// 3. What the session's added work costs over parsing: the context tracker and the shipped rule
+//    pack (issue 12 asks rules to cost less than parsing), each on every corpus present.
+for (const [label, script] of [
+  ['context tracker', 'context-cost.mjs'],
+  ['rules (shipped pack)', 'rules-cost.mjs'],
+]) {
+  console.log(`\n## ${label} over parsing`);
+  for (const c of corpora) {
+    const file = join(data, `${c}.log`);
+    if (!existsSync(file)) continue;
+    spawnSync(process.execPath, [join(here, script), file, pairs], { stdio: 'inherit', env });
+  }
+}
+
+// 4. The sequence model against stide on the UNM data sets (skips itself without ../shared).
+console.log('\n## sequence model vs stide (UNM)');
+spawnSync(process.execPath, [join(here, 'sequence-eval.mjs')], { stdio: 'inherit', env });
