@@ -1,5 +1,6 @@
 import {
   closestName,
+  createRuleEvaluator,
   type DetectorConfig,
   type DetectorStore,
   isDetectorStore,
@@ -131,9 +132,7 @@ export function resolveGuardOptions(options: unknown): ResolvedGuardOptions {
   const maxInspectBytes = count('maxInspectBytes', DEFAULT_MAX_INSPECT_BYTES);
   const context = o.context === undefined ? true : o.context;
   if (typeof context !== 'boolean') problems.push(`context must be true or false, got ${describe(context)}`);
-  const rules = o.rules;
-  if (rules !== undefined && rules !== false && !Array.isArray(rules))
-    problems.push(`rules must be loaded rules (loadRules()) or false, got ${describe(rules)}`);
+  const rules = guardRules(o.rules, problems);
   const onStoreError = oneOf('onStoreError', ['block', 'pass'], 'block');
   const store = o.store;
   if (store !== undefined && !isDetectorStore(store))
@@ -198,10 +197,30 @@ export function resolveGuardOptions(options: unknown): ResolvedGuardOptions {
     idleMs,
     maxInspectBytes,
     context: context === true,
-    rules: rules === false || Array.isArray(rules) ? (rules as readonly LoadedRule[] | false) : undefined,
+    rules,
     keepHeaders: new Set([...SAFE_HEADERS, ...keepHeaders.map((h) => h.toLowerCase())]),
     now,
   };
+}
+
+/**
+ * The rules every session of the guard judges with: a frozen copy, indexed once here (so a
+ * session's evaluator is O(1) to make and a rule not made by `loadRules` is a config error
+ * now, not an error verdict on every response). Undefined: the session's shipped pack.
+ */
+function guardRules(rules: unknown, problems: string[]): readonly LoadedRule[] | false | undefined {
+  if (rules === undefined || rules === false) return rules;
+  if (!Array.isArray(rules)) {
+    problems.push(`rules must be loaded rules (loadRules()) or false, got ${describe(rules)}`);
+    return undefined;
+  }
+  const frozen: readonly LoadedRule[] = Object.freeze([...(rules as LoadedRule[])]);
+  try {
+    createRuleEvaluator(frozen);
+  } catch (error) {
+    problems.push(`rules: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return frozen;
 }
 
 /** `req.ip` (honours `trust proxy`), else the socket's address. */

@@ -33,6 +33,13 @@ describe('syscanGuard options, validated when the guard is made', () => {
     expect(guard.registry.config.baselineSyscalls).toEqual(['read']);
   });
 
+  it('refuses rules that loadRules did not make when the guard is made, not on every response', () => {
+    expect(problem({ rules: [{ name: 'home-made', enabled: true }] })).toBe(
+      "syscanGuard: invalid options: rules: rule 'home-made' was not made by loadRules",
+    );
+    expect(problem({ rules: [null] })).toContain('was not made by loadRules');
+  });
+
   it('keeps an explicit detector timeSource', () => {
     expect(syscanGuard({ detector: { timeSource: 'event' } }).registry.config.timeSource).toBe('event');
   });

@@ -2,7 +2,14 @@
 // (judged as one batch by the client's detector) or a summary a run's own session already
 // judged (its verdict is the response's verdict, as `syscan-sandbox serve` needs).
 import { readFileSync } from 'node:fs';
-import { createSession, type DetectorConfig, parseRecords, parseSyscallEvents } from '@syscan/core';
+import {
+  AGENT_TOOLS_RULES,
+  createSession,
+  type DetectorConfig,
+  loadRules,
+  parseRecords,
+  parseSyscallEvents,
+} from '@syscan/core';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Extracted, type GuardVerdict, PROBLEM_TYPES, syscanGuard } from '../src/index.js';
@@ -144,5 +151,32 @@ describe('the session the guard judges with', () => {
     const bare = await kinds({ rules: false });
     expect(bare).toContain('unknown_syscall');
     expect(bare).not.toContain('rule');
+  });
+
+  it('judges each response with its own run state, over the rules as they were when the guard was made', async () => {
+    const RULE = 'Executed a file this run wrote';
+    const WRITE = '100 openat(AT_FDCWD, "/tmp/dl", O_WRONLY|O_CREAT|O_TRUNC, 0755) = 3\n100 close(3) = 0\n';
+    const EXEC = '100 execve("/tmp/dl", ["/tmp/dl"], 0x7ffd3c2a1e40 /* 1 var */) = 0\n';
+    const rules = loadRules([AGENT_TOOLS_RULES]).rules;
+    const verdicts: GuardVerdict[] = [];
+    const guard = syscanGuard({
+      detector: { alertOnUnknownSyscall: false, maxAlertsPerMinute: 0 },
+      rules,
+      key: () => 'one client',
+      onVerdict: (v) => void verdicts.push(v),
+    });
+    const app = express();
+    app.post('/t', express.json(), guard, (req, res) => res.json({ trace: req.body.trace }));
+    running = await listen(app);
+    const ruleNames = async (trace: string) => {
+      await request(`${running!.url}/t`, { body: { trace } });
+      const v = verdicts.at(-1)!;
+      return v.kind === 'alert' ? v.alerts.map((a) => a.rule) : [];
+    };
+    expect(await ruleNames(WRITE + EXEC)).toEqual([RULE]);
+    // Same client, same detector, same compiled rules: the first response's write is not this one's.
+    expect(await ruleNames(EXEC)).toEqual([]);
+    rules.length = 0;
+    expect(await ruleNames(WRITE + EXEC)).toEqual([RULE]);
   });
 });

@@ -61,18 +61,52 @@ function makeAlert(entry: Entry, frame: Frame): Alert {
 }
 
 /**
- * An evaluator over `rules` (from {@link loadRules}); disabled rules are left out.
- *
- * @example
- * const evaluator = createRuleEvaluator(loadRules([AGENT_TOOLS_RULES]).rules);
- * const alerts: Alert[] = [];
- * for (const event of events) evaluator.evaluate(event, tracker, alerts);
+ * What an evaluator needs of a rule set that does not depend on the run: the enabled
+ * entries indexed by syscall. Immutable, so every evaluator over the same rules shares it.
  */
-export function createRuleEvaluator(rules: readonly LoadedRule[]): RuleEvaluator {
+interface RuleIndex {
+  readonly rules: readonly LoadedRule[];
+  /** Rules that do not pin `evt.type`: tried on every event. */
+  readonly anyType: readonly Entry[];
+  /** Syscall → the rules that can match it (`anyType` included), in definition order. */
+  readonly buckets: ReadonlyMap<string, readonly Entry[]>;
+  readonly decided: ReadonlyMap<string, readonly LoadedRule[]>;
+  /** Every rule on paths may meet a symlink the run made: keep the run's state whenever there are rules. */
+  readonly tracksRun: boolean;
+}
+
+/**
+ * Indexes per rule set. A frozen array (the shipped pack, the guard's copy) is looked up in
+ * O(1); another array is checked member by member (pointer compares), so one changed after
+ * it was first indexed is indexed again rather than judged by a stale index.
+ */
+const indexes = new WeakMap<
+  readonly LoadedRule[],
+  { index: RuleIndex; members: readonly LoadedRule[] | undefined }
+>();
+
+function indexFor(rules: readonly LoadedRule[]): RuleIndex {
+  const hit = indexes.get(rules);
+  if (hit !== undefined && (hit.members === undefined || sameMembers(hit.members, rules))) return hit.index;
+  const index = buildIndex(rules);
+  indexes.set(rules, { index, members: Object.isFrozen(rules) ? undefined : [...rules] });
+  return index;
+}
+
+function sameMembers(a: readonly LoadedRule[], b: readonly LoadedRule[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function buildIndex(rules: readonly LoadedRule[]): RuleIndex {
   const entries: Entry[] = [];
   for (const rule of rules) {
-    const internals = ruleInternals(rule);
-    if (internals === undefined) throw new TypeError(`rule '${rule.name}' was not made by loadRules`);
+    const internals = typeof rule === 'object' && rule !== null ? ruleInternals(rule) : undefined;
+    if (internals === undefined)
+      throw new TypeError(
+        `rule '${String((rule as { name?: unknown } | null)?.name)}' was not made by loadRules`,
+      );
     if (rule.enabled) entries.push({ rule, internals, test: internals.test, order: entries.length });
   }
   const anyType = entries.filter((e) => e.rule.syscalls === undefined);
@@ -99,9 +133,29 @@ export function createRuleEvaluator(rules: readonly LoadedRule[]): RuleEvaluator
       decided.set(syscall, list);
     }
   }
+  return {
+    rules: Object.freeze(entries.map((e) => e.rule)),
+    anyType,
+    buckets,
+    decided,
+    tracksRun: entries.length > 0,
+  };
+}
+
+/**
+ * An evaluator over `rules` (from {@link loadRules}); disabled rules are left out. The index
+ * of the rules is built once per rule set and shared; each evaluator has only its own run
+ * state (what the run wrote) and counts, so making one per run costs O(1) in the pack's size.
+ *
+ * @example
+ * const evaluator = createRuleEvaluator(loadRules([AGENT_TOOLS_RULES]).rules);
+ * const alerts: Alert[] = [];
+ * for (const event of events) evaluator.evaluate(event, tracker, alerts);
+ */
+export function createRuleEvaluator(rules: readonly LoadedRule[]): RuleEvaluator {
+  const index = indexFor(rules);
+  const { buckets, anyType, tracksRun } = index;
   const run = new RunState();
-  // Every rule on paths may meet a symlink the run made: keep the run's state whenever there are rules.
-  const tracksRun = entries.length > 0;
   const frame: Frame = {
     event: undefined as unknown as SyscallEvent,
     lookup: undefined,
@@ -116,8 +170,8 @@ export function createRuleEvaluator(rules: readonly LoadedRule[]): RuleEvaluator
   let alerts = 0;
 
   return {
-    rules: entries.map((e) => e.rule),
-    decidedBySyscall: decided,
+    rules: index.rules,
+    decidedBySyscall: index.decided,
     evaluate(event, lookup, out) {
       events++;
       const bucket = buckets.get(event.syscall) ?? anyType;
