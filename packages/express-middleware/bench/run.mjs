@@ -9,6 +9,7 @@
 //   node bench/run.mjs [--duration 10] [--rounds 2] [--connections 10] [--rate 500]
 // Needs `pnpm build` of core and this package (the turbo `bench` task builds first).
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -52,6 +53,22 @@ if (probe.status !== 200 || verdict !== 'clean') {
   process.exit(1);
 }
 
+/**
+ * CPU time (user + system, µs) the server process has used so far, from /proc (Linux); null
+ * elsewhere. Runs are sequential and both sides live in that one process, so the difference
+ * over a run is that side's: CPU per request is far steadier than req/s on a shared machine.
+ */
+const TICK_US = 1e6 / 100; // USER_HZ is 100 on Linux
+function serverCpuUs() {
+  try {
+    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_US;
+  } catch {
+    return null;
+  }
+}
+
 /** Cap on recorded latencies per run (memory bound; ~16 MB of doubles). */
 const MAX_SAMPLES = 2_000_000;
 
@@ -67,12 +84,16 @@ async function run(side, seconds, overallRate) {
   instance.on('response', (_client, status, _bytes, ms) => {
     if (status === 200 && times.length < MAX_SAMPLES) times.push(ms);
   });
+  const cpu0 = serverCpuUs();
   const result = await instance;
+  const cpu1 = serverCpuUs();
   times.sort((a, b) => a - b);
   const q = (p) => times[Math.min(times.length - 1, Math.floor(p * times.length))] ?? Number.NaN;
   return {
     side,
     rps: result.requests.total / seconds,
+    cpuPerReq:
+      cpu0 === null || cpu1 === null ? Number.NaN : (cpu1 - cpu0) / Math.max(1, result.requests.total),
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
     p50: q(0.5),
@@ -90,7 +111,7 @@ console.log(
   `syscanGuard bench: ${ports.traceBytes} B trace per response, ${connections} connections, ${duration} s per run, ${rounds} round(s) A B B A, node ${process.version}`,
 );
 const line = (res) =>
-  `  ${res.side.padEnd(8)} ${res.rps.toFixed(0).padStart(7)} req/s  p50 ${res.p50.toFixed(3)} ms  p99 ${res.p99.toFixed(3)} ms` +
+  `  ${res.side.padEnd(8)} ${res.rps.toFixed(0).padStart(7)} req/s  p50 ${res.p50.toFixed(3)} ms  p99 ${res.p99.toFixed(3)} ms  server CPU ${res.cpuPerReq.toFixed(0)} µs/req` +
   (res.non2xx || res.errors ? `  (non-2xx ${res.non2xx}, errors ${res.errors})` : '');
 await run('plain', 2);
 await run('guarded', 2);
@@ -107,7 +128,19 @@ async function phase(title, overallRate) {
     }
   }
   const pick = (side, k) => median(results.filter((r) => r.side === side).map((r) => r[k]));
+  // Per pair (one plain and one guarded run next to each other): the ratio and its range.
+  const pairs = [];
+  for (let r = 0; r < rounds; r++) {
+    const [a, b] = results.slice(2 * r, 2 * r + 2);
+    const [p, g] = a.side === 'plain' ? [a, b] : [b, a];
+    pairs.push({ rps: g.rps / p.rps, cpu: p.cpuPerReq / g.cpuPerReq, p99: g.p99 - p.p99 });
+  }
+  const range = (k) => {
+    const xs = pairs.map((x) => x[k]);
+    return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
+  };
   return {
+    pairs: { rps: range('rps'), cpu: range('cpu'), p99: range('p99') },
     ratio: pick('guarded', 'rps') / pick('plain', 'rps'),
     plain: pick('plain', 'rps'),
     guarded: pick('guarded', 'rps'),
@@ -123,6 +156,12 @@ child.stdin.end();
 console.log(
   `throughput (median): plain ${sat.plain.toFixed(0)} req/s, guarded ${sat.guarded.toFixed(0)} req/s → ratio ${sat.ratio.toFixed(3)} (goal ≥ 0.9)`,
 );
+const fmt = (r, d = 3) => `${r.median.toFixed(d)} (range ${r.min.toFixed(d)}–${r.max.toFixed(d)})`;
+console.log(`throughput ratio per pair, median of ${rounds}: ${fmt(sat.pairs.rps)}`);
+console.log(
+  `server CPU per request, plain/guarded per pair (the ratio a CPU-bound server reaches): ${fmt(sat.pairs.cpu)}`,
+);
+console.log(`p99 added at ${rate} req/s per pair (ms): ${fmt(fixed.pairs.p99)}`);
 console.log(
   `latency added at ${rate} req/s (median of runs): p50 ${fixed.p50Added.toFixed(3)} ms, p99 ${fixed.p99Added.toFixed(3)} ms (goal p99 < 1 ms)`,
 );
