@@ -1,0 +1,356 @@
+#!/usr/bin/env node
+// An ADFA-LD-like proxy made from real traces: real servers on 127.0.0.1 (OpenSSH's sshd,
+// vsftpd, a small forking web server running a PHP app through php-cgi), each under
+// `strace -f`, driven by a varied normal workload and, separately, by six attacks that work
+// through the servers' own child processes: hydra-ssh, hydra-ftp (password guessing loops),
+// webshell (an uploaded PHP shell running commands, one connecting back), reverse-shell
+// (command injection → connect back, dup2, exec /bin/sh), meterpreter (command injection → a
+// stager that runs a second stage in-process, PHP or Python), adduser (command injection →
+// useradd/chpasswd/sudoers on a copy of /etc). Every process (strace pid, the daemon's own
+// listener left out; threads folded into their process, as audit records them) becomes one
+// ADFA-format file: its x86_64 syscall numbers on one line.
+// Then, as an evaluator of ADFA-LD does, the BUILT CLI learns from train/ and scores
+// validation/ and attack/<kind>/ (`--numbers calls`: one model for every process, no program
+// names), and the table gives AUC and detection at 1/5/10 % false alarms per attack kind and
+// overall, side by side with plain stide (n = 6, mismatch rate).
+//
+//   node bench/sequence-server-traces.mjs [--data DIR] [--reuse] [--rounds N] [--train-rounds N]
+//                                         [--runs N] [--min-calls N]
+//
+// --data DIR keeps the raw traces and the ADFA files there (default: a temp dir, removed);
+// --reuse skips tracing when DIR already holds a complete run. --rounds: normal rounds (each
+// a fresh start of the three servers; the first --train-rounds are train/, the rest
+// validation/, so validation comes from other runs than training). --runs: runs per attack.
+// --min-calls: processes with fewer calls are left out (default 10).
+// Needs root, strace, unshare, sshpass, openssh-server, vsftpd, php-cgi (see the report).
+// Env: SYSCAN_CLI (another built CLI), LEARN_ARGS / SCORE_ARGS (extra CLI options).
+import { spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeWorkspace, startTraced } from './server-traces/servers.mjs';
+import * as load from './server-traces/workloads.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = join(here, '../../..');
+const { parseRecords, syscallNumber } = await import('../dist/index.mjs');
+
+const args = process.argv.slice(2);
+const value = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
+};
+const ROUNDS = Number(value('--rounds', '5'));
+const TRAIN_ROUNDS = Number(value('--train-rounds', '2'));
+const RUNS = Number(value('--runs', '5'));
+const MIN_CALLS = Number(value('--min-calls', '10'));
+const given = value('--data', undefined);
+const DATA = given ?? mkdtempSync(join(tmpdir(), 'syscan-server-traces-'));
+if (given === undefined) process.on('exit', () => rmSync(DATA, { recursive: true, force: true }));
+const RAW = join(DATA, 'raw');
+const ADFA = join(DATA, 'adfa');
+const manifestPath = join(RAW, 'manifest.json');
+const KINDS = ['hydra-ftp', 'hydra-ssh', 'webshell', 'reverse-shell', 'meterpreter', 'adduser'];
+
+if (process.getuid?.() !== 0) {
+  console.log('sequence-server-traces: needs root (servers drop privileges, private /etc mounts); skipped');
+  process.exit(0);
+}
+for (const tool of [
+  'strace',
+  'unshare',
+  'sshpass',
+  '/usr/sbin/sshd',
+  '/usr/sbin/vsftpd',
+  '/usr/bin/php-cgi',
+]) {
+  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
+    console.log(
+      `sequence-server-traces: ${tool} not found (apt-get install strace sshpass openssh-server vsftpd php-cgi); skipped`,
+    );
+    process.exit(0);
+  }
+}
+
+const started = Date.now();
+const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
+
+// ---- 1. tracing --------------------------------------------------------------------------
+async function traceAll() {
+  rmSync(RAW, { recursive: true, force: true });
+  mkdirSync(RAW, { recursive: true });
+  const ws = await makeWorkspace(join(DATA, 'ws'));
+  const clientDir = join(DATA, 'client');
+  mkdirSync(clientDir, { recursive: true });
+  const traces = [];
+  const traced = async (kind, name, work) => {
+    const file = join(RAW, `${name}.strace`);
+    const server = await startTraced(kind, ws, file);
+    try {
+      await work(server.port);
+    } finally {
+      await server.stop();
+    }
+    return file;
+  };
+  for (let round = 0; round < ROUNDS; round++) {
+    const r = load.seeded(1000 + round);
+    const set = round < TRAIN_ROUNDS ? 'train' : 'validation';
+    // The three servers at once, as on one host; each its own trace.
+    const files = await Promise.all([
+      traced('ssh', `normal-r${round}-ssh`, (port) => load.sshNormal(port, r, 14, clientDir)),
+      traced('ftp', `normal-r${round}-ftp`, (port) => load.ftpNormal(port, 2000 + round, 16)),
+      traced('web', `normal-r${round}-web`, (port) => load.webNormal(port, r, 70)),
+    ]);
+    for (const f of files) traces.push({ file: relative(RAW, f), set });
+    console.error(`traced normal round ${round + 1}/${ROUNDS} (${elapsed()})`);
+  }
+  const stage = (name) => readFileSync(join(here, 'server-traces', name), 'utf8');
+  const ATTACKS = {
+    'hydra-ftp': ['ftp', (port, r, run) => load.ftpBrute(port, 3000 + run, 24 + r.int(12))],
+    'hydra-ssh': ['ssh', (port, r) => load.sshBrute(port, r, 10 + r.int(6))],
+    webshell: ['web', (port, r, run) => load.webShell(port, r, run)],
+    'reverse-shell': ['web', (port, r, run) => load.reverseShell(port, r, run)],
+    meterpreter: ['web', (port, r, run) => load.stager(port, r, run, stage)],
+    adduser: ['web', (port, r, run) => load.addUser(port, r, run, ws.victim)],
+  };
+  // Run i of every attack at once (each its own server and trace), to keep the wall time down.
+  for (let run = 0; run < RUNS; run++) {
+    const files = await Promise.all(
+      KINDS.map((kind) => {
+        const [server, attack] = ATTACKS[kind];
+        const r = load.seeded(5000 + 97 * KINDS.indexOf(kind) + run);
+        // The attack alone: every process of its trace is one the attack made the server run.
+        return traced(server, `attack-${kind}-${run}`, (port) => attack(port, r, run));
+      }),
+    );
+    for (const [i, f] of files.entries())
+      traces.push({ file: relative(RAW, f), set: 'attack', kind: KINDS[i] });
+    console.error(`traced attack run ${run + 1}/${RUNS} (${elapsed()})`);
+  }
+  writeFileSync(
+    manifestPath,
+    `${JSON.stringify({ rounds: ROUNDS, trainRounds: TRAIN_ROUNDS, runs: RUNS, traces }, null, 1)}\n`,
+  );
+}
+
+// ---- 2. per-process ADFA files -----------------------------------------------------------
+/**
+ * The processes of one `strace -f` file but its first (the daemon's listener): pid → numbers.
+ * Threads are folded into their process, as the audit log ADFA-LD was recorded from sees
+ * them (its pid is the thread group's): a thread is a clone(CLONE_THREAD) child.
+ */
+function processesOf(path, unknown) {
+  const events = parseRecords(readFileSync(path, 'utf8')).filter(
+    (r) => r.kind === 'syscall' && r.pid !== undefined,
+  );
+  const leader = new Map();
+  const groupOf = (pid) => leader.get(pid) ?? pid;
+  for (const e of events) {
+    if (/^clone/.test(e.syscall) && String(e.args).includes('CLONE_THREAD') && /^\d+$/.test(e.ret ?? '')) {
+      leader.set(Number(e.ret), groupOf(e.pid));
+    }
+  }
+  const byPid = new Map();
+  const root = events[0]?.pid;
+  for (const e of events) {
+    const nr = syscallNumber(e.syscall, 'x86_64');
+    if (nr === undefined) {
+      unknown.set(e.syscall, (unknown.get(e.syscall) ?? 0) + 1);
+      continue;
+    }
+    const pid = groupOf(e.pid);
+    const calls = byPid.get(pid);
+    if (calls === undefined) byPid.set(pid, [nr]);
+    else calls.push(nr);
+  }
+  byPid.delete(root);
+  return byPid;
+}
+
+function writeAdfa(manifest) {
+  rmSync(ADFA, { recursive: true, force: true });
+  const unknown = new Map();
+  const sets = { train: [], validation: [], ...Object.fromEntries(KINDS.map((k) => [k, []])) };
+  let short = 0;
+  for (const t of manifest.traces) {
+    const dir = t.set === 'attack' ? join(ADFA, 'attack', t.kind) : join(ADFA, t.set);
+    mkdirSync(dir, { recursive: true });
+    for (const [pid, calls] of processesOf(join(RAW, t.file), unknown)) {
+      if (calls.length < MIN_CALLS) {
+        short++;
+        continue;
+      }
+      const file = join(dir, `${t.file.replace(/\.strace$/, '')}-${pid}.txt`);
+      writeFileSync(file, `${calls.join(' ')}\n`);
+      sets[t.set === 'attack' ? t.kind : t.set].push({ file, calls });
+    }
+  }
+  return { sets, unknown, short };
+}
+
+// ---- 3. the built CLI, as an evaluator runs it --------------------------------------------
+function cliPath() {
+  if (process.env.SYSCAN_CLI) return process.env.SYSCAN_CLI;
+  const dist = join(repo, 'packages/cli/dist');
+  const bin = readdirSync(dist).find((f) => /^bin\.(m|c)?js$/.test(f));
+  if (bin === undefined) throw new Error(`no built CLI in ${dist} (run the build first)`);
+  return join(dist, bin);
+}
+function cli(argv) {
+  const r = spawnSync(process.execPath, [cliPath(), ...argv], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  // score exits 1 when a file is over its threshold: that is a result, not a failure.
+  if (r.status !== 0 && r.status !== 1)
+    throw new Error(`syscan ${argv[0]} failed (${r.status}): ${r.stderr.trim().slice(-600)}`);
+  return r;
+}
+const extra = (name) => (process.env[name] ? process.env[name].split(/\s+/).filter(Boolean) : []);
+
+function syscanScores(sets) {
+  const baseline = join(DATA, 'baseline.json');
+  const t0 = process.hrtime.bigint();
+  const learned = cli([
+    'learn',
+    '--numbers',
+    'calls',
+    ...extra('LEARN_ARGS'),
+    '-o',
+    baseline,
+    ...sets.train.map((p) => p.file),
+  ]);
+  const learnSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const scored = [...sets.validation, ...KINDS.flatMap((k) => sets[k])];
+  const t1 = process.hrtime.bigint();
+  const out = cli([
+    'score',
+    '--baseline',
+    baseline,
+    '--numbers',
+    'calls',
+    ...extra('SCORE_ARGS'),
+    ...scored.map((p) => p.file),
+  ]);
+  const scoreSeconds = Number(process.hrtime.bigint() - t1) / 1e9;
+  const byFile = new Map();
+  for (const line of out.stdout.split('\n')) {
+    if (line.trim() === '') continue;
+    const j = JSON.parse(line);
+    byFile.set(j.file, { score: j.score ?? Number.NEGATIVE_INFINITY, over: j.overThreshold === true });
+  }
+  for (const p of scored) {
+    const s = byFile.get(p.file);
+    if (s === undefined) throw new Error(`syscan score printed nothing for ${p.file}`);
+    p.syscan = s.score;
+    p.over = s.over;
+  }
+  const size = readFileSync(baseline).length;
+  return { learnSeconds, scoreSeconds, size, learnReport: learned.stderr.trim() };
+}
+
+// ---- 4. stide (Forrest et al. 1996), as in sequence-eval.mjs -----------------------------
+function windowsOf(calls, n, visit) {
+  if (calls.length < n) visit(calls.join(' '));
+  else for (let i = 0; i + n <= calls.length; i++) visit(calls.slice(i, i + n).join(' '));
+}
+function stideScores(sets) {
+  const db = new Set();
+  for (const p of sets.train) windowsOf(p.calls, 6, (w) => db.add(w));
+  for (const p of [...sets.validation, ...KINDS.flatMap((k) => sets[k])]) {
+    let windows = 0;
+    let misses = 0;
+    windowsOf(p.calls, 6, (w) => {
+      windows++;
+      if (!db.has(w)) misses++;
+    });
+    p.stide = windows === 0 ? 0 : misses / windows;
+  }
+}
+
+// ---- 5. metrics and table ----------------------------------------------------------------
+/** AUC = P(attack score > normal score), ties count half (Mann–Whitney). */
+function auc(normal, attack) {
+  const all = [...normal.map((s) => [s, 0]), ...attack.map((s) => [s, 1])].sort((a, b) => a[0] - b[0]);
+  let rankSum = 0;
+  for (let i = 0; i < all.length; ) {
+    let j = i;
+    while (j < all.length && all[j][0] === all[i][0]) j++;
+    for (let k = i; k < j; k++) if (all[k][1] === 1) rankSum += (i + 1 + j) / 2;
+    i = j;
+  }
+  return (rankSum - (attack.length * (attack.length + 1)) / 2) / (normal.length * attack.length);
+}
+/** Detection at false-alarm rate fa: the threshold lets through at most fa of the normal scores. */
+function detectionAt(normal, attack, fa) {
+  const sorted = [...normal].sort((a, b) => b - a);
+  const threshold = sorted[Math.floor(fa * sorted.length)] ?? Number.NEGATIVE_INFINITY;
+  return attack.filter((s) => s > threshold).length / attack.length;
+}
+const pct = (x) => `${(100 * x).toFixed(1)}%`.padStart(6);
+const callsOf = (list) => list.reduce((n, p) => n + p.calls.length, 0);
+
+function printTable(sets) {
+  const normal = sets.validation;
+  const rows = [...KINDS.map((k) => [k, sets[k]]), ['all attacks', KINDS.flatMap((k) => sets[k])]];
+  console.log(
+    `${'attack'.padEnd(14)} ${'procs'.padStart(5)} ${'calls'.padStart(7)} | ${'stide AUC'.padStart(9)} ${'@1%'.padStart(6)} ${'@5%'.padStart(6)} ${'@10%'.padStart(6)} | ${'syscan AUC'.padStart(10)} ${'@1%'.padStart(6)} ${'@5%'.padStart(6)} ${'@10%'.padStart(6)} | own thr det`,
+  );
+  for (const [name, list] of rows) {
+    if (list.length === 0) {
+      console.log(`${name.padEnd(14)}     0 (no process)`);
+      continue;
+    }
+    const cells = ['stide', 'syscan'].map((m) => {
+      const n = normal.map((p) => p[m]);
+      const a = list.map((p) => p[m]);
+      return `${auc(n, a)
+        .toFixed(3)
+        .padStart(
+          m === 'stide' ? 9 : 10,
+        )} ${[0.01, 0.05, 0.1].map((fa) => pct(detectionAt(n, a, fa))).join(' ')}`;
+    });
+    const own = list.filter((p) => p.over).length / list.length;
+    console.log(
+      `${name.padEnd(14)} ${String(list.length).padStart(5)} ${String(callsOf(list)).padStart(7)} | ${cells[0]} | ${cells[1]} | ${pct(own)}`,
+    );
+  }
+  const fa = normal.filter((p) => p.over).length / normal.length;
+  console.log(`syscan's own calibrated threshold: ${pct(fa).trim()} false alarms on validation`);
+}
+
+// ---- main ----------------------------------------------------------------------------------
+const t0 = Date.now();
+const reuse = args.includes('--reuse') && existsSync(manifestPath);
+if (!reuse) await traceAll();
+const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+const traceSeconds = (Date.now() - t0) / 1000;
+const { sets, unknown, short } = writeAdfa(manifest);
+if (sets.train.length === 0 || sets.validation.length === 0) throw new Error('no normal process traced');
+stideScores(sets);
+const cost = syscanScores(sets);
+console.log(
+  `ADFA-like proxy from real server traces (${reuse ? 'reused' : 'traced'} in ${DATA}${given ? '' : ', removed at exit'}): ` +
+    `${manifest.rounds} normal rounds (${manifest.trainRounds} train), ${manifest.runs} runs per attack; ` +
+    `processes with < ${MIN_CALLS} calls left out (${short}); syscall numbers x86_64`,
+);
+console.log(
+  `train ${sets.train.length} processes / ${callsOf(sets.train)} calls; validation ${sets.validation.length} / ${callsOf(sets.validation)}; ` +
+    `attack ${KINDS.reduce((n, k) => n + sets[k].length, 0)} / ${KINDS.reduce((n, k) => n + callsOf(sets[k]), 0)}`,
+);
+if (unknown.size > 0)
+  console.log(
+    `calls without an x86_64 number (left out): ${[...unknown].map(([n, c]) => `${n} ${c}`).join(', ')}`,
+  );
+printTable(sets);
+console.log(
+  `syscan learn ${cost.learnSeconds.toFixed(1)} s, score ${cost.scoreSeconds.toFixed(1)} s (wall, CLI processes), baseline ${(cost.size / 1024).toFixed(0)} KiB; ` +
+    `tracing ${reuse ? 'skipped (--reuse)' : `${traceSeconds.toFixed(0)} s`}, total ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+);
