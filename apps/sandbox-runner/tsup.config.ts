@@ -6,6 +6,9 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: { bin: 'src/bin.ts' },
   format: ['esm'],
+  // `serve`'s HTTP stack is imported dynamically (server/start.ts): a chunk of its own,
+  // loaded only when serving, so that `exec` starts without it.
+  splitting: true,
   clean: true,
   sourcemap: true,
   target: 'node20',

@@ -1,9 +1,27 @@
 #!/usr/bin/env node
-// Live analysis overhead: the runner (strace -f → FIFO → parser → detector) against bare
-// `strace -f -o /dev/null` on the same syscall-heavy command, alternating, PAIRS pairs.
-// Usage: node bench/run.mjs [pairs]   (build first: the runner is dist/bin.mjs)
+// The runner's overhead over bare strace, split into what strace's flags and the isolation
+// cost and what syscan's reading and judging cost. Each round runs every variant once, in
+// an order rotated per round (alternating), on the same syscall-heavy command:
+//   bare      strace -f -o /dev/null                      (the reference users compare with)
+//   flags     strace -f -q -y -I 4 -o /dev/null           (the runner's strace flags)
+//   isolated  <bwrap as the runner wraps it> strace -f -q -y -I 4 -o /dev/null
+//   runner    syscan-sandbox exec --json                  (the same, trace to a FIFO, judged live)
+// Wall time, and CPU time (user+sys of the whole process tree: the bench's reaped children,
+// from /proc/self/stat), which the machine's other load disturbs far less than wall time.
+// Ratios are per round (runner/bare of the same round), then median [min–max].
+//
+// Usage: node bench/run.mjs [rounds]   (build first: the runner is dist/bin.mjs)
+//   BENCH_PIN=1          everything on CPU 0 (taskset -c 0)
+//   BENCH_ITERATIONS=N   syscalls per run (default 200000)
+//   BENCH_WORKLOAD=strings  pread of a binary file and stat of a long path instead of stat("/"):
+//                        the calls whose strings strace cuts at -s
+//   BENCH_STRINGS=256    adds `runner -s N` (and `flags -s N`): what a longer string limit costs
+//   BENCH_BASELINE_BIN=F adds `runner-base`: another build of the runner (before/after, same rounds)
+//   BENCH_VARIANTS=a,b   only these variants (also: runner-noiso, the runner with --isolation none)
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const bin = fileURLToPath(new URL('../dist/bin.mjs', import.meta.url));
@@ -11,49 +29,187 @@ if (!existsSync(bin)) {
   console.error('bench: dist/bin.mjs missing; run `pnpm build` (tsup) first');
   process.exit(2);
 }
-const pairs = Number(process.argv[2] ?? 5);
+const rounds = Number(process.argv[2] ?? 5);
 // The real interpreter, not a version-manager shim: the shim's own startup would dominate.
 const py = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], {
   encoding: 'utf8',
 }).stdout.trim();
-if (!py) {
-  console.error('bench: python3 not found');
+const straceBin = spawnSync('sh', ['-c', 'command -v strace'], { encoding: 'utf8' }).stdout.trim();
+const bwrap = spawnSync('sh', ['-c', 'command -v bwrap'], { encoding: 'utf8' }).stdout.trim();
+if (!py || !straceBin) {
+  console.error('bench: python3 and strace are needed');
   process.exit(2);
 }
-// BENCH_ITERATIONS: stat calls per run. ptrace stops cost ~100 µs each in a VM, so 200k
-// calls take tens of seconds; fewer keep a 5-pair run short.
+// ptrace stops cost ~25-100 µs each in a VM: 200k calls take seconds.
 const iterations = Number(process.env.BENCH_ITERATIONS ?? 200000);
-const command = [py, '-c', `import os\nfor _ in range(${iterations}): os.stat("/")`];
-
-function time(argv) {
-  const t = process.hrtime.bigint();
-  const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
-  const ms = Number(process.hrtime.bigint() - t) / 1e6;
-  if (r.status !== 0) throw new Error(`${argv.slice(0, 3).join(' ')} exited ${r.status}: ${r.stderr}`);
-  return ms;
+const workload = process.env.BENCH_WORKLOAD ?? 'stat';
+const scripts = {
+  stat: `import os\nfor _ in range(${iterations}): os.stat("/")`,
+  // read() data and paths are the strings -s cuts (escaped binary: up to 4 bytes a byte).
+  strings: `import os, sys\nfd = os.open(sys.executable, os.O_RDONLY)\np = "/usr/share/zoneinfo/../../share/zoneinfo/right/America/Argentina/Buenos_Aires"\nfor i in range(${Math.floor(iterations / 2)}):\n  os.pread(fd, 4096, (i % 64) * 4096)\n  try: os.stat(p)\n  except OSError: pass`,
+};
+if (!(workload in scripts)) {
+  console.error(`bench: BENCH_WORKLOAD is one of ${Object.keys(scripts).join(', ')}`);
+  process.exit(2);
 }
-
-// BENCH_PIN=1 runs both on one CPU (taskset -c 0). In a VM, a ptrace stop whose tracer
-// sits on the other CPU costs an inter-processor wake-up, which swings wall time 5x with
-// where the scheduler happens to put strace; on one CPU both pay the same, and the runner's
-// own parsing is paid in full rather than hidden on the idle core.
+const command = [py, '-c', scripts[workload]];
 const pin = process.env.BENCH_PIN === '1' ? ['taskset', '-c', '0'] : [];
-const bare = [];
-const runner = [];
-for (let i = 0; i < pairs; i++) {
-  bare.push(time([...pin, 'strace', '-f', '-o', '/dev/null', '--', ...command]));
-  runner.push(time([...pin, process.execPath, bin, 'exec', '--json', '--', ...command]));
+const runnerFlags = ['-f', '-q', '-y', '-I', '4'];
+// As src/exec/isolation.ts wraps strace with bwrap (keep in step).
+const bwrapArgs = [
+  '--unshare-user',
+  '--unshare-pid',
+  '--die-with-parent',
+  '--as-pid-1',
+  ...(process.getuid?.() === 0 ? ['--cap-drop', 'ALL'] : []),
+  '--dev-bind',
+  '/',
+  '/',
+  '--proc',
+  '/proc',
+  '--tmpfs',
+  '/proc/1',
+  '--',
+];
+
+// `-s N` for the runner: an strace that adds it (the runner finds strace on PATH). A script
+// cannot be run execute-only, so the runner falls back to strace in place: same cost.
+const scratch = mkdtempSync(join(tmpdir(), 'syscan-bench-'));
+const strings = Number(process.env.BENCH_STRINGS ?? 0);
+if (strings > 0) {
+  writeFileSync(join(scratch, 'strace'), `#!/bin/sh\nexec ${straceBin} -s ${strings} "$@"\n`);
+  chmodSync(join(scratch, 'strace'), 0o755);
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const mb = median(bare);
-const mr = median(runner);
+
+const variants = {
+  bare: { argv: [straceBin, '-f', '-o', '/dev/null', '--', ...command] },
+  flags: { argv: [straceBin, ...runnerFlags, '-o', '/dev/null', '--', ...command] },
+  isolated: bwrap
+    ? { argv: [bwrap, ...bwrapArgs, straceBin, ...runnerFlags, '-o', '/dev/null', '--', ...command] }
+    : undefined,
+  runner: { argv: [process.execPath, bin, 'exec', '--json', '--', ...command], runner: true },
+  'runner-noiso': {
+    argv: [process.execPath, bin, 'exec', '--json', '--isolation', 'none', '--', ...command],
+    runner: true,
+  },
+  // BENCH_BASELINE_BIN=path/to/an/older/bin.mjs: before/after in the same rounds.
+  ...(process.env.BENCH_BASELINE_BIN
+    ? {
+        'runner-base': {
+          argv: [process.execPath, process.env.BENCH_BASELINE_BIN, 'exec', '--json', '--', ...command],
+          runner: true,
+        },
+      }
+    : {}),
+  ...(strings > 0
+    ? {
+        [`flags-s${strings}`]: {
+          argv: [straceBin, ...runnerFlags, '-s', String(strings), '-o', '/dev/null', '--', ...command],
+        },
+        [`runner-s${strings}`]: {
+          argv: [process.execPath, bin, 'exec', '--json', '--', ...command],
+          runner: true,
+          env: { ...process.env, PATH: `${scratch}:${process.env.PATH}` },
+        },
+      }
+    : {}),
+};
+const defaults = ['bare', 'flags', 'isolated', 'runner'];
+if (process.env.BENCH_BASELINE_BIN) defaults.push('runner-base');
+if (strings > 0) defaults.push(`flags-s${strings}`, `runner-s${strings}`);
+const wanted = (process.env.BENCH_VARIANTS ?? defaults.join(',')).split(',').filter((name) => {
+  if (variants[name]) return true;
+  console.error(`bench: skipping ${name} (${name in variants ? 'bwrap is not installed' : 'unknown'})`);
+  return false;
+});
+
+/** CPU seconds of the bench's reaped children (their whole trees): utime+stime, cutime+cstime of /proc/self/stat. */
+function childrenCpu() {
+  const stat = readFileSync('/proc/self/stat', 'latin1');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // After the comm: state is field 3, so cutime (16) and cstime (17) are at 13 and 14.
+  return (Number(f[13]) + Number(f[14])) / 100; // USER_HZ
+}
+
+function time(name) {
+  const v = variants[name];
+  const cpu0 = childrenCpu();
+  const t = process.hrtime.bigint();
+  const [file, ...args] = [...pin, ...v.argv];
+  const r = spawnSync(file, args, {
+    stdio: ['ignore', v.runner ? 'pipe' : 'ignore', 'pipe'],
+    maxBuffer: 1 << 26,
+    env: v.env ?? process.env,
+  });
+  const wall = Number(process.hrtime.bigint() - t) / 1e9;
+  const cpu = childrenCpu() - cpu0;
+  if (r.status !== 0) throw new Error(`${name} exited ${r.status ?? r.signal}: ${r.stderr}`);
+  if (v.runner) {
+    // A run that judged less than the command did would be cheap for the wrong reason.
+    const result = JSON.parse(r.stdout.toString('utf8'));
+    if (result.verdict !== 'clean' || result.events < iterations || result.trace.linesLost !== 0)
+      throw new Error(
+        `${name}: verdict ${result.verdict}, ${result.events} events, ${result.trace.linesLost} lines lost`,
+      );
+  }
+  return { wall, cpu };
+}
+
+const results = Object.fromEntries(wanted.map((n) => [n, []]));
+try {
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < wanted.length; k++) {
+      const name = wanted[(round + k) % wanted.length];
+      results[name].push(time(name));
+    }
+  }
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const range = (xs, digits) =>
+  `${median(xs).toFixed(digits)} [${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}]`;
+const load = readFileSync('/proc/loadavg', 'latin1').split(' ').slice(0, 3).join(' ');
 console.log(
-  `command: python3 loop of ${iterations} stat("/") calls, ${pairs} alternating pairs${pin.length ? ', both pinned to CPU 0' : ''}`,
+  `command: python3, ${iterations} calls (${workload}), ${rounds} rounds of alternating runs${pin.length ? ', all pinned to CPU 0' : ', unpinned'}; load average after: ${load}`,
 );
-console.log(
-  `bare strace -f -o /dev/null : median ${mb.toFixed(0)} ms  [${bare.map((x) => x.toFixed(0)).join(', ')}]`,
-);
-console.log(
-  `syscan-sandbox exec --json  : median ${mr.toFixed(0)} ms  [${runner.map((x) => x.toFixed(0)).join(', ')}]`,
-);
-console.log(`ratio runner/bare: ${(mr / mb).toFixed(3)} (goal ≤ 1.10)`);
+console.log(`${'variant'.padEnd(14)} ${'wall s: median [range]'.padEnd(26)} cpu s (user+sys, tree)`);
+for (const name of wanted)
+  console.log(
+    `${name.padEnd(14)} ${range(
+      results[name].map((x) => x.wall),
+      2,
+    ).padEnd(26)} ${range(
+      results[name].map((x) => x.cpu),
+      2,
+    )}`,
+  );
+const ratios = (a, b) =>
+  ['wall', 'cpu'].map((k) =>
+    range(
+      results[a].map((x, i) => x[k] / results[b][i][k]),
+      3,
+    ),
+  );
+const pairs = [
+  ['runner', 'bare', 'goal ≤ 1.10'],
+  ['runner', 'isolated', "syscan's reading and judging, the FIFO and its own startup"],
+  ['isolated', 'flags', 'the isolation'],
+  ['flags', 'bare', "the runner's strace flags"],
+  ['runner-noiso', 'flags', 'syscan without isolation'],
+  ['runner', 'runner-base', 'this build against BENCH_BASELINE_BIN'],
+  ['runner-base', 'bare', 'BENCH_BASELINE_BIN against bare strace'],
+  [`runner-s${strings}`, 'runner', `-s ${strings} in the runner`],
+  [`flags-s${strings}`, 'flags', `-s ${strings} in strace alone`],
+];
+console.log('ratio (per round)      wall: median [range]      cpu: median [range]');
+for (const [a, b, what] of pairs) {
+  if (!results[a] || !results[b]) continue;
+  const [w, c] = ratios(a, b);
+  console.log(`${`${a}/${b}`.padEnd(22)} ${w.padEnd(25)} ${c.padEnd(24)} ${what}`);
+}
