@@ -2,7 +2,7 @@
 // Benchmark driver mirroring the seed's (../shared/bench/seed-rs/src/main.rs), so that
 // ../shared/bench/run.sh can time syscan and the seed pair by pair:
 //
-//   node bench/driver.mjs [FILE|-] [CHUNK_LINES] [--parse-only]
+//   node bench/driver.mjs [FILE|-] [CHUNK_LINES] [--parse-only] [--context]
 //
 // Reads FILE in 1 MiB byte chunks (never one string per file) into one streaming parser,
 // groups the syscall events by CHUNK_LINES-line chunk of the input (default 64; one chunk
@@ -12,12 +12,13 @@
 // `events` counts syscall events as syscan reads them: one per <unfinished>/<resumed> pair
 // and one per audit event, where the seed counted lines it recognised.
 // SEED_MAX_ALERTS=N overrides maxAlertsPerMinute, as in the seed's driver.
-// --parse-only skips the detector (to measure what detection costs over parsing).
+// --parse-only skips the detector (to measure what detection costs over parsing);
+// --context also runs every record through the context tracker (as `syscan analyze` does).
 import { closeSync, openSync, readSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
 // SYSCAN_CORE: another build of core to measure (e.g. an esbuild bundle of src/ in /tmp).
-const { createParser, SyscallAnomalyDetector } = await import(
+const { createParser, createContextTracker, SyscallAnomalyDetector } = await import(
   process.env.SYSCAN_CORE ? pathToFileURL(process.env.SYSCAN_CORE).href : '../dist/index.mjs'
 );
 const { createFastUtf8Decoder } = await import('../dist/node.mjs');
@@ -25,6 +26,7 @@ const { createFastUtf8Decoder } = await import('../dist/node.mjs');
 const t0 = process.hrtime.bigint();
 const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const parseOnly = process.argv.includes('--parse-only');
+const tracker = process.argv.includes('--context') ? createContextTracker() : undefined;
 const path = positional[0] ?? '-';
 const chunkLines = positional[1] === undefined ? 64 : Number(positional[1]);
 if (!Number.isInteger(chunkLines) || chunkLines <= 0) {
@@ -36,7 +38,6 @@ const config = {};
 if (process.env.SEED_MAX_ALERTS !== undefined)
   config.maxAlertsPerMinute = Number(process.env.SEED_MAX_ALERTS);
 const detector = new SyscallAnomalyDetector(config);
-const parser = createParser({ createDecoder: createFastUtf8Decoder });
 let lines = 0;
 let events = 0;
 let alerts = 0;
@@ -65,6 +66,7 @@ function judgeBatch() {
 
 function take(records) {
   for (const r of records) {
+    if (tracker !== undefined) tracker.observe(r);
     if (r.kind !== 'syscall') continue;
     const chunk = Math.floor(((r.line ?? 1) - 1) / chunkLines);
     // Audit events complete a few records late; one that belongs to an earlier chunk joins
@@ -86,6 +88,7 @@ try {
   console.error(`driver: ${path}: ${error.message}`);
   process.exit(1);
 }
+const parser = createParser({ createDecoder: createFastUtf8Decoder });
 const buffer = Buffer.allocUnsafe(1 << 20);
 for (;;) {
   let n;
@@ -101,8 +104,8 @@ for (;;) {
 }
 if (path !== '-') closeSync(fd);
 take(parser.end());
-if (batch.length > 0) judgeBatch();
 lines = parser.stats.lines;
+if (batch.length > 0) judgeBatch();
 if (!parseOnly) clean += Math.ceil(lines / chunkLines) - judged;
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
 console.log(
