@@ -112,7 +112,8 @@ function ruleIdOf(alert: SessionAlert): string {
 function fingerprint(alert: SessionAlert): string {
   const parts = [
     ruleIdOf(alert),
-    alert.syscall ?? '',
+    // A sequence alert's syscall is whichever call took the score over: incidental to the finding.
+    alert.type === 'sequence_anomaly' ? '' : (alert.syscall ?? ''),
     alert.errno ?? '',
     targetOf(alert) ?? '',
     alert.process?.exe ?? alert.process?.comm ?? '',
@@ -176,6 +177,10 @@ function resultProperties(alert: SessionAlert): Record<string, unknown> {
     'signal',
     'key',
     'host',
+    // sequence_anomaly: the score, its threshold and the explanation (window, novel pairs).
+    'score',
+    'threshold',
+    'details',
   ] as const;
   for (const key of copy) if (alert[key] !== undefined) props[key] = alert[key];
   if (alert.targets !== undefined) props.targets = alert.targets;

@@ -1,5 +1,6 @@
 import type { AlertGroup, SessionAlert, SessionSummary, SuppressedEntry } from '@syscan/core';
 import { severityRank } from '@syscan/core';
+import { renderSequenceExplanation, sequenceHeadline } from './sequence-text.js';
 import { num, printable, type Style } from './style.js';
 
 const MAX_GROUPS_SHOWN = 40;
@@ -82,7 +83,10 @@ function renderGroup(group: AlertGroup, style: Style): string[] {
   const a = group.first;
   const label = style.severity(group.severity, group.severity.toUpperCase().padEnd(8));
   const times = group.alerts > 1 ? style.dim(`  ×${num(group.alerts)}`) : '';
-  const lines = [`  ${label}  ${style.bold(printable(a.message, 160))}${times}`];
+  // A sequence alert's message is its whole explanation on one line: the headline says
+  // score and threshold, and the explanation follows on lines of its own.
+  const headline = sequenceHeadline(a) ?? printable(a.message, 160);
+  const lines = [`  ${label}  ${style.bold(headline)}${times}`];
   const facts = [where(a.input, a.line, a.pid)];
   if (a.rule !== undefined) facts.push(`rule ${printable(a.rule, 60)}`);
   if (a.count > 1) facts.push(`count ${num(a.count)}`);
@@ -91,6 +95,7 @@ function renderGroup(group: AlertGroup, style: Style): string[] {
   lines.push(`            ${style.dim(facts.join(' · '))}`);
   const who = actor(a);
   if (who !== undefined) lines.push(`            ${style.dim(`by ${who}`)}`);
+  lines.push(...renderSequenceExplanation(a, style));
   if (group.targets.length > 0) {
     const shown = group.targets
       .slice(0, TARGETS_SHOWN)
@@ -111,7 +116,7 @@ function actor(alert: SessionAlert): string | undefined {
   if (p.comm !== undefined) parts.push(printable(p.comm, 40));
   if (p.exe !== undefined && p.exe !== p.comm) parts.push(`(${printable(p.exe, 80)})`);
   if (p.argv !== undefined && p.argv.length > 1)
-    parts.push(`argv ${printable(p.argv.join(' '), 100)}${p.argvTruncated ? '…' : ''}`);
+    parts.push(`argv ${printable(p.argv.join(' '), 160)}${p.argvTruncated ? '…' : ''}`);
   if (p.uid !== undefined) parts.push(`uid ${p.uid}`);
   return parts.length > 0 ? parts.join(' ') : undefined;
 }

@@ -1,0 +1,82 @@
+import type { ExplainedCall, SequenceExplanation, SessionAlert } from '@syscan/core';
+import { num, printable, type Style } from './style.js';
+
+/** Costliest calls of the window listed with what the model expected there. */
+const SURPRISES_SHOWN = 3;
+/** Novel calls and pairs listed (the rest are counted). */
+const NOVEL_SHOWN = 4;
+const INDENT = '            ';
+
+/**
+ * A `sequence_anomaly` alert's explanation (core's `SequenceExplanation` in `details`) in a
+ * few lines a person can check against the trace: the score against its threshold, the most
+ * unusual window of calls with its trace lines, the calls the model did not expect there and
+ * what it expected instead, and the calls or pairs no normal run of the program made.
+ * Undefined when the alert carries no explanation of that shape (then the plain message stands).
+ */
+export function sequenceHeadline(alert: SessionAlert): string | undefined {
+  const x = explanationOf(alert);
+  if (x === undefined || !Number.isFinite(x.score)) return undefined;
+  return `${printable(x.program, 80)}: calls unlike its normal runs (score ${fixed(x.score)} > threshold ${fixed(x.threshold)})`;
+}
+
+export function renderSequenceExplanation(alert: SessionAlert, style: Style): string[] {
+  const x = explanationOf(alert);
+  if (x === undefined || x.window.calls.length === 0) return [];
+  const calls = x.window.calls;
+  const lines = calls.map((c) => c.line).filter((l): l is number => l !== undefined);
+  const span = lines.length > 0 ? `, lines ${lines[0]}–${lines[lines.length - 1]}` : '';
+  const normal = x.window.normalMeanCost === undefined ? '' : `, normal ${fixed(x.window.normalMeanCost)}`;
+  const out = [
+    `${INDENT}${style.dim(`after ${num(x.calls)} calls; most unusual ${calls.length} calls${span} (${fixed(x.window.meanCost)} nats/call${normal}):`)}`,
+    `${INDENT}  ${printable(calls.map((c) => c.syscall).join(' '), 160)}`,
+  ];
+  const surprises = calls
+    .filter((c) => c.expected !== undefined && c.expected.length > 0)
+    .sort((a, b) => b.cost - a.cost)
+    .slice(0, SURPRISES_SHOWN);
+  for (const c of surprises) out.push(`${INDENT}  ${surprise(c, style)}`);
+  const novel = [
+    ...x.novel.calls.map((n) => `${printable(n.syscall, 32)}${at(n.line)}`),
+    ...x.novel.pairs.map((p) => `${printable(p.syscalls.join('→'), 64)}${at(p.line)}`),
+  ];
+  if (novel.length > 0) {
+    const more =
+      x.novel.total > Math.min(novel.length, NOVEL_SHOWN) ? `, … ${num(x.novel.total)} in all` : '';
+    out.push(
+      `${INDENT}${style.dim('never in a normal run:')} ${novel.slice(0, NOVEL_SHOWN).join(', ')}${more}`,
+    );
+  }
+  return out;
+}
+
+/** `:1289 sendto (cost 14.83; expected read 91%, close 9%)`. */
+function surprise(c: ExplainedCall, style: Style): string {
+  const expected = (c.expected ?? [])
+    .filter((e) => e.probability >= 0.005)
+    .map((e) => `${printable(e.syscall, 32)} ${Math.round(e.probability * 100)}%`)
+    .join(', ');
+  const where = c.line === undefined ? '' : `:${c.line} `;
+  return `${where}${style.bold(printable(c.syscall, 32))} ${style.dim(`(cost ${fixed(c.cost)}; expected ${expected || 'something else'})`)}`;
+}
+
+const at = (line: number | undefined): string => (line === undefined ? '' : ` :${line}`);
+const fixed = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : String(x));
+
+/** The alert's explanation when it has the shape core writes; a foreign `details` is ignored. */
+function explanationOf(alert: SessionAlert): SequenceExplanation | undefined {
+  if (alert.type !== 'sequence_anomaly') return undefined;
+  const d = alert.details as Partial<SequenceExplanation> | undefined;
+  if (
+    d === undefined ||
+    typeof d.program !== 'string' ||
+    typeof d.score !== 'number' ||
+    typeof d.threshold !== 'number' ||
+    typeof d.calls !== 'number' ||
+    !Array.isArray(d.window?.calls) ||
+    !Array.isArray(d.novel?.calls) ||
+    !Array.isArray(d.novel?.pairs)
+  )
+    return undefined;
+  return d as SequenceExplanation;
+}
