@@ -226,6 +226,33 @@ describe('syscan learn and score on plain call numbers (--numbers)', () => {
     );
   });
 
+  it('reads files of nothing but numbers as such without --numbers (as an evaluator would call it)', async () => {
+    // ADFA-LD files (one long line; longer than the sniffed head) and a UNM file, no flag.
+    const files = Array.from({ length: 12 }, (_, i) => {
+      const path = join(dir, `plain-${i}.txt`);
+      writeFileSync(path, `${normalCalls(200 + i * 50).join(' ')} \n`);
+      return path;
+    });
+    const attack = join(dir, 'plain-attack.txt');
+    writeFileSync(attack, `${attackCalls.join(' ')}\n`);
+    const flagged = join(dir, 'plain-flagged.json');
+    const sniffed = join(dir, 'plain-sniffed.json');
+    expect((await runCli(['learn', '--numbers', 'calls', ...files.slice(0, 10), '-o', flagged])).code).toBe(0);
+    const learn = await runCli(['learn', ...files.slice(0, 10), '-o', sniffed]);
+    expect(learn.code, learn.stderr).toBe(0);
+    const model = (f: string) => JSON.parse(readFileSync(f, 'utf8')).sequenceModel;
+    expect(model(sniffed)).toEqual(model(flagged));
+    const scored = await runCli(['score', '-b', sniffed, ...files.slice(10), attack]);
+    const lines = ndjson(scored.stdout) as Array<{ score: number; overThreshold: boolean }>;
+    expect(lines.map((l) => l.overThreshold)).toEqual([false, false, true]);
+
+    const unm = join(dir, 'plain-unm.int');
+    writeFileSync(unm, [4, 5, 6].flatMap((n, i) => normalCalls(n).map((nr) => `${100 + i} ${nr}`)).join('\n'));
+    const unmBaseline = join(dir, 'plain-unm.json');
+    expect((await runCli(['learn', unm, '-o', unmBaseline])).code).toBe(0);
+    expect(model(unmBaseline).programs.default.processes).toBe(3);
+  });
+
   it('reads UNM style `PID NUMBER` lines, pids kept apart, and says which lines it could not read', async () => {
     const unm = (pids: number[], calls: number[][]) =>
       calls

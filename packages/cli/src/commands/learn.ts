@@ -14,6 +14,7 @@ import { writeFileAtomic } from '../io/json-file.js';
 import {
   type NumbersOptions,
   numbersArchOption,
+  numbersFor,
   numbersOption,
   readInputBatches,
 } from '../io/numbered-input.js';
@@ -87,8 +88,9 @@ export function makeLearnCommand(ctx: CliContext): Command {
           const learner = new BaselineLearner();
           // One tracker per input: it names each process's program (exe, comm) for the
           // per-program baseline and the sequence model.
-          const tracker = opts.context && opts.numbers === undefined ? createContextTracker() : undefined;
-          for await (const batch of readInputBatches(input, ctx.io.stdin, opts, parseOptions, progress)) {
+          const numbers = numbersFor(input, opts);
+          const tracker = opts.context && numbers.numbers === undefined ? createContextTracker() : undefined;
+          for await (const batch of readInputBatches(input, ctx.io.stdin, numbers, parseOptions, progress)) {
             events.length = 0;
             for (const record of batch) {
               tracker?.observe(record);
@@ -107,7 +109,9 @@ export function makeLearnCommand(ctx: CliContext): Command {
         progress.clear();
       }
       if (baselines.length === 0) {
-        const names = inputs.map((i) => `'${i.label}'`).join(', ');
+        const shown = inputs.slice(0, 3).map((i) => `'${i.label}'`);
+        if (inputs.length > 3) shown.push(`${inputs.length - 3} more`);
+        const names = shown.join(', ');
         throw inputError(`no syscall events in ${names}: nothing to learn (is it strace or audit output?)`);
       }
       const merged = baselines.length === 1 ? baselines[0]! : mergeBaselines(...baselines);

@@ -13,6 +13,7 @@ import { readJsonObject } from '../io/json-file.js';
 import {
   type NumbersOptions,
   numbersArchOption,
+  numbersFor,
   numbersOption,
   readInputBatches,
 } from '../io/numbered-input.js';
@@ -97,7 +98,8 @@ export function makeScoreCommand(ctx: CliContext): Command {
         '  syscan score -b baseline.json --explain traces/*.log | jq -c "{file, score}"',
         '',
         'Bare calls (`open() = 3`, `PID name() = 0` lines) are read as strace lines without arguments;',
-        'plain call numbers with --numbers (UNM: pid-call, ADFA-LD: calls).',
+        'plain call numbers with --numbers (UNM: pid-call, ADFA-LD: calls), which a file of nothing but',
+        'numbers gets without asking.',
         '',
         "Scores are decades of rarity among normal processes (2: rarer than 99 % of them). A file's",
         "score and threshold are its most anomalous process's; it is over threshold when any of its",
@@ -121,8 +123,9 @@ export function makeScoreCommand(ctx: CliContext): Command {
           let unread = 0;
           // One tracker per input (pids of different traces are different processes): it
           // names each process's program (exe, comm), as `learn` did.
-          const tracker = opts.context && opts.numbers === undefined ? createContextTracker() : undefined;
-          const stats = readInputBatches(input, ctx.io.stdin, opts, parseOptions, progress);
+          const numbers = numbersFor(input, opts);
+          const tracker = opts.context && numbers.numbers === undefined ? createContextTracker() : undefined;
+          const stats = readInputBatches(input, ctx.io.stdin, numbers, parseOptions, progress);
           for await (const batch of stats) {
             for (const record of batch) {
               tracker?.observe(record);
@@ -136,7 +139,7 @@ export function makeScoreCommand(ctx: CliContext): Command {
           ended.push(...scorer.end());
           const result = fileScore(input.label, ended, opts.explain === true);
           if (result.score === null) {
-            result.error = `no syscall events to score (${opts.numbers === undefined ? 'is it strace or audit output?' : `is it --numbers ${opts.numbers}?`})`;
+            result.error = `no syscall events to score (${numbers.numbers === undefined ? 'is it strace or audit output?' : `is it --numbers ${numbers.numbers}?`})`;
           }
           if (unread > 0) result.unreadLines = unread;
           if (result.score === null) {
