@@ -3,8 +3,9 @@
 // Rounds alternate A B B A so drift on a shared machine hits both sides alike. Latency
 // percentiles are computed from every response time (autocannon's histogram rounds to ms).
 //
-// Two phases: saturated (--connections, throughput ratio) and a fixed offered load on one
-// connection (--rate req/s: the latency the guard adds, without queueing effects).
+// Two phases: saturated (--connections, throughput ratio) and a fixed offered load over the
+// same connections (--rate req/s in all: the latency the guard adds, without queueing effects).
+// Each also reports the server's CPU time per request, and ratios per alternating pair.
 //
 //   node bench/run.mjs [--duration 10] [--rounds 2] [--connections 10] [--rate 500]
 // Needs `pnpm build` of core and this package (the turbo `bench` task builds first).
