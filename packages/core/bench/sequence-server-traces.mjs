@@ -92,13 +92,16 @@ async function traceAll() {
   const clientDir = join(DATA, 'client');
   mkdirSync(clientDir, { recursive: true });
   const traces = [];
+  const took = {};
   const traced = async (kind, name, work) => {
     const file = join(RAW, `${name}.strace`);
     const server = await startTraced(kind, ws, file);
+    const t = Date.now();
     try {
       await work(server.port);
     } finally {
       await server.stop();
+      took[kind] = `${((Date.now() - t) / 1000).toFixed(0)} s`;
     }
     return file;
   };
@@ -112,12 +115,12 @@ async function traceAll() {
       traced('web', `normal-r${round}-web`, (port) => load.webNormal(port, r, 70)),
     ]);
     for (const f of files) traces.push({ file: relative(RAW, f), set });
-    console.error(`traced normal round ${round + 1}/${ROUNDS} (${elapsed()})`);
+    console.error(`traced normal round ${round + 1}/${ROUNDS} (${elapsed()}; ${JSON.stringify(took)})`);
   }
   const stage = (name) => readFileSync(join(here, 'server-traces', name), 'utf8');
   const ATTACKS = {
     'hydra-ftp': ['ftp', (port, r, run) => load.ftpBrute(port, 3000 + run, 24 + r.int(12))],
-    'hydra-ssh': ['ssh', (port, r) => load.sshBrute(port, r, 10 + r.int(6))],
+    'hydra-ssh': ['ssh', (port, r) => load.sshBrute(port, r, 4 + r.int(3), clientDir)],
     webshell: ['web', (port, r, run) => load.webShell(port, r, run)],
     'reverse-shell': ['web', (port, r, run) => load.reverseShell(port, r, run)],
     meterpreter: ['web', (port, r, run) => load.stager(port, r, run, stage)],

@@ -4,8 +4,8 @@ usage: python3 ftp_client.py normal PORT USER PASSWORD SEED SESSIONS
        python3 ftp_client.py brute  PORT USER SEED ATTEMPTS PARALLEL
 
 normal: sessions of a successful login doing a seeded mix of LIST/NLST/CWD/PWD/SIZE/RETR/STOR/
-DELE/MKD/RMD (some of them failing: missing files), one session in eight with a wrong password
-first. brute: ATTEMPTS wrong passwords from PARALLEL connections, as a password-guessing tool
+DELE/MKD/RMD (some of them failing: missing files), one session (the middle one) with a wrong
+password first. brute: ATTEMPTS wrong passwords from PARALLEL connections, as a password-guessing tool
 does (a new connection when the server drops one after its max_login_fails).
 """
 import ftplib
@@ -21,9 +21,9 @@ def connect(port):
     return f
 
 
-def session(port, user, password, rnd):
+def session(port, user, password, rnd, mistype):
     f = connect(port)
-    if rnd.random() < 0.125:
+    if mistype:
         try:
             f.login(user, password + 'x')
         except ftplib.error_perm:
@@ -84,8 +84,8 @@ def main():
     if mode == 'normal':
         user, password, seed, sessions = sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6])
         rnd = random.Random(seed)
-        for _ in range(sessions):
-            session(port, user, password, rnd)
+        for i in range(sessions):
+            session(port, user, password, rnd, i == sessions // 2)
     else:
         user, seed, attempts, parallel = sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
         rnd = random.Random(seed)

@@ -2,7 +2,7 @@
 // workload per server (seeded), and six attacks, each through the server's own child
 // processes (sshd's and vsftpd's per-connection children, the web server's CGI children).
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,9 +23,9 @@ export function seeded(seed) {
 }
 
 /** Runs a client command; resolves with its exit code and stdout (never rejects). */
-function exec(cmd, args, { input, timeout = 60_000 } = {}) {
+function exec(cmd, args, { input, timeout = 60_000, env } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'ignore'], timeout });
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'ignore'], timeout, env });
     const out = [];
     child.stdout.on('data', (d) => out.push(d));
     child.stdin.on('error', () => {});
@@ -54,73 +54,131 @@ const sshOptions = (port) => [
 const ssh = (port, password, command, input) =>
   exec('sshpass', ['-p', password, 'ssh', ...sshOptions(port), `${USER}@127.0.0.1`, command], { input });
 
-const SHELL_COMMANDS = (r) => [
-  'ls -la',
-  'ls docs',
-  `cat file${r.int(6)}.txt | wc -l`,
-  'uname -a',
-  'id',
-  'df -h .',
-  'ps aux | head -5',
-  'uptime',
-  `grep -c data file${r.int(6)}.txt`,
-  'tar czf backup.tgz docs && ls -l backup.tgz',
-  'sha256sum file*.txt',
-  `${PY} -c "print(2**${r.int(200)})"`,
-  'date -u',
-  `echo note ${r.int(1000)} > note${r.int(4)}.txt`,
-  "find . -name '*.txt'",
-  `sort -r file${r.int(6)}.txt | head -3`,
-  'du -s .',
-  'env | sort | head -3',
-  `head -n ${1 + r.int(20)} file${r.int(6)}.txt`,
-  `cp file${r.int(6)}.txt copy.txt && rm copy.txt`,
-];
+// What a user runs over ssh, most common first: picked with Zipf-like weights (1/rank), so
+// like real use a long tail of rarely run programs reaches the validation rounds unseen in
+// training (ADFA-LD's normal validation traces hold plenty of such novelty).
+const SHELL_COMMANDS = (r) => {
+  const f = () => `file${r.int(6)}.txt`;
+  const n = r.int(1000);
+  return [
+    'ls -la',
+    `cat ${f()} | wc -l`,
+    'ls docs',
+    `grep -c data ${f()}`,
+    'uname -a',
+    'id',
+    `head -n ${1 + r.int(20)} ${f()}`,
+    'df -h .',
+    'ps aux | head -5',
+    'date -u',
+    'uptime',
+    `echo note ${n} > note${r.int(4)}.txt`,
+    `sort -r ${f()} | head -3`,
+    "find . -name '*.txt'",
+    'tar czf backup.tgz docs && ls -l backup.tgz',
+    'sha256sum file*.txt',
+    `${PY} -c "print(2**${r.int(200)})"`,
+    'du -s .',
+    `cp ${f()} copy.txt && rm copy.txt`,
+    'env | sort | head -3',
+    'who',
+    'free -m',
+    `awk '{s+=length($0)} END {print s}' ${f()}`,
+    `perl -e 'print join(",", map {$_*2} 1..${1 + r.int(30)}), "\\n"'`,
+    `printf 'int main(void){return ${r.int(100)};}\\n' > t.c && gcc -o t t.c && ./t; echo $?`,
+    `git init -q repo 2>/dev/null; cd repo && echo ${n} > a && git add a && git -c user.name=a -c user.email=a@b commit -qm c${n} && git log --oneline | head -2`,
+    `printf 'all:\\n\\t@echo built ${n}\\n' > Makefile && make -s`,
+    'hostname && whoami && groups',
+    `diff file1.txt ${f()} | head -3`,
+    `xz -k -f ${f()} && ls -l *.xz`,
+    `openssl dgst -sha256 ${f()}`,
+    `openssl rand -hex ${4 + r.int(28)}`,
+    `base64 ${f()} | head -2`,
+    'top -bn1 | head -5',
+    'ip addr | head -4',
+    `sqlite3 notes.db "create table if not exists t(x); insert into t values(${n}); select count(*) from t;"`,
+    `zip -q -o z.zip file*.txt && unzip -l z.zip | tail -1`,
+    `seq ${1 + r.int(50)} | shuf | head -3`,
+    `tr a-z A-Z < ${f()} | head -2`,
+    `stat ${f()}`,
+    `echo "${n}^2" | bc`,
+    `echo '{"n": ${n}}' | jq .n`,
+    `od -c ${f()} | head -2`,
+    'lsof -p $$ | wc -l',
+    `bzip2 -k -f ${f()}`,
+    'mkdir -p d/e && touch d/e/x && rm -r d',
+    `file ${f()} docs`,
+    'last -n 3',
+    'nproc && getconf PAGE_SIZE',
+    `dd if=${f()} of=/dev/null bs=512 2>&1 | tail -1`,
+    `ln -sf ${f()} link.txt && readlink -f link.txt`,
+    'lscpu | head -3',
+    `split -l 10 ${f()} part_ && ls part_* | wc -l && rm part_*`,
+    `node -e "console.log(${n} * 2)"`,
+    'locale | head -2',
+    `nl ${f()} | tail -1`,
+    `rev ${f()} | head -1`,
+    'ssh-keygen -q -t ed25519 -N "" -f k <<< y >/dev/null; ssh-keygen -l -f k.pub',
+  ];
+};
+/** Zipf-like choice: item i with weight 1/(i+1). */
+function zipf(r, items) {
+  const total = items.reduce((s, _, i) => s + 1 / (i + 1), 0);
+  let x = r.random() * total;
+  for (let i = 0; i < items.length; i++) {
+    x -= 1 / (i + 1);
+    if (x < 0) return items[i];
+  }
+  return items[items.length - 1];
+}
 
-/** Logins with varied commands, scp and sftp transfers, a wrong password now and then. */
+/**
+ * Logins with varied commands, scp and sftp transfers, at most one wrong password; two
+ * sessions at a time (the choices are all made first, so they do not depend on timing).
+ */
 export async function sshNormal(port, r, sessions, localDir) {
-  for (let i = 0; i < sessions; i++) {
-    const kind = r.int(10);
+  const copyArgs = sshOptions(port).map((a) => (a === '-p' ? '-P' : a));
+  let mistyped = false;
+  const jobs = Array.from({ length: sessions }, (_, i) => {
+    let kind = r.int(10);
+    // One mistyped password per round: failed logins stay rare in normal use.
+    if (kind === 9 && mistyped) kind = 0;
     if (kind < 6) {
-      const cmds = Array.from({ length: 1 + r.int(3) }, () => r.pick(SHELL_COMMANDS(r)));
-      await ssh(port, PASSWORD, cmds.join('; '));
-    } else if (kind === 6) {
-      const script = Array.from({ length: 2 + r.int(3) }, () => r.pick(SHELL_COMMANDS(r))).join('\n');
-      await ssh(port, PASSWORD, 'bash -s', `${script}\n`);
-    } else if (kind === 7) {
+      const cmds = Array.from({ length: 1 + r.int(3) }, () => zipf(r, SHELL_COMMANDS(r)));
+      return () => ssh(port, PASSWORD, cmds.join('; '));
+    }
+    if (kind === 6) {
+      const script = Array.from({ length: 2 + r.int(3) }, () => zipf(r, SHELL_COMMANDS(r))).join('\n');
+      return () => ssh(port, PASSWORD, 'bash -s', `${script}\n`);
+    }
+    if (kind === 7) {
       const local = join(localDir, `up${i}.txt`);
       writeFileSync(local, `upload ${i}\n`.repeat(1 + r.int(500)));
       const dest = `${USER}@127.0.0.1:${r.pick(['', 'docs/'])}up${r.int(5)}.txt`;
-      await exec('sshpass', [
-        '-p',
-        PASSWORD,
-        'scp',
-        ...sshOptions(port).map((a) => (a === '-p' ? '-P' : a)),
-        local,
-        dest,
-      ]);
-    } else if (kind === 8) {
-      const batch = join(localDir, `batch${i}.txt`);
-      const ops = [`get file${r.int(6)}.txt ${join(localDir, 'got.txt')}`, 'ls -l', 'pwd', 'cd docs', 'ls'];
-      writeFileSync(batch, `${Array.from({ length: 2 + r.int(3) }, () => r.pick(ops)).join('\n')}\n`);
-      const args = sshOptions(port).map((a) => (a === '-p' ? '-P' : a));
-      await exec('sshpass', [
-        '-p',
-        PASSWORD,
-        'sftp',
-        '-o',
-        'BatchMode=no',
-        ...args,
-        '-b',
-        batch,
-        `${USER}@127.0.0.1`,
-      ]);
-    } else {
-      // A mistyped password, then the right one.
-      await ssh(port, `${PASSWORD}x`, 'id');
-      await ssh(port, PASSWORD, r.pick(SHELL_COMMANDS(r)));
+      return () => exec('sshpass', ['-p', PASSWORD, 'scp', ...copyArgs, local, dest]);
     }
-  }
+    if (kind === 8) {
+      const batch = join(localDir, `batch${i}.txt`);
+      const ops = [
+        `get file${r.int(6)}.txt ${join(localDir, `got${i}.txt`)}`,
+        'ls -l',
+        'pwd',
+        'cd docs',
+        'ls',
+      ];
+      writeFileSync(batch, `${Array.from({ length: 2 + r.int(3) }, () => r.pick(ops)).join('\n')}\n`);
+      const sftp = ['sftp', '-o', 'BatchMode=no', ...copyArgs, '-b', batch, `${USER}@127.0.0.1`];
+      return () => exec('sshpass', ['-p', PASSWORD, ...sftp]);
+    }
+    // A mistyped password, then the right one.
+    mistyped = true;
+    const then = zipf(r, SHELL_COMMANDS(r));
+    return async () => {
+      await ssh(port, `${PASSWORD}x`, 'id');
+      await ssh(port, PASSWORD, then);
+    };
+  });
+  await pool(jobs, 2);
 }
 
 const GUESSES = [
@@ -136,11 +194,34 @@ const GUESSES = [
   'root',
 ];
 
-/** Hydra-like: many wrong passwords, several connections at once. */
-export async function sshBrute(port, r, attempts, parallel = 4) {
-  const jobs = Array.from({ length: attempts }, () => {
-    const guess = r.pick(GUESSES) + r.int(100);
-    return () => ssh(port, guess, 'id');
+/**
+ * Hydra-like: wrong passwords, several connections at once, several guesses per connection
+ * (as hydra does, up to the server's MaxAuthTries): ssh asks an askpass program, which hands
+ * out the connection's guesses one by one.
+ */
+export async function sshBrute(port, r, connections, localDir, parallel = 6) {
+  const askpass = join(localDir, 'askpass.sh');
+  writeFileSync(
+    askpass,
+    '#!/bin/sh\nn=$(cat "$GUESSES.n" 2>/dev/null || echo 0)\necho $((n + 1)) > "$GUESSES.n"\nsed -n "$((n + 1))p" "$GUESSES"\n',
+    { mode: 0o755 },
+  );
+  const jobs = Array.from({ length: connections }, (_, i) => {
+    const guesses = Array.from({ length: 3 + r.int(3) }, () => r.pick(GUESSES) + r.int(100));
+    const list = join(localDir, `guesses${i}.txt`);
+    writeFileSync(list, `${guesses.join('\n')}\n`);
+    rmSync(`${list}.n`, { force: true });
+    const options = sshOptions(port).map((o) =>
+      o === 'NumberOfPasswordPrompts=1' ? `NumberOfPasswordPrompts=${guesses.length}` : o,
+    );
+    const env = {
+      ...process.env,
+      SSH_ASKPASS: askpass,
+      SSH_ASKPASS_REQUIRE: 'force',
+      DISPLAY: ':0',
+      GUESSES: list,
+    };
+    return () => exec('ssh', [...options, `${USER}@127.0.0.1`, 'id'], { env });
   });
   await pool(jobs, parallel);
 }
