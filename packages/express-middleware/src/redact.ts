@@ -8,6 +8,9 @@ export interface PublicAlert {
   syscall?: string;
   count: number;
   limit?: number;
+  /** `sequence_anomaly`: the process's score and the threshold it went over. */
+  score?: number;
+  threshold?: number;
   sample?: string;
 }
 
@@ -28,16 +31,37 @@ export function publicAlert(alert: Alert): PublicAlert {
   const out: PublicAlert = {
     type: alert.type,
     severity: alert.severity,
-    message: name !== undefined && !real ? alert.message.split(name).join('?') : alert.message,
+    message:
+      rebuiltMessage(alert) ??
+      (name !== undefined && !real ? alert.message.split(name).join('?') : alert.message),
     count: alert.count,
   };
   if (real) out.syscall = name;
   if (alert.limit !== undefined) out.limit = alert.limit;
+  if (alert.type === 'sequence_anomaly') {
+    if (Number.isFinite(alert.score)) out.score = alert.score;
+    if (Number.isFinite(alert.threshold)) out.threshold = alert.threshold;
+  }
   if (alert.sample !== undefined) {
     const sample = publicSample(alert.sample, real ? name : undefined);
     if (sample !== undefined) out.sample = sample;
   }
   return out;
+}
+
+/**
+ * Messages that quote the trace, rebuilt from what the trace cannot steer: a rule's output
+ * interpolates paths and command lines (`file=%fd.name`), a sequence alert names the program
+ * from the trace's execve (and lists the programs the server's model knows). Undefined: the
+ * message is made of syscall names and numbers and stands as it is.
+ */
+function rebuiltMessage(alert: Alert): string | undefined {
+  if (alert.type === 'rule') return `rule '${alert.rule ?? '?'}' matched`;
+  if (alert.type !== 'sequence_anomaly') return undefined;
+  const { score, threshold } = alert;
+  if (score === undefined || threshold === undefined || !Number.isFinite(score))
+    return 'calls of a program the sequence model has not learned';
+  return `calls unlike normal (score ${score.toFixed(2)} > ${threshold.toFixed(2)})`;
 }
 
 /** `name(…)`, with ` = -1 ERRNO` when the line ends in a failure with a well-known errno. */
