@@ -86,7 +86,8 @@ const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
 
 // ---- 1. tracing --------------------------------------------------------------------------
 async function traceAll() {
-  rmSync(RAW, { recursive: true, force: true });
+  // A fresh workspace too: uploads, added users and home files of an earlier run would leak in.
+  for (const d of [RAW, join(DATA, 'ws'), join(DATA, 'client')]) rmSync(d, { recursive: true, force: true });
   mkdirSync(RAW, { recursive: true });
   const ws = await makeWorkspace(join(DATA, 'ws'));
   const clientDir = join(DATA, 'client');

@@ -161,6 +161,15 @@ async function waitForPort(port, ms) {
   throw new Error(`server on port ${port} did not start in ${ms} ms`);
 }
 
+const running = new Set();
+// Interrupted (^C): end the daemons still traced, so none is left listening.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    for (const server of running) server.kill();
+    process.exit(130);
+  });
+}
+
 /**
  * Starts server `kind` ('ssh' | 'ftp' | 'web') under `strace -f -o out`; resolves when it
  * listens. `stop()` ends the server (SIGTERM to the daemon, the tracer follows) and resolves
@@ -186,18 +195,26 @@ export async function startTraced(kind, ws, out) {
     const children = readFileSync(`/proc/${tracer.pid}/task/${tracer.pid}/children`, 'utf8').trim();
     return Number(children.split(/\s+/)[0]);
   };
-  const stop = async () => {
+  const signal = (name) => {
     let pid;
     try {
       pid = daemon();
     } catch {}
-    if (pid > 0) process.kill(pid, 'SIGTERM');
-    const timer = setTimeout(() => {
-      // Whatever is left (a session that did not end): kill the tracer's tracees by the tracer.
-      if (tracer.exitCode === null) tracer.kill('SIGKILL');
-    }, 10_000);
+    if (pid > 0) process.kill(pid, name);
+  };
+  const entry = { kill: () => signal('SIGKILL') };
+  running.add(entry);
+  const stop = async () => {
+    signal('SIGTERM');
+    // A daemon that ignores SIGTERM gets SIGKILL; a tracer still waiting (on a session child
+    // that did not end) 5 s later is killed too (its tracees are then detached, not killed).
+    const timers = [
+      setTimeout(() => signal('SIGKILL'), 10_000),
+      setTimeout(() => tracer.exitCode === null && tracer.kill('SIGKILL'), 15_000),
+    ];
     await exited;
-    clearTimeout(timer);
+    for (const t of timers) clearTimeout(t);
+    running.delete(entry);
   };
   return { port, stop };
 }

