@@ -17,8 +17,9 @@
 //   node bench/sequence-server-traces.mjs [--data DIR] [--reuse] [--rounds N] [--train-rounds N]
 //                                         [--runs N] [--min-calls N]
 //
-// --data DIR keeps the raw traces and the ADFA files there (default: a temp dir, removed);
-// --reuse skips tracing when DIR already holds a complete run. --rounds: normal rounds (each
+// --data DIR keeps the raw traces (DIR/raw) and the ADFA files (DIR/adfa/train, validation,
+// attack/<kind>; one process a file) there (default: a temp dir, removed); --reuse skips
+// tracing and conversion when DIR already holds them (a model variant then costs seconds). --rounds: normal rounds (each
 // a fresh start of the three servers; the first --train-rounds are train/, the rest
 // validation/, so validation comes from other runs than training). --runs: runs per attack.
 // --min-calls: processes with fewer calls are left out (default 10).
@@ -59,6 +60,7 @@ if (given === undefined) process.on('exit', () => rmSync(DATA, { recursive: true
 const RAW = join(DATA, 'raw');
 const ADFA = join(DATA, 'adfa');
 const manifestPath = join(RAW, 'manifest.json');
+const adfaIndexPath = join(ADFA, 'index.json');
 const KINDS = ['hydra-ftp', 'hydra-ssh', 'webshell', 'reverse-shell', 'meterpreter', 'adduser'];
 
 if (process.getuid?.() !== 0) {
@@ -199,7 +201,27 @@ function writeAdfa(manifest) {
       sets[t.set === 'attack' ? t.kind : t.set].push({ file, calls });
     }
   }
+  const index = Object.fromEntries(
+    Object.entries(sets).map(([k, list]) => [k, list.map((p) => relative(ADFA, p.file))]),
+  );
+  const facts = { minCalls: MIN_CALLS, short, unknown: [...unknown], index };
+  writeFileSync(adfaIndexPath, `${JSON.stringify(facts)}\n`);
   return { sets, unknown, short };
+}
+
+/** With --reuse: the ADFA files of the last conversion, when it left out the same short processes. */
+function readAdfa() {
+  if (!existsSync(adfaIndexPath)) return undefined;
+  const facts = JSON.parse(readFileSync(adfaIndexPath, 'utf8'));
+  if (facts.minCalls !== MIN_CALLS) return undefined;
+  const sets = {};
+  for (const [k, files] of Object.entries(facts.index)) {
+    sets[k] = files.map((f) => {
+      const file = join(ADFA, f);
+      return { file, calls: readFileSync(file, 'utf8').trim().split(' ').map(Number) };
+    });
+  }
+  return { sets, unknown: new Map(facts.unknown), short: facts.short };
 }
 
 // ---- 3. the built CLI, as an evaluator runs it --------------------------------------------
@@ -336,7 +358,7 @@ const reuse = args.includes('--reuse') && existsSync(manifestPath);
 if (!reuse) await traceAll();
 const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
 const traceSeconds = (Date.now() - t0) / 1000;
-const { sets, unknown, short } = writeAdfa(manifest);
+const { sets, unknown, short } = (reuse ? readAdfa() : undefined) ?? writeAdfa(manifest);
 if (sets.train.length === 0 || sets.validation.length === 0) throw new Error('no normal process traced');
 stideScores(sets);
 const cost = syscanScores(sets);
