@@ -74,6 +74,7 @@ for (const tool of [
   '/usr/sbin/sshd',
   '/usr/sbin/vsftpd',
   '/usr/bin/php-cgi',
+  'php',
 ]) {
   if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
     console.log(
