@@ -100,8 +100,12 @@ function renderGroup(group: AlertGroup, style: Style): string[] {
     const shown = group.targets
       .slice(0, TARGETS_SHOWN)
       .map((t) => `${printable(t.target, 80)}${t.count > 1 ? ` ×${num(t.count)}` : ''}`);
-    const more =
-      group.targets.length > TARGETS_SHOWN ? `, … ${group.targets.length - TARGETS_SHOWN} more` : '';
+    const unshown = group.targets.length - TARGETS_SHOWN;
+    // Past the summary's cap the targets were only counted: say so, never drop them silently.
+    const omitted = group.targetsOmitted
+      ? ` (and ${num(group.targetsOmitted)} hit(s) on targets not kept)`
+      : '';
+    const more = (unshown > 0 ? `, … ${unshown} more` : '') + omitted;
     lines.push(`            ${style.dim(`on ${shown.join(', ')}${more}`)}`);
   }
   if (a.sample) lines.push(`            ${style.dim('>')} ${printable(a.sample, 160)}`);

@@ -30,6 +30,8 @@ export interface TraceIntegrityOptions {
 
 /** Pids listed in the end-of-trace alert's details. */
 const MAX_LISTED_PIDS = 20;
+/** Live pids whose first record is kept as a sample at once (the end-of-trace alert shows the earliest). */
+const MAX_SAMPLED_PIDS = 64;
 
 /** Calls that make a process; their return value is the new pid. */
 const SPAWNS = new Set(['clone', 'clone3', 'fork', 'vfork']);
@@ -44,13 +46,18 @@ export class TraceIntegrityCheck implements SessionCheck {
   readonly #severity: Severity;
   readonly #maxLineAlerts: number;
   readonly #maxPids: number;
-  /** Pids seen and not yet exited, in first-seen order. */
   /**
-   * Live pids with the line and a detached sample of their first record. A raw line is a
-   * slice of a whole read chunk: keeping it for every pid kept every chunk alive (333 MiB
-   * on the audit bench log's 15 618 pids).
+   * Live pids (seen, not yet exited) in first-seen order, with the line of their first
+   * record. Followed only when exits are expected: nothing else reads them, and a day of
+   * audit log (no exit records) fills the cap with pids that never end.
    */
-  readonly #live = new Map<number, { line: number | undefined; sample: string }>();
+  readonly #live = new Map<number, number | undefined>();
+  /**
+   * Detached samples of the first records of a few live pids, for the end-of-trace alert:
+   * one per pid would be ~0.5 KiB × 65 536 pids. A raw line is a slice of a whole read
+   * chunk, so these are copies (a slice kept every read chunk alive).
+   */
+  readonly #samples = new Map<number, string>();
   readonly #exited = new Set<number>();
   #untrackedPids = 0;
   #lineAlerts = 0;
@@ -74,12 +81,12 @@ export class TraceIntegrityCheck implements SessionCheck {
     return this.#linesLost;
   }
 
-  /** Pids seen without an exit record so far. */
+  /** Pids seen without an exit record so far (followed only with `expectExits`; empty otherwise). */
   get liveProcesses(): number[] {
     return [...this.#live.keys()];
   }
 
-  /** How many pids have been seen without an exit record so far (0: every traced process ended). */
+  /** How many pids have been seen without an exit record so far (0: every traced process ended; always 0 without `expectExits`). */
   get liveCount(): number {
     return this.#live.size;
   }
@@ -100,8 +107,9 @@ export class TraceIntegrityCheck implements SessionCheck {
         this.#seen(r.pid, r.line, r.raw);
         return;
       case 'exit':
-        if (r.pid !== undefined) {
+        if (r.pid !== undefined && this.#expectExits) {
           this.#live.delete(r.pid);
+          this.#samples.delete(r.pid);
           if (this.#exited.size < this.#maxPids) this.#exited.add(r.pid);
         }
         return;
@@ -116,18 +124,17 @@ export class TraceIntegrityCheck implements SessionCheck {
   end(out: Alert[]): void {
     if (!this.#expectExits || this.#endedByCaller !== undefined || this.#live.size === 0) return;
     const pids = [...this.#live.keys()];
-    const [firstPid, first] = this.#live.entries().next().value as [
-      number,
-      { line?: number; sample: string },
-    ];
+    // The earliest live pid whose sample was kept (the earliest of all when none was).
+    const sampled = this.#samples.entries().next().value;
+    const firstPid = sampled?.[0] ?? (pids[0] as number);
     out.push({
       type: 'trace_lost',
       severity: this.#severity,
       message: `trace ended without an exit record for ${pids.length} process${pids.length === 1 ? '' : 'es'} (the tracer died or the trace was cut): what they did after their last line is unknown`,
       count: pids.length,
       pid: firstPid,
-      line: first.line,
-      sample: first.sample,
+      line: this.#live.get(firstPid),
+      sample: sampled?.[1],
       details: {
         check: 'trace_integrity',
         reason: 'missing_exit',
@@ -157,12 +164,13 @@ export class TraceIntegrityCheck implements SessionCheck {
   }
 
   #seen(pid: number | undefined, line: number | undefined, raw: string): void {
-    if (pid === undefined || this.#live.has(pid) || this.#exited.has(pid)) return;
+    if (!this.#expectExits || pid === undefined || this.#live.has(pid) || this.#exited.has(pid)) return;
     if (this.#live.size >= this.#maxPids) {
       this.#untrackedPids++;
       return;
     }
-    this.#live.set(pid, { line, sample: detach(cutSample(raw)) });
+    this.#live.set(pid, line);
+    if (this.#samples.size < MAX_SAMPLED_PIDS) this.#samples.set(pid, detach(cutSample(raw)));
   }
 
   #lineLost(r: ParsedRecord & { raw: string; line?: number | undefined }, out: Alert[]): void {

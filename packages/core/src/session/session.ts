@@ -273,6 +273,7 @@ export class AnalysisSession {
         summary.alert(entry);
         onAlert?.(entry);
       }
+      summary.settle();
     } else if (verdict.kind === 'suppressed') {
       const entry: SuppressedEntry = {
         reason: verdict.reason,

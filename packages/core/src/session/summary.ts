@@ -3,10 +3,13 @@
  * grouped the way every report shows them (one group per kind of finding, most severe
  * first), severities, denials per syscall and errno, parse issues, counts, and inputs.
  */
+
+import { detach } from '../detach.js';
 import type { Alert, AlertTarget, AlertType } from '../detect/alert.js';
 import { eventTarget, MAX_ALERT_TARGETS } from '../detect/verdict.js';
 import { maxSeverity, severityRank } from '../severity.js';
 import type { ParseIssue, ParseStats, Severity, SyscallEvent } from '../types.js';
+import { detachValue } from './summary-detach.js';
 
 /** An alert as a session reports it: which input it came from (line numbers are per input). */
 export type SessionAlert = Alert & { input?: string | undefined };
@@ -26,6 +29,8 @@ export interface AlertGroup {
   events: number;
   /** Distinct targets (paths, peers) over the whole group, most frequent first, capped. */
   targets: AlertTarget[];
+  /** Hits on targets past the cap, not in `targets`; absent when every target is listed. */
+  targetsOmitted?: number | undefined;
   first: SessionAlert;
   /** The latest alert (for rate alerts: the latest figures). */
   last: SessionAlert;
@@ -107,6 +112,12 @@ export interface SummaryLimits {
 const MAX_DENIED_SYSCALLS = 1000;
 const MAX_ERRNOS_PER_SYSCALL = 32;
 const SAMPLE_CHARS = 240;
+/**
+ * Verdicts between two copies of the kept alerts (see `settle`): a group's `last` changes
+ * with every alert of its kind, and copying it each time would cost more than the few
+ * chunks a batch of verdicts keeps alive meanwhile.
+ */
+const SETTLE_EVERY = 32;
 
 /** Accumulates the summary as the session runs. */
 export class SummaryBuilder {
@@ -131,6 +142,10 @@ export class SummaryBuilder {
   readonly #issuesByCode = new Map<string, number>();
   readonly #issueSamples: Array<ParseIssue & { input?: string }> = [];
   readonly #inputs = new Map<string, InputSummary>();
+  /** Kept alerts from this index on, and these groups' first/last, still point into read chunks. */
+  #settledAlerts = 0;
+  readonly #unsettled = new Set<AlertGroup>();
+  #verdictsUnsettled = 0;
 
   constructor(limits: SummaryLimits = {}) {
     this.#maxAlerts = limits.maxAlerts ?? 1000;
@@ -174,8 +189,10 @@ export class SummaryBuilder {
       group.alerts++;
       group.events += alert.count;
       group.last = alert;
+      this.#unsettled.add(group);
       group.severity = maxSeverity(group.severity, alert.severity);
-      addTargets(group.targets, alert);
+      const omitted = addTargets(group.targets, alert);
+      if (omitted > 0) group.targetsOmitted = (group.targetsOmitted ?? 0) + omitted;
       return;
     }
     if (this.#groups.size >= this.#maxGroups) {
@@ -194,9 +211,32 @@ export class SummaryBuilder {
       first: alert,
       last: alert,
     };
-    addTargets(created.targets, alert);
+    const omitted = addTargets(created.targets, alert);
+    if (omitted > 0) created.targetsOmitted = omitted;
+    this.#unsettled.add(created);
     this.#groups.set(key, created);
     this.#order.set(created, this.#groupOrder++);
+  }
+
+  /**
+   * After a verdict: replaces what the summary keeps (new kept alerts, the groups' first and
+   * last) by copies that hold no read chunk alive, every SETTLE_EVERY verdicts or when
+   * `force`d (before a summary is built).
+   */
+  settle(force = false): void {
+    if (!force && ++this.#verdictsUnsettled < SETTLE_EVERY) return;
+    this.#verdictsUnsettled = 0;
+    const alerts = this.alerts;
+    if (this.#settledAlerts === alerts.length && this.#unsettled.size === 0) return;
+    // One copy per original: an alert both kept and a group's first is copied once.
+    const seen = new Map<object, unknown>();
+    for (let i = this.#settledAlerts; i < alerts.length; i++) alerts[i] = detachValue(alerts[i]!, seen);
+    this.#settledAlerts = alerts.length;
+    for (const group of this.#unsettled) {
+      group.first = detachValue(group.first, seen);
+      group.last = detachValue(group.last, seen);
+    }
+    this.#unsettled.clear();
   }
 
   suppressed(entry: SuppressedEntry): void {
@@ -210,22 +250,22 @@ export class SummaryBuilder {
     let entry = this.#denied.get(event.syscall);
     if (entry === undefined && this.#denied.size < MAX_DENIED_SYSCALLS) {
       entry = { count: 0, errnos: new Map() };
-      this.#denied.set(event.syscall, entry);
+      this.#denied.set(detach(event.syscall), entry);
     }
     if (entry !== undefined) {
       entry.count++;
       const errno =
         event.errno ?? (event.audit?.seccompAction ? `seccomp:${event.audit.seccompAction}` : '?');
       if (entry.errnos.size < MAX_ERRNOS_PER_SYSCALL || entry.errnos.has(errno))
-        entry.errnos.set(errno, (entry.errnos.get(errno) ?? 0) + 1);
+        entry.errnos.set(entry.errnos.has(errno) ? errno : detach(errno), (entry.errnos.get(errno) ?? 0) + 1);
     }
     if (this.#deniedSamples.length < this.#maxSamples) {
       this.#deniedSamples.push({
         ...(input !== undefined ? { input } : {}),
         ...(event.line !== undefined ? { line: event.line } : {}),
         ...(event.pid !== undefined ? { pid: event.pid } : {}),
-        syscall: event.syscall,
-        ...(event.errno !== undefined ? { errno: event.errno } : {}),
+        syscall: detach(event.syscall),
+        ...(event.errno !== undefined ? { errno: detach(event.errno) } : {}),
         raw: cap(event.raw),
       });
     }
@@ -235,7 +275,9 @@ export class SummaryBuilder {
     this.issuesCount++;
     this.#issuesByCode.set(issue.code, (this.#issuesByCode.get(issue.code) ?? 0) + 1);
     if (this.#issueSamples.length < this.#maxSamples)
-      this.#issueSamples.push({ ...issue, raw: cap(issue.raw), ...(input !== undefined ? { input } : {}) });
+      this.#issueSamples.push(
+        detachValue({ ...issue, raw: cap(issue.raw), ...(input !== undefined ? { input } : {}) }, new Map()),
+      );
   }
 
   /** Groups, most severe first, then in order of first occurrence. */
@@ -247,6 +289,7 @@ export class SummaryBuilder {
   }
 
   build(syscalls: ReadonlyMap<string, number>, rejectedTimes: number): SessionSummary {
+    this.settle(true);
     const inputs = [...this.#inputs.values()].map((i) => ({ ...i }));
     const sortedSyscalls = [...syscalls].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
     return {
@@ -290,14 +333,20 @@ export class SummaryBuilder {
   }
 }
 
-/** Adds an alert's targets (its own, or the list it carries) to a group's capped list. */
-function addTargets(targets: AlertTarget[], alert: Alert): void {
+/**
+ * Adds an alert's targets (its own, or the list it carries) to a group's capped list;
+ * returns the hits on targets the cap left out, so the report can say there were more.
+ */
+function addTargets(targets: AlertTarget[], alert: Alert): number {
   const list = alert.targets ?? singleTarget(alert);
+  let omitted = 0;
   for (const t of list) {
     const seen = targets.find((x) => x.target === t.target);
     if (seen !== undefined) seen.count += t.count;
-    else if (targets.length < MAX_ALERT_TARGETS) targets.push({ ...t });
+    else if (targets.length < MAX_ALERT_TARGETS) targets.push({ target: detach(t.target), count: t.count });
+    else omitted += t.count;
   }
+  return omitted;
 }
 
 function singleTarget(alert: Alert): AlertTarget[] {
@@ -309,6 +358,7 @@ function sortTargets(targets: AlertTarget[]): AlertTarget[] {
   return [...targets].sort((a, b) => b.count - a.count);
 }
 
+/** A sample of a raw line, copied: the line is a slice of its read chunk. */
 function cap(raw: string): string {
-  return raw.length > SAMPLE_CHARS ? `${raw.slice(0, SAMPLE_CHARS)}…` : raw;
+  return detach(raw.length > SAMPLE_CHARS ? `${raw.slice(0, SAMPLE_CHARS)}…` : raw);
 }
