@@ -131,7 +131,21 @@ export class StraceContext {
       // One path argument seen before (the common call): its shared array. The dirfd is
       // read first, as the long way does, for what its decoration teaches (cwd, fd table);
       // reading it again there when this misses changes nothing.
-      const [dirArg, pathArg] = specs[0]!;
+      // (Indexing, not `const [a, b] =`: destructuring runs the iterator protocol per event.)
+      const first = specs[0]!;
+      const dirArg = first[0];
+      const pathArg = first[1];
+      const cwdAt = dirArg === 0 && pathArg === 1 ? pathAfterCwd(args, proc.fs.cwd) : -1;
+      if (cwdAt !== -1) {
+        // `AT_FDCWD, "…"` or `AT_FDCWD<cwd>, "…"`, the head of most calls: the path is at a
+        // known place and resolves against the cwd (what the walk below finds, and from a
+        // decoration that shows the cwd already known, it learns nothing).
+        const shared = this.#pathArrays.lookup(args, cwdAt, proc.fs.cwd);
+        if (shared !== undefined) {
+          e.paths = shared;
+          return;
+        }
+      }
       const at = dirArg === 0 && pathArg === 1 ? pathAfterDirfd(args) : argAt(args, pathArg);
       if (at === -1) return;
       const named = args.charCodeAt(at) === 34 && args.charCodeAt(at + 1) !== 34; // a non-empty string
@@ -144,7 +158,9 @@ export class StraceContext {
     }
     const max = this.#limits.maxPathsPerEvent;
     let paths: string[] | undefined;
-    for (const [dirArg, pathArg] of specs) {
+    for (let k = 0; k < specs.length; k++) {
+      const dirArg = specs[k]![0];
+      const pathArg = specs[k]![1];
       const at = dirArg === 0 && pathArg === 1 ? pathAfterDirfd(args) : argAt(args, pathArg);
       if (at === -1) continue;
       const text = readCString(args, at, this.#limits.maxPathLength);
@@ -344,6 +360,38 @@ function pathAfterDirfd(args: string): number {
     if (c === 60 || c === 61 || decorStart >= args.length) return argAt(args, 1);
   }
   return argAt(args, 1, readEnd, 0);
+}
+
+/**
+ * Where the path string starts when `args` opens with `AT_FDCWD, "` or (`-y`) with
+ * `AT_FDCWD<cwd>, "` showing exactly the known `cwd`; -1 otherwise (the caller walks).
+ * A cwd that is not absolute, holds `<`, `>` or `\\`, or ends in `-` is left to the walk:
+ * its decoration would be escaped, or read otherwise than the text suggests.
+ */
+function pathAfterCwd(args: string, cwd: string | undefined): number {
+  if (args.charCodeAt(0) !== 65 /* A */ || !args.startsWith('AT_FDCWD')) return -1;
+  const c = args.charCodeAt(8);
+  if (c === 44 /* , */) return args.startsWith(' "', 9) ? 10 : -1;
+  if (c !== 60 /* < */ || cwd === undefined || !isPlainDecoration(cwd)) return -1;
+  const close = 9 + cwd.length;
+  return args.startsWith(cwd, 9) && args.startsWith('>, "', close) ? close + 3 : -1;
+}
+
+/** The last cwd isPlainDecoration checked, and its answer (a cwd changes rarely). */
+let plainChecked: string | undefined;
+let plainAnswer = false;
+
+/** An absolute path strace prints in a decoration as it is: no `<`, `>`, `\\`, not ending in `-` (`->`). */
+function isPlainDecoration(path: string): boolean {
+  if (path === plainChecked) return plainAnswer;
+  plainChecked = path;
+  plainAnswer =
+    path.charCodeAt(0) === 47 &&
+    path.indexOf('<') === -1 &&
+    path.indexOf('>') === -1 &&
+    path.indexOf('\\') === -1 &&
+    path.charCodeAt(path.length - 1) !== 45;
+  return plainAnswer;
 }
 
 /** A call that completed without an error return (`= -1 E…`, `= ?` are not). */

@@ -16,6 +16,7 @@
 import type { ParsedRecord, SyscallEvent } from '../../types.js';
 import type { LineParser, ResolvedParseOptions } from '../line-parser.js';
 import { argsBefore, DETACHED, endsWithEllipsis, isKnownSyscall, UNFINISHED } from './call-text.js';
+import { intern } from './intern.js';
 import { CallJoiner } from './joiner.js';
 import { PrefixReader, readInt } from './prefix.js';
 import { readExitLine, readSignalLine, readTracerLine } from './process-lines.js';
@@ -151,7 +152,7 @@ export class StraceParser implements LineParser {
       out.push(issue(raw, lineNo, 'expected a syscall name followed by "("'));
       return Read.Done;
     }
-    const name = s.slice(p, i);
+    const name = intern(s, p, i);
     const argsStart = i + 1;
     const tail = endsWithEllipsis(s);
     if (tail && s.endsWith(UNFINISHED)) {
@@ -199,7 +200,7 @@ export class StraceParser implements LineParser {
       out.push(issue(raw, lineNo, 'malformed "<... NAME resumed>" marker'));
       return Read.Done;
     }
-    const name = s.slice(nameStart, nameEnd);
+    const name = intern(s, nameStart, nameEnd);
     const restStart = nameEnd + 9;
     const first = this.#calls.take(prefix.pid, name, out);
     if (endsWithEllipsis(s) && s.endsWith(UNFINISHED)) {
@@ -307,7 +308,7 @@ export class StraceParser implements LineParser {
     return Read.NotStrace;
   }
 
-  /** One syscall event. Every strace field is always present (one object shape for V8). */
+  /** One syscall event. Every strace and context field is always present (one object shape for V8). */
   #event(name: string, raw: string, line: number, args: string, ret: ReturnParts | undefined): SyscallEvent {
     const errno = ret?.errno;
     const prefix = this.#prefix;
@@ -330,6 +331,11 @@ export class StraceParser implements LineParser {
       injected: ret?.injected ? true : undefined,
       truncated: undefined,
       process: shownProcess(prefix.pid, prefix.comm),
+      // The context tracker's `paths` (set on most events): present from the start so that
+      // every event keeps one shape (added later, it gave events a second hidden class and an
+      // out-of-object property store to allocate). `peer`/`local` (a few events in a
+      // thousand) are left to be added, in the order the tracker finds them.
+      paths: undefined,
     };
   }
 

@@ -38,6 +38,8 @@ export function unfinishedEvent(call: PendingCall): SyscallEvent {
     injected: undefined,
     truncated: undefined,
     process: shownProcess(call.pid, call.comm),
+    // The context tracker's `paths` (see StraceParser's #event: the same shape).
+    paths: undefined,
   };
 }
 

@@ -4,6 +4,8 @@
  * this runs once per line over hundreds of MB: one forward pass, no backtracking.
  */
 
+import { intern, MAX_INTERNED_LENGTH } from './intern.js';
+
 const QUOTE = 34; // "
 const BACKSLASH = 92; // \
 const LPAREN = 40;
@@ -282,7 +284,8 @@ export function readReturn(s: string, close: number, out: ReturnParts): void {
     let j = i + 1;
     let c = s.charCodeAt(j);
     while ((c >= 65 && c <= 90) || isDigit(c) || c === 95) c = s.charCodeAt(++j);
-    if (j > i + 1 && (c === SPACE || j === n)) out.errno = s.slice(i, j);
+    if (j > i + 1 && (c === SPACE || j === n))
+      out.errno = j - i <= MAX_INTERNED_LENGTH ? intern(s, i, j) : s.slice(i, j);
   }
   // `-T` duration: the line ends with ` <SECONDS.FRACTION>`.
   let restEnd = n;
