@@ -19,7 +19,7 @@
 //   BENCH_BASELINE_BIN=F adds `runner-base`: another build of the runner (before/after, same rounds)
 //   BENCH_VARIANTS=a,b   only these variants (also: runner-noiso, the runner with --isolation none)
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,8 +45,8 @@ const iterations = Number(process.env.BENCH_ITERATIONS ?? 200000);
 const workload = process.env.BENCH_WORKLOAD ?? 'stat';
 const scripts = {
   stat: `import os\nfor _ in range(${iterations}): os.stat("/")`,
-  // read() data and paths are the strings -s cuts (escaped binary: up to 4 bytes a byte).
-  strings: `import os, sys\nfd = os.open(sys.executable, os.O_RDONLY)\np = "/usr/share/zoneinfo/../../share/zoneinfo/right/America/Argentina/Buenos_Aires"\nfor i in range(${Math.floor(iterations / 2)}):\n  os.pread(fd, 4096, (i % 64) * 4096)\n  try: os.stat(p)\n  except OSError: pass`,
+  // read() data and paths are the strings -s cuts (strace's own binary, escaped: up to 4 bytes a byte).
+  strings: `import os, sys\nfd = os.open(${JSON.stringify(straceBin)}, os.O_RDONLY)\np = "/usr/share/zoneinfo/../../share/zoneinfo/right/America/Argentina/Buenos_Aires"\nfor i in range(${Math.floor(iterations / 2)}):\n  os.pread(fd, 4096, (i % 64) * 4096)\n  try: os.stat(p)\n  except OSError: pass`,
 };
 if (!(workload in scripts)) {
   console.error(`bench: BENCH_WORKLOAD is one of ${Object.keys(scripts).join(', ')}`);
@@ -72,13 +72,21 @@ const bwrapArgs = [
   '--',
 ];
 
-// `-s N` for the runner: an strace that adds it (the runner finds strace on PATH). A script
-// cannot be run execute-only, so the runner falls back to strace in place: same cost.
+// `-s N` for the runner: an strace that adds it (the runner finds strace on PATH), compiled,
+// since the runner runs strace from an execute-only copy, which a script cannot be.
 const scratch = mkdtempSync(join(tmpdir(), 'syscan-bench-'));
 const strings = Number(process.env.BENCH_STRINGS ?? 0);
 if (strings > 0) {
-  writeFileSync(join(scratch, 'strace'), `#!/bin/sh\nexec ${straceBin} -s ${strings} "$@"\n`);
-  chmodSync(join(scratch, 'strace'), 0o755);
+  const source = join(scratch, 'strace.c');
+  writeFileSync(
+    source,
+    `#include <unistd.h>\n#include <stdlib.h>\nint main(int argc, char **argv) {\n  char **a = calloc(argc + 3, sizeof *a);\n  a[0] = argv[0]; a[1] = "-s"; a[2] = "${strings}";\n  for (int i = 1; i < argc; i++) a[i + 2] = argv[i];\n  execv(${JSON.stringify(straceBin)}, a);\n  return 127;\n}\n`,
+  );
+  const cc = spawnSync('cc', ['-O2', '-o', join(scratch, 'strace'), source], { encoding: 'utf8' });
+  if (cc.status !== 0) {
+    console.error(`bench: BENCH_STRINGS needs a C compiler (cc): ${cc.error?.message ?? cc.stderr}`);
+    process.exit(2);
+  }
 }
 
 const variants = {
@@ -144,15 +152,17 @@ function time(name) {
   const wall = Number(process.hrtime.bigint() - t) / 1e9;
   const cpu = childrenCpu() - cpu0;
   if (r.status !== 0) throw new Error(`${name} exited ${r.status ?? r.signal}: ${r.stderr}`);
+  let traceBytes;
   if (v.runner) {
     // A run that judged less than the command did would be cheap for the wrong reason.
     const result = JSON.parse(r.stdout.toString('utf8'));
+    traceBytes = result.trace.bytes;
     if (result.verdict !== 'clean' || result.events < iterations || result.trace.linesLost !== 0)
       throw new Error(
         `${name}: verdict ${result.verdict}, ${result.events} events, ${result.trace.linesLost} lines lost`,
       );
   }
-  return { wall, cpu };
+  return { wall, cpu, traceBytes };
 }
 
 const results = Object.fromEntries(wanted.map((n) => [n, []]));
@@ -178,17 +188,23 @@ const load = readFileSync('/proc/loadavg', 'latin1').split(' ').slice(0, 3).join
 console.log(
   `command: python3, ${iterations} calls (${workload}), ${rounds} rounds of alternating runs${pin.length ? ', all pinned to CPU 0' : ', unpinned'}; load average after: ${load}`,
 );
-console.log(`${'variant'.padEnd(14)} ${'wall s: median [range]'.padEnd(26)} cpu s (user+sys, tree)`);
-for (const name of wanted)
-  console.log(
-    `${name.padEnd(14)} ${range(
-      results[name].map((x) => x.wall),
-      2,
-    ).padEnd(26)} ${range(
-      results[name].map((x) => x.cpu),
-      2,
-    )}`,
+console.log(
+  `${'variant'.padEnd(14)} ${'wall s: median [range]'.padEnd(26)} ${'cpu s (user+sys, tree)'.padEnd(26)} trace`,
+);
+for (const name of wanted) {
+  const wall = range(
+    results[name].map((x) => x.wall),
+    2,
   );
+  const cpu = range(
+    results[name].map((x) => x.cpu),
+    2,
+  );
+  const bytes = results[name][0].traceBytes;
+  const trace =
+    bytes === undefined ? '' : `${(median(results[name].map((x) => x.traceBytes)) / 1e6).toFixed(1)} MB`;
+  console.log(`${name.padEnd(14)} ${wall.padEnd(26)} ${cpu.padEnd(26)} ${trace}`);
+}
 const ratios = (a, b) =>
   ['wall', 'cpu'].map((k) =>
     range(
