@@ -6,6 +6,8 @@
 //
 //   pnpm bench                       # all corpora, 5 pairs
 //   BENCH_PAIRS=3 BENCH_CORPORA=audit pnpm bench
+//   BENCH_SMOKE=1   the CI smoke test (tiny corpora in BENCH_DATA): 1 pair, no warm-up, syscan's
+//                   side only (the seed is a Rust build CI does not make), the same table
 //
 // Never a test: timings on a shared machine are reported, not asserted.
 import { spawn } from 'node:child_process';
@@ -16,13 +18,15 @@ import { fileURLToPath } from 'node:url';
 const data = process.env.BENCH_DATA ?? '/tmp/syscan-bench';
 const seed = process.env.SEED_BIN ?? join(data, 'target', 'release', 'seed-rs');
 const bin = fileURLToPath(new URL('../dist/bin.mjs', import.meta.url));
-const pairs = Number(process.env.BENCH_PAIRS ?? 5);
+const smoke = process.env.BENCH_SMOKE === '1';
+const pairs = Number(process.env.BENCH_PAIRS ?? (smoke ? 1 : 5));
 const corpora = (process.env.BENCH_CORPORA ?? 'strace-f,strace-plain,audit').split(',');
 
 const missing = [];
 if (!existsSync('/usr/bin/time')) missing.push('/usr/bin/time (apt-get install time)');
 if (!existsSync(bin)) missing.push(`${bin} (run \`pnpm build\`)`);
-if (!existsSync(seed)) {
+if (smoke) console.log(`smoke run: seed side skipped (BENCH_SMOKE=1; the seed is a Rust build), 1 pair`);
+else if (!existsSync(seed)) {
   missing.push(
     `${seed} (build it: CARGO_TARGET_DIR=${data}/target cargo build --release --manifest-path ../shared/bench/seed-rs/Cargo.toml)`,
   );
@@ -78,11 +82,13 @@ for (const corpus of corpora) {
   const a = [];
   const b = [];
   const ratios = [];
-  await timed(A.argv, A.env); // warm-up pair: page cache, JIT caches
-  await timed(B.argv, B.env);
+  if (!smoke) {
+    await timed(A.argv, A.env); // warm-up pair: page cache, JIT caches
+    await timed(B.argv, B.env);
+  }
   for (let i = 0; i < pairs; i++) {
     const ra = await timed(A.argv, A.env);
-    const rb = await timed(B.argv, B.env);
+    const rb = smoke ? { ms: Number.NaN, rssMiB: Number.NaN } : await timed(B.argv, B.env);
     if (ra.status !== 0 && ra.status !== 1) throw new Error(`syscan exited ${ra.status} on ${file}`);
     a.push(ra);
     b.push(rb);

@@ -9,6 +9,8 @@
 //
 //   node bench/run.mjs [--duration 10] [--rounds 2] [--connections 10] [--rate 500]
 // Needs `pnpm build` of core and this package (the turbo `bench` task builds first).
+// BENCH_SMOKE=1 (the CI smoke test): the autocannon runs are skipped (they take seconds each);
+// both sides are started and probed, and their table printed.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -52,6 +54,22 @@ if (probe.status !== 200 || verdict !== 'clean') {
   console.error(`bench: guarded endpoint answered ${probe.status} verdict=${verdict}, expected 200 clean`);
   child.stdin.end();
   process.exit(1);
+}
+if (process.env.BENCH_SMOKE === '1') {
+  console.log('smoke run: autocannon runs skipped (BENCH_SMOKE=1); both sides probed once');
+  const rows = [];
+  for (const side of ['plain', 'guarded']) {
+    const res = await fetch(url(side));
+    rows.push({
+      side,
+      status: res.status,
+      verdict: res.headers.get('syscan-verdict'),
+      bytes: (await res.arrayBuffer()).byteLength,
+    });
+  }
+  console.table(rows);
+  child.stdin.end();
+  process.exit(0);
 }
 
 /**

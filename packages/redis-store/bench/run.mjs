@@ -5,6 +5,8 @@
 //
 //   node bench/run.mjs [--duration 5] [--rounds 2] [--connections 10]
 // Needs `pnpm build` of core, express-middleware and this package, and redis-server on PATH.
+// BENCH_SMOKE=1 (the CI smoke test): the autocannon runs are skipped (they take seconds each);
+// redis-server and the three sides are started and probed, and their table printed.
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
@@ -90,6 +92,7 @@ const ports = JSON.parse(
 const SIDES = ['default', 'memory', 'redis'];
 const url = (side) => `http://127.0.0.1:${ports[side]}/tools/shell`;
 
+const smokeRows = [];
 for (const side of SIDES) {
   const probe = await fetch(url(side));
   const verdict = probe.headers.get('syscan-verdict');
@@ -99,6 +102,13 @@ for (const side of SIDES) {
     stopAll();
     process.exit(1);
   }
+  if (process.env.BENCH_SMOKE === '1') smokeRows.push({ side, status: probe.status, verdict });
+}
+if (process.env.BENCH_SMOKE === '1') {
+  console.log('smoke run: autocannon runs skipped (BENCH_SMOKE=1); every side probed once');
+  console.table(smokeRows);
+  stopAll();
+  process.exit(0);
 }
 
 /** CPU µs used so far by the bench server and by redis-server (from /proc; 0 where unreadable). */

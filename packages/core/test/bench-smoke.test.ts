@@ -1,0 +1,83 @@
+/**
+ * The benches cannot rot: each of core's bench scripts runs on tiny generated corpora
+ * (scripts/bench-smoke.mjs, BENCH_SMOKE=1: one pair, the seed's part skipped) and must exit 0
+ * with its table printed. Nothing here looks at a time: only that it ran and reported.
+ * The scripts run the built package (dist/), as `pnpm bench` does after its build.
+ */
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runBench, writeSmokeData } from '../../../scripts/bench-smoke.mjs';
+import { corpusSkipReason, hasCorpus } from './helpers/corpus.js';
+
+const bench = (name: string): string => fileURLToPath(new URL(`../bench/${name}`, import.meta.url));
+const data = writeSmokeData();
+afterAll(() => rmSync(data, { recursive: true, force: true }));
+const env = { BENCH_DATA: data };
+const hasStrace = spawnSync('sh', ['-c', 'command -v strace']).status === 0;
+
+function expectRan(run: ReturnType<typeof runBench>, table: RegExp): void {
+  // The output is the message when it fails: what the bench said is what to fix.
+  expect(run.status, run.out).toBe(0);
+  expect(run.out).toMatch(table);
+}
+
+describe('core benches on tiny inputs (BENCH_SMOKE=1)', () => {
+  it('run.mjs: detection, context and rules over parsing, one pair each, the seed skipped', () => {
+    const run = runBench(bench('run.mjs'), { env });
+    expectRan(run, /## 1\. syscan driver vs seed: skipped/);
+    expect(run.out).toMatch(/audit\s+parse [\d.]+ s, parse\+detect [\d.]+ s, ratio/);
+    expect(run.out).toMatch(/median of pair ratios \(parse\+context\)\/parse: [\d.]+/);
+    expect(run.out).toMatch(/rules' cost over parsing, median of \(C - B\) \/ A: -?[\d.]+/);
+  });
+
+  it("driver.mjs prints the seed's JSON line, with and without the context tracker", () => {
+    for (const extra of [{}, { SYSCAN_CORE: bench('with-context.mjs') }]) {
+      for (const corpus of ['strace-f', 'audit']) {
+        const run = runBench(bench('driver.mjs'), {
+          args: [join(data, `${corpus}.log`)],
+          env: { ...env, ...extra },
+        });
+        expectRan(
+          run,
+          /\{"lines":\d+,"events":[1-9]\d*,"alerts":\d+,"clean":\d+,"suppressed":\d+,"seconds":[\d.]+\}/,
+        );
+      }
+    }
+  });
+
+  it('detect.bench.mjs: parse and detect per config, one round', () => {
+    expectRan(
+      runBench(bench('detect.bench.mjs'), { args: ['--rounds', '1'], env }),
+      /detect learned baseline\s+[\d.]+ ms/,
+    );
+  });
+
+  it.skipIf(!hasCorpus)('sequence-eval.mjs: the UNM table, two folds', () => {
+    const run = runBench(bench('sequence-eval.mjs'), { args: ['--folds', '2', '--no-speed'], env });
+    expectRan(run, /all \(pooled\)\s+\d+\s+\d+ \|/);
+  });
+  if (!hasCorpus) it.skip(`sequence-eval.mjs: ${corpusSkipReason}`, () => {});
+
+  it.skipIf(!hasStrace)('sequence-own-traces.mjs: stide and syscan on 10 traced normal runs', () => {
+    const run = runBench(bench('sequence-own-traces.mjs'), { args: ['--runs', '10'], env });
+    expectRan(run, /^syscan\s+[\d.]+\s+[\d.]+%/m);
+  });
+
+  // Real sshd, vsftpd and php-cgi under strace, attacked by hydra: ~55 s at its smallest
+  // (--rounds 2 --runs 1), past this smoke's budget. BENCH_SMOKE_SLOW=1 runs it too.
+  it.skipIf(process.env.BENCH_SMOKE_SLOW !== '1')(
+    'sequence-server-traces.mjs (BENCH_SMOKE_SLOW=1 only: ~1 min of real servers)',
+    () => {
+      const run = runBench(bench('sequence-server-traces.mjs'), {
+        args: ['--rounds', '2', '--train-rounds', '1', '--runs', '1'],
+        env,
+        timeoutMs: 300_000,
+      });
+      expectRan(run, /all attacks\s+\d+\s+\d+ \||skipped/);
+    },
+    300_000,
+  );
+});
