@@ -20,12 +20,14 @@ import { createFastUtf8Decoder } from '@syscan/core/node';
 import { drainStreams, OutputCapture } from './capture.js';
 import { killTree, namespaceInitOf, type RunProcesses, tracerHijacked, waitGone } from './enforce.js';
 import { Enforcement } from './enforcement.js';
+import { FirstExecve } from './first-execve.js';
 import { type IsolationPlan, resolveIsolation } from './isolation.js';
 import { findExecutable } from './locate.js';
 import { RunObserver } from './observer.js';
 import { buildResult } from './result.js';
 import { classifySetupFailure, isToolLine, straceMissing } from './setup-errors.js';
 import { checkDirectory, spawnError, spawnTraced, tracerBinary } from './spawn.js';
+import { toolEnv } from './strace-args.js';
 import { ForeignLineCounter, makeTraceFifo, readTrace, type TraceFifo, type TraceReadEnd } from './trace.js';
 import {
   DEFAULT_FAIL_ON,
@@ -79,6 +81,7 @@ class Run {
   readonly #integrity: TraceIntegrityCheck;
   readonly #observer = new RunObserver();
   readonly #foreignLines = new ForeignLineCounter();
+  readonly #firstExecve: FirstExecve;
   readonly #stdout: OutputCapture;
   readonly #stderr: OutputCapture;
   #child: ChildProcess | undefined;
@@ -110,6 +113,7 @@ class Run {
       },
     });
     this.#session.beginInput('trace');
+    this.#firstExecve = new FirstExecve(req.argv, toolEnv(req.env ?? process.env).PATH ?? '');
     const failOn = req.failOn ?? DEFAULT_FAIL_ON;
     // Computed in monitor mode too (reported, not given to strace).
     this.#policy = new Enforcement({
@@ -158,12 +162,15 @@ class Run {
                 'the trace holds a line strace did not write (someone else wrote into it)',
               ),
             ]);
-          this.#session.write(bytes);
+          const named = this.#firstExecve.pass(bytes);
+          if (named.length > 0) this.#session.write(named);
           this.#reapUntraced();
         },
       );
       const exit = await exited;
       const traceEnd = await traceDone;
+      const held = this.#firstExecve.flush();
+      if (held.length > 0) this.#session.write(held);
       await this.#drain();
       const durationMs = performance.now() - started;
       this.#checkSetup(exit);
