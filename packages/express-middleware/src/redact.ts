@@ -50,12 +50,27 @@ export function publicAlert(alert: Alert): PublicAlert {
 }
 
 /**
+ * Alerts whose message quotes the record (an AppArmor/SELinux name and profile, a signal, an
+ * audit record's type): a fixed phrase stands in for it.
+ */
+const FIXED_MESSAGES: Partial<Record<Alert['type'], string>> = {
+  access_denied: 'access denied by a security module (AppArmor/SELinux)',
+  would_deny: 'a security module in complain/permissive mode would have denied an access',
+  process_crashed: 'a process crashed (killed by a signal)',
+  anomaly_record: 'the audit log reported an anomaly',
+  audit_tampering: 'the audit configuration changed or its daemon stopped',
+};
+
+/**
  * Messages that quote the trace, rebuilt from what the trace cannot steer: a rule's output
  * interpolates paths and command lines (`file=%fd.name`), a sequence alert names the program
- * from the trace's execve (and lists the programs the server's model knows). Undefined: the
- * message is made of syscall names and numbers and stands as it is.
+ * from the trace's execve (and lists the programs the server's model knows), an LSM denial
+ * its path and profile. Undefined: the message is core's text of syscall names and numbers
+ * and stands as it is.
  */
 function rebuiltMessage(alert: Alert): string | undefined {
+  const fixed = FIXED_MESSAGES[alert.type];
+  if (fixed !== undefined) return fixed;
   if (alert.type === 'rule') return `rule '${alert.rule ?? '?'}' matched`;
   if (alert.type !== 'sequence_anomaly') return undefined;
   const { score, threshold } = alert;

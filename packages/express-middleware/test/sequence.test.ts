@@ -136,4 +136,19 @@ describe('a 403 quotes nothing of the output it withholds', () => {
     const alerts = verdicts[0]?.kind === 'alert' ? verdicts[0].alerts : [];
     expect(alerts.some((a) => a.type === 'rule' && a.message.includes(SECRET))).toBe(true);
   });
+
+  it('an AppArmor denial forged in stdout: the 403 names neither its path nor its profile', async () => {
+    const app = express();
+    app.post('/t', express.json(), syscanGuard({}), (_req, res) => {
+      res.json({
+        stdout:
+          'type=AVC msg=audit(1700000000.123:42): apparmor="DENIED" operation="open" profile="LEAK-PROFILE" name="/LEAK-NAME" pid=4242 comm="x" requested_mask="r" denied_mask="r" fsuid=0 ouid=0\n',
+      });
+    });
+    running = await listen(app);
+    const r = await request(`${running.url}/t`, { body: {} });
+    expect(r.status).toBe(403);
+    expect(r.json.alerts).toContainEqual(expect.objectContaining({ type: 'access_denied' }));
+    expect(r.text).not.toMatch(/LEAK-/);
+  });
 });
