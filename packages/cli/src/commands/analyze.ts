@@ -26,7 +26,7 @@ import {
   severityOption,
   sourceOption,
 } from '../options.js';
-import { ndjsonAlert, ndjsonSuppressed, renderJson, renderNdjson } from '../report/json.js';
+import { jsonPieces, ndjsonAlert, ndjsonPieces, ndjsonSuppressed } from '../report/json.js';
 import { renderSarif } from '../report/sarif.js';
 import { createStyle, printable, type Style, useColor } from '../report/style.js';
 import { renderAlertLine, renderSuppressedLine, renderText } from '../report/text.js';
@@ -174,7 +174,8 @@ export function makeAnalyzeCommand(ctx: CliContext): Command {
 
       const summary = session.summary();
       if (!opts.allowEmpty) requireTelemetry(summary.inputs);
-      await ctx.out.write(render(summary, opts.format, style, live, session));
+      // JSON reports are written alert by alert (with backpressure), never built as one string.
+      for (const piece of render(summary, opts.format, style, live, session)) await ctx.out.write(piece);
       if (falco) warnHeldBack(ctx, summary);
       await ctx.out.end();
       ctx.exitCode = session.failing(opts.failOn) ? EXIT_ANOMALY : EXIT_CLEAN;
@@ -280,21 +281,23 @@ function render(
   style: Style,
   streamed: boolean,
   session: AnalysisSession,
-): string {
+): Iterable<string> {
   switch (format) {
     case 'json':
-      return renderJson(summary);
+      return jsonPieces(summary);
     case 'ndjson':
-      return renderNdjson(summary, streamed);
+      return ndjsonPieces(summary, streamed);
     case 'falco':
-      return ''; // every alert was written as it was found
+      return []; // every alert was written as it was found
     case 'sarif':
-      return renderSarif(summary, {
-        version: VERSION,
-        severity: session.config.severity,
-        cwd: process.cwd(),
-      });
+      return [
+        renderSarif(summary, {
+          version: VERSION,
+          severity: session.config.severity,
+          cwd: process.cwd(),
+        }),
+      ];
     default:
-      return renderText(summary, style);
+      return [renderText(summary, style)];
   }
 }
