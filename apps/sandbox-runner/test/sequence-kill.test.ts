@@ -64,8 +64,8 @@ describe.skipIf(skip !== undefined)(
       rig = makeServiceRig('syscan-sandbox-sequence-');
       // Same port in training as in the runs judged: argv of the same size (see traceNormalRuns).
       baseline = learnBaseline(rig, traceNormalRuns(rig, 24, 'normal', port));
-    // The training runs' status datagrams wait in the socket (spawnSync held the loop): read them.
-    await barrier();
+      // The training runs' status datagrams wait in the socket (spawnSync held the loop): read them.
+      await barrier();
       // The policy option: a sequence anomaly at the runner's kill level (--fail-on high).
       killPolicy = join(rig.dir, 'kill-on-sequence.json');
       const learned = JSON.parse(readFileSync(baseline, 'utf8'));
