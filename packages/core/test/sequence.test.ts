@@ -163,21 +163,44 @@ describe('sequence model: serialisation', () => {
     expect(() => new LoadedSequenceModel(broken)).toThrow(/program 'server'.*base64/);
   });
 
-  it('reads a version 1 model (z-score mean) and scores it as it was learned; refuses per-channel peaks that are not lists', () => {
+  /** The model as an older syscan wrote it: six channels, no mix, no combination (version 1: no per-channel peaks). */
+  const asVersion = (model: SequenceModel, version: 1 | 2): SequenceModel => {
+    const old = JSON.parse(JSON.stringify(model)) as SequenceModel;
+    old.version = version;
+    old.channels = old.channels.slice(0, 6);
+    for (const p of Object.values(old.programs)) {
+      delete p.mix;
+      const c = p.calibration;
+      if (c === undefined) continue;
+      delete c.combination;
+      c.mean = c.mean.slice(0, 6);
+      c.spread = c.spread.slice(0, 6);
+      c.weights = c.weights.slice(0, 6);
+      if (version === 1) delete c.channelScores;
+      else c.channelScores = c.channelScores?.slice(0, 6);
+    }
+    return old;
+  };
+
+  it('reads version 1 (z-score mean) and version 2 (highest rarity) models and scores them as they were learned; refuses per-channel peaks that are not lists', () => {
     const model = learnNormal(40);
-    const v1 = JSON.parse(JSON.stringify(model)) as SequenceModel;
-    v1.version = 1;
-    for (const p of Object.values(v1.programs)) delete p.calibration?.channelScores;
     const calls = attackRun(rng(9));
-    const score = scoreCalls(v1, calls).score;
-    expect(Number.isFinite(score)).toBe(true);
-    const withPeaks = JSON.parse(JSON.stringify(model)) as SequenceModel;
+    for (const version of [1, 2] as const) {
+      const old = asVersion(model, version);
+      const score = scoreCalls(old, calls).score;
+      expect(Number.isFinite(score)).toBe(true);
+      expect(scoreCalls(old, normalRun(rng(5))).score).toBeLessThan(score);
+    }
+    const withPeaks = asVersion(model, 2);
     withPeaks.version = 1;
     expect(() => new LoadedSequenceModel(withPeaks)).toThrow(/version 1 calibrations have no channelScores/);
+    const withMix = asVersion(model, 2);
+    withMix.programs.server!.mix = model.programs.server!.mix;
+    expect(() => new LoadedSequenceModel(withMix)).toThrow(/version 2 models have no mix/);
     const broken = JSON.parse(JSON.stringify(model)) as SequenceModel;
     broken.programs.server!.calibration!.channelScores = [[1, 0]];
     expect(() => new LoadedSequenceModel(broken)).toThrow(
-      /channelScores must be 6 non-empty ascending lists/,
+      /channelScores must be 7 non-empty ascending lists/,
     );
   });
 
@@ -185,7 +208,7 @@ describe('sequence model: serialisation', () => {
     const broken = JSON.parse(JSON.stringify(learnNormal(10))) as SequenceModel;
     broken.programs.server!.calibration!.spread = [1, 2];
     expect(() => new LoadedSequenceModel(broken)).toThrow(
-      /calibration mean, spread and weights must be 6 numbers/,
+      /calibration mean, spread and weights must be 7 numbers/,
     );
     const zero = {
       meanCost: 0,
@@ -194,6 +217,7 @@ describe('sequence model: serialisation', () => {
       callSetDistance: 0,
       pairSetDistance: 0,
       mismatchRate: 0,
+      mixDistance: 0,
     };
     expect(() => new SequenceLearner({ weights: zero })).toThrow(/at least one channel weight/);
   });
@@ -215,10 +239,22 @@ describe('sequence model: serialisation', () => {
     expect(Number.isFinite(scorer.end()[0]?.score)).toBe(true);
   });
 
-  it('stays compact: bytes grow with distinct n-grams, not with calls', () => {
-    const small = JSON.stringify(learnNormal(50)).length;
-    const large = JSON.stringify(learnNormal(500)).length;
-    expect(large).toBeLessThan(small * 4);
+  it('stays compact: bytes grow with distinct n-grams and distinct normal runs, not with calls', () => {
+    const learn = (copies: number) => {
+      const learner = new SequenceLearner({ program: 'server' });
+      for (let copy = 0; copy < copies; copy++) {
+        const random = rng(1); // the same 50 runs again: nothing new to keep
+        for (let i = 0; i < 50; i++) {
+          for (const call of normalRun(random)) learner.observeCall(100 + i, 'server', call);
+          learner.endTrace();
+        }
+      }
+      return JSON.stringify(learner.toModel()).length;
+    };
+    // Past the calibration's stored quantiles (1000 scores, 200 per channel) nothing grows.
+    expect(learn(40)).toBeLessThan(learn(20) * 1.05);
+    // Distinct runs add their sets and mixes, up to the caps (2000 each).
+    expect(JSON.stringify(learnNormal(500)).length).toBeLessThan(JSON.stringify(learnNormal(50)).length * 12);
   });
 });
 

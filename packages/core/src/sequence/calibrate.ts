@@ -8,6 +8,7 @@
 import { ExemplarCollector, type ProcessSets } from './exemplars.js';
 import { addCounts } from './kneser-ney.js';
 import type { ProgramLearning } from './learn.js';
+import { MAX_MIX_EXEMPLARS, MIN_MIX_EXEMPLARS, MixProfiles } from './mix.js';
 import { ProcessState } from './process-state.js';
 import { type Calibration, CHANNELS, ProgramModel } from './program-model.js';
 
@@ -26,6 +27,7 @@ const SPREAD_FLOORS: Record<(typeof CHANNELS)[number], number> = {
   callSetDistance: 0.02,
   pairSetDistance: 0.02,
   mismatchRate: 0.01,
+  mixDistance: 0.02,
 };
 
 /** Most calibration scores stored (as evenly spaced quantiles when there are more). */
@@ -61,12 +63,17 @@ export function calibrate(p: ProgramLearning, options: CalibrateOptions): Calibr
     const variance = finals.reduce((s, v) => s + ((v[c] as number) - m) ** 2, 0) / finals.length;
     return Math.max(Math.sqrt(variance), SPREAD_FLOORS[name]);
   });
+  // Too few normal processes for a nearest-neighbour mix to mean anything: left out.
+  const fewMixes = n < MIN_MIX_EXEMPLARS;
+  const weights = options.weights.map((w, c) => (CHANNELS[c] === 'mixDistance' && fewMixes ? 0 : w));
+  if (!weights.some((w) => w > 0)) weights[CHANNELS.indexOf('windowCost')] = 1;
   const calibration: Calibration = {
     mean,
     spread,
-    weights: options.weights,
+    weights,
     scores: [],
     method: folds < 2 ? 'in-sample' : 'out-of-fold',
+    combination: 'sum',
   };
   // Each channel's peak over a process's checkpoints: the combined score is the highest
   // channel rarity at any checkpoint, i.e. the highest rarity of any channel's peak.
@@ -74,7 +81,7 @@ export function calibrate(p: ProgramLearning, options: CalibrateOptions): Calibr
     sampleQuantiles(
       runs.map((r) => peakOf(r.frontier, c)).sort((a, b) => a - b),
       MAX_STORED_CHANNEL_SCORES,
-    ),
+    ).map((v) => Number(v.toPrecision(6))),
   );
   const combiner = scored[0]?.model as ProgramModel;
   combiner.calibration = calibration;
@@ -84,7 +91,7 @@ export function calibrate(p: ProgramLearning, options: CalibrateOptions): Calibr
     return peak;
   });
   scores.sort((a, b) => a - b);
-  calibration.scores = sampleQuantiles(scores, MAX_STORED_SCORES).map((s) => Math.round(s * 1e6) / 1e6);
+  calibration.scores = sampleQuantiles(scores, MAX_STORED_SCORES).map(roundScore);
   return calibration;
 }
 
@@ -114,7 +121,7 @@ function record(model: ProgramModel, tokens: Uint8Array): { final: Float64Array;
     frontier.push(values.slice());
   };
   for (const token of tokens) state.observe(token, -1);
-  state.checkpoint();
+  state.finish();
   return { final: state.channels().slice(), frontier };
 }
 
@@ -149,6 +156,10 @@ function foldModel(
   });
   // Processes past the calibration budget were not kept: their calls stay in every fold.
   const partial = p.unkept > 0;
+  const mix = MixProfiles.fromProcesses(
+    p.kept.filter((_, i) => !held(i)),
+    MAX_MIX_EXEMPLARS,
+  );
   return new ProgramModel({
     vocabulary: p.vocabulary,
     counts,
@@ -159,6 +170,7 @@ function foldModel(
     pairs: partial ? p.pairs : pairs,
     processes: p.processes,
     totalCalls: p.totalCalls,
+    mix,
   });
 }
 
@@ -177,6 +189,9 @@ function shuffledFolds(n: number, folds: number): Int32Array {
   });
   return foldOf;
 }
+
+/** Six decimals (channel peaks: six significant digits, as mixes of near-identical runs differ by 1e-8): the stored model stays small, and rounding keeps lists ascending. */
+const roundScore = (s: number): number => Math.round(s * 1e6) / 1e6;
 
 function sampleQuantiles(sorted: number[], max: number): number[] {
   if (sorted.length <= max) return sorted;

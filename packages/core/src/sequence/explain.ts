@@ -5,6 +5,7 @@
  * next to its normal level.
  */
 
+import { MIX_FINAL, MIX_FIRST_LEVEL } from './mix.js';
 import type { ProcessState } from './process-state.js';
 import { CHANNELS, type ChannelName, type ProgramModel } from './program-model.js';
 
@@ -37,7 +38,22 @@ export interface SequenceExplanation {
   };
   /** Each channel's value and how many normal spreads it lies above the normal mean. */
   channels: Record<ChannelName, { value: number; z?: number | undefined }>;
+  /**
+   * The call mix against the nearest normal process at the same point of its run (`at`:
+   * calls made, or `end`): the calls whose share differs most, this process's share next to
+   * that normal process's. Absent for models without mixes.
+   */
+  mix?:
+    | {
+        distance: number;
+        at: number | 'end';
+        calls: Array<{ syscall: string; share: number; normalShare: number }>;
+      }
+    | undefined;
 }
+
+/** Calls listed in a mix explanation. */
+const MIX_LISTED = 4;
 
 /** Calls of the window that get the model's expectations (the costliest ones). */
 const EXPECTED_FOR = 4;
@@ -99,11 +115,14 @@ export function explainProcess(
   const channels = {} as SequenceExplanation['channels'];
   CHANNELS.forEach((name, i) => {
     const value = values[i] as number;
+    // Models before version 3 have no mix channel and no calibration for it.
+    if (c !== undefined && i >= c.mean.length) return;
     channels[name] = {
       value: round(value),
       z: c === undefined ? undefined : round((value - (c.mean[i] as number)) / (c.spread[i] as number), 2),
     };
   });
+  const mix = explainMix(model, state);
   const first = calls.find((x) => x.line !== undefined)?.line;
   const last = [...calls].reverse().find((x) => x.line !== undefined)?.line;
   const where = first === undefined ? '' : ` at lines ${first}–${last}`;
@@ -117,7 +136,7 @@ export function explainProcess(
     calls: state.calls,
     score: round(score),
     threshold: round(threshold),
-    summary: `${program} pid ${pid}: calls unlike normal (score ${round(score, 2)} > ${round(threshold, 2)}); most unusual ${calls.length} calls${where} cost ${round(meanCost, 2)} nats/call${novelText}`,
+    summary: `${program} pid ${pid}: calls unlike normal (score ${round(score, 2)} > ${round(threshold, 2)}); most unusual ${calls.length} calls${where} cost ${round(meanCost, 2)} nats/call${novelText}${mixText(mix)}`,
     window: {
       meanCost: round(meanCost),
       normalMeanCost: c === undefined ? undefined : round(c.mean[1] as number),
@@ -125,6 +144,41 @@ export function explainProcess(
     },
     novel: { total: state.novelCount, calls: novelCalls, pairs: novelPairs },
     channels,
+    ...(mix === undefined ? {} : { mix }),
+  };
+}
+
+/** The mix in the summary line, when a call's share differs by a tenth of all calls or more. */
+function mixText(mix: SequenceExplanation['mix']): string {
+  const top = mix?.calls[0];
+  if (mix === undefined || top === undefined || Math.abs(top.share - top.normalShare) < 0.1) return '';
+  const pct = (x: number) => `${Math.round(100 * x)} %`;
+  return `; call mix unlike the nearest normal run: ${top.syscall} ${pct(top.share)} of calls vs ${pct(top.normalShare)}`;
+}
+
+/** The calls whose share of the process differs most from the nearest normal process's. */
+function explainMix(model: ProgramModel, state: ProcessState): SequenceExplanation['mix'] {
+  if (state.mixExemplar < 0 || state.calls === 0) return undefined;
+  const normal = model.mix.shares(state.mixAt, state.mixExemplar);
+  const own = new Map<number, number>();
+  // The counts are of the whole run so far; the comparison was at `mixAt` (the latest one).
+  state.counts.forEach((count, token) => {
+    if (count > 0) own.set(token, count / state.calls);
+  });
+  const tokens = new Set([...own.keys(), ...normal.keys()]);
+  const calls = [...tokens]
+    .map((token) => ({ token, share: own.get(token) ?? 0, normalShare: normal.get(token) ?? 0 }))
+    .sort((a, b) => Math.abs(b.share - b.normalShare) - Math.abs(a.share - a.normalShare))
+    .slice(0, MIX_LISTED)
+    .map((x) => ({
+      syscall: model.vocabulary.name(x.token),
+      share: round(x.share),
+      normalShare: round(x.normalShare),
+    }));
+  return {
+    distance: round(state.values[6] as number),
+    at: state.mixAt === MIX_FINAL ? 'end' : MIX_FIRST_LEVEL * 2 ** state.mixAt,
+    calls,
   };
 }
 

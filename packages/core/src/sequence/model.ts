@@ -8,18 +8,25 @@
 import { ByteReader, ByteWriter, fromBase64, toBase64 } from './codec.js';
 import type { ExemplarSets } from './exemplars.js';
 import { MAX_ORDER } from './gram-key.js';
-import { type Calibration, CHANNELS, ProgramModel } from './program-model.js';
+import { MixProfiles } from './mix.js';
+import { type Calibration, CHANNELS, CHANNELS_BEFORE_MIX, ProgramModel } from './program-model.js';
 import { Vocabulary } from './vocabulary.js';
 
 export const SEQUENCE_MODEL_FORMAT = 'syscan-sequence-model';
 /**
- * 2: calibrations carry each channel's out-of-fold peaks (`channelScores`) and combine
- * channels by their highest rarity. Version 1 models (mean of z-scores) are still read and
- * scored as they were learned.
+ * 3: a seventh channel, the call mix against normal processes (`mix` per program), and
+ * channel rarities that add up. 2: calibrations carry each channel's out-of-fold peaks
+ * (`channelScores`) and combine channels by their highest rarity. Version 1 and 2 models are
+ * still read and scored as they were learned.
  */
-export const SEQUENCE_MODEL_VERSION = 2;
+export const SEQUENCE_MODEL_VERSION = 3;
 /** Versions this syscan reads. */
-export const READABLE_SEQUENCE_MODEL_VERSIONS: readonly number[] = [1, SEQUENCE_MODEL_VERSION];
+export const READABLE_SEQUENCE_MODEL_VERSIONS: readonly number[] = [1, 2, SEQUENCE_MODEL_VERSION];
+
+/** The channels a model of `version` has (its calibration arrays have one entry per each). */
+export function channelsOf(version: number): readonly string[] {
+  return version >= 3 ? CHANNELS : CHANNELS_BEFORE_MIX;
+}
 
 /** One program's part of a stored model. */
 export interface StoredProgramModel {
@@ -39,14 +46,16 @@ export interface StoredProgramModel {
   pairSet: string;
   /** Distinct (call set, pair set) of normal processes: count, then per exemplar 8 varint words and a pair list. */
   exemplars: { count: number; dropped: number; data: string };
+  /** Call counts of distinct normal processes at 16, 32, … calls and at their end (version 3; see `mix.ts`): varints, base64. */
+  mix?: { count: number; data: string } | undefined;
   calibration?: Calibration | undefined;
 }
 
 /** A learned sequence model (JSON-ready; `JSON.parse(JSON.stringify(m))` scores the same). */
 export interface SequenceModel {
   format: typeof SEQUENCE_MODEL_FORMAT;
-  /** {@link SEQUENCE_MODEL_VERSION} when learned by this syscan; 1 for older models (still read). */
-  version: 1 | typeof SEQUENCE_MODEL_VERSION;
+  /** {@link SEQUENCE_MODEL_VERSION} when learned by this syscan; 1 or 2 for older models (still read). */
+  version: 1 | 2 | typeof SEQUENCE_MODEL_VERSION;
   /** n-gram order of the language model (2…6). */
   order: number;
   /** Calls per window of the window channel and of explanations. */
@@ -68,6 +77,7 @@ export interface ProgramModelInput {
   pairs: Set<number>;
   processes: number;
   totalCalls: number;
+  mix: MixProfiles;
   calibration?: Calibration | undefined;
 }
 
@@ -100,6 +110,7 @@ export function storeProgram(input: ProgramModelInput): StoredProgramModel {
       dropped: input.exemplarsDropped,
       data: toBase64(exemplars.bytes()),
     },
+    mix: { count: input.mix.count, data: toBase64(input.mix.encode()) },
   };
   if (input.calibration !== undefined) stored.calibration = input.calibration;
   return stored;
@@ -137,6 +148,10 @@ export function loadProgram(
     exemplars.unigrams.push(bits);
     exemplars.pairs.push(Uint16Array.from(readSortedList(reader)));
   }
+  const mix =
+    stored.mix === undefined
+      ? MixProfiles.empty()
+      : MixProfiles.decode(fromBase64(stored.mix.data), stored.mix.count);
   return new ProgramModel({
     vocabulary,
     counts,
@@ -147,6 +162,7 @@ export function loadProgram(
     pairs,
     processes: stored.processes,
     totalCalls: stored.calls,
+    mix,
     calibration: stored.calibration,
   });
 }
@@ -164,8 +180,9 @@ export function sequenceModelProblem(value: unknown): string | undefined {
     return 'window must be an integer from 1 to 4096';
   if (typeof m.falseAlarmRate !== 'number' || !(m.falseAlarmRate > 0 && m.falseAlarmRate < 1))
     return 'falseAlarmRate must be between 0 and 1';
-  if (!Array.isArray(m.channels) || m.channels.join(',') !== CHANNELS.join(','))
-    return `channels must be ${CHANNELS.join(', ')}`;
+  const channels = channelsOf(m.version as number);
+  if (!Array.isArray(m.channels) || m.channels.join(',') !== channels.join(','))
+    return `channels of a version ${m.version} model must be ${channels.join(', ')}`;
   if (typeof m.programs !== 'object' || m.programs === null) return 'programs is missing';
   return undefined;
 }
@@ -186,11 +203,23 @@ function storedProgramProblem(p: StoredProgramModel, version: number): string | 
   const e = p.exemplars;
   if (typeof e !== 'object' || e === null || !Number.isSafeInteger(e.count) || typeof e.data !== 'string')
     return 'exemplars must hold a count and base64 data';
+  const mix = p.mix;
+  if (version >= 3) {
+    if (
+      typeof mix !== 'object' ||
+      mix === null ||
+      !Number.isSafeInteger(mix.count) ||
+      mix.count < 0 ||
+      typeof mix.data !== 'string'
+    )
+      return 'mix must hold a count and base64 data';
+  } else if (mix !== undefined) return `version ${version} models have no mix`;
   const c = p.calibration;
   if (c === undefined) return undefined;
+  const channelCount = channelsOf(version).length;
   const channelList = (x: unknown) =>
     Array.isArray(x) &&
-    x.length === CHANNELS.length &&
+    x.length === channelCount &&
     x.every((v) => typeof v === 'number' && Number.isFinite(v));
   if (
     typeof c !== 'object' ||
@@ -199,7 +228,7 @@ function storedProgramProblem(p: StoredProgramModel, version: number): string | 
     !channelList(c.spread) ||
     !channelList(c.weights)
   )
-    return `calibration mean, spread and weights must be ${CHANNELS.length} numbers each`;
+    return `calibration mean, spread and weights must be ${channelCount} numbers each`;
   if (c.spread.some((v) => v <= 0) || c.weights.some((v) => v < 0) || !c.weights.some((v) => v > 0))
     return 'calibration spreads must be positive and weights non-negative, one at least positive';
   if (!Array.isArray(c.scores) || !c.scores.every((v) => typeof v === 'number' && Number.isFinite(v)))
@@ -210,7 +239,7 @@ function storedProgramProblem(p: StoredProgramModel, version: number): string | 
     return c.channelScores === undefined ? undefined : 'version 1 calibrations have no channelScores';
   if (
     !Array.isArray(c.channelScores) ||
-    c.channelScores.length !== CHANNELS.length ||
+    c.channelScores.length !== channelCount ||
     !c.channelScores.every(
       (list) =>
         Array.isArray(list) &&
@@ -219,7 +248,11 @@ function storedProgramProblem(p: StoredProgramModel, version: number): string | 
         isAscending(list),
     )
   )
-    return `calibration channelScores must be ${CHANNELS.length} non-empty ascending lists of numbers`;
+    return `calibration channelScores must be ${channelCount} non-empty ascending lists of numbers`;
+  if (version >= 3 ? c.combination !== 'sum' : c.combination !== undefined)
+    return version >= 3
+      ? "calibration combination must be 'sum'"
+      : `version ${version} calibrations have no combination`;
   return undefined;
 }
 

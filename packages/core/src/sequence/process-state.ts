@@ -6,6 +6,7 @@
  * ring, a pair bitset over the program's vocabulary, one overlap counter per exemplar.
  */
 import { pushToken } from './gram-key.js';
+import { MIX_FINAL, MIX_FIRST_LEVEL, MIX_LEVELS } from './mix.js';
 import { CHANNELS, type ProgramModel } from './program-model.js';
 import { UNSEEN } from './vocabulary.js';
 
@@ -66,6 +67,14 @@ export class ProcessState {
   #setsChanged = true;
   #callDistance = 1;
   #pairDistance = 1;
+  /** Calls per token, for the mix; compared with normal processes at 16, 32, … calls and at the end. */
+  readonly counts = new Uint32Array(256);
+  #mixLevel = 0;
+  #nextMixAt = MIX_FIRST_LEVEL;
+  #mixDistance = 0;
+  /** Comparison point and nearest normal process of the mix value (for explanations). */
+  mixAt = -1;
+  mixExemplar = -1;
   readonly values = new Float64Array(CHANNELS.length);
 
   constructor(model: ProgramModel) {
@@ -103,11 +112,32 @@ export class ProcessState {
     this.#lines[slot] = line;
     this.#contexts[slot] = context;
     if (unseenName !== undefined || this.#names[slot] !== undefined) this.#names[slot] = unseenName;
+    this.counts[token] = (this.counts[token] as number) + 1;
     this.calls++;
+    if (this.calls === this.#nextMixAt) this.#compareMix();
     if (this.calls >= this.#window && this.#windowSum > this.bestMean * this.#window) this.#keepWindow();
     this.#sets(token, line, unseenName);
     if (this.calls % this.#window === 0) this.checkpoint();
     return cost;
+  }
+
+  /** The process ended: its whole mix is compared with whole normal processes, then a last checkpoint. */
+  finish(): number {
+    if (this.calls > 0 && this.model.mix.count > 0) this.#setMix(MIX_FINAL);
+    return this.checkpoint();
+  }
+
+  #compareMix(): void {
+    if (this.model.mix.count > 0) this.#setMix(this.#mixLevel);
+    this.#mixLevel++;
+    this.#nextMixAt = this.#mixLevel < MIX_LEVELS ? this.#nextMixAt * 2 : Number.POSITIVE_INFINITY;
+  }
+
+  #setMix(level: number): void {
+    const { distance, exemplar } = this.model.mix.nearest(level, this.counts, this.calls);
+    this.#mixDistance = distance;
+    this.mixAt = level;
+    this.mixExemplar = exemplar;
   }
 
   /** Called with the channel values at every checkpoint (calibration records them). */
@@ -137,6 +167,7 @@ export class ProcessState {
     v[3] = this.#callDistance;
     v[4] = this.#pairDistance;
     v[5] = this.calls === 0 ? 0 : this.mismatches / this.calls;
+    v[6] = this.#mixDistance;
     return v;
   }
 

@@ -5,6 +5,7 @@
  */
 import { type ExemplarSets, Exemplars } from './exemplars.js';
 import { type GramCounts, KneserNeyModel } from './kneser-ney.js';
+import { MixProfiles } from './mix.js';
 import type { Vocabulary } from './vocabulary.js';
 
 /** The per-process measurements a score combines (see `process-state.ts`), in this order. */
@@ -21,14 +22,21 @@ export const CHANNELS = [
   'pairSetDistance',
   /** Share of calls whose n-gram no normal process made (stide's mismatch rate). */
   'mismatchRate',
+  /** Cosine distance of the call mix (√counts) to the nearest normal process at the same length (see `mix.ts`). */
+  'mixDistance',
 ] as const;
 export type ChannelName = (typeof CHANNELS)[number];
 
+/** Channels of version 1 and 2 models (before the mix), whose calibrations have one entry per each. */
+export const CHANNELS_BEFORE_MIX = CHANNELS.slice(0, 6) as readonly ChannelName[];
+
 /**
- * How channels become one score. Version 2 models (with `channelScores`): the highest
- * weighted rarity of any one channel among normal processes (see {@link channelRarity}), so
- * one strong channel (a call sequence no normal run made) is not averaged away by the others
- * being ordinary. Version 1 models (no `channelScores`): Σ weight·(value − mean)/spread over Σ weight.
+ * How channels become one score. Version 3 models (`combination: 'sum'`): the sum of each
+ * channel's weighted rarity among normal processes (see {@link channelRarity}), in decades, so
+ * a process rare in several ways at once scores above one rare in a single way, and one very
+ * rare channel still dominates. Version 2 models: the highest weighted rarity of any one
+ * channel. Version 1 models (no `channelScores`): Σ weight·(value − mean)/spread over Σ weight.
+ * Arrays have one entry per channel of the model's version (6 before version 3).
  */
 export interface Calibration {
   /** Per channel (CHANNELS order): mean and spread of out-of-fold scores of normal processes. */
@@ -44,6 +52,8 @@ export interface Calibration {
    * checkpoints, out-of-fold, ascending (capped sample). Absent in version 1 models.
    */
   channelScores?: number[][] | undefined;
+  /** `sum` (version 3): channel rarities add up; absent: the highest counts (version 2). */
+  combination?: 'sum' | undefined;
 }
 
 export interface ProgramModelParts {
@@ -58,6 +68,8 @@ export interface ProgramModelParts {
   pairs: Set<number>;
   processes: number;
   totalCalls: number;
+  /** Call-mix profiles of normal processes (empty for models before version 3). */
+  mix?: MixProfiles | undefined;
   calibration?: Calibration | undefined;
 }
 
@@ -73,6 +85,7 @@ export class ProgramModel {
   readonly calls: Uint32Array;
   /** 65 536-entry membership map of learned pairs (one byte each: fast and 64 KiB). */
   readonly pairMap: Uint8Array;
+  readonly mix: MixProfiles;
   readonly parts: ProgramModelParts;
   calibration: Calibration | undefined;
 
@@ -86,6 +99,7 @@ export class ProgramModel {
     this.calls = parts.calls;
     this.pairMap = new Uint8Array(65536);
     for (const pair of parts.pairs) this.pairMap[pair] = 1;
+    this.mix = parts.mix ?? MixProfiles.empty();
     this.calibration = parts.calibration;
   }
 
@@ -94,19 +108,23 @@ export class ProgramModel {
     const c = this.calibration;
     if (c === undefined) return values[1] as number;
     const perChannel = c.channelScores;
+    const channels = c.weights.length;
     if (perChannel !== undefined) {
+      const sum = c.combination === 'sum';
+      let total = 0;
       let best = Number.NEGATIVE_INFINITY;
-      for (let i = 0; i < CHANNELS.length; i++) {
+      for (let i = 0; i < channels; i++) {
         const w = c.weights[i] as number;
         if (w === 0) continue;
         const r = w * channelRarity(perChannel[i] as number[], values[i] as number, c.spread[i] as number);
+        total += r;
         if (r > best) best = r;
       }
-      return best;
+      return sum ? total : best;
     }
     let sum = 0;
     let weight = 0;
-    for (let i = 0; i < CHANNELS.length; i++) {
+    for (let i = 0; i < channels; i++) {
       const w = c.weights[i] as number;
       if (w === 0) continue;
       sum += (w * ((values[i] as number) - (c.mean[i] as number))) / (c.spread[i] as number);

@@ -171,7 +171,7 @@ export function createSequenceScorer(
       : explainProcess(t.state, t.program, pid, score, t.threshold);
 
   const finish = (pid: number, t: Tracked): ProcessSequenceScore => {
-    if (t.state !== undefined) t.state.checkpoint();
+    if (t.state !== undefined) t.state.finish();
     const score = scoreOf(t);
     const over = t.state === undefined || score > t.threshold;
     const out: ProcessSequenceScore = {

@@ -1,0 +1,236 @@
+/**
+ * The mix of a process's calls (how often it made each one) against the normal processes of
+ * its program at the same point of their runs: the cosine distance of square-root call
+ * counts to the nearest normal process. It catches what order and novelty cannot: a process
+ * that makes only calls and pairs its program makes, in proportions no normal run had (a
+ * login loop of failed attempts, a read-everything-then-send loop).
+ *
+ * A prefix is compared with normal prefixes of the same length (16, 32, 64, … calls; a normal
+ * process that ended sooner as it ended) and the whole process with whole normal processes,
+ * so the value can be read while the process runs and still means the same for every length.
+ */
+import { ByteReader, ByteWriter } from './codec.js';
+
+/** Calls at the first comparison; each next one is at twice as many. */
+export const MIX_FIRST_LEVEL = 16;
+/** Prefix comparisons (16 … 32 768 calls); past them only the end is compared. */
+export const MIX_LEVELS = 12;
+/** The level index of the comparison at a process's end. */
+export const MIX_FINAL = MIX_LEVELS;
+/**
+ * Normal processes a program needs before its mix counts in the score: a nearest-neighbour
+ * distance among a handful of runs is mostly how unlike each other those few were (on the UNM
+ * bench, sets of 9–24 processes lost up to 0.2 AUC with it, sets of 199 and 567 gained).
+ */
+export const MIN_MIX_EXEMPLARS = 50;
+/** Most distinct normal processes whose call mix a program model keeps. */
+export const MAX_MIX_EXEMPLARS = 2000;
+
+/** One comparison point: exemplar e's profile is tokens/weights[offsets[e] .. offsets[e + 1]]. */
+interface Level {
+  /** Distinct profiles at this level. */
+  profiles: number;
+  tokens: Uint8Array;
+  /** √count / ‖√counts‖, so that a dot product with a process's √counts is its cosine times ‖process‖. */
+  weights: Float32Array;
+  offsets: Int32Array;
+}
+
+/** One normal process's counts at each comparison point it reached, and at its end. */
+interface ExemplarCounts {
+  length: number;
+  /** Sparse counts per prefix level reached (L < length), then the whole process: [token, count] pairs. */
+  prefixes: Array<Array<[number, number]>>;
+  final: Array<[number, number]>;
+}
+
+const levelLength = (k: number): number => MIX_FIRST_LEVEL * 2 ** k;
+
+export class MixProfiles {
+  /** Distinct normal processes compared with. */
+  readonly count: number;
+  readonly #exemplars: ExemplarCounts[];
+  /** Prefix levels some exemplar reached, then the final level (whole processes). */
+  readonly #levels: Level[];
+  readonly #roots = new Float64Array(256);
+
+  private constructor(exemplars: ExemplarCounts[]) {
+    this.#exemplars = exemplars;
+    this.count = exemplars.length;
+    const longest = exemplars.reduce((m, e) => Math.max(m, e.length), 0);
+    let reached = 0;
+    while (reached < MIX_LEVELS && levelLength(reached) < longest) reached++;
+    this.#levels = [];
+    for (let k = 0; k < reached; k++)
+      this.#levels.push(buildLevel(exemplars, (e) => e.prefixes[k] ?? e.final));
+    this.#levels.push(buildLevel(exemplars, (e) => e.final));
+  }
+
+  /** Profiles of the token sequences of normal processes; identical sequences once, at most `cap`. */
+  static fromProcesses(processes: Iterable<Uint8Array>, cap = MAX_MIX_EXEMPLARS): MixProfiles {
+    const seen = new Set<string>();
+    const exemplars: ExemplarCounts[] = [];
+    const counts = new Uint32Array(256);
+    for (const tokens of processes) {
+      if (exemplars.length >= cap) break;
+      if (tokens.length === 0) continue;
+      counts.fill(0);
+      const prefixes: Array<Array<[number, number]>> = [];
+      let next = MIX_FIRST_LEVEL;
+      for (let i = 0; i < tokens.length; i++) {
+        const t = tokens[i] as number;
+        counts[t] = (counts[t] as number) + 1;
+        // A prefix exactly as long as the process is its end, not a prefix.
+        if (i + 1 === next && i + 1 < tokens.length && prefixes.length < MIX_LEVELS) {
+          prefixes.push(sparse(counts));
+          next *= 2;
+        }
+      }
+      const final = sparse(counts);
+      const key = sequenceKey(tokens);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      exemplars.push({ length: tokens.length, prefixes, final });
+    }
+    return new MixProfiles(exemplars);
+  }
+
+  static empty(): MixProfiles {
+    return new MixProfiles([]);
+  }
+
+  /** Stored form: per exemplar its length, then each prefix level's and the end's sparse counts. */
+  encode(): Uint8Array {
+    const w = new ByteWriter();
+    for (const e of this.#exemplars) {
+      w.varint(e.length);
+      for (const list of [...e.prefixes, e.final]) {
+        w.varint(list.length);
+        let previous = 0;
+        for (const [token, count] of list) {
+          w.varint(token - previous);
+          w.varint(count);
+          previous = token;
+        }
+      }
+    }
+    return w.bytes();
+  }
+
+  /** Reads {@link encode}'s bytes of `count` exemplars; throws RangeError on bytes it did not write. */
+  static decode(bytes: Uint8Array, count: number): MixProfiles {
+    const r = new ByteReader(bytes);
+    const exemplars: ExemplarCounts[] = [];
+    for (let e = 0; e < count; e++) {
+      const length = r.varint();
+      if (length < 1) throw new RangeError('mix exemplar of no calls');
+      let levels = 0;
+      while (levels < MIX_LEVELS && levelLength(levels) < length) levels++;
+      const lists: Array<Array<[number, number]>> = [];
+      for (let k = 0; k <= levels; k++) {
+        const n = r.varint();
+        if (n > 256) throw new RangeError('mix profile of more than 256 calls');
+        const list: Array<[number, number]> = [];
+        let token = 0;
+        for (let i = 0; i < n; i++) {
+          token += r.varint();
+          if (token > 255) throw new RangeError('mix profile token out of range');
+          list.push([token, r.varint()]);
+        }
+        lists.push(list);
+      }
+      const final = lists.pop() as Array<[number, number]>;
+      exemplars.push({ length, prefixes: lists, final });
+    }
+    if (!r.done) throw new RangeError('mix profiles have bytes past their last exemplar');
+    return new MixProfiles(exemplars);
+  }
+
+  /**
+   * The distance (0 = a normal process had exactly this mix, 1 = no call in common) of the
+   * process whose call counts are `counts` (by token, `calls` in all) at comparison `level`
+   * (0 … MIX_LEVELS − 1 for the prefix of 16·2^level calls, MIX_FINAL for its end), and the
+   * nearest normal profile of that level (for {@link shares}); distance 0 and −1 when there is
+   * nothing to compare with.
+   */
+  nearest(level: number, counts: Uint32Array, calls: number): { distance: number; exemplar: number } {
+    if (this.count === 0 || calls === 0) return { distance: 0, exemplar: -1 };
+    const profiles = this.#levels[Math.min(level, this.#levels.length - 1)] as Level;
+    const roots = this.#roots;
+    for (let t = 0; t < 256; t++) roots[t] = Math.sqrt(counts[t] as number);
+    const { tokens, weights, offsets } = profiles;
+    let best = -1;
+    let exemplar = -1;
+    for (let e = 0; e < profiles.profiles; e++) {
+      let dot = 0;
+      const end = offsets[e + 1] as number;
+      for (let j = offsets[e] as number; j < end; j++)
+        dot += (roots[tokens[j] as number] as number) * (weights[j] as number);
+      if (dot > best) {
+        best = dot;
+        exemplar = e;
+      }
+    }
+    // ‖√counts‖² is the number of calls.
+    return { distance: Math.min(1, Math.max(0, 1 - best / Math.sqrt(calls))), exemplar };
+  }
+
+  /** Each call's share of the calls of profile `e` of `level` (as {@link nearest} named it; for explanations). */
+  shares(level: number, e: number): Map<number, number> {
+    const profiles = this.#levels[Math.min(level, this.#levels.length - 1)] as Level;
+    const out = new Map<number, number>();
+    for (let j = profiles.offsets[e] as number; j < (profiles.offsets[e + 1] as number); j++) {
+      const w = profiles.weights[j] as number;
+      out.set(profiles.tokens[j] as number, w * w);
+    }
+    return out;
+  }
+}
+
+/** Length and two 32-bit FNV-1a hashes of a token sequence: equal for equal sequences, and practically only for them. */
+function sequenceKey(tokens: Uint8Array): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i] as number;
+    a = Math.imul(a ^ t, 0x01000193);
+    b = Math.imul(b ^ (t + i), 0x5bd1e995);
+  }
+  return `${tokens.length}:${a >>> 0}:${b >>> 0}`;
+}
+
+function sparse(counts: Uint32Array): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let t = 0; t < 256; t++) if ((counts[t] as number) > 0) out.push([t, counts[t] as number]);
+  return out;
+}
+
+/** One level's profiles, each distinct one once (most normal runs start alike: early levels shrink to a few). */
+function buildLevel(exemplars: ExemplarCounts[], pick: (e: ExemplarCounts) => Array<[number, number]>): Level {
+  const seen = new Set<string>();
+  const lists: Array<Array<[number, number]>> = [];
+  for (const e of exemplars) {
+    const list = pick(e);
+    const key = list.join(';');
+    if (seen.has(key)) continue;
+    seen.add(key);
+    lists.push(list);
+  }
+  const size = lists.reduce((n, list) => n + list.length, 0);
+  const tokens = new Uint8Array(size);
+  const weights = new Float32Array(size);
+  const offsets = new Int32Array(lists.length + 1);
+  let j = 0;
+  lists.forEach((list, i) => {
+    let calls = 0;
+    for (const [, count] of list) calls += count;
+    const norm = Math.sqrt(calls);
+    for (const [token, count] of list) {
+      tokens[j] = token;
+      weights[j] = Math.sqrt(count) / norm;
+      j++;
+    }
+    offsets[i + 1] = j;
+  });
+  return { tokens, weights, offsets, profiles: lists.length };
+}
