@@ -18,10 +18,20 @@ const table: (string | undefined)[] = new Array<string | undefined>(SLOTS).fill(
 
 /** `s.slice(from, to)`, as the one string object kept for that text (`to - from` ≤ MAX_INTERNED_LENGTH). */
 export function intern(s: string, from: number, to: number): string {
+  let h = 0;
+  for (let i = from; i < to; i++) h = nextHash(h, s.charCodeAt(i));
+  return internHashed(s, from, to, h);
+}
+
+/** The hash intern() takes of a text, one character `c` at a time from 0. */
+export function nextHash(h: number, c: number): number {
+  return (Math.imul(h, 31) + c) | 0;
+}
+
+/** intern() of a text whose hash (nextHash over its characters) the caller took already. */
+export function internHashed(s: string, from: number, to: number, h: number): string {
   const length = to - from;
-  let h = length;
-  for (let i = from; i < to; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
-  const slot = (h ^ (h >>> 13)) & (SLOTS - 1);
+  const slot = (h ^ (h >>> 13) ^ length) & (SLOTS - 1);
   const kept = table[slot];
   if (kept !== undefined && kept.length === length && s.startsWith(kept, from)) return kept;
   const fresh = internalized(s.slice(from, to));

@@ -16,7 +16,7 @@
 import type { ParsedRecord, SyscallEvent } from '../../types.js';
 import type { LineParser, ResolvedParseOptions } from '../line-parser.js';
 import { argsBefore, DETACHED, endsWithEllipsis, isKnownSyscall, UNFINISHED } from './call-text.js';
-import { intern } from './intern.js';
+import { intern, internHashed, nextHash } from './intern.js';
 import { CallJoiner } from './joiner.js';
 import { PrefixReader, readInt } from './prefix.js';
 import { readExitLine, readSignalLine, readTracerLine } from './process-lines.js';
@@ -144,7 +144,12 @@ export class StraceParser implements LineParser {
     const prefix = this.#prefix;
     let i = p;
     let c = s.charCodeAt(i);
-    while (isWordChar(c)) c = s.charCodeAt(++i);
+    // The name's hash is taken on the way (intern needs it; no second pass over the name).
+    let h = 0;
+    while (isWordChar(c)) {
+      h = nextHash(h, c);
+      c = s.charCodeAt(++i);
+    }
     if (c !== 40 /* ( */ || i - p > MAX_NAME_LENGTH) {
       // A word without `(` is a syscall line only when it is a syscall name after a prefix
       // (`1234 openat` cut short); otherwise it is program output or a summary header.
@@ -152,7 +157,7 @@ export class StraceParser implements LineParser {
       out.push(issue(raw, lineNo, 'expected a syscall name followed by "("'));
       return Read.Done;
     }
-    const name = intern(s, p, i);
+    const name = internHashed(s, p, i, h);
     const argsStart = i + 1;
     const tail = endsWithEllipsis(s);
     if (tail && s.endsWith(UNFINISHED)) {

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { parseRecords } from '../src/parse/index.js';
+import { intern, internHashed, nextHash } from '../src/parse/strace/intern.js';
+
+describe('strace reader: interned names', () => {
+  it('gives the text asked for, the same object each time it repeats', () => {
+    const line = 'openat(AT_FDCWD, "/etc/passwd", O_RDONLY) = 3';
+    const a = intern(line, 0, 6);
+    expect(a).toBe('openat');
+    expect(intern(`  ${line}`, 2, 8)).toBe(a);
+    let h = 0;
+    for (const c of 'openat') h = nextHash(h, c.charCodeAt(0));
+    expect(internHashed(line, 0, 6, h)).toBe('openat');
+  });
+
+  it('stays right when slots collide and are replaced (bounded table, no stale answer)', () => {
+    const words = Array.from({ length: 20_000 }, (_, i) => `w${i.toString(36)}`);
+    for (const w of words) expect(intern(`x ${w} y`, 2, 2 + w.length)).toBe(w);
+    for (const w of words.slice(0, 500)) expect(intern(w, 0, w.length)).toBe(w);
+  });
+
+  it('events carry the same name and errno objects line after line', () => {
+    const text =
+      'openat(AT_FDCWD, "/a", O_RDONLY) = -1 ENOENT (x)\nopenat(AT_FDCWD, "/b", O_RDONLY) = -1 ENOENT (x)\n';
+    const [a, b] = parseRecords(text, { source: 'strace' });
+    expect(a?.kind === 'syscall' && b?.kind === 'syscall').toBe(true);
+    if (a?.kind !== 'syscall' || b?.kind !== 'syscall') return;
+    expect(a.syscall).toBe('openat');
+    expect(a.errno).toBe('ENOENT');
+    expect(Object.keys(a)).toEqual(Object.keys(b));
+  });
+});
