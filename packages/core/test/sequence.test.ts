@@ -369,6 +369,18 @@ describe('sequence model: bounded memory', () => {
     expect(scorer.end().length).toBeLessThanOrEqual(8);
   });
 
+  it('drops results under their threshold before one over it, whose alert nobody has seen yet', () => {
+    const model = learnNormal(40);
+    const scorer = createSequenceScorer(model, { program: 'server', maxProcesses: 4 });
+    const random = rng(11);
+    // pid 1 is an attack ended (evicted) early, then 60 normal processes push results out.
+    for (const call of attackRun(random)) scorer.observeCall(1, 'server', call);
+    for (let pid = 2; pid <= 60; pid++)
+      for (const call of normalRun(random)) scorer.observeCall(pid, 'server', call);
+    const results = scorer.end();
+    expect(results.find((r) => r.pid === 1)?.overThreshold).toBe(true);
+  });
+
   it('scores a long process without keeping its calls', () => {
     const scorer = createSequenceScorer(learnNormal(20), { program: 'server' });
     const random = rng(2);

@@ -191,8 +191,13 @@ export function createSequenceScorer(
     if (t === undefined) return undefined;
     open.delete(pid);
     const out = finish(pid, t);
-    // Results wait for end(); a caller that never calls it must not make them pile up.
-    if (ended.length >= maxProcesses) ended.shift();
+    // Results wait for end(); a caller that never calls it must not make them pile up. What
+    // goes first is the oldest result under its threshold: one over it is an alert the caller
+    // has not seen yet (fail closed), so it goes only when nothing else is left.
+    if (ended.length >= maxProcesses) {
+      const quiet = ended.findIndex((r) => !r.overThreshold);
+      ended.splice(Math.max(quiet, 0), 1);
+    }
     ended.push(out);
     return out;
   };
