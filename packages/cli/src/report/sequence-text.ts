@@ -47,8 +47,24 @@ export function renderSequenceExplanation(alert: SessionAlert, style: Style): st
       `${INDENT}${style.dim('never in a normal run:')} ${novel.slice(0, NOVEL_SHOWN).join(', ')}${more}`,
     );
   }
+  const mix = mixLine(x);
+  if (mix !== undefined) out.push(`${INDENT}${style.dim(mix.label)} ${mix.text}`);
   return out;
 }
+
+/** `call mix unlike the nearest normal run (at its end): read 41% vs 12%, close 3% vs 20%`. */
+function mixLine(x: SequenceExplanation): { label: string; text: string } | undefined {
+  const mix = x.mix;
+  if (mix === undefined || !Array.isArray(mix.calls) || mix.distance <= 0) return undefined;
+  const shown = mix.calls
+    .filter((c) => Math.abs(c.share - c.normalShare) >= 0.02)
+    .map((c) => `${printable(c.syscall, 32)} ${pct(c.share)} vs ${pct(c.normalShare)}`);
+  if (shown.length === 0) return undefined;
+  const when = mix.at === 'end' ? 'at its end' : `at ${num(mix.at)} calls`;
+  return { label: `call mix unlike the nearest normal run (${when}):`, text: shown.join(', ') };
+}
+
+const pct = (share: number): string => `${Math.round(share * 100)}%`;
 
 /** `:1289 sendto (cost 14.83; expected read 91%, close 9%)`. */
 function surprise(c: ExplainedCall, style: Style): string {

@@ -1,0 +1,57 @@
+import type { SessionAlert } from '@syscan/core';
+import { describe, expect, it } from 'vitest';
+import { renderSequenceExplanation } from '../src/report/sequence-text.js';
+import { createStyle } from '../src/report/style.js';
+
+/** A sequence alert as core writes it, trimmed to what the text report reads. */
+const alert = (mix: unknown): SessionAlert =>
+  ({
+    type: 'sequence_anomaly',
+    severity: 'medium',
+    message: 'x',
+    count: 1,
+    details: {
+      program: '/usr/sbin/sshd',
+      pid: 42,
+      calls: 900,
+      score: 3.1,
+      threshold: 1.9,
+      summary: '',
+      window: { meanCost: 1.2, normalMeanCost: 0.8, calls: [{ syscall: 'read', cost: 1.2, line: 7 }] },
+      novel: { total: 0, calls: [], pairs: [] },
+      channels: {},
+      mix,
+    },
+  }) as unknown as SessionAlert;
+
+describe('text report: the call mix of a sequence alert', () => {
+  const style = createStyle(false);
+
+  it('names the calls whose share differs from the nearest normal run, and when it was compared', () => {
+    const lines = renderSequenceExplanation(
+      alert({
+        distance: 0.21,
+        at: 512,
+        calls: [
+          { syscall: 'read', share: 0.41, normalShare: 0.12 },
+          { syscall: 'close', share: 0.03, normalShare: 0.2 },
+          { syscall: 'brk', share: 0.01, normalShare: 0.015 },
+        ],
+      }),
+      style,
+    );
+    expect(lines.at(-1)).toContain(
+      'call mix unlike the nearest normal run (at 512 calls): read 41% vs 12%, close 3% vs 20%',
+    );
+    expect(lines.at(-1)).not.toContain('brk');
+  });
+
+  it('says nothing of a mix that differs by less than 2 % per call, or that a model without mixes left out', () => {
+    const flat = renderSequenceExplanation(
+      alert({ distance: 0.001, at: 'end', calls: [{ syscall: 'read', share: 0.4, normalShare: 0.39 }] }),
+      style,
+    );
+    expect(flat.join('\n')).not.toContain('call mix');
+    expect(renderSequenceExplanation(alert(undefined), style).join('\n')).not.toContain('call mix');
+  });
+});
