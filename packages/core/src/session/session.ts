@@ -15,6 +15,7 @@ import { createParser, type SyscallParser } from '../parse/index.js';
 import type { LoadedRule } from '../rules/types.js';
 import { atLeast, SEVERITIES } from '../severity.js';
 import type { ParsedRecord, ParseOptions, ParseStats, Severity, SyscallEvent } from '../types.js';
+import { contextLossCheck } from './checks/context-loss.js';
 import { rulesCheck, shippedRules } from './checks/rules.js';
 import { sequenceCheck } from './checks/sequence.js';
 import { telemetryCheck } from './checks/telemetry.js';
@@ -133,6 +134,8 @@ export class AnalysisSession {
       // One integrity check per session: a caller's own (with its options) replaces the default.
       if (!given.some((c) => c instanceof TraceIntegrityCheck)) builtin.push(traceIntegrity());
       builtin.push(telemetryCheck(this.config));
+      if (this.context !== undefined)
+        builtin.push(contextLossCheck(this.context, this.config.severity.trace_lost));
     }
     if (options.rules !== false) builtin.push(rulesCheck(options.rules ?? shippedRules()));
     const sequence = sequenceCheck(this.config);
