@@ -68,11 +68,25 @@ describe.skipIf(!hasStrace || !hasPython)('context the tracker lost is an alert,
     expect(lost).toHaveLength(1);
     expect(lost[0]?.severity).toBe('critical');
     expect(lost[0]?.count).toBeGreaterThan(0);
-    expect(lost[0]?.message).toMatch(/context lost: \d+( or more)? live process/);
+    expect(lost[0]?.message).toMatch(/context lost: \d+( or more)? live process\(es\) pushed out/);
     expect(summary.verdict).toBe('alert');
   });
 
   it('says nothing when the table holds every live process', () => {
     expect(lossAlerts().lost).toHaveLength(0);
+  });
+
+  it('raises it for open fds past the per-process cap too (their paths and peers are lost)', () => {
+    const fds = traceCommand([
+      'python3',
+      '-c',
+      "import os\nfds=[os.open('/dev/null', os.O_RDONLY) for _ in range(40)]\nos.read(fds[0], 1)",
+    ]);
+    const session = createSession({ context: createContextTracker({ maxFdsPerProcess: 16 }), rules: false });
+    session.analyze(fds);
+    session.end();
+    const lost = session.summary().alerts.filter((a) => a.details?.reason === 'fd_table_full');
+    expect(lost).toHaveLength(1);
+    expect(lost[0]?.message).toMatch(/context lost: \d+ open fd\(s\) forgotten/);
   });
 });

@@ -2,11 +2,11 @@
  * Context the tracker lost, as an alert: a live process pushed out of its process table (a
  * trace of more live processes and threads than `maxProcesses`, which a hostile program can
  * make on purpose) has its later events judged without program, argv, cwd or fds, so rules
- * keyed on them may not match. What syscan could not see must not read as clean: the first
- * loss raises `trace_lost` once, with how many were lost by the end.
+ * keyed on them may not match; the same for open fds past the per-process cap. What syscan
+ * could not see must not read as clean: the first loss of each kind raises `trace_lost` once.
  */
 
-import type { ContextTracker } from '../../context/tracker.js';
+import type { ContextTracker, ContextTrackerStats } from '../../context/tracker.js';
 import type { Alert } from '../../detect/alert.js';
 import type { ParsedRecord, Severity } from '../../types.js';
 import type { SessionCheck } from '../session.js';
@@ -14,23 +14,48 @@ import type { SessionCheck } from '../session.js';
 /** Records between looks at the tracker's counters (its stats are an object built per look). */
 const LOOK_EVERY = 1024;
 
+/** One kind of loss: the stats counter that shows it, and what it costs. */
+interface Loss {
+  reason: 'process_table_full' | 'fd_table_full';
+  count: (stats: ContextTrackerStats) => number;
+  what: (n: string) => string;
+}
+
+const LOSSES: readonly Loss[] = [
+  {
+    reason: 'process_table_full',
+    count: (s) => s.evictedLive,
+    what: (n) =>
+      `${n} live process(es) pushed out of the process table (more live processes and threads than it holds): their later events carry no program, argv or paths, so rules keyed on them may not match`,
+  },
+  {
+    reason: 'fd_table_full',
+    count: (s) => s.forgottenFds,
+    what: (n) =>
+      `${n} open fd(s) forgotten (a process held more than the tracker keeps): reads, writes and sends on them carry no path or peer, so rules keyed on those may not match`,
+  },
+];
+
 export function contextLossCheck(tracker: ContextTracker, severity: Severity): SessionCheck {
   let seen = 0;
-  let raised = false;
+  const raised = new Set<Loss['reason']>();
   const look = (record: ParsedRecord | undefined, out: Alert[], atEnd: boolean): void => {
-    if (raised) return;
-    const lost = tracker.stats.evictedLive;
-    if (lost === 0) return;
-    raised = true;
-    const alert: Alert = {
-      type: 'trace_lost',
-      severity,
-      message: `context lost: ${lost}${atEnd ? '' : ' or more'} live process${lost === 1 ? '' : 'es'} pushed out of the process table (more live processes and threads than it holds): their later events carry no program, argv or paths, so rules keyed on them may not match`,
-      count: lost,
-      details: { check: 'context', reason: 'process_table_full', evictedLive: lost },
-    };
-    if (record !== undefined && 'line' in record && record.line !== undefined) alert.line = record.line;
-    out.push(alert);
+    if (raised.size === LOSSES.length) return;
+    const stats = tracker.stats;
+    for (const loss of LOSSES) {
+      const lost = loss.count(stats);
+      if (lost === 0 || raised.has(loss.reason)) continue;
+      raised.add(loss.reason);
+      const alert: Alert = {
+        type: 'trace_lost',
+        severity,
+        message: `context lost: ${loss.what(`${lost}${atEnd ? '' : ' or more'}`)}`,
+        count: lost,
+        details: { check: 'context', reason: loss.reason, lost },
+      };
+      if (record !== undefined && 'line' in record && record.line !== undefined) alert.line = record.line;
+      out.push(alert);
+    }
   };
   return {
     record(record, out) {
