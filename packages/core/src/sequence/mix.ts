@@ -157,7 +157,8 @@ export class MixProfiles {
     if (this.count === 0 || calls === 0) return { distance: 0, exemplar: -1 };
     const profiles = this.#levels[Math.min(level, this.#levels.length - 1)] as Level;
     const roots = this.#roots;
-    for (let t = 0; t < 256; t++) roots[t] = Math.sqrt(counts[t] as number);
+    roots.fill(0);
+    for (let t = 0; t < counts.length; t++) roots[t] = Math.sqrt(counts[t] as number);
     const { tokens, weights, offsets } = profiles;
     let best = -1;
     let exemplar = -1;
@@ -201,7 +202,7 @@ function sequenceKey(tokens: Uint8Array): string {
 
 function sparse(counts: Uint32Array): Array<[number, number]> {
   const out: Array<[number, number]> = [];
-  for (let t = 0; t < 256; t++) if ((counts[t] as number) > 0) out.push([t, counts[t] as number]);
+  for (let t = 0; t < counts.length; t++) if ((counts[t] as number) > 0) out.push([t, counts[t] as number]);
   return out;
 }
 

@@ -68,7 +68,7 @@ export class ProcessState {
   #callDistance = 1;
   #pairDistance = 1;
   /** Calls per token, for the mix; compared with normal processes at 16, 32, … calls and at the end. */
-  readonly counts = new Uint32Array(256);
+  readonly counts: Uint32Array;
   #mixLevel = 0;
   #nextMixAt = MIX_FIRST_LEVEL;
   #mixDistance = 0;
@@ -94,6 +94,8 @@ export class ProcessState {
     const v = model.vocabulary.size;
     this.#pairBits = new Uint32Array(Math.ceil((v * v) / 32));
     this.#overlaps = new Int32Array(model.exemplars.count);
+    // One counter per token id the program uses (not 256): a scorer holds thousands of processes.
+    this.counts = new Uint32Array(model.vocabulary.size);
   }
 
   /** One call: its token, its trace line (-1 unknown), its name when the token is UNSEEN. Returns the call's cost. */
