@@ -64,9 +64,12 @@ export function calibrate(p: ProgramLearning, options: CalibrateOptions): Calibr
     return Math.max(Math.sqrt(variance), SPREAD_FLOORS[name]);
   });
   // Too few normal processes for a nearest-neighbour mix to mean anything: left out.
-  const fewMixes = n < MIN_MIX_EXEMPLARS;
-  const weights = options.weights.map((w, c) => (CHANNELS[c] === 'mixDistance' && fewMixes ? 0 : w));
-  if (!weights.some((w) => w > 0)) weights[CHANNELS.indexOf('windowCost')] = 1;
+  // (Unless the caller weighted nothing else: then the mix is all there is to score by.)
+  const mix = CHANNELS.indexOf('mixDistance');
+  const othersWeighted = options.weights.some((w, c) => c !== mix && w > 0);
+  const weights = options.weights.map((w, c) =>
+    c === mix && n < MIN_MIX_EXEMPLARS && othersWeighted ? 0 : w,
+  );
   const calibration: Calibration = {
     mean,
     spread,

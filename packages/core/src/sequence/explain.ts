@@ -176,7 +176,7 @@ function explainMix(model: ProgramModel, state: ProcessState): SequenceExplanati
       normalShare: round(x.normalShare),
     }));
   return {
-    distance: round(state.values[6] as number),
+    distance: round(state.values[CHANNELS.indexOf('mixDistance')] as number),
     at: state.mixAt === MIX_FINAL ? 'end' : MIX_FIRST_LEVEL * 2 ** state.mixAt,
     calls,
   };
