@@ -3,7 +3,8 @@
  * (see CHANNELS in `program-model.ts`) plus what an explanation needs: the costliest window
  * of calls seen so far (tokens, trace lines, costs, the n-gram context before each) and the
  * first calls and pairs no normal process made. Memory is fixed per process: a window-sized
- * ring, a pair bitset over the program's vocabulary, one overlap counter per exemplar.
+ * ring, a pair bitset over the program's vocabulary, one overlap counter per exemplar, all
+ * views of one buffer (see {@link ProcessState}).
  */
 import { pushToken } from './gram-key.js';
 import { MIX_FINAL, MIX_FIRST_LEVEL, MIX_LEVELS } from './mix.js';
@@ -44,26 +45,26 @@ export class ProcessState {
   #key = 0; // BOS-padded: a process starts after order-1 BOS tokens (id 0)
   #previous = -1;
   readonly #window: number;
-  readonly #costs: Float64Array;
-  readonly #tokens: Uint8Array;
-  readonly #lines: Float64Array;
-  readonly #contexts: Float64Array;
-  /** Names of UNSEEN calls in the ring (undefined elsewhere), so an explanation can name them. */
-  readonly #names: Array<string | undefined>;
+  /**
+   * The ring of the last `window` calls and the costliest full window so far, by slot:
+   * costs at [0, w), trace lines at [w, 2w), n-gram contexts at [2w, 3w), then the same three
+   * of the costliest window (oldest call first) at [3w, 6w).
+   */
+  readonly #ring: Float64Array;
+  /** Tokens of the ring at [0, w), of the costliest window at [w, 2w). */
+  readonly #ringTokens: Uint8Array;
+  /** Names of UNSEEN calls in the ring (undefined elsewhere), so an explanation can name them; made at the first such call. */
+  #names: Array<string | undefined> | undefined;
+  #bestNames: Array<string | undefined> | undefined;
   #windowSum = 0;
-  /** The costliest full window so far: its mean and copies of its ring, oldest call first. */
+  /** Mean cost of the costliest full window so far (its calls: `bestCosts`, `bestTokens`, …). */
   bestMean = Number.NEGATIVE_INFINITY;
-  readonly bestCosts: Float64Array;
-  readonly bestTokens: Uint8Array;
-  readonly bestLines: Float64Array;
-  readonly bestContexts: Float64Array;
-  readonly bestNames: Array<string | undefined>;
-  readonly #callBits = new Uint32Array(8);
+  /** The call bitset (256 bits) at [0, 8), the pair bitset over the vocabulary after it. */
+  readonly #bits: Uint32Array;
   #callCount = 0;
-  readonly #pairBits: Uint32Array;
   #pairCount = 0;
   readonly #overlaps: Int32Array;
-  readonly #unseenNames = new Set<string>();
+  #unseenNames: Set<string> | undefined;
   #setsChanged = true;
   #callDistance = 1;
   #pairDistance = 1;
@@ -75,27 +76,55 @@ export class ProcessState {
   /** Comparison point and nearest normal process of the mix value (for explanations). */
   mixAt = -1;
   mixExemplar = -1;
-  readonly values = new Float64Array(CHANNELS.length);
+  readonly values: Float64Array;
 
+  /**
+   * Every array of the process is a view of one buffer: a scorer holds thousands of processes
+   * at once (audit logs have no exit records), and each separate typed array costs about
+   * 150 bytes of heap (its object and its ArrayBuffer's) before its first element.
+   */
   constructor(model: ProgramModel) {
     this.model = model;
     const w = model.window;
     this.#window = w;
-    this.#costs = new Float64Array(w);
-    this.#tokens = new Uint8Array(w);
-    this.#lines = new Float64Array(w);
-    this.#contexts = new Float64Array(w);
-    this.bestCosts = new Float64Array(w);
-    this.bestTokens = new Uint8Array(w);
-    this.bestLines = new Float64Array(w);
-    this.bestContexts = new Float64Array(w);
-    this.#names = new Array<string | undefined>(w).fill(undefined);
-    this.bestNames = new Array<string | undefined>(w).fill(undefined);
     const v = model.vocabulary.size;
-    this.#pairBits = new Uint32Array(Math.ceil((v * v) / 32));
-    this.#overlaps = new Int32Array(model.exemplars.count);
-    // One counter per token id the program uses (not 256): a scorer holds thousands of processes.
-    this.counts = new Uint32Array(model.vocabulary.size);
+    const floats = 6 * w + CHANNELS.length;
+    // 8 words of call bits, then the pair bits; then one counter per token id the program
+    // uses (not 256); then one overlap per exemplar; bytes last, so every view is aligned.
+    const words = 8 + Math.ceil((v * v) / 32);
+    const exemplars = model.exemplars.count;
+    const bitsAt = 8 * floats;
+    const countsAt = bitsAt + 4 * words;
+    const overlapsAt = countsAt + 4 * v;
+    const tokensAt = overlapsAt + 4 * exemplars;
+    const buffer = new ArrayBuffer(tokensAt + 2 * w);
+    this.#ring = new Float64Array(buffer, 0, 6 * w);
+    this.values = new Float64Array(buffer, 8 * 6 * w, CHANNELS.length);
+    this.#bits = new Uint32Array(buffer, bitsAt, words);
+    this.counts = new Uint32Array(buffer, countsAt, v);
+    this.#overlaps = new Int32Array(buffer, overlapsAt, exemplars);
+    this.#ringTokens = new Uint8Array(buffer, tokensAt, 2 * w);
+  }
+
+  /** The costliest full window's costs, oldest call first (valid once `calls >= window`). */
+  get bestCosts(): Float64Array {
+    return this.#ring.subarray(3 * this.#window, 4 * this.#window);
+  }
+
+  get bestLines(): Float64Array {
+    return this.#ring.subarray(4 * this.#window, 5 * this.#window);
+  }
+
+  get bestContexts(): Float64Array {
+    return this.#ring.subarray(5 * this.#window, 6 * this.#window);
+  }
+
+  get bestTokens(): Uint8Array {
+    return this.#ringTokens.subarray(this.#window, 2 * this.#window);
+  }
+
+  get bestNames(): Array<string | undefined> {
+    return this.#bestNames ?? new Array<string | undefined>(this.#window).fill(undefined);
   }
 
   /** One call: its token, its trace line (-1 unknown), its name when the token is UNSEEN. Returns the call's cost. */
@@ -107,13 +136,18 @@ export class ProcessState {
     const cost = model.language.cost(key);
     if (!model.language.lastSeen) this.mismatches++;
     this.totalCost += cost;
-    const slot = this.calls % this.#window;
-    this.#windowSum += cost - (this.#costs[slot] as number);
-    this.#costs[slot] = cost;
-    this.#tokens[slot] = token;
-    this.#lines[slot] = line;
-    this.#contexts[slot] = context;
-    if (unseenName !== undefined || this.#names[slot] !== undefined) this.#names[slot] = unseenName;
+    const w = this.#window;
+    const slot = this.calls % w;
+    const ring = this.#ring;
+    this.#windowSum += cost - (ring[slot] as number);
+    ring[slot] = cost;
+    ring[w + slot] = line;
+    ring[2 * w + slot] = context;
+    this.#ringTokens[slot] = token;
+    if (unseenName !== undefined) {
+      if (this.#names === undefined) this.#names = new Array<string | undefined>(w).fill(undefined);
+      this.#names[slot] = unseenName;
+    } else if (this.#names !== undefined) this.#names[slot] = undefined;
     this.counts[token] = (this.counts[token] as number) + 1;
     this.calls++;
     if (this.calls === this.#nextMixAt) this.#compareMix();
@@ -162,7 +196,7 @@ export class ProcessState {
     v[1] = this.calls >= this.#window ? this.bestMean : mean;
     v[2] = Math.log1p(this.novelCount);
     if (this.#setsChanged) {
-      this.#callDistance = this.model.exemplars.unigramDistance(this.#callBits, this.#callCount);
+      this.#callDistance = this.model.exemplars.unigramDistance(this.#bits, this.#callCount);
       this.#pairDistance = this.model.exemplars.pairDistance(this.#overlaps, this.#pairCount);
       this.#setsChanged = false;
     }
@@ -177,13 +211,15 @@ export class ProcessState {
   currentWindow(): ExplainedWindow {
     const n = Math.min(this.calls, this.#window);
     const out: ExplainedWindow = { costs: [], tokens: [], lines: [], contexts: [], names: [] };
+    const w = this.#window;
+    const ring = this.#ring;
     for (let i = this.calls - n; i < this.calls; i++) {
-      const slot = i % this.#window;
-      out.costs.push(this.#costs[slot] as number);
-      out.tokens.push(this.#tokens[slot] as number);
-      out.lines.push(this.#lines[slot] as number);
-      out.contexts.push(this.#contexts[slot] as number);
-      out.names.push(this.#names[slot]);
+      const slot = i % w;
+      out.costs.push(ring[slot] as number);
+      out.tokens.push(this.#ringTokens[slot] as number);
+      out.lines.push(ring[w + slot] as number);
+      out.contexts.push(ring[2 * w + slot] as number);
+      out.names.push(this.#names?.[slot]);
     }
     return out;
   }
@@ -192,14 +228,20 @@ export class ProcessState {
     const w = this.#window;
     this.bestMean = this.#windowSum / w;
     const start = this.calls % w; // the oldest call of the window sits where the next one goes
+    const ring = this.#ring;
+    const tokens = this.#ringTokens;
     for (let i = 0; i < w; i++) {
       const slot = (start + i) % w;
-      this.bestCosts[i] = this.#costs[slot] as number;
-      this.bestTokens[i] = this.#tokens[slot] as number;
-      this.bestLines[i] = this.#lines[slot] as number;
-      this.bestContexts[i] = this.#contexts[slot] as number;
-      this.bestNames[i] = this.#names[slot];
+      ring[3 * w + i] = ring[slot] as number;
+      ring[4 * w + i] = ring[w + slot] as number;
+      ring[5 * w + i] = ring[2 * w + slot] as number;
+      tokens[w + i] = tokens[slot] as number;
     }
+    const names = this.#names;
+    if (names !== undefined) {
+      if (this.#bestNames === undefined) this.#bestNames = new Array<string | undefined>(w);
+      for (let i = 0; i < w; i++) this.#bestNames[i] = names[(start + i) % w];
+    } else this.#bestNames?.fill(undefined);
   }
 
   /** Distinct calls and pairs of the process: set sizes, overlaps with exemplars, novelties. */
@@ -207,29 +249,29 @@ export class ProcessState {
     const model = this.model;
     const word = token >>> 5;
     const bit = 1 << (token & 31);
-    if (((this.#callBits[word] as number) & bit) === 0) {
-      this.#callBits[word] = (this.#callBits[word] as number) | bit;
+    const bits = this.#bits;
+    if (((bits[word] as number) & bit) === 0) {
+      bits[word] = (bits[word] as number) | bit;
       this.#callCount++;
       this.#setsChanged = true;
       if (token !== UNSEEN && ((model.calls[word] as number) & bit) === 0) this.#novel([token], line);
     }
-    if (
-      token === UNSEEN &&
-      unseenName !== undefined &&
-      this.#unseenNames.size < 256 &&
-      !this.#unseenNames.has(unseenName)
-    ) {
-      this.#unseenNames.add(unseenName);
-      this.#novel([token], line, unseenName);
+    if (token === UNSEEN && unseenName !== undefined) {
+      if (this.#unseenNames === undefined) this.#unseenNames = new Set<string>();
+      const unseen = this.#unseenNames;
+      if (unseen.size < 256 && !unseen.has(unseenName)) {
+        unseen.add(unseenName);
+        this.#novel([token], line, unseenName);
+      }
     }
     const previous = this.#previous;
     this.#previous = token;
     if (previous < 0) return;
     const index = previous * model.vocabulary.size + token;
-    const pairWord = index >>> 5;
+    const pairWord = 8 + (index >>> 5);
     const pairBit = 1 << (index & 31);
-    if (((this.#pairBits[pairWord] as number) & pairBit) !== 0) return;
-    this.#pairBits[pairWord] = (this.#pairBits[pairWord] as number) | pairBit;
+    if (((bits[pairWord] as number) & pairBit) !== 0) return;
+    bits[pairWord] = (bits[pairWord] as number) | pairBit;
     this.#pairCount++;
     this.#setsChanged = true;
     const pair = previous * 256 + token;
