@@ -25,7 +25,7 @@ import type {
   RuleWarning,
   RuleWarningCode,
 } from './types.js';
-import { type RawItem, readRuleItems, ruleFileError } from './yaml-items.js';
+import { type RawItem, ruleFileError, sourceItems } from './yaml-items.js';
 
 /** What the evaluator needs of a rule beyond its public description. */
 export interface RuleInternals {
@@ -307,7 +307,7 @@ export function loadRules(sources: readonly RuleSource[], options: LoadRulesOpti
   for (const source of sources) {
     if (source.text.length > MAX_SOURCE_BYTES)
       throw ruleFileError(source.name, undefined, `larger than ${MAX_SOURCE_BYTES} bytes`);
-    const items = readRuleItems(source.name, source.text, (line, what) => {
+    const items = sourceItems(source, (line, what) => {
       warnings.push({
         code: 'ignored_key',
         message: `${source.name}:${line}: item '${what}' is not read by syscan`,

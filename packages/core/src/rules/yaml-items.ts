@@ -1,9 +1,12 @@
 /**
  * A Falco rules file read as YAML: a sequence of `rule`, `macro` and `list` items, each with
  * the line it starts on and the line of each key's value, so errors can point at them.
+ * Shipped packs come with their items already read (see {@link preParsedSource}), since
+ * parsing a pack's YAML cost more than all else a short run does at start.
  */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar } from 'yaml';
 import { SyscanError } from '../errors.js';
+import type { RuleSource } from './types.js';
 
 export interface RawItem {
   kind: 'rule' | 'macro' | 'list';
@@ -82,4 +85,81 @@ export function readRuleItems(
     items.push({ kind, name, data, file, line, keyLines, literalBlocks });
   }
   return items;
+}
+
+/** An item as the generated pack modules hold it: JSON, with the line maps as entry lists. */
+interface StoredItem {
+  kind: RawItem['kind'];
+  name: string;
+  data: Record<string, unknown>;
+  line: number;
+  keyLines: Array<[string, number]>;
+  literalBlocks: string[];
+}
+
+/** A file's items in stored form: what {@link readRuleItems} returns and what it reports ignored. */
+interface StoredItems {
+  items: StoredItem[];
+  ignored: Array<{ line: number; what: string }>;
+}
+
+/** The JSON of the items `text` holds, for a generated module (scripts/gen-rule-packs.mjs). */
+export function storeRuleItems(file: string, text: string): string {
+  const stored: StoredItems = { items: [], ignored: [] };
+  for (const item of readRuleItems(file, text, (line, what) => stored.ignored.push({ line, what }))) {
+    stored.items.push({
+      kind: item.kind,
+      name: item.name,
+      data: item.data,
+      line: item.line,
+      keyLines: [...item.keyLines],
+      literalBlocks: [...item.literalBlocks],
+    });
+  }
+  return JSON.stringify(stored);
+}
+
+/**
+ * Items back from {@link storeRuleItems}' JSON, as `file`'s: fresh objects on every call, so
+ * nothing a load does to them reaches the next load.
+ */
+export function restoreRuleItems(
+  file: string,
+  json: string,
+  ignored: (line: number, what: string) => void,
+): RawItem[] {
+  const stored = JSON.parse(json) as StoredItems;
+  for (const i of stored.ignored) ignored(i.line, i.what);
+  return stored.items.map((i) => ({
+    kind: i.kind,
+    name: i.name,
+    data: i.data,
+    file,
+    line: i.line,
+    keyLines: new Map(i.keyLines),
+    literalBlocks: new Set(i.literalBlocks),
+  }));
+}
+
+/** Sources shipped with their items read ahead of time, and those items' JSON. */
+const preParsed = new WeakMap<RuleSource, string>();
+
+/**
+ * A shipped rule source (frozen) whose items are `itemsJson` ({@link storeRuleItems} of its
+ * text, made by scripts/gen-rule-packs.mjs and checked against the text by
+ * test/rule-packs.test.ts): loading it runs no YAML parser. Any other source object, such as
+ * a user's file or a copy of this one, is read from its text.
+ */
+export function preParsedSource(source: RuleSource, itemsJson: string): RuleSource {
+  const frozen = Object.freeze({ name: source.name, text: source.text });
+  preParsed.set(frozen, itemsJson);
+  return frozen;
+}
+
+/** The items of one source: its shipped pre-parsed form when it has one, else its YAML. */
+export function sourceItems(source: RuleSource, ignored: (line: number, what: string) => void): RawItem[] {
+  const json = preParsed.get(source);
+  return json === undefined
+    ? readRuleItems(source.name, source.text, ignored)
+    : restoreRuleItems(source.name, json, ignored);
 }
