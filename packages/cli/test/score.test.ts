@@ -89,7 +89,7 @@ describe.skipIf(!hasStrace || !hasCc)('syscan score on real strace traces', () =
 
   it('learns the sequence model into the baseline file under sequenceModel', () => {
     const doc = JSON.parse(readFileSync(baseline, 'utf8'));
-    expect(doc.sequenceModel).toMatchObject({ format: 'syscan-sequence-model', version: 3, order: 6 });
+    expect(doc.sequenceModel).toMatchObject({ format: 'syscan-sequence-model', version: 4, order: 6 });
     // Programs are named from the trace (the worker's execve); each run is one process.
     const programs = Object.entries(doc.sequenceModel.programs) as Array<[string, { processes: number }]>;
     expect(programs).toHaveLength(1);
@@ -237,7 +237,9 @@ describe('syscan learn and score on plain call numbers (--numbers)', () => {
     writeFileSync(attack, `${attackCalls.join(' ')}\n`);
     const flagged = join(dir, 'plain-flagged.json');
     const sniffed = join(dir, 'plain-sniffed.json');
-    expect((await runCli(['learn', '--numbers', 'calls', ...files.slice(0, 10), '-o', flagged])).code).toBe(0);
+    expect((await runCli(['learn', '--numbers', 'calls', ...files.slice(0, 10), '-o', flagged])).code).toBe(
+      0,
+    );
     const learn = await runCli(['learn', ...files.slice(0, 10), '-o', sniffed]);
     expect(learn.code, learn.stderr).toBe(0);
     const model = (f: string) => JSON.parse(readFileSync(f, 'utf8')).sequenceModel;
@@ -247,7 +249,10 @@ describe('syscan learn and score on plain call numbers (--numbers)', () => {
     expect(lines.map((l) => l.overThreshold)).toEqual([false, false, true]);
 
     const unm = join(dir, 'plain-unm.int');
-    writeFileSync(unm, [4, 5, 6].flatMap((n, i) => normalCalls(n).map((nr) => `${100 + i} ${nr}`)).join('\n'));
+    writeFileSync(
+      unm,
+      [4, 5, 6].flatMap((n, i) => normalCalls(n).map((nr) => `${100 + i} ${nr}`)).join('\n'),
+    );
     const unmBaseline = join(dir, 'plain-unm.json');
     expect((await runCli(['learn', unm, '-o', unmBaseline])).code).toBe(0);
     expect(model(unmBaseline).programs.default.processes).toBe(3);

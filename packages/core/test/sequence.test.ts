@@ -10,6 +10,7 @@ import {
   type SyscallEvent,
   sequenceAlert,
 } from '../src/index.js';
+import { ByteReader, ByteWriter, fromBase64, toBase64 } from '../src/sequence/codec.js';
 
 /** A deterministic pseudo-random source (tests must not depend on Math.random). */
 function rng(seed: number): () => number {
@@ -163,29 +164,49 @@ describe('sequence model: serialisation', () => {
     expect(() => new LoadedSequenceModel(broken)).toThrow(/program 'server'.*base64/);
   });
 
-  /** The model as an older syscan wrote it: six channels, no mix, no combination (version 1: no per-channel peaks). */
-  const asVersion = (model: SequenceModel, version: 1 | 2): SequenceModel => {
+  /** Exemplar data as versions before 4 wrote it: 8 words and a pair list each, no count of processes. */
+  const withoutExemplarWeights = (data: string, count: number): string => {
+    const reader = new ByteReader(fromBase64(data));
+    const writer = new ByteWriter();
+    for (let e = 0; e < count; e++) {
+      for (let w = 0; w < 8; w++) writer.varint(reader.varint());
+      const pairs = reader.varint();
+      writer.varint(pairs);
+      for (let i = 0; i < pairs; i++) writer.varint(reader.varint());
+      reader.varint();
+    }
+    return toBase64(writer.bytes());
+  };
+
+  /**
+   * The model as an older syscan wrote it: version 3 has seven channels and sums rarities at
+   * one checkpoint; versions 1 and 2 six channels, no mix, no combination (1: no per-channel peaks).
+   */
+  const asVersion = (model: SequenceModel, version: 1 | 2 | 3): SequenceModel => {
     const old = JSON.parse(JSON.stringify(model)) as SequenceModel;
+    const channels = version === 3 ? 7 : 6;
     old.version = version;
-    old.channels = old.channels.slice(0, 6);
+    old.channels = old.channels.slice(0, channels);
     for (const p of Object.values(old.programs)) {
-      delete p.mix;
+      p.exemplars.data = withoutExemplarWeights(p.exemplars.data, p.exemplars.count);
+      if (version < 3) delete p.mix;
       const c = p.calibration;
       if (c === undefined) continue;
-      delete c.combination;
-      c.mean = c.mean.slice(0, 6);
-      c.spread = c.spread.slice(0, 6);
-      c.weights = c.weights.slice(0, 6);
+      if (version === 3) c.combination = 'sum';
+      else delete c.combination;
+      c.mean = c.mean.slice(0, channels);
+      c.spread = c.spread.slice(0, channels);
+      c.weights = c.weights.slice(0, channels);
       if (version === 1) delete c.channelScores;
-      else c.channelScores = c.channelScores?.slice(0, 6);
+      else c.channelScores = c.channelScores?.slice(0, channels);
     }
     return old;
   };
 
-  it('reads version 1 (z-score mean) and version 2 (highest rarity) models and scores them as they were learned; refuses per-channel peaks that are not lists', () => {
+  it('reads version 1 (z-score mean), 2 (highest rarity) and 3 (sum at a checkpoint) models and scores them as they were learned; refuses per-channel peaks that are not lists', () => {
     const model = learnNormal(40);
     const calls = attackRun(rng(9));
-    for (const version of [1, 2] as const) {
+    for (const version of [1, 2, 3] as const) {
       const old = asVersion(model, version);
       const score = scoreCalls(old, calls).score;
       expect(Number.isFinite(score)).toBe(true);
@@ -200,7 +221,7 @@ describe('sequence model: serialisation', () => {
     const broken = JSON.parse(JSON.stringify(model)) as SequenceModel;
     broken.programs.server!.calibration!.channelScores = [[1, 0]];
     expect(() => new LoadedSequenceModel(broken)).toThrow(
-      /channelScores must be 7 non-empty ascending lists/,
+      /channelScores must be 8 non-empty ascending lists/,
     );
   });
 
@@ -208,7 +229,7 @@ describe('sequence model: serialisation', () => {
     const broken = JSON.parse(JSON.stringify(learnNormal(10))) as SequenceModel;
     broken.programs.server!.calibration!.spread = [1, 2];
     expect(() => new LoadedSequenceModel(broken)).toThrow(
-      /calibration mean, spread and weights must be 7 numbers/,
+      /calibration mean, spread and weights must be 8 numbers/,
     );
     const zero = {
       meanCost: 0,
@@ -218,6 +239,7 @@ describe('sequence model: serialisation', () => {
       pairSetDistance: 0,
       mismatchRate: 0,
       mixDistance: 0,
+      setDifference: 0,
     };
     expect(() => new SequenceLearner({ weights: zero })).toThrow(/at least one channel weight/);
   });

@@ -28,6 +28,7 @@ const SPREAD_FLOORS: Record<(typeof CHANNELS)[number], number> = {
   pairSetDistance: 0.02,
   mismatchRate: 0.01,
   mixDistance: 0.02,
+  setDifference: 0.5,
 };
 
 /** Most calibration scores stored (as evenly spaced quantiles when there are more). */
@@ -52,9 +53,8 @@ export function calibrate(p: ProgramLearning, options: CalibrateOptions): Calibr
       });
     }
   }
-  // One run per process records the channels at every checkpoint; the last are its final
-  // values (→ mean and spread), the peak of their combination its score as a live scorer
-  // would report it.
+  // One run per process: its final channel values (→ mean and spread) and each channel's peak,
+  // whose combination is its score as a live scorer would report it.
   const runs = scored.map(({ model, tokens }) => record(model, tokens));
   const finals = runs.map((r) => r.final);
   const mean = CHANNELS.map((_, c) => finals.reduce((s, v) => s + (v[c] as number), 0) / finals.length);
@@ -63,12 +63,12 @@ export function calibrate(p: ProgramLearning, options: CalibrateOptions): Calibr
     const variance = finals.reduce((s, v) => s + ((v[c] as number) - m) ** 2, 0) / finals.length;
     return Math.max(Math.sqrt(variance), SPREAD_FLOORS[name]);
   });
-  // Too few normal processes for a nearest-neighbour mix to mean anything: left out.
-  // (Unless the caller weighted nothing else: then the mix is all there is to score by.)
-  const mix = CHANNELS.indexOf('mixDistance');
-  const othersWeighted = options.weights.some((w, c) => c !== mix && w > 0);
+  // Too few normal processes for the nearest-neighbour channels (mix, set difference) to mean
+  // anything: left out. (Unless the caller weighted nothing else: then they are all there is.)
+  const nearest = new Set([CHANNELS.indexOf('mixDistance'), CHANNELS.indexOf('setDifference')]);
+  const othersWeighted = options.weights.some((w, c) => !nearest.has(c) && w > 0);
   const weights = options.weights.map((w, c) =>
-    c === mix && n < MIN_MIX_EXEMPLARS && othersWeighted ? 0 : w,
+    nearest.has(c) && n < MIN_MIX_EXEMPLARS && othersWeighted ? 0 : w,
   );
   const calibration: Calibration = {
     mean,
@@ -76,61 +76,29 @@ export function calibrate(p: ProgramLearning, options: CalibrateOptions): Calibr
     weights,
     scores: [],
     method: folds < 2 ? 'in-sample' : 'out-of-fold',
-    combination: 'sum',
+    combination: 'sum-of-peaks',
   };
-  // Each channel's peak over a process's checkpoints: the combined score is the highest
-  // channel rarity at any checkpoint, i.e. the highest rarity of any channel's peak.
+  // Each channel's peak over a process's checkpoints: its rarity is measured among these.
   calibration.channelScores = CHANNELS.map((_, c) =>
     sampleQuantiles(
-      runs.map((r) => peakOf(r.frontier, c)).sort((a, b) => a - b),
+      runs.map((r) => r.peaks[c] as number).sort((a, b) => a - b),
       MAX_STORED_CHANNEL_SCORES,
     ).map((v) => Number(v.toPrecision(6))),
   );
   const combiner = scored[0]?.model as ProgramModel;
   combiner.calibration = calibration;
-  const scores = runs.map((r) => {
-    let peak = Number.NEGATIVE_INFINITY;
-    for (const v of r.frontier) peak = Math.max(peak, combiner.combine(v));
-    return peak;
-  });
+  const scores = runs.map((r) => combiner.combine(r.peaks));
   scores.sort((a, b) => a - b);
   calibration.scores = sampleQuantiles(scores, MAX_STORED_SCORES).map(roundScore);
   return calibration;
 }
 
-/** Highest value of channel `c` over the checkpoints kept (every channel's peak is on the frontier). */
-function peakOf(frontier: Float64Array[], c: number): number {
-  let peak = Number.NEGATIVE_INFINITY;
-  for (const v of frontier) peak = Math.max(peak, v[c] as number);
-  return peak;
-}
-
-/** Most checkpoints kept per process: past it the oldest is dropped (the peak may then be missed, rarely). */
-const MAX_FRONTIER = 256;
-
-/**
- * One process's channel values at its end, and the checkpoints whose combination can be its
- * peak. The combined score never falls when a channel rises (a max of per-channel rarities;
- * a non-negatively weighted sum in version 1 models), so a checkpoint that another matches
- * or beats in every channel can never be the peak, whatever the weights: only the others (the Pareto frontier, a handful in practice) are kept.
- */
-function record(model: ProgramModel, tokens: Uint8Array): { final: Float64Array; frontier: Float64Array[] } {
+/** One process's channel values at its end and each channel's highest value over its checkpoints. */
+function record(model: ProgramModel, tokens: Uint8Array): { final: Float64Array; peaks: Float64Array } {
   const state = new ProcessState(model);
-  let frontier: Float64Array[] = [];
-  state.onCheckpoint = (values) => {
-    if (frontier.some((kept) => dominates(kept, values))) return;
-    frontier = frontier.filter((kept) => !dominates(values, kept));
-    if (frontier.length >= MAX_FRONTIER) frontier.shift();
-    frontier.push(values.slice());
-  };
   for (const token of tokens) state.observe(token, -1);
   state.finish();
-  return { final: state.channels().slice(), frontier };
-}
-
-function dominates(a: Float64Array, b: Float64Array): boolean {
-  for (let i = 0; i < a.length; i++) if ((a[i] as number) < (b[i] as number)) return false;
-  return true;
+  return { final: state.channels().slice(), peaks: state.peaks.slice() };
 }
 
 /** A model of the program without the kept processes `held(i)` selects. */
@@ -168,7 +136,7 @@ function foldModel(
     counts,
     order: options.order,
     window: options.window,
-    exemplars: { unigrams: exemplars.unigrams, pairs: exemplars.pairs },
+    exemplars: { unigrams: exemplars.unigrams, pairs: exemplars.pairs, weights: exemplars.weights },
     calls: partial ? p.calls : calls,
     pairs: partial ? p.pairs : pairs,
     processes: p.processes,

@@ -6,10 +6,14 @@
  * index walk per new pair, never by a scan per call.
  */
 
-/** Token sets as 256-bit sets (8 words); pairs as sorted `first·256 + second` ids. */
+/**
+ * Token sets as 256-bit sets (8 words); pairs as sorted `first·256 + second` ids; how many
+ * normal processes had each (absent before version 4 models: 1 each).
+ */
 export interface ExemplarSets {
   unigrams: Uint32Array[];
   pairs: Uint16Array[];
+  weights?: number[] | undefined;
 }
 
 /** Set bits in a 32-bit word. */
@@ -25,11 +29,27 @@ export class Exemplars {
   /** pair id → exemplars holding it. */
   readonly #byPair = new Map<number, Int32Array>();
   readonly sets: ExemplarSets;
+  /** Per exemplar: distinct calls plus distinct pairs (for set differences). */
+  readonly #sizes: Int32Array;
+  readonly #weights: Float64Array;
+  readonly #totalWeight: number;
 
   constructor(sets: ExemplarSets) {
     this.sets = sets;
     this.count = sets.unigrams.length;
     this.#unigrams = sets.unigrams;
+    this.#sizes = new Int32Array(this.count);
+    this.#weights = new Float64Array(this.count);
+    let total = 0;
+    for (let e = 0; e < this.count; e++) {
+      let calls = 0;
+      for (const word of sets.unigrams[e] as Uint32Array) calls += popcount32(word);
+      this.#sizes[e] = calls + (sets.pairs[e] as Uint16Array).length;
+      const w = sets.weights?.[e] ?? 1;
+      this.#weights[e] = w;
+      total += w;
+    }
+    this.#totalWeight = total;
     const lists = new Map<number, number[]>();
     sets.pairs.forEach((pairs, index) => {
       for (const pair of pairs) {
@@ -73,6 +93,41 @@ export class Exemplars {
     }
     return 1 - best / size;
   }
+
+  /**
+   * How far a whole process's distinct calls and pairs are from the normal processes': a
+   * kernel density over the exemplars with the set difference (calls and pairs one has and the
+   * other lacks) as distance, weighted by how many normal processes had each set, as a
+   * distance again: d_min − ln(Σ w·e^−(d − d_min) / Σ w). So it is the difference from the
+   * nearest normal process, plus ln of how rare that kind of process was (a set many normal
+   * runs share is nearer than one a single run had). Unlike the containment distances it
+   * counts what the process lacks too, so it is read at the process's end only. `overlaps[e]`: pairs in
+   * common with exemplar e.
+   */
+  difference(
+    callBits: Uint32Array,
+    callCount: number,
+    overlaps: Int32Array,
+    pairCount: number,
+  ): { value: number; nearest: number } {
+    const n = this.count;
+    if (n === 0) return { value: callCount + pairCount, nearest: callCount + pairCount };
+    const distances = new Float64Array(n);
+    let nearest = Number.POSITIVE_INFINITY;
+    for (let e = 0; e < n; e++) {
+      const other = this.#unigrams[e] as Uint32Array;
+      let common = 0;
+      for (let w = 0; w < 8; w++) common += popcount32((callBits[w] as number) & (other[w] as number));
+      common += overlaps[e] as number;
+      const d = callCount + pairCount + (this.#sizes[e] as number) - 2 * common;
+      distances[e] = d;
+      if (d < nearest) nearest = d;
+    }
+    let mass = 0;
+    for (let e = 0; e < n; e++)
+      mass += (this.#weights[e] as number) * Math.exp(nearest - (distances[e] as number));
+    return { value: nearest - Math.log(mass / this.#totalWeight), nearest };
+  }
 }
 
 /** The sets of one process, and a key equal for equal sets. */
@@ -98,9 +153,12 @@ export function setsOf(tokens: Uint8Array): ProcessSets {
 
 /** Collects the distinct sets of learned processes (identical sets once), capped. */
 export class ExemplarCollector {
-  readonly #seen = new Set<string>();
+  /** Set key → its index. */
+  readonly #seen = new Map<string, number>();
   readonly unigrams: Uint32Array[] = [];
   readonly pairs: Uint16Array[] = [];
+  /** Processes per kept set. */
+  readonly weights: number[] = [];
   readonly #cap: number;
   /** Distinct sets not kept because the cap was reached. */
   dropped = 0;
@@ -111,13 +169,18 @@ export class ExemplarCollector {
 
   /** Adds the sets of a process (see {@link setsOf}). */
   add(sets: ProcessSets): void {
-    if (this.#seen.has(sets.key)) return;
+    const index = this.#seen.get(sets.key);
+    if (index !== undefined) {
+      this.weights[index] = (this.weights[index] as number) + 1;
+      return;
+    }
     if (this.unigrams.length >= this.#cap) {
       this.dropped++;
       return;
     }
-    this.#seen.add(sets.key);
+    this.#seen.set(sets.key, this.unigrams.length);
     this.unigrams.push(sets.unigrams);
     this.pairs.push(sets.pairs);
+    this.weights.push(1);
   }
 }

@@ -136,7 +136,7 @@ export function explainProcess(
     calls: state.calls,
     score: round(score),
     threshold: round(threshold),
-    summary: `${program} pid ${pid}: calls unlike normal (score ${round(score, 2)} > ${round(threshold, 2)}); most unusual ${calls.length} calls${where} cost ${round(meanCost, 2)} nats/call${novelText}${mixText(mix)}`,
+    summary: `${program} pid ${pid}: calls unlike normal (score ${round(score, 2)} > ${round(threshold, 2)}); most unusual ${calls.length} calls${where} cost ${round(meanCost, 2)} nats/call${novelText}${mixText(mix)}${setsText(state)}`,
     window: {
       meanCost: round(meanCost),
       normalMeanCost: c === undefined ? undefined : round(c.mean[1] as number),
@@ -146,6 +146,12 @@ export function explainProcess(
     channels,
     ...(mix === undefined ? {} : { mix }),
   };
+}
+
+/** The set difference in the summary line, once the process has ended. */
+function setsText(state: ProcessState): string {
+  if (state.setNearest <= 0) return '';
+  return `; ${state.setNearest} distinct call(s)/pair(s) differ from the nearest normal run's`;
 }
 
 /** The mix in the summary line, when a call's share differs by a tenth of all calls or more. */

@@ -207,7 +207,10 @@ function sparse(counts: Uint32Array): Array<[number, number]> {
 }
 
 /** One level's profiles, each distinct one once (most normal runs start alike: early levels shrink to a few). */
-function buildLevel(exemplars: ExemplarCounts[], pick: (e: ExemplarCounts) => Array<[number, number]>): Level {
+function buildLevel(
+  exemplars: ExemplarCounts[],
+  pick: (e: ExemplarCounts) => Array<[number, number]>,
+): Level {
   const seen = new Set<string>();
   const lists: Array<Array<[number, number]>> = [];
   for (const e of exemplars) {

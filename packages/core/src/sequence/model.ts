@@ -9,23 +9,31 @@ import { ByteReader, ByteWriter, fromBase64, toBase64 } from './codec.js';
 import type { ExemplarSets } from './exemplars.js';
 import { MAX_ORDER } from './gram-key.js';
 import { MixProfiles } from './mix.js';
-import { type Calibration, CHANNELS, CHANNELS_BEFORE_MIX, ProgramModel } from './program-model.js';
+import {
+  type Calibration,
+  CHANNELS,
+  CHANNELS_BEFORE_MIX,
+  CHANNELS_BEFORE_SET_DIFFERENCE,
+  ProgramModel,
+} from './program-model.js';
 import { Vocabulary } from './vocabulary.js';
 
 export const SEQUENCE_MODEL_FORMAT = 'syscan-sequence-model';
 /**
- * 3: a seventh channel, the call mix against normal processes (`mix` per program), and
+ * 4: an eighth channel, the set difference to normal processes at a process's end, and each
+ * exemplar's count of normal processes (a varint after its pair list). 3: a seventh channel, the call mix against normal processes (`mix` per program), and
  * channel rarities that add up. 2: calibrations carry each channel's out-of-fold peaks
  * (`channelScores`) and combine channels by their highest rarity. Version 1 and 2 models are
- * still read and scored as they were learned.
+ * still read and scored as they were learned (version 3 too).
  */
-export const SEQUENCE_MODEL_VERSION = 3;
+export const SEQUENCE_MODEL_VERSION = 4;
 /** Versions this syscan reads. */
-export const READABLE_SEQUENCE_MODEL_VERSIONS: readonly number[] = [1, 2, SEQUENCE_MODEL_VERSION];
+export const READABLE_SEQUENCE_MODEL_VERSIONS: readonly number[] = [1, 2, 3, SEQUENCE_MODEL_VERSION];
 
 /** The channels a model of `version` has (its calibration arrays have one entry per each). */
 export function channelsOf(version: number): readonly string[] {
-  return version >= 3 ? CHANNELS : CHANNELS_BEFORE_MIX;
+  if (version >= 4) return CHANNELS;
+  return version === 3 ? CHANNELS_BEFORE_SET_DIFFERENCE : CHANNELS_BEFORE_MIX;
 }
 
 /** One program's part of a stored model. */
@@ -44,7 +52,7 @@ export interface StoredProgramModel {
   callSet: string;
   /** Pairs any normal process made: varint deltas of `first·256 + second`, base64. */
   pairSet: string;
-  /** Distinct (call set, pair set) of normal processes: count, then per exemplar 8 varint words and a pair list. */
+  /** Distinct (call set, pair set) of normal processes: count, then per exemplar 8 varint words, a pair list and (version 4) its count of processes. */
   exemplars: { count: number; dropped: number; data: string };
   /** Call counts of distinct normal processes at 16, 32, … calls and at their end (version 3; see `mix.ts`): varints, base64. */
   mix?: { count: number; data: string } | undefined;
@@ -54,8 +62,8 @@ export interface StoredProgramModel {
 /** A learned sequence model (JSON-ready; `JSON.parse(JSON.stringify(m))` scores the same). */
 export interface SequenceModel {
   format: typeof SEQUENCE_MODEL_FORMAT;
-  /** {@link SEQUENCE_MODEL_VERSION} when learned by this syscan; 1 or 2 for older models (still read). */
-  version: 1 | 2 | typeof SEQUENCE_MODEL_VERSION;
+  /** {@link SEQUENCE_MODEL_VERSION} when learned by this syscan; 1 to 3 for older models (still read). */
+  version: 1 | 2 | 3 | typeof SEQUENCE_MODEL_VERSION;
   /** n-gram order of the language model (2…6). */
   order: number;
   /** Calls per window of the window channel and of explanations. */
@@ -95,6 +103,7 @@ export function storeProgram(input: ProgramModelInput): StoredProgramModel {
   input.exemplars.unigrams.forEach((bits, i) => {
     for (const word of bits) exemplars.varint(word >>> 0);
     writeSortedList(exemplars, [...(input.exemplars.pairs[i] as Uint16Array)]);
+    exemplars.varint(input.exemplars.weights?.[i] ?? 1);
   });
   const stored: StoredProgramModel = {
     syscalls: [...input.vocabulary.names],
@@ -141,12 +150,14 @@ export function loadProgram(
   const calls = new Uint32Array(callBytes.slice().buffer);
   const pairs = new Set(readSortedList(new ByteReader(fromBase64(stored.pairSet))));
   const reader = new ByteReader(fromBase64(stored.exemplars.data));
-  const exemplars: ExemplarSets = { unigrams: [], pairs: [] };
+  const weights: number[] = [];
+  const exemplars: ExemplarSets = { unigrams: [], pairs: [], weights };
   for (let e = 0; e < stored.exemplars.count; e++) {
     const bits = new Uint32Array(8);
     for (let w = 0; w < 8; w++) bits[w] = reader.varint();
     exemplars.unigrams.push(bits);
     exemplars.pairs.push(Uint16Array.from(readSortedList(reader)));
+    weights.push(version >= 4 ? Math.max(1, reader.varint()) : 1);
   }
   const mix =
     stored.mix === undefined
@@ -249,9 +260,10 @@ function storedProgramProblem(p: StoredProgramModel, version: number): string | 
     )
   )
     return `calibration channelScores must be ${channelCount} non-empty ascending lists of numbers`;
-  if (version >= 3 ? c.combination !== 'sum' : c.combination !== undefined)
-    return version >= 3
-      ? "calibration combination must be 'sum'"
+  const combination = version >= 4 ? 'sum-of-peaks' : version === 3 ? 'sum' : undefined;
+  if (c.combination !== combination)
+    return combination !== undefined
+      ? `calibration combination must be '${combination}'`
       : `version ${version} calibrations have no combination`;
   return undefined;
 }

@@ -73,10 +73,16 @@ export class ProcessState {
   #mixLevel = 0;
   #nextMixAt = MIX_FIRST_LEVEL;
   #mixDistance = 0;
+  /** Set difference to the normal processes, read when the process ends (0 until then). */
+  #setDifference = 0;
+  /** Distinct calls and pairs this process and the nearest normal one do not share (at its end; -1 before). */
+  setNearest = -1;
   /** Comparison point and nearest normal process of the mix value (for explanations). */
   mixAt = -1;
   mixExemplar = -1;
   readonly values: Float64Array;
+  /** Each channel's highest value so far (what version 4 models combine). */
+  readonly peaks: Float64Array;
 
   /**
    * Every array of the process is a view of one buffer: a scorer holds thousands of processes
@@ -88,7 +94,7 @@ export class ProcessState {
     const w = model.window;
     this.#window = w;
     const v = model.vocabulary.size;
-    const floats = 6 * w + CHANNELS.length;
+    const floats = 6 * w + 2 * CHANNELS.length;
     // 8 words of call bits, then the pair bits; then one counter per token id the program
     // uses (not 256); then one overlap per exemplar; bytes last, so every view is aligned.
     const words = 8 + Math.ceil((v * v) / 32);
@@ -100,6 +106,8 @@ export class ProcessState {
     const buffer = new ArrayBuffer(tokensAt + 2 * w);
     this.#ring = new Float64Array(buffer, 0, 6 * w);
     this.values = new Float64Array(buffer, 8 * 6 * w, CHANNELS.length);
+    this.peaks = new Float64Array(buffer, 8 * (6 * w + CHANNELS.length), CHANNELS.length);
+    this.peaks.fill(Number.NEGATIVE_INFINITY);
     this.#bits = new Uint32Array(buffer, bitsAt, words);
     this.counts = new Uint32Array(buffer, countsAt, v);
     this.#overlaps = new Int32Array(buffer, overlapsAt, exemplars);
@@ -157,9 +165,19 @@ export class ProcessState {
     return cost;
   }
 
-  /** The process ended: its whole mix is compared with whole normal processes, then a last checkpoint. */
+  /** The process ended: its whole mix and sets are compared with whole normal processes, then a last checkpoint. */
   finish(): number {
     if (this.calls > 0 && this.model.mix.count > 0) this.#setMix(MIX_FINAL);
+    if (this.calls > 0) {
+      const { value, nearest } = this.model.exemplars.difference(
+        this.#bits,
+        this.#callCount,
+        this.#overlaps,
+        this.#pairCount,
+      );
+      this.#setDifference = value;
+      this.setNearest = nearest;
+    }
     return this.checkpoint();
   }
 
@@ -183,7 +201,10 @@ export class ProcessState {
   checkpoint(): number {
     const values = this.channels();
     this.onCheckpoint?.(values);
-    const score = this.model.combine(values);
+    const peaks = this.peaks;
+    for (let i = 0; i < values.length; i++)
+      if ((values[i] as number) > (peaks[i] as number)) peaks[i] = values[i] as number;
+    const score = this.model.combine(this.model.calibration?.combination === 'sum-of-peaks' ? peaks : values);
     if (score > this.peak) this.peak = score;
     return score;
   }
@@ -204,6 +225,7 @@ export class ProcessState {
     v[4] = this.#pairDistance;
     v[5] = this.calls === 0 ? 0 : this.mismatches / this.calls;
     v[6] = this.#mixDistance;
+    v[7] = this.#setDifference;
     return v;
   }
 

@@ -24,19 +24,29 @@ export const CHANNELS = [
   'mismatchRate',
   /** Cosine distance of the call mix (√counts) to the nearest normal process at the same length (see `mix.ts`). */
   'mixDistance',
+  /**
+   * Distinct calls and pairs the process and the normal processes do not share, nearest
+   * first, weighted by how many normal processes had each set, at the process's end (see
+   * `Exemplars.difference`).
+   */
+  'setDifference',
 ] as const;
 export type ChannelName = (typeof CHANNELS)[number];
 
 /** Channels of version 1 and 2 models (before the mix), whose calibrations have one entry per each. */
 export const CHANNELS_BEFORE_MIX = CHANNELS.slice(0, 6) as readonly ChannelName[];
+/** Channels of version 3 models (before the set difference). */
+export const CHANNELS_BEFORE_SET_DIFFERENCE = CHANNELS.slice(0, 7) as readonly ChannelName[];
 
 /**
- * How channels become one score. Version 3 models (`combination: 'sum'`): the sum of each
+ * How channels become one score. Version 4 models (`combination: 'sum-of-peaks'`): as in
+ * version 3, of each channel's highest value so far, so a process odd early in one way and at
+ * its end in another scores both. Version 3 models (`combination: 'sum'`): the sum of each
  * channel's weighted rarity among normal processes (see {@link channelRarity}), in decades, so
  * a process rare in several ways at once scores above one rare in a single way, and one very
  * rare channel still dominates. Version 2 models: the highest weighted rarity of any one
  * channel. Version 1 models (no `channelScores`): Σ weight·(value − mean)/spread over Σ weight.
- * Arrays have one entry per channel of the model's version (6 before version 3).
+ * Arrays have one entry per channel of the model's version (6 before version 3, 7 in version 3).
  */
 export interface Calibration {
   /** Per channel (CHANNELS order): mean and spread of out-of-fold scores of normal processes. */
@@ -52,8 +62,11 @@ export interface Calibration {
    * checkpoints, out-of-fold, ascending (capped sample). Absent in version 1 models.
    */
   channelScores?: number[][] | undefined;
-  /** `sum` (version 3): channel rarities add up; absent: the highest counts (version 2). */
-  combination?: 'sum' | undefined;
+  /**
+   * `sum-of-peaks` (version 4): rarities of each channel's peak add up; `sum` (version 3):
+   * rarities at one checkpoint add up; absent: the highest counts (version 2).
+   */
+  combination?: 'sum' | 'sum-of-peaks' | undefined;
 }
 
 export interface ProgramModelParts {
@@ -110,7 +123,7 @@ export class ProgramModel {
     const perChannel = c.channelScores;
     const channels = c.weights.length;
     if (perChannel !== undefined) {
-      const sum = c.combination === 'sum';
+      const sum = c.combination !== undefined;
       let total = 0;
       let best = Number.NEGATIVE_INFINITY;
       for (let i = 0; i < channels; i++) {
