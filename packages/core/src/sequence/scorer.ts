@@ -20,8 +20,9 @@ export interface SequenceScorerOptions {
   /** Program name for events whose process is unknown. Defaults to `'default'`. */
   program?: string | undefined;
   /**
-   * Processes scored at once (a few KiB each); past it the oldest is ended and reported by
-   * the next `end()`, which keeps at most as many results. Defaults to `8192`.
+   * Processes scored at once (a few KiB each); past it the least recently active one is
+   * ended (scored as finished, alerting if over its threshold) and reported by the next
+   * `end()`, which keeps at most as many results. Defaults to `8192`.
    */
   maxProcesses?: number | undefined;
 }
@@ -77,6 +78,8 @@ interface Tracked {
   state: ProcessState | undefined;
   threshold: number;
   calls: number;
+  /** Made a call since the eviction sweep last passed it (see `evictOne`). */
+  active: boolean;
   alerted: boolean;
   explanation: SequenceExplanation | undefined;
   /** The first calls (name, line) of a process under the fallback name, in case the trace names it later. */
@@ -123,6 +126,8 @@ export function createSequenceScorer(
   const thresholds = new Map<ProgramModel, number>();
   const open = new Map<number, Tracked>();
   const ended: ProcessSequenceScore[] = [];
+  /** Results of processes whose alert an observation already carried. */
+  const announced = new WeakSet<ProcessSequenceScore>();
   const result: SequenceObservation = {
     pid: 0,
     program: fallback,
@@ -133,7 +138,7 @@ export function createSequenceScorer(
   };
 
   const start = (pid: number, program: string): Tracked => {
-    if (open.size >= maxProcesses) endOne(open.keys().next().value as number);
+    if (open.size >= maxProcesses) evictOne();
     const programModel = loaded.programs.get(program);
     let threshold = Number.POSITIVE_INFINITY;
     if (programModel !== undefined) {
@@ -145,6 +150,7 @@ export function createSequenceScorer(
       state: programModel === undefined ? undefined : new ProcessState(programModel),
       threshold,
       calls: 0,
+      active: true,
       alerted: false,
       explanation: undefined,
       peak: Number.NEGATIVE_INFINITY,
@@ -192,14 +198,34 @@ export function createSequenceScorer(
     open.delete(pid);
     const out = finish(pid, t);
     // Results wait for end(); a caller that never calls it must not make them pile up. What
-    // goes first is the oldest result under its threshold: one over it is an alert the caller
-    // has not seen yet (fail closed), so it goes only when nothing else is left.
+    // goes first is the oldest result under its threshold, then the oldest over it whose alert
+    // the caller already had from `observe`: any other is an alert not seen yet (fail closed),
+    // so it goes only when nothing else is left.
     if (ended.length >= maxProcesses) {
-      const quiet = ended.findIndex((r) => !r.overThreshold);
-      ended.splice(Math.max(quiet, 0), 1);
+      let drop = ended.findIndex((r) => !r.overThreshold);
+      if (drop < 0) drop = ended.findIndex((r) => announced.has(r));
+      ended.splice(Math.max(drop, 0), 1);
     }
+    if (t.alerted) announced.add(out);
     ended.push(out);
     return out;
+  };
+
+  // Second chance (CLOCK) over the open processes in insertion order: the oldest one that
+  // made no call since the sweep last passed it is ended; one that did moves to the back with
+  // its mark cleared. So a daemon still making calls is not cut in two because it started
+  // long ago (audit logs have no exits: every process stays open until pushed out). Ends
+  // within one round: a full pass clears every mark.
+  const evictOne = (): void => {
+    for (const [pid, t] of open) {
+      if (!t.active) {
+        endOne(pid);
+        return;
+      }
+      t.active = false;
+      open.delete(pid);
+      open.set(pid, t);
+    }
   };
 
   const resolve = (event: SyscallEvent): string => {
@@ -230,6 +256,7 @@ export function createSequenceScorer(
       else t.prefix = undefined;
     }
     t.calls++;
+    t.active = true;
     result.pid = pid;
     result.program = program;
     result.calls = t.calls;
