@@ -6,6 +6,12 @@
  * normalising and allocating it again. Only text that needs no decoding is kept (no
  * escapes, not cut by `-s`, within the path cap), so a hit is exactly what readCString and
  * resolvePath give.
+ *
+ * A hit is found without cutting the text out of the argument list: a Map keyed by a fresh
+ * slice hashed every character of it and allocated the slice (measured: the tracker's
+ * hottest line on plain traces). Here the closing quote is found natively, a hash is taken
+ * from the length and the characters, and the entries of that bucket are compared in
+ * place (`startsWith` at the offset): no slice, and a plain loop over the characters.
  */
 import { normalizePath, resolvePath } from './paths.js';
 import { skipString } from './strace-scan.js';
@@ -16,16 +22,25 @@ const DOT = 46;
 
 /** Paths kept in all (about 2 MB); past it the cache starts again (bounded, no LRU upkeep). */
 const MAX_PATHS = 16_384;
+/** Buckets of the hash table (a power of two, twice MAX_PATHS: short chains). */
+const BUCKETS = 32_768;
 
-type ByText = Map<string, readonly string[]>;
+/** One cached path: its argument text, the base it was resolved against, the shared array. */
+interface Entry {
+  readonly text: string;
+  /** The directory a relative text was resolved against; undefined for an absolute one. */
+  readonly base: string | undefined;
+  readonly paths: readonly string[];
+  readonly next: Entry | undefined;
+}
 
 export class PathArrays {
-  /** Absolute paths by text. */
-  #absolute: ByText = new Map();
-  /** Relative ones by the directory they resolve against (the cwd's or a dirfd's string), then by text. */
-  #relative = new Map<string, ByText>();
+  #buckets: (Entry | undefined)[] = new Array<Entry | undefined>(BUCKETS).fill(undefined);
   #size = 0;
   readonly #maxLength: number;
+  /** The base last kept, and its own copy (entries of one cwd share one string). */
+  #lastBase: string | undefined;
+  #lastBaseCopy: string | undefined;
 
   constructor(maxPathLength: number) {
     this.#maxLength = maxPathLength;
@@ -43,34 +58,80 @@ export class PathArrays {
     if (first === QUOTE) return undefined;
     const absolute = first === SLASH;
     if (!absolute && (base === undefined || base.length === 0)) return undefined;
+    const from = at + 1;
+    // The first `"` closes the string unless the text holds a backslash; a kept text never
+    // does, so a match of a kept text up to this quote is the whole string.
+    const quote = args.indexOf('"', from);
+    if (quote !== -1 && args.charCodeAt(quote + 1) !== DOT) {
+      const length = quote - from;
+      const key = absolute ? undefined : base;
+      for (let e = this.#buckets[bucketOf(args, from, length, key)]; e !== undefined; e = e.next) {
+        if (e.text.length === length && e.base === key && args.startsWith(e.text, from)) return e.paths;
+      }
+    }
+    return this.#miss(args, at, absolute ? undefined : base);
+  }
+
+  /** Reads and keeps a text not seen before (or says it cannot be kept). */
+  #miss(args: string, at: number, base: string | undefined): readonly string[] | undefined {
     const end = skipString(args, at);
     // `"…"...` was cut by -s; an unclosed string ends the text without its quote.
     if (args.charCodeAt(end) === DOT || args.charCodeAt(end - 1) !== QUOTE || end - 2 <= at) return undefined;
-    const text = args.slice(at + 1, end - 1);
-    const byText = absolute ? this.#absolute : this.#relative.get(base!);
-    const hit = byText?.get(text);
-    if (hit !== undefined) return hit;
-    if (text.length > this.#maxLength || text.indexOf('\\') !== -1) return undefined;
+    const from = at + 1;
+    const length = end - 1 - from;
+    if (length > this.#maxLength) return undefined;
+    const backslash = args.indexOf('\\', from);
+    if (backslash !== -1 && backslash < end - 1) return undefined;
     // Copies of their own: a slice would keep the reader's whole input chunk alive.
-    const key = ownCopy(text);
-    const path = absolute ? normalizePath(key) : resolvePath(base, key);
+    const text = ownCopy(args.slice(from, end - 1));
+    const path = base === undefined ? normalizePath(text) : resolvePath(base, text);
     if (path === '') return undefined;
     if (this.#size >= MAX_PATHS) {
-      this.#absolute = new Map();
-      this.#relative.clear();
+      this.#buckets.fill(undefined);
       this.#size = 0;
     }
-    let map = absolute ? this.#absolute : this.#relative.get(base!);
-    if (map === undefined) {
-      map = new Map();
-      this.#relative.set(ownCopy(base!), map);
-    }
     const paths = [path];
-    map.set(key, paths);
+    const slot = bucketOf(args, from, length, base);
+    this.#buckets[slot] = {
+      text,
+      base: base === undefined ? undefined : this.#baseCopy(base),
+      paths,
+      next: this.#buckets[slot],
+    };
     this.#size++;
     return paths;
   }
+
+  #baseCopy(base: string): string {
+    if (base !== this.#lastBase) {
+      this.#lastBase = base;
+      this.#lastBaseCopy = ownCopy(base);
+    }
+    return this.#lastBaseCopy!;
+  }
 }
+
+/**
+ * Bucket of the `length` characters at `args[from]` resolved against `base`: every
+ * character of the text counts (sampling a few put `n1.txt` … `n53.txt` of one directory
+ * in one chain), and the base's length and last characters (`find` opens one `"include"`
+ * against hundreds of directories, which differ at their ends).
+ */
+function bucketOf(args: string, from: number, length: number, base: string | undefined): number {
+  let h = length;
+  for (let i = from + length - 1; i >= from; i--) h = (Math.imul(h, 31) + args.charCodeAt(i)) | 0;
+  if (base !== undefined) {
+    const n = base.length;
+    h = (Math.imul(h, 31) + n) | 0;
+    for (let i = n - 1, stop = n > BASE_CHARS ? n - BASE_CHARS : 0; i >= stop; i--)
+      h = (Math.imul(h, 31) + base.charCodeAt(i)) | 0;
+  }
+  h ^= h >>> 15;
+  return Math.imul(h, 0x2c1b3c6d) >>> 17;
+}
+
+/** Characters at the end of a base that go into its bucket. */
+const BASE_CHARS = 16;
 
 /** The same text in a string of its own (not a slice of a larger one). */
 function ownCopy(s: string): string {
