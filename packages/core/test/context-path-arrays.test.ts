@@ -43,3 +43,18 @@ describe('PathArrays (paths read before, found in place)', () => {
     expect(cache.lookup('AT_FDCWD, "/etc/x"..., 0', 10, '/')).toBeUndefined();
   });
 });
+
+describe('PathArrays under texts made to collide', () => {
+  it('keeps every bucket short and still answers right', () => {
+    const cache = new PathArrays(4096);
+    // "Aa" and "BB" have the same 31-multiplier hash: 2^10 texts of one length, one hash.
+    const texts: string[] = [];
+    for (let n = 0; n < 1024; n++) {
+      let t = '/';
+      for (let bit = 0; bit < 10; bit++) t += (n >> bit) & 1 ? 'Aa' : 'BB';
+      texts.push(t);
+    }
+    for (const t of texts) expect(cache.lookup(`AT_FDCWD, "${t}", 0`, 10, undefined)).toEqual([t]);
+    for (const t of texts) expect(cache.lookup(`AT_FDCWD, "${t}", 0`, 10, undefined)).toEqual([t]);
+  });
+});

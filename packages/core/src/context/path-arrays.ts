@@ -25,6 +25,9 @@ const MAX_PATHS = 16_384;
 /** Buckets of the hash table (a power of two, twice MAX_PATHS: short chains). */
 const BUCKETS = 32_768;
 
+/** Longest bucket chain: a look-up compares at most this many texts, whatever the input. */
+const MAX_CHAIN = 8;
+
 /** One cached path: its argument text, the base it was resolved against, the shared array. */
 interface Entry {
   readonly text: string;
@@ -92,11 +95,19 @@ export class PathArrays {
     }
     const paths = [path];
     const slot = bucketOf(args, from, length, base);
+    let next = this.#buckets[slot];
+    let chain = 0;
+    for (let e = next; e !== undefined; e = e.next) chain++;
+    if (chain >= MAX_CHAIN) {
+      // Texts made to share a bucket: start the bucket again, so that no look-up walks far.
+      this.#size -= chain;
+      next = undefined;
+    }
     this.#buckets[slot] = {
       text,
       base: base === undefined ? undefined : this.#baseCopy(base),
       paths,
-      next: this.#buckets[slot],
+      next,
     };
     this.#size++;
     return paths;
