@@ -64,6 +64,27 @@ describe('createSession', () => {
     expect(second.analyze('getpid() = 1\n').kind).toBe('suppressed');
   });
 
+  it('judges a list of texts exactly as their newline-joined text, in one verdict', () => {
+    // A line split over two texts, a call resumed in the next text, and a cwd set in one and
+    // used in the other: the list must read as the one trace it is.
+    const texts = [
+      '100 chdir("/root/.ssh") = 0\n100 openat(AT_FDCWD, "id_rsa", O_RDONLY <unfinished ...>',
+      '100 <... openat resumed>) = 3\n200 getpid() = 200',
+      '',
+      '200 read(3, "x", 1) = 1',
+    ];
+    const run = (input: string | readonly string[]) => {
+      const session = createSession({ config: { ...BASELINE, ...fixedClock } });
+      const verdict = session.analyze(input);
+      const { inputs, lines, bytes, events, syscalls, groups } = session.summary();
+      return { verdict, inputs, lines, bytes, events, syscalls, rules: groups.map((g) => g.rule) };
+    };
+    const listed = run(texts);
+    expect(listed).toEqual(run(texts.join('\n')));
+    expect(listed.rules).toContain('Read SSH private key');
+    expect(listed.events).toBe(4);
+  });
+
   it('lets checks add alerts to the batch they belong to', () => {
     const check = {
       record(r: { kind: string }, out: Alert[]) {

@@ -76,8 +76,9 @@ function judgeTexts(
       reason: `telemetry of ${size} characters exceeds maxInspectBytes (${maxChars})`,
     };
   if (size === 0) return CLEAN;
-  const text = items.length === 1 ? asText(items[0])! : items.map((t) => asText(t)).join('\n');
-  return sessionOf().analyze(text);
+  // The session reads the texts as if joined by newlines, without making the joined copy.
+  const texts = items.length === 1 ? asText(items[0])! : items.map((t) => asText(t)!);
+  return sessionOf().analyze(texts);
 }
 
 /** Parsed records or events, judged as one batch. */

@@ -179,4 +179,60 @@ describe('the session the guard judges with', () => {
     rules.length = 0;
     expect(await ruleNames(WRITE + EXEC)).toEqual([RULE]);
   });
+
+  it("never carries one response's context (cwd, fds, programs) into the next one's", async () => {
+    const CHDIR = '100 chdir("/root/.ssh") = 0\n';
+    const OPEN_RELATIVE = '100 openat(AT_FDCWD, "id_rsa", O_RDONLY) = 3\n';
+    const CURL_KEY =
+      '100 execve("/usr/bin/curl", ["curl"], 0x7ffd3c2a1e40 /* 1 var */) = 0\n' +
+      '100 openat(AT_FDCWD, "/root/.ssh/id_rsa", O_RDONLY) = 3\n';
+    const METADATA =
+      '100 connect(3, {sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("169.254.169.254")}, 16) = 0\n';
+    const verdicts: GuardVerdict[] = [];
+    // Both sides of the comparison run through the same guard, one client, one detector.
+    const guard = syscanGuard({
+      detector: { alertOnUnknownSyscall: false, maxAlertsPerMinute: 0 },
+      key: () => 'one client',
+      onVerdict: (v) => void verdicts.push(v),
+    });
+    const app = express();
+    app.post('/t', express.json(), guard, (req, res) => res.json({ trace: req.body.trace }));
+    running = await listen(app);
+    const alertsOf = async (trace: string) => {
+      await request(`${running!.url}/t`, { body: { trace } });
+      const v = verdicts.at(-1)!;
+      return v.kind === 'alert' ? v.alerts : [];
+    };
+    // In one response, the cwd resolves the relative open: the key read is seen.
+    expect((await alertsOf(CHDIR + OPEN_RELATIVE)).map((a) => a.rule)).toEqual(['Read SSH private key']);
+    // Split over two responses, the second starts with no cwd: nothing to resolve against.
+    expect(await alertsOf(CHDIR)).toEqual([]);
+    expect(await alertsOf(OPEN_RELATIVE)).toEqual([]);
+    // The metadata connect of a later response is not pinned on the earlier one's curl or key.
+    expect((await alertsOf(CURL_KEY)).map((a) => a.rule)).toEqual(['Read SSH private key']);
+    const later = await alertsOf(METADATA);
+    expect(later.map((a) => a.rule)).toEqual(['Connect to cloud metadata service']);
+    expect(JSON.stringify(later)).not.toMatch(/curl|id_rsa/);
+  });
+
+  it('reads several telemetry texts as one trace, as if joined by newlines', async () => {
+    const verdicts: GuardVerdict[] = [];
+    const guard = syscanGuard({
+      detector: { alertOnUnknownSyscall: false, maxAlertsPerMinute: 0 },
+      onVerdict: (v) => void verdicts.push(v),
+    });
+    const app = express();
+    // The chdir is in stderr, the open in trace: only read together do they make the key read.
+    app.get('/t', guard, (_req, res) =>
+      res.json({
+        stderr: '100 chdir("/root/.ssh") = 0',
+        trace: '100 openat(AT_FDCWD, "id_rsa", O_RDONLY) = 3',
+      }),
+    );
+    running = await listen(app);
+    const r = await request(`${running.url}/t`);
+    expect(r.status).toBe(403);
+    const v = verdicts[0]!;
+    expect(v.kind === 'alert' ? v.alerts.map((a) => a.rule) : []).toEqual(['Read SSH private key']);
+  });
 });

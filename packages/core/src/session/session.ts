@@ -172,10 +172,24 @@ export class AnalysisSession {
     return verdict;
   }
 
-  /** Parses a whole text and judges it as one batch: one verdict (the guard's form, the seed's `analyze`). */
-  analyze(text: string): AnomalyVerdict {
+  /**
+   * Parses a whole text and judges it as one batch: one verdict (the guard's form, the seed's
+   * `analyze`). Texts given as a list (each whole lines) are read as if joined by newlines,
+   * without joining them: the parser then reads flat strings, not a 16 KB concatenation it
+   * would have to flatten first (~10 µs of a guarded request).
+   */
+  analyze(text: string | readonly string[]): AnomalyVerdict {
     const parser = createParser(this.#options.parse);
-    const records = parser.push(text);
+    let records: ParsedRecord[];
+    if (typeof text === 'string') {
+      records = parser.push(text);
+    } else {
+      records = [];
+      for (let i = 0; i < text.length; i++) {
+        if (i > 0) for (const r of parser.push('\n')) records.push(r);
+        for (const r of parser.push(text[i]!)) records.push(r);
+      }
+    }
     for (const r of parser.end()) records.push(r);
     this.#summary.addParseStats(this.#input ?? DEFAULT_INPUT, parser.stats);
     return this.push(records);
