@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseRecords } from '../src/parse/index.js';
-import { intern, internHashed, nextHash } from '../src/parse/strace/intern.js';
+import { intern, internHashed, internName, nextHash, WORD_CODE } from '../src/parse/strace/intern.js';
 
 describe('strace reader: interned names', () => {
   it('gives the text asked for, the same object each time it repeats', () => {
@@ -28,5 +28,36 @@ describe('strace reader: interned names', () => {
     expect(a.syscall).toBe('openat');
     expect(a.errno).toBe('ENOENT');
     expect(Object.keys(a)).toEqual(Object.keys(b));
+  });
+
+  it('names by their packed key: the same object as intern(), exact whatever collides', () => {
+    const keyOf = (name: string): [number, number, number] => {
+      const k: [number, number, number] = [0, 0, 0];
+      for (let n = 0; n < name.length; n++) {
+        const part = Math.floor(n / 5);
+        k[part] = k[part]! * 64 + WORD_CODE[name.charCodeAt(n)]!;
+      }
+      return k;
+    };
+    const names = [
+      'openat',
+      'read',
+      'rt_sigaction',
+      'a',
+      'A',
+      '_',
+      'Z9',
+      'clock_nanosleep',
+      'a0000',
+      'a00000',
+    ];
+    for (let i = 0; i < 5000; i++) names.push(`s${i.toString(36)}_${(i * 7919).toString(36)}`.slice(0, 15));
+    for (let round = 0; round < 2; round++) {
+      for (const name of names) {
+        const got = internName(`x(${name}(`, 2, 2 + name.length, ...keyOf(name));
+        expect(got).toBe(name);
+        expect(got).toBe(intern(name, 0, name.length));
+      }
+    }
   });
 });

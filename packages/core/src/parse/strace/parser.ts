@@ -16,7 +16,7 @@
 import type { ParsedRecord, SyscallEvent } from '../../types.js';
 import type { LineParser, ResolvedParseOptions } from '../line-parser.js';
 import { argsBefore, DETACHED, endsWithEllipsis, isKnownSyscall, UNFINISHED } from './call-text.js';
-import { intern, internHashed, nextHash } from './intern.js';
+import { intern, internName, MAX_KEYED_NAME, WORD_CODE } from './intern.js';
 import { CallJoiner } from './joiner.js';
 import { PrefixReader, readInt } from './prefix.js';
 import { readExitLine, readSignalLine, readTracerLine } from './process-lines.js';
@@ -144,11 +144,19 @@ export class StraceParser implements LineParser {
     const prefix = this.#prefix;
     let i = p;
     let c = s.charCodeAt(i);
-    // The name's hash is taken on the way (intern needs it; no second pass over the name).
-    let h = 0;
-    while (isWordChar(c)) {
-      h = nextHash(h, c);
+    // The name's exact key is packed on the way (internName needs it; no compare, no second
+    // pass over the name). NaN past the end is no word character.
+    let code = c < 128 ? WORD_CODE[c]! : 0;
+    let k0 = 0;
+    let k1 = 0;
+    let k2 = 0;
+    while (code !== 0) {
+      const n = i - p;
+      if (n < 5) k0 = k0 * 64 + code;
+      else if (n < 10) k1 = k1 * 64 + code;
+      else if (n < 15) k2 = k2 * 64 + code;
       c = s.charCodeAt(++i);
+      code = c < 128 ? WORD_CODE[c]! : 0;
     }
     if (c !== 40 /* ( */ || i - p > MAX_NAME_LENGTH) {
       // A word without `(` is a syscall line only when it is a syscall name after a prefix
@@ -157,7 +165,7 @@ export class StraceParser implements LineParser {
       out.push(issue(raw, lineNo, 'expected a syscall name followed by "("'));
       return Read.Done;
     }
-    const name = internHashed(s, p, i, h);
+    const name = i - p <= MAX_KEYED_NAME ? internName(s, p, i, k0, k1, k2) : intern(s, p, i);
     const argsStart = i + 1;
     const tail = endsWithEllipsis(s);
     if (tail && s.endsWith(UNFINISHED)) {
