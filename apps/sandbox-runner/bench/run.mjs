@@ -3,7 +3,7 @@
 // cost and what syscan's reading and judging cost. Each round runs every variant once, in
 // an order rotated per round (alternating), on the same syscall-heavy command:
 //   bare      strace -f -o /dev/null                      (the reference users compare with)
-//   flags     strace -f -q -y -I 4 -o /dev/null           (the runner's strace flags)
+//   flags     strace -f -q -y -I 4 -e verbose=!%%stat -o /dev/null   (the runner's strace flags)
 //   isolated  <bwrap as the runner wraps it> strace -f -q -y -I 4 -o /dev/null
 //   runner    syscan-sandbox exec --json                  (the same, trace to a FIFO, judged live)
 // Wall time, and CPU time (user+sys of the whole process tree: the bench's reaped children,
@@ -54,7 +54,8 @@ if (!(workload in scripts)) {
 }
 const command = [py, '-c', scripts[workload]];
 const pin = process.env.BENCH_PIN === '1' ? ['taskset', '-c', '0'] : [];
-const runnerFlags = ['-f', '-q', '-y', '-I', '4'];
+// As src/exec/strace-args.ts runs strace (keep in step).
+const runnerFlags = ['-f', '-q', '-y', '-I', '4', '-e', 'verbose=!%%stat'];
 // As src/exec/isolation.ts wraps strace with bwrap (keep in step).
 const bwrapArgs = [
   '--unshare-user',

@@ -306,6 +306,33 @@ describe.skipIf(!hasStrace)('rule actions under --enforce and --dry-run', () => 
     expect(off.alerts.map((a) => a.rule)).not.toContain(rule);
   });
 
+  it('a rule on a stat call still sees its path and fd: strace leaves only the stat struct undecoded', () => {
+    // The runner runs strace with `-e verbose=!%%stat`: the result struct is an address.
+    const rules = file(
+      'stat.yaml',
+      `- rule: Stat test token
+  desc: a token file looked at
+  condition: evt.type in (stat, lstat, newfstatat, statx, fstat) and fs.path.name endswith "/secret.token"
+  output: token stat (args=%evt.args)
+  priority: WARNING
+- rule: Fstat of test token
+  desc: an open token file looked at
+  condition: evt.type in (fstat, newfstatat, statx) and fd.name endswith "/secret.token"
+  output: token fstat (args=%evt.args)
+  priority: WARNING
+`,
+    );
+    const rulesOf = (script: string): Map<string | undefined, string> =>
+      new Map(
+        execJson(['--rules', rules], [python, '-c', script]).run.alerts.map((a) => [a.rule, a.message]),
+      );
+    const byPath = rulesOf('import os\nos.stat("secret.token")\n');
+    expect(byPath.get('Stat test token')).toMatch(/secret\.token", 0x[0-9a-f]+/);
+    const byFd = rulesOf('import os\nf = open("secret.token")\nos.fstat(f.fileno())\n');
+    expect(byFd.get('Fstat of test token')).toMatch(/secret\.token>, "", 0x[0-9a-f]+, AT_EMPTY_PATH/);
+    expect(byPath.get('Stat test token')).not.toContain('st_mode');
+  });
+
   it('serve --dry-run answers what it would have killed, and runs the command to its end', async () => {
     const rules = file('kill.yaml', KILL_RULE);
     const serve = startServe(['--rules', rules, '--dry-run', '--guard-mode', 'report']);
