@@ -17,6 +17,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { killTree, runMembers, waitGone } from '../src/exec/enforce.js';
 import { resolveIsolation, wrapperArgs } from '../src/exec/isolation.js';
 import { loadPolicy } from '../src/exec/policy.js';
+import {
+  MAX_WAIT_MS,
+  MIN_WAIT_MS,
+  NEARLY_FULL_BYTES,
+  ReadPace,
+  TARGET_READ_BYTES,
+} from '../src/exec/read-pace.js';
 import { commandStatus, reportedAlert } from '../src/exec/result.js';
 import { classifySetupFailure, setupKind } from '../src/exec/setup-errors.js';
 import { commandLine } from '../src/exec/spawn.js';
@@ -32,6 +39,8 @@ describe('strace command line', () => {
     const args = straceArgs('/tmp/x/trace', ['ls', '-l'], [], { PATH: '/bin' });
     expect(args.slice(0, 7)).toEqual(['-f', '-q', '-y', '-I', '4', '-o', '/tmp/x/trace']);
     expect(args).not.toContain('-qq');
+    // The stat family's result struct is left undecoded (nothing reads it); its path is not.
+    expect(args.slice(7, 9)).toEqual(['-e', 'verbose=!%%stat']);
     expect(args.slice(-3)).toEqual(['--', 'ls', '-l']);
   });
 
@@ -186,6 +195,25 @@ describe('trace FIFO', () => {
     expect(end.chunks).toBe(0);
     await trace.remove();
     expect(existsSync(trace.dir)).toBe(false);
+  });
+});
+
+describe('read pace', () => {
+  it('sleeps longer while reads find little, never past the bound on how late an alert is seen', () => {
+    const pace = new ReadPace();
+    const waits = [1, 100, 100, 100, 100, 100, 100].map((n) => pace.next(n));
+    // At most doubling per read, from the shortest pause up to the longest.
+    expect(waits).toEqual([4, 8, 16, MAX_WAIT_MS, MAX_WAIT_MS, MAX_WAIT_MS, MAX_WAIT_MS]);
+    expect(Math.max(...waits)).toBeLessThanOrEqual(MAX_WAIT_MS);
+  });
+
+  it('aims each read at half the pipe from the rate it saw, and reads at once when it was nearly full', () => {
+    const pace = new ReadPace();
+    expect(pace.next(TARGET_READ_BYTES / 4)).toBe(2 * MIN_WAIT_MS); // a quarter: wait longer (at most 2x)
+    expect(pace.next(TARGET_READ_BYTES)).toBe(2 * MIN_WAIT_MS); // on target: keep the pace
+    expect(pace.next(TARGET_READ_BYTES + TARGET_READ_BYTES / 3)).toBe(3); // faster: shorter
+    expect(pace.next(NEARLY_FULL_BYTES)).toBe(0); // strace may have waited: no pause at all
+    expect(pace.next(TARGET_READ_BYTES * 1.25)).toBe(MIN_WAIT_MS); // and on from the shortest pause
   });
 });
 

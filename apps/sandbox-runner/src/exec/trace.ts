@@ -6,16 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep, setImmediate as yieldToEvents } from 'node:timers/promises';
 import { SyscanError } from '@syscan/core';
+import { ReadPace } from './read-pace.js';
 
 /** Bytes per read of the trace FIFO (a pipe holds 64 KiB by default). */
 export const TRACE_READ_BYTES = 64 * 1024;
-/**
- * Pause after a small read so that lines accumulate; bounds how late an alert is seen. Each
- * pause costs a timer and a read (~60 µs of the runner's CPU in a VM, as much as judging 50
- * lines): 5 ms batches ~150 lines of a syscall-heavy command (2 ms: ~60, a third more CPU)
- * and fill a quarter of the pipe at 3 MB/s of trace.
- */
-const TRACE_BATCH_WAIT_MS = 5;
 
 export interface TraceFifo {
   dir: string;
@@ -106,10 +100,11 @@ export async function readTrace(
 }
 
 /**
- * Plain reads with a short pause after a small one, rather than a socket that wakes on
- * every write: strace writes a line at a time (two writes a call), and a wake-up per line
- * (a context switch, in a VM an inter-processor interrupt) cost more than tracing itself.
- * Pausing lets lines pile up in the pipe (64 KiB); strace only waits if it fills.
+ * Plain reads with a pause between them, rather than a socket that wakes on every write:
+ * strace writes a line at a time (two writes a call), and a wake-up per line (a context
+ * switch, in a VM an inter-processor interrupt) cost more than tracing itself. Pausing lets
+ * lines pile up in the pipe (64 KiB); strace only waits if it fills. How long to pause is
+ * {@link ReadPace}'s: until about half the pipe has piled up, at most 20 ms.
  *
  * While the trace is idle, a blocking read on the libuv thread pool waits for it (no
  * polling). Once it flows, what piled up during each pause is read at once from the
@@ -125,6 +120,7 @@ async function readAll(
   onChunk: (bytes: Uint8Array) => void,
 ): Promise<void> {
   const buffer = Buffer.allocUnsafe(TRACE_READ_BYTES);
+  const pace = new ReadPace();
   // The consumer decodes the bytes before returning, so the buffer can be reused.
   const deliver = (n: number): void => {
     end.chunks++;
@@ -139,7 +135,8 @@ async function readAll(
       deliver(first);
       let last = first;
       for (;;) {
-        if (last < TRACE_READ_BYTES / 4) await sleep(TRACE_BATCH_WAIT_MS);
+        const wait = pace.next(last);
+        if (wait > 0) await sleep(wait);
         else await yieldToEvents();
         const n = readNow(drainFd, buffer);
         if (n === 0) return;
