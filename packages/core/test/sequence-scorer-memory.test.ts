@@ -60,6 +60,32 @@ describe('sequence scorer: open processes past its cap', () => {
 });
 
 describe('sequence process state: memory', () => {
+  it('scores processes whose state reuses the buffer of an ended one exactly as fresh ones', () => {
+    const model = new LoadedSequenceModel(serverModel());
+    const runs = Array.from({ length: 24 }, (_, pid) =>
+      Array.from({ length: 10 + pid * 7 }, (_, i) =>
+        pid % 3 === 0 && i % 5 === 4
+          ? i % 2
+            ? 'ptrace'
+            : 'connect'
+          : (NORMAL[(i * (pid + 1)) % NORMAL.length] as string),
+      ),
+    );
+    // One scorer for all: each process reuses the buffer of the one before it.
+    const scorer = createSequenceScorer(model, { program: 'server' });
+    const reused = runs.map((calls, pid) => {
+      for (const [i, call] of calls.entries()) scorer.observeCall(pid, 'server', call, i + 1);
+      return scorer.endProcess(pid);
+    });
+    const alone = runs.map((calls, pid) => {
+      const fresh = createSequenceScorer(model, { program: 'server' });
+      for (const [i, call] of calls.entries()) fresh.observeCall(pid, 'server', call, i + 1);
+      return fresh.end()[0];
+    });
+    expect(reused).toEqual(alone);
+    expect(reused.some((r) => r.overThreshold)).toBe(true);
+  });
+
   it('keeps every array of a process in one buffer', () => {
     const model = new LoadedSequenceModel(serverModel()).programs.get('server');
     const state = new ProcessState(model!);

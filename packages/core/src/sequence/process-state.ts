@@ -88,8 +88,11 @@ export class ProcessState {
    * Every array of the process is a view of one buffer: a scorer holds thousands of processes
    * at once (audit logs have no exit records), and each separate typed array costs about
    * 150 bytes of heap (its object and its ArrayBuffer's) before its first element.
+   * `recycled`: the {@link buffer} of an ended process of the same program, reused (zeroed)
+   * when its size fits, so that a stream of short processes is not a stream of buffers that
+   * only a full GC frees.
    */
-  constructor(model: ProgramModel) {
+  constructor(model: ProgramModel, recycled?: ArrayBuffer) {
     this.model = model;
     const w = model.window;
     this.#window = w;
@@ -103,7 +106,12 @@ export class ProcessState {
     const countsAt = bitsAt + 4 * words;
     const overlapsAt = countsAt + 4 * v;
     const tokensAt = overlapsAt + 4 * exemplars;
-    const buffer = new ArrayBuffer(tokensAt + 2 * w);
+    const size = tokensAt + 2 * w;
+    let buffer: ArrayBuffer;
+    if (recycled?.byteLength === size) {
+      new Uint8Array(recycled).fill(0);
+      buffer = recycled;
+    } else buffer = new ArrayBuffer(size);
     this.#ring = new Float64Array(buffer, 0, 6 * w);
     this.values = new Float64Array(buffer, 8 * 6 * w, CHANNELS.length);
     this.peaks = new Float64Array(buffer, 8 * (6 * w + CHANNELS.length), CHANNELS.length);
@@ -112,6 +120,11 @@ export class ProcessState {
     this.counts = new Uint32Array(buffer, countsAt, v);
     this.#overlaps = new Int32Array(buffer, overlapsAt, exemplars);
     this.#ringTokens = new Uint8Array(buffer, tokensAt, 2 * w);
+  }
+
+  /** The one buffer behind every array of the process (to recycle once the process is done with). */
+  get buffer(): ArrayBuffer {
+    return this.#ring.buffer as ArrayBuffer;
   }
 
   /** The costliest full window's costs, oldest call first (valid once `calls >= window`). */

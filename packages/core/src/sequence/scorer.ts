@@ -27,6 +27,9 @@ export interface SequenceScorerOptions {
   maxProcesses?: number | undefined;
 }
 
+/** Buffers of ended process states a scorer keeps per program for the next processes. */
+const MAX_SPARE_BUFFERS = 16;
+
 /** A model ready to score: built once, shared by any number of scorers. */
 export class LoadedSequenceModel {
   readonly model: SequenceModel;
@@ -128,6 +131,14 @@ export function createSequenceScorer(
   const ended: ProcessSequenceScore[] = [];
   /** Results of processes whose alert an observation already carried. */
   const announced = new WeakSet<ProcessSequenceScore>();
+  // Buffers of ended processes' states, per program, for the next ones: on an audit log a
+  // process ends (is pushed out) for nearly every one that starts.
+  const spare = new Map<ProgramModel, ArrayBuffer[]>();
+  const recycle = (state: ProcessState): void => {
+    const buffers = spare.get(state.model);
+    if (buffers === undefined) spare.set(state.model, [state.buffer]);
+    else if (buffers.length < MAX_SPARE_BUFFERS) buffers.push(state.buffer);
+  };
   const result: SequenceObservation = {
     pid: 0,
     program: fallback,
@@ -147,7 +158,10 @@ export function createSequenceScorer(
     }
     const tracked: Tracked = {
       program,
-      state: programModel === undefined ? undefined : new ProcessState(programModel),
+      state:
+        programModel === undefined
+          ? undefined
+          : new ProcessState(programModel, spare.get(programModel)?.pop()),
       threshold,
       calls: 0,
       active: true,
@@ -189,6 +203,9 @@ export function createSequenceScorer(
       overThreshold: over,
     };
     if (over) out.explanation = explain(t, pid, score);
+    // The result and its explanation are copies: nothing reads the state again.
+    if (t.state !== undefined) recycle(t.state);
+    t.state = undefined;
     return out;
   };
 
