@@ -1,7 +1,8 @@
 /**
  * The guard's benches cannot rot: with BENCH_SMOKE=1 run.mjs starts its server and probes
  * both sides (the autocannon runs are skipped: they take seconds each), and server-time.mjs
- * runs 60 requests per side; each must exit 0 with its table printed. No time is looked at.
+ * runs 60 requests per side, breakdown.mjs 30; each must exit 0 with its table printed. No
+ * time is looked at.
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -24,5 +25,13 @@ describe('guard benches (BENCH_SMOKE=1)', () => {
     for (const side of ['plain', 'guarded', 'bare', 'norules'])
       expect(run.out).toMatch(new RegExp(`^${side}\\s+p50 \\d+ µs`, 'm'));
     expect(run.out).toMatch(/added by the guard: p50 -?\d+ µs/);
+  });
+
+  it('breakdown.mjs: where a guarded request goes, in the server and stage by stage', () => {
+    const run = runBench(bench('breakdown.mjs'));
+    expect(run.status, run.out).toBe(0);
+    expect(run.out).toMatch(/session analyze\(\)'\s*│\s*-?\d+/);
+    expect(run.out).toMatch(/'parser alone'\s*│\s*[\d.]+/);
+    expect(run.out).toMatch(/would serve [\d.]+ of the plain rate/);
   });
 });
