@@ -351,6 +351,27 @@ function printTable(sets) {
   }
   const fa = normal.filter((p) => p.over).length / normal.length;
   console.log(`syscan's own calibrated threshold: ${pct(fa).trim()} false alarms on validation`);
+  printCopies(sets);
+}
+
+/**
+ * Held-out processes whose calls are exactly those of a training process (a server's helper
+ * child runs the same in an attack run as in a normal one), and the AUC a model reaches at
+ * best when it ranks every other attack above every normal process but scores such a copy
+ * like its normal twins (below the novel normal processes, level with the copied ones).
+ */
+function printCopies(sets) {
+  const learned = new Set(sets.train.map((p) => p.calls.join(' ')));
+  const copied = (list) => list.filter((p) => learned.has(p.calls.join(' '))).length;
+  const attacks = KINDS.flatMap((k) => sets[k]);
+  const n = sets.validation.length;
+  const nc = copied(sets.validation);
+  const ac = copied(attacks);
+  const ceiling = 1 - (ac / attacks.length) * ((n - nc) / n + (0.5 * nc) / n);
+  console.log(
+    `copies of a training process: ${nc} of ${n} normal, ${ac} of ${attacks.length} attack processes ` +
+      `(${pct(ac / attacks.length).trim()}); AUC at best ${ceiling.toFixed(3)} for a model that scores a copy like its twins`,
+  );
 }
 
 // ---- main ----------------------------------------------------------------------------------
