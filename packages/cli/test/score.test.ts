@@ -226,6 +226,28 @@ describe('syscan learn and score on plain call numbers (--numbers)', () => {
     );
   });
 
+  it('refuses numbers named otherwise than the model learned them, in one line, instead of scoring every call as never seen', async () => {
+    const named = join(dir, 'adfa.json'); // learned with --arch i386 by the test above
+    const file = join(dir, 'adfa-0.txt');
+    const r = await runCli(['score', '-b', named, '--numbers', 'calls', file]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(
+      /is syscall numbers, but the baseline's sequence model names its calls .*pass the --arch/,
+    );
+    const numbered = join(dir, 'adfa-nr.json');
+    expect(
+      (await runCli(['learn', '--numbers', 'calls', file, join(dir, 'adfa-1.txt'), '-o', numbered])).code,
+    ).toBe(0);
+    const back = await runCli(['score', '-b', numbered, '--numbers', 'calls', '--arch', 'i386', file]);
+    expect(back.code).toBe(2);
+    expect(back.stderr).toMatch(
+      /learned numbers without --arch \(its calls are nr<N>\): score without --arch, or learn again with --arch i386/,
+    );
+    expect((await runCli(['score', '-b', numbered, '--numbers', 'calls', file])).code).not.toBe(2);
+  });
+
   it('reads files of nothing but numbers as such without --numbers (as an evaluator would call it)', async () => {
     // ADFA-LD files (one long line; longer than the sniffed head) and a UNM file, no flag.
     const files = Array.from({ length: 12 }, (_, i) => {

@@ -124,6 +124,8 @@ export function makeScoreCommand(ctx: CliContext): Command {
           // One tracker per input (pids of different traces are different processes): it
           // names each process's program (exe, comm), as `learn` did.
           const numbers = numbersFor(input, opts);
+          const naming = numbers.numbers === undefined ? undefined : numberNamingProblem(model, opts.arch);
+          if (naming !== undefined) throw inputError(`'${input.label}' is syscall numbers, but ${naming}`);
           const tracker = opts.context && numbers.numbers === undefined ? createContextTracker() : undefined;
           const stats = readInputBatches(input, ctx.io.stdin, numbers, parseOptions, progress);
           for await (const batch of stats) {
@@ -157,6 +159,26 @@ export function makeScoreCommand(ctx: CliContext): Command {
       await ctx.out.end();
       ctx.exitCode = status;
     });
+}
+
+/**
+ * What is wrong when numbers are named one way and the model learned them the other (`nr<N>`
+ * without --arch; syscall names with it, or from strace and audit): they share no call, so
+ * every process would score as a program doing only calls never seen.
+ */
+function numberNamingProblem(model: LoadedSequenceModel, arch: string | undefined): string | undefined {
+  let numbered = 0;
+  let named = 0;
+  for (const program of model.programs.values())
+    for (const name of program.vocabulary.names) {
+      if (/^nr\d+$/.test(name)) numbered++;
+      else named++;
+    }
+  if (arch !== undefined && numbered > 0 && named === 0)
+    return `the baseline's sequence model learned numbers without --arch (its calls are nr<N>): score without --arch, or learn again with --arch ${arch}`;
+  if (arch === undefined && named > 0 && numbered === 0)
+    return "the baseline's sequence model names its calls (learned from strace or audit output, or with --arch): pass the --arch the numbers are from (e.g. --arch x86_64)";
+  return undefined;
 }
 
 async function loadModel(path: string): Promise<LoadedSequenceModel> {
