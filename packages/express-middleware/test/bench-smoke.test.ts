@@ -32,6 +32,6 @@ describe('guard benches (BENCH_SMOKE=1)', () => {
     expect(run.status, run.out).toBe(0);
     expect(run.out).toMatch(/session analyze\(\)'\s*│\s*-?\d+/);
     expect(run.out).toMatch(/'parser alone'\s*│\s*[\d.]+/);
-    expect(run.out).toMatch(/would serve [\d.]+ of the plain rate/);
+    expect(run.out).toMatch(/it would serve [\d.]+ of the plain rate/);
   });
 });
