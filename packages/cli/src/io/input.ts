@@ -9,10 +9,10 @@ import type { Progress } from './progress.js';
  * Read size: large enough that per-chunk costs vanish, small enough that the records parsed
  * from one chunk (one batch, alive together) stay few. V8 lets the old generation grow to a
  * multiple of the live heap before a full GC, so fewer records alive at once is a lower peak
- * (audit bench log, 200 MB, rules and sequence model on: peak RSS 376 → 311–333 MB from
- * 256 KiB to 64 KiB, CPU time within noise, 3 alternating pairs).
+ * (1 GB audit log, rules and sequence model on: peak RSS 338–370 MB at 64 KiB, 328 at
+ * 32 KiB, 318–323 at 16 KiB; 256 KiB was ~50 MB above 64 KiB; CPU time within noise).
  */
-export const READ_CHUNK_BYTES = 64 * 1024;
+export const READ_CHUNK_BYTES = 32 * 1024;
 
 /** How reports name standard input. */
 export const STDIN_LABEL = '<stdin>';
