@@ -22,4 +22,13 @@ describe('cli bench on tiny inputs (BENCH_SMOKE=1)', () => {
       expect(run.out).toMatch(new RegExp(`│ '${corpus}'\\s*│[^\\n]*│ '\\d+'\\s*│[^\\n]*│$`, 'm'));
     expect(run.out).toContain('syscan peak RSS MiB');
   });
+
+  it('memory.mjs: peak RSS of analyze with a learned baseline on each corpus repeated', () => {
+    const run = runBench(fileURLToPath(new URL('../bench/memory.mjs', import.meta.url)), {
+      env: { BENCH_DATA: data },
+    });
+    expect(run.status, run.out).toBe(0);
+    for (const corpus of ['strace-f', 'strace-plain', 'audit'])
+      expect(run.out).toMatch(new RegExp(`│ '${corpus}'\\s*│[^\\n]*│ '\\d+ \\(\\d+–\\d+\\)'\\s*│ '(yes|no)'`, 'm'));
+  });
 });
