@@ -29,6 +29,8 @@ describe('cli bench on tiny inputs (BENCH_SMOKE=1)', () => {
     });
     expect(run.status, run.out).toBe(0);
     for (const corpus of ['strace-f', 'strace-plain', 'audit'])
-      expect(run.out).toMatch(new RegExp(`│ '${corpus}'\\s*│[^\\n]*│ '\\d+ \\(\\d+–\\d+\\)'\\s*│ '(yes|no)'`, 'm'));
+      expect(run.out).toMatch(
+        new RegExp(`│ '${corpus}'\\s*│[^\\n]*│ '\\d+ \\(\\d+–\\d+\\)'\\s*│ '(yes|no)'`, 'm'),
+      );
   });
 });
