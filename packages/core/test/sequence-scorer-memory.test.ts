@@ -41,6 +41,19 @@ describe('sequence scorer: open processes past its cap', () => {
     expect(first?.explanation?.summary).toMatch(/^server pid 1:/);
   });
 
+  it('hands the processes it pushed out to a caller that never ends, once each', () => {
+    const scorer = createSequenceScorer(serverModel(), { program: 'server', maxProcesses: 3 });
+    for (let pid = 1; pid <= 6; pid++) for (const call of NORMAL) scorer.observeCall(pid, 'server', call);
+    expect(scorer.endedCount).toBe(3);
+    expect(scorer.takeEnded().map((r) => [r.pid, r.calls])).toEqual([
+      [1, 8],
+      [2, 8],
+      [3, 8],
+    ]);
+    expect(scorer.endedCount).toBe(0);
+    expect(scorer.end().map((r) => r.pid)).toEqual([4, 5, 6]);
+  });
+
   it('past its cap of waiting results, drops those whose alert an observation carried before those no one has seen', () => {
     // Only `server` is learned: a named program it lacks alerts on its first call (announced);
     // a process not yet named waits for its name, so it alerts only when it ends (unannounced).

@@ -101,6 +101,15 @@ export interface SequenceScorer {
   endProcess(pid: number): ProcessSequenceScore | undefined;
   /** End of input: every process still open is ended; returns them and those ended since the last `end()` in order. */
   end(): ProcessSequenceScore[];
+  /**
+   * The processes pushed out past `maxProcesses` (scored as finished) since the last call or
+   * `end()`, in order; they are then no longer returned by `end()`. A caller that never ends
+   * (a followed audit log) reads them as it goes, so a pushed-out process over its threshold
+   * alerts then and not only at the end.
+   */
+  takeEnded(): ProcessSequenceScore[];
+  /** How many results `takeEnded()` would return now (cheap to test per record). */
+  readonly endedCount: number;
 }
 
 /**
@@ -305,6 +314,12 @@ export function createSequenceScorer(
       const out = endOne(pid);
       if (out !== undefined) ended.pop();
       return out;
+    },
+    takeEnded() {
+      return ended.splice(0, ended.length);
+    },
+    get endedCount() {
+      return ended.length;
     },
     end() {
       const out = ended.splice(0, ended.length);
