@@ -89,9 +89,11 @@ export function syscanGuard(options?: SyscanGuardOptions): SyscanGuard {
       else next();
       return;
     }
-    const go = (): void => watchAndGo(key, req, res, next);
-    if (o.block) checkCooldown(o, cooldownOf(key), req, res, notify, go, next);
-    else go();
+    if (!o.block) return watchAndGo(key, req, res, next);
+    const cooldown = cooldownOf(key);
+    // The usual case, known at once: no closures made for the answers not given.
+    if (cooldown === 0) return watchAndGo(key, req, res, next);
+    checkCooldown(o, cooldown, req, res, notify, () => watchAndGo(key, req, res, next), next);
   };
 
   /** Watches the response of `key`'s request, then runs the handler. */
