@@ -189,6 +189,10 @@ const load = readFileSync('/proc/loadavg', 'latin1').split(' ').slice(0, 3).join
 console.log(
   `command: python3, ${iterations} calls (${workload}), ${rounds} rounds of alternating runs${pin.length ? ', all pinned to CPU 0' : ', unpinned'}; load average after: ${load}`,
 );
+// Read by node at every start, before any of the runner's code (~50 ms of CPU on a 2-core VM):
+// the runner pays it and strace does not. Said, not unset: it is the user's environment.
+if (process.env.NODE_EXTRA_CA_CERTS)
+  console.log('note: NODE_EXTRA_CA_CERTS is set: node loads those certificates at every start (runner only)');
 console.log(
   `${'variant'.padEnd(14)} ${'wall s: median [range]'.padEnd(26)} ${'cpu s (user+sys, tree)'.padEnd(26)} trace`,
 );
