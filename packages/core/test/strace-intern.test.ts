@@ -60,21 +60,4 @@ describe('strace reader: interned names', () => {
       }
     }
   });
-
-  it('short return values: the right text whatever shares a slot, one object per text', () => {
-    const rets: string[] = [];
-    for (let i = -99; i < 1000; i++) rets.push(String(i));
-    rets.push('?', '0x1', 'abc', '', '-1<', '3');
-    const text = rets.map((r) => `close(3) = ${r}`).join('\n');
-    const again = parseRecords(`${text}\n${text}`, { source: 'strace' });
-    const got = again.map((r) => (r.kind === 'syscall' ? r.ret : r.kind));
-    expect(got).toEqual([...rets, ...rets]);
-    const decorated = parseRecords(
-      'openat(AT_FDCWD, "/x", O_RDONLY) = 3</x>\nopenat(AT_FDCWD, "/y", 0) = 3<=x\n',
-      {
-        source: 'strace',
-      },
-    );
-    expect(decorated.map((r) => (r.kind === 'syscall' ? r.ret : r.kind))).toEqual(['3', '3<=x']);
-  });
 });

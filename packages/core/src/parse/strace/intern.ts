@@ -85,29 +85,6 @@ export function internName(s: string, from: number, to: number, k0: number, k1: 
   return fresh;
 }
 
-/** Longest token shareTinyToken takes (return values `0`, `3`, `-1`, `832`). */
-export const MAX_TINY_TOKEN = 3;
-const TINY_SLOTS = 256;
-const tinyKeys = new Int32Array(TINY_SLOTS).fill(-1);
-const tinyTokens: (string | undefined)[] = new Array<string | undefined>(TINY_SLOTS).fill(undefined);
-
-/**
- * `s.slice(from, to)` for a token of at most MAX_TINY_TOKEN ASCII characters, as one
- * string object per text: `key` is its character codes packed (`k = k * 128 + c`), so an
- * equal key is the same text and no compare is needed. Saves a string per event for the
- * return values most calls give.
- */
-export function shareTinyToken(s: string, from: number, to: number, key: number): string {
-  const k = key * 4 + (to - from);
-  const slot = Math.imul(k, 0x9e3779b1) >>> 24;
-  const kept = tinyTokens[slot];
-  if (kept !== undefined && tinyKeys[slot] === k) return kept;
-  const fresh = s.slice(from, to);
-  tinyTokens[slot] = fresh;
-  tinyKeys[slot] = k;
-  return fresh;
-}
-
 /**
  * V8's own copy of `text` from its string table (a property key is internalized): it owns
  * its characters (no slice keeping an input chunk alive) and equals the literals of other

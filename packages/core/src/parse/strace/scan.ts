@@ -4,7 +4,7 @@
  * this runs once per line over hundreds of MB: one forward pass, no backtracking.
  */
 
-import { intern, MAX_INTERNED_LENGTH, MAX_TINY_TOKEN, shareTinyToken } from './intern.js';
+import { intern, MAX_INTERNED_LENGTH } from './intern.js';
 
 const QUOTE = 34; // "
 const BACKSLASH = 92; // \
@@ -259,19 +259,11 @@ export function readReturn(s: string, close: number, out: ReturnParts): void {
   // The value is a short token: walk it rather than pay for native searches.
   // (Never read past the end: an out-of-range charCodeAt makes V8 stop inlining the call.)
   let c = 0;
-  // The first characters packed, for shareTinyToken (`wide`: a character past ASCII seen).
-  let key = 0;
-  let wide = 0;
   while (i < n) {
     c = s.charCodeAt(i);
     if (c === SPACE || c === LT) break;
-    if (i - start < MAX_TINY_TOKEN) {
-      key = key * 128 + c;
-      wide |= c;
-    }
     i++;
   }
-  const keyEnd = i;
   if (c === LT) {
     // `3</etc/passwd>`, `5<TCP:[…]>`, `-Y`'s `14753<cat>`: the value ends at the `<`; the
     // decoration may hold spaces, so the token ends after it.
@@ -281,11 +273,7 @@ export function readReturn(s: string, close: number, out: ReturnParts): void {
     }
     while (i < n && s.charCodeAt(i) !== SPACE) i++;
   }
-  const valueEnd = end === -1 ? i : end;
-  out.ret =
-    valueEnd === keyEnd && valueEnd - start <= MAX_TINY_TOKEN && wide < 128
-      ? shareTinyToken(s, start, valueEnd, key)
-      : s.slice(start, valueEnd);
+  out.ret = s.slice(start, end === -1 ? i : end);
   out.errno = undefined;
   out.durationUs = undefined;
   out.injected = false;
