@@ -112,7 +112,13 @@ export function hexBytes(s: string): Uint8Array {
 export function isUnset(line: string, from: number, to: number): boolean {
   const len = to - from;
   if (len === 1) return line.charCodeAt(from) === 63;
-  return len === 6 && (line.startsWith('(null)', from) || line.startsWith('(none)', from));
+  if (len !== 6 || line.charCodeAt(from) !== 40 || line.charCodeAt(from + 5) !== 41) return false;
+  const a = line.charCodeAt(from + 1);
+  const b = line.charCodeAt(from + 2);
+  const c = line.charCodeAt(from + 3);
+  const d = line.charCodeAt(from + 4);
+  // `(null)` or `(none)`, compared code by code (cheaper than `startsWith` on a sliced line).
+  return a === 110 && ((b === 117 && c === 108 && d === 108) || (b === 111 && c === 110 && d === 101));
 }
 
 /**

@@ -64,7 +64,7 @@ export class RecordCursor {
     const a =
       stampFirst >= 0
         ? stampFirst
-        : line.startsWith('audit(', typeEnd + 5)
+        : at4(line, typeEnd + 5, 97, 117, 100, 105) && at4(line, typeEnd + 7, 100, 105, 116, 40) // audit(
           ? typeEnd + 5
           : line.indexOf('audit(', typeEnd);
     if (a === -1 || (stampFirst < 0 && a - typeEnd > MAX_TYPE_TO_STAMP)) {
@@ -184,28 +184,55 @@ export class RecordCursor {
 
 /**
  * The record type names of auditd's syscall events, with the space that ends them, matched
- * in place (no slice, no lookup): narrowed by first letter, then one native compare (cheaper
- * than a compare loop). Undefined for any other type, or one that ends the line.
+ * in place (no slice, no lookup): narrowed by their first two letters, then compared code by
+ * code (a `startsWith` call costs more on a sliced line). Undefined for any other type, or
+ * one that ends the line.
  */
 function knownType(line: string, at: number): string | undefined {
   switch (line.charCodeAt(at)) {
     case 80: // P
-      if (line.startsWith('PATH ', at)) return 'PATH';
-      return line.startsWith('PROCTITLE ', at) ? 'PROCTITLE' : undefined;
+      if (line.charCodeAt(at + 1) === 65) return at4(line, at + 1, 65, 84, 72, 32) ? 'PATH' : undefined;
+      return at4(line, at + 1, 82, 79, 67, 84) &&
+        at4(line, at + 5, 73, 84, 76, 69) &&
+        line.charCodeAt(at + 9) === 32
+        ? 'PROCTITLE'
+        : undefined;
     case 83: // S
-      if (line.startsWith('SYSCALL ', at)) return 'SYSCALL';
-      if (line.startsWith('SOCKADDR ', at)) return 'SOCKADDR';
-      return line.startsWith('SECCOMP ', at) ? 'SECCOMP' : undefined;
+      switch (line.charCodeAt(at + 1)) {
+        case 89:
+          return at4(line, at + 1, 89, 83, 67, 65) && at4(line, at + 4, 65, 76, 76, 32)
+            ? 'SYSCALL'
+            : undefined;
+        case 79:
+          return at4(line, at + 1, 79, 67, 75, 65) && at4(line, at + 5, 68, 68, 82, 32)
+            ? 'SOCKADDR'
+            : undefined;
+        default:
+          return at4(line, at + 1, 69, 67, 67, 79) && at4(line, at + 4, 79, 77, 80, 32)
+            ? 'SECCOMP'
+            : undefined;
+      }
     case 67: // C
-      return line.startsWith('CWD ', at) ? 'CWD' : undefined;
+      return at4(line, at, 67, 87, 68, 32) ? 'CWD' : undefined;
     case 69: // E
-      if (line.startsWith('EXECVE ', at)) return 'EXECVE';
-      return line.startsWith('EOE ', at) ? 'EOE' : undefined;
+      if (line.charCodeAt(at + 1) === 88)
+        return at4(line, at + 1, 88, 69, 67, 86) && at4(line, at + 3, 67, 86, 69, 32) ? 'EXECVE' : undefined;
+      return at4(line, at, 69, 79, 69, 32) ? 'EOE' : undefined;
     case 65: // A
-      return line.startsWith('AVC ', at) ? 'AVC' : undefined;
+      return at4(line, at, 65, 86, 67, 32) ? 'AVC' : undefined;
     default:
       return undefined;
   }
+}
+
+/** True when `line` holds the four character codes `a b c d` at `i`. */
+function at4(line: string, i: number, a: number, b: number, c: number, d: number): boolean {
+  return (
+    line.charCodeAt(i) === a &&
+    line.charCodeAt(i + 1) === b &&
+    line.charCodeAt(i + 2) === c &&
+    line.charCodeAt(i + 3) === d
+  );
 }
 
 /**

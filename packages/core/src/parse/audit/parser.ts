@@ -69,7 +69,8 @@ export class AuditParser implements LineParser {
     const c = line.charCodeAt(0);
     // ausearch block separators: `----` and `time->Sat Nov 28 08:18:04 2026`.
     if (c === 45 && /^-{4,}\s*$/.test(line)) return true;
-    if (c === 116 && line.startsWith('time->')) return true;
+    // (`startsWith` only past a second-letter test: every `type=` line starts with `t` too.)
+    if (c === 116 && line.charCodeAt(1) === 105 && line.startsWith('time->')) return true;
     const cursor = this.#cursor;
     let start = 0;
     let any = false;
