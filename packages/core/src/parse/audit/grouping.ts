@@ -42,6 +42,8 @@ export class EventGrouper {
   /** The key of the event `open` last returned, and whether it waits for more records. */
   #openKey: number | string = -1;
   #openHeld = false;
+  /** The event of the previous record while it is pending (cleared when it is emitted). */
+  #lastHeld: PendingEvent | undefined;
 
   constructor(deniedErrnos: ReadonlySet<string>, decoder: ValueDecoder, records: SyscallRecordReader) {
     this.#deniedErrnos = deniedErrnos;
@@ -66,7 +68,15 @@ export class EventGrouper {
     const { serial, time } = stamp;
     if (time !== undefined && time > this.#newestTime) this.#newestTime = time;
     const key = serial === undefined ? -1 : node === undefined ? serial : `${node}:${serial}`;
-    let p = serial === undefined ? undefined : this.#pending.get(key);
+    // The records of an event usually come one after another: the event of the previous
+    // record, while still pending, is the one the map would return.
+    const last = this.#lastHeld;
+    let p =
+      serial === undefined
+        ? undefined
+        : last !== undefined && last.key === key
+          ? last
+          : this.#pending.get(key);
     if (type === 'EOE') {
       if (p !== undefined) {
         this.#pending.delete(key);
@@ -90,6 +100,7 @@ export class EventGrouper {
     p.addType(type);
     this.#openKey = key;
     this.#openHeld = held;
+    this.#lastHeld = held ? p : undefined;
     return p;
   }
 
@@ -123,6 +134,7 @@ export class EventGrouper {
 
   /** Emits a complete event and takes it (and its syscall records) back for reuse. */
   #emit(p: PendingEvent, out: ParsedRecord[]): void {
+    if (p === this.#lastHeld) this.#lastHeld = undefined;
     emitEvent(p, out, this.#deniedErrnos, this.#decoder);
     for (let i = 0; i < p.syscallCount; i++) this.#records.release(p.syscalls[i]!);
     if (this.#free.length < MAX_FREE) this.#free.push(p);
