@@ -63,7 +63,9 @@ export class ValueDecoder {
    * finds its end.
    */
   proctitleValue(line: string, v: number, to: number, interpreted: boolean): string | undefined {
-    if (!interpreted) {
+    const c = line.charCodeAt(v);
+    // Only a value that starts with a hex digit can be a hex run (a quoted one never is).
+    if (!interpreted && c < 128 && HEX[c]! >= 0) {
       const text = this.#cachedHexRun(line, v, to);
       if (text !== undefined) return text;
     }
