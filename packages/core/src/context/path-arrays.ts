@@ -22,8 +22,14 @@ const DOT = 46;
 
 /** Paths kept in all (about 2 MB); past it the cache starts again (bounded, no LRU upkeep). */
 const MAX_PATHS = 16_384;
-/** Buckets of the hash table (a power of two, twice MAX_PATHS: short chains). */
+/** Most buckets of the hash table (a power of two, twice MAX_PATHS: short chains). */
 const BUCKETS = 32_768;
+/**
+ * Buckets a new cache starts with; the table doubles while it holds more paths than half
+ * its buckets. A guard makes a tracker per response (a few hundred paths at most): a full
+ * table up front was a 256 KB array filled per request, more than the rest of the tracker.
+ */
+const FIRST_BUCKETS = 256;
 
 /** Longest bucket chain: a look-up compares at most this many texts, whatever the input. */
 const MAX_CHAIN = 8;
@@ -38,7 +44,9 @@ interface Entry {
 }
 
 export class PathArrays {
-  #buckets: (Entry | undefined)[] = new Array<Entry | undefined>(BUCKETS).fill(undefined);
+  #buckets: (Entry | undefined)[] = new Array<Entry | undefined>(FIRST_BUCKETS).fill(undefined);
+  /** 32 minus log2 of the bucket count: the hash's top bits pick the bucket. */
+  #shift = 32 - Math.log2(FIRST_BUCKETS);
   #size = 0;
   readonly #maxLength: number;
   /** The base last kept, and its own copy (entries of one cwd share one string). */
@@ -68,7 +76,8 @@ export class PathArrays {
     if (quote !== -1 && args.charCodeAt(quote + 1) !== DOT) {
       const length = quote - from;
       const key = absolute ? undefined : base;
-      for (let e = this.#buckets[bucketOf(args, from, length, key)]; e !== undefined; e = e.next) {
+      const slot = hashOf(args, from, length, key) >>> this.#shift;
+      for (let e = this.#buckets[slot]; e !== undefined; e = e.next) {
         if (e.text.length === length && e.base === key && args.startsWith(e.text, from)) return e.paths;
       }
     }
@@ -94,7 +103,8 @@ export class PathArrays {
       this.#size = 0;
     }
     const paths = [path];
-    const slot = bucketOf(args, from, length, base);
+    if (this.#size >= this.#buckets.length >> 1 && this.#buckets.length < BUCKETS) this.#grow();
+    const slot = hashOf(args, from, length, base) >>> this.#shift;
     let next = this.#buckets[slot];
     let chain = 0;
     for (let e = next; e !== undefined; e = e.next) chain++;
@@ -113,6 +123,19 @@ export class PathArrays {
     return paths;
   }
 
+  /** Twice the buckets, the kept entries spread over them (same texts, same arrays). */
+  #grow(): void {
+    const old = this.#buckets;
+    this.#buckets = new Array<Entry | undefined>(old.length * 2).fill(undefined);
+    this.#shift--;
+    for (const first of old) {
+      for (let e = first; e !== undefined; e = e.next) {
+        const slot = hashOf(e.text, 0, e.text.length, e.base) >>> this.#shift;
+        this.#buckets[slot] = { text: e.text, base: e.base, paths: e.paths, next: this.#buckets[slot] };
+      }
+    }
+  }
+
   #baseCopy(base: string): string {
     if (base !== this.#lastBase) {
       this.#lastBase = base;
@@ -123,12 +146,12 @@ export class PathArrays {
 }
 
 /**
- * Bucket of the `length` characters at `args[from]` resolved against `base`: every
+ * Hash of the `length` characters at `args[from]` resolved against `base`: every
  * character of the text counts (sampling a few put `n1.txt` … `n53.txt` of one directory
  * in one chain), and the base's length and last characters (`find` opens one `"include"`
  * against hundreds of directories, which differ at their ends).
  */
-function bucketOf(args: string, from: number, length: number, base: string | undefined): number {
+function hashOf(args: string, from: number, length: number, base: string | undefined): number {
   let h = length;
   for (let i = from + length - 1; i >= from; i--) h = (Math.imul(h, 31) + args.charCodeAt(i)) | 0;
   if (base !== undefined) {
@@ -138,7 +161,8 @@ function bucketOf(args: string, from: number, length: number, base: string | und
       h = (Math.imul(h, 31) + base.charCodeAt(i)) | 0;
   }
   h ^= h >>> 15;
-  return Math.imul(h, 0x2c1b3c6d) >>> 17;
+  // Unsigned, so that its top bits (`>>> shift`) pick a bucket of any power-of-two table.
+  return Math.imul(h, 0x2c1b3c6d) >>> 0;
 }
 
 /** Characters at the end of a base that go into its bucket. */
