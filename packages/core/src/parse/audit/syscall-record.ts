@@ -51,6 +51,8 @@ export class SyscallRecordReader {
   readonly #free: SyscallRecord[] = [];
   /** The latest `arch=` text: one arch per log is the rule, so its text is reused, not sliced again. */
   #lastArch = '';
+  /** Where the value `#number` read last ends. */
+  #numberEnd = 0;
 
   constructor(decoder: ValueDecoder) {
     this.#decoder = decoder;
@@ -129,8 +131,8 @@ export class SyscallRecordReader {
     }
     v = seekValue(text, 'syscall=', at, body, to);
     if (v !== -1) {
-      at = numberEnd(text, v, to);
-      const nr = digitsAt(text, v, at);
+      const nr = this.#number(text, v, to);
+      at = this.#numberEnd;
       if (nr >= 0) rec.nr = nr;
       else rec.syscall = text.slice(v, at);
     }
@@ -150,19 +152,21 @@ export class SyscallRecordReader {
     }
     v = seekValue(text, 'pid=', at, body, to);
     if (v !== -1) {
-      at = numberEnd(text, v, to);
-      const pid = digitsAt(text, v, at);
+      const pid = this.#number(text, v, to);
+      at = this.#numberEnd;
       rec.pid = pid >= 0 ? pid : parseIntAt(text, v, at);
     }
     v = seekValue(text, 'auid=', at, body, to);
     if (v !== -1) {
-      at = numberEnd(text, v, to);
-      rec.auid = idAt(text, v, at);
+      const auid = this.#number(text, v, to);
+      at = this.#numberEnd;
+      rec.auid = auid >= 0 ? auid : idAt(text, v, at);
     }
     v = seekValue(text, 'uid=', at, body, to);
     if (v !== -1) {
-      at = numberEnd(text, v, to);
-      rec.uid = idAt(text, v, at);
+      const uid = this.#number(text, v, to);
+      at = this.#numberEnd;
+      rec.uid = uid >= 0 ? uid : idAt(text, v, at);
     }
     v = seekValue(text, 'comm=', at, body, to);
     if (v !== -1) {
@@ -198,6 +202,30 @@ export class SyscallRecordReader {
     return rec;
   }
 
+  /**
+   * A value that is usually a plain decimal, starting at `v`: its number when it is 1–15
+   * digits ended by a space, a tab or the record end (read in the walk that finds that end),
+   * else -1; `#numberEnd` is set to the value's end (`valueEnd`'s when it is no such number).
+   */
+  #number(line: string, v: number, to: number): number {
+    let i = v;
+    let n = 0;
+    let d = line.charCodeAt(i) - 48;
+    while (d >= 0 && d <= 9 && i < to) {
+      n = n * 10 + d;
+      d = line.charCodeAt(++i) - 48;
+    }
+    const stop = line.charCodeAt(i);
+    if (i > v && i - v <= 15 && (i === to || stop === 32 || stop === 9)) {
+      this.#numberEnd = i;
+      return n;
+    }
+    // Anything else ends where any value ends, and is no plain decimal there either (the
+    // digits stop before that end, or there are more than 15 of them).
+    this.#numberEnd = valueEnd(line, v, to);
+    return -1;
+  }
+
   #archAt(line: string, from: number, to: number): string {
     const last = this.#lastArch;
     if (to - from === last.length && sameText(line, from, last)) return last;
@@ -219,19 +247,6 @@ function sameText(line: string, from: number, text: string): boolean {
 function seekValue(line: string, keyEq: string, at: number, body: number, to: number): number {
   const v = findValue(line, keyEq, at, to);
   return v === -1 && at !== body ? findValue(line, keyEq, body, to) : v;
-}
-
-/**
- * End of a value that is usually a plain decimal starting at `v`: after its 1–15 digits
- * when a space, tab or the record end follows them (one short walk), else `valueEnd`'s.
- */
-function numberEnd(line: string, v: number, to: number): number {
-  let i = v;
-  let d = line.charCodeAt(i) - 48;
-  while (d >= 0 && d <= 9 && i < to) d = line.charCodeAt(++i) - 48;
-  const stop = line.charCodeAt(i);
-  if (i > v && i - v <= 15 && (i === to || stop === 32 || stop === 9)) return i;
-  return valueEnd(line, v, to);
 }
 
 /** `uid=`/`auid=` value → number (as `idNumber` reads it). */
