@@ -157,8 +157,11 @@ export class EventGrouper {
     ) {
       return;
     }
+    // The new head is the first event the loop keeps (Map order is insertion order).
+    let kept: PendingEvent | undefined;
     for (const p of pending.values()) {
       if (p.key === current) {
+        kept ??= p;
         if (pending.size <= MAX_PENDING) break;
         continue;
       }
@@ -166,11 +169,14 @@ export class EventGrouper {
         pending.size > MAX_PENDING ||
         seq - p.lastSeq > AGE_RECORDS ||
         (p.time !== undefined && this.#newestTime - p.time > AGE_MS);
-      if (!old) break;
+      if (!old) {
+        kept ??= p;
+        break;
+      }
       pending.delete(p.key);
       this.#emit(p, out);
     }
-    this.#head = this.#first();
+    this.#head = kept;
   }
 
   /** The oldest pending event (Map order is insertion order). */
