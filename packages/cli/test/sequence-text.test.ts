@@ -4,7 +4,7 @@ import { renderSequenceExplanation } from '../src/report/sequence-text.js';
 import { createStyle } from '../src/report/style.js';
 
 /** A sequence alert as core writes it, trimmed to what the text report reads. */
-const alert = (mix: unknown): SessionAlert =>
+const alert = (mix: unknown, sets?: unknown): SessionAlert =>
   ({
     type: 'sequence_anomaly',
     severity: 'medium',
@@ -21,6 +21,7 @@ const alert = (mix: unknown): SessionAlert =>
       novel: { total: 0, calls: [], pairs: [] },
       channels: {},
       mix,
+      sets,
     },
   }) as unknown as SessionAlert;
 
@@ -53,5 +54,32 @@ describe('text report: the call mix of a sequence alert', () => {
     );
     expect(flat.join('\n')).not.toContain('call mix');
     expect(renderSequenceExplanation(alert(undefined), style).join('\n')).not.toContain('call mix');
+  });
+});
+
+describe('text report: the set difference of a sequence alert', () => {
+  const style = createStyle(false);
+
+  it('says what the nearest normal run made that this one did not, and what it added', () => {
+    const lines = renderSequenceExplanation(
+      alert(undefined, {
+        differing: 12,
+        missing: { calls: ['openat'], pairs: [['read', 'openat']] },
+        added: { calls: [], pairs: [['socket', 'connect']] },
+      }),
+      style,
+    );
+    expect(lines.at(-1)).toContain(
+      'at its end 12 calls/pairs differ from the nearest normal run: lacks openat, read→openat; adds socket→connect',
+    );
+  });
+
+  it('says nothing before the end or for models without it, and survives a malformed field', () => {
+    expect(renderSequenceExplanation(alert(undefined), style).join('\n')).not.toContain(
+      'nearest normal run:',
+    );
+    expect(renderSequenceExplanation(alert(undefined, { differing: 3 }), style).join('\n')).not.toContain(
+      'differ',
+    );
   });
 });

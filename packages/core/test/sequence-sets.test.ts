@@ -95,7 +95,12 @@ describe('sequence model: the set difference', () => {
     expect(result?.explanation?.channels.setDifference?.value).toBeGreaterThan(0);
     expect(result?.overThreshold).toBe(true);
     expect(result?.explanation?.summary).toMatch(
-      /\d+ distinct call\(s\)\/pair\(s\) differ from the nearest normal run's/,
+      /\d+ distinct call\(s\)\/pair\(s\) differ from the nearest normal run's \(it lacks openat, fstat\)/,
     );
+    // What the nearest normal run made and this one did not: the file it serves.
+    const sets = result?.explanation?.sets;
+    expect(sets?.missing.calls).toEqual(['openat', 'fstat']);
+    expect(sets?.missing.pairs).toContainEqual(['read', 'openat']);
+    expect(sets?.added.calls).toEqual([]);
   });
 });

@@ -49,7 +49,28 @@ export function renderSequenceExplanation(alert: SessionAlert, style: Style): st
   }
   const mix = mixLine(x);
   if (mix !== undefined) out.push(`${INDENT}${style.dim(mix.label)} ${mix.text}`);
+  const sets = setsLine(x);
+  if (sets !== undefined) out.push(`${INDENT}${style.dim(sets.label)} ${sets.text}`);
   return out;
+}
+
+/** `at its end 12 calls/pairs differ from the nearest normal run: lacks openat, read→openat; adds socket→connect`. */
+function setsLine(x: SequenceExplanation): { label: string; text: string } | undefined {
+  const sets = x.sets;
+  if (sets === undefined || !Array.isArray(sets.missing?.calls) || !Array.isArray(sets.added?.calls))
+    return undefined;
+  const list = (side: typeof sets.missing) =>
+    [...side.calls.map((c) => printable(c, 32)), ...side.pairs.map((p) => printable(p.join('→'), 64))].join(
+      ', ',
+    );
+  const parts = [];
+  if (sets.missing.calls.length + sets.missing.pairs.length > 0) parts.push(`lacks ${list(sets.missing)}`);
+  if (sets.added.calls.length + sets.added.pairs.length > 0) parts.push(`adds ${list(sets.added)}`);
+  if (parts.length === 0) return undefined;
+  return {
+    label: `at its end ${num(sets.differing)} calls/pairs differ from the nearest normal run:`,
+    text: parts.join('; '),
+  };
 }
 
 /** `call mix unlike the nearest normal run (at its end): read 41% vs 12%, close 3% vs 20%`. */

@@ -109,11 +109,12 @@ export class Exemplars {
     callCount: number,
     overlaps: Int32Array,
     pairCount: number,
-  ): { value: number; nearest: number } {
+  ): { value: number; nearest: number; exemplar: number } {
     const n = this.count;
-    if (n === 0) return { value: callCount + pairCount, nearest: callCount + pairCount };
+    if (n === 0) return { value: callCount + pairCount, nearest: callCount + pairCount, exemplar: -1 };
     const distances = new Float64Array(n);
     let nearest = Number.POSITIVE_INFINITY;
+    let exemplar = -1;
     for (let e = 0; e < n; e++) {
       const other = this.#unigrams[e] as Uint32Array;
       let common = 0;
@@ -121,12 +122,15 @@ export class Exemplars {
       common += overlaps[e] as number;
       const d = callCount + pairCount + (this.#sizes[e] as number) - 2 * common;
       distances[e] = d;
-      if (d < nearest) nearest = d;
+      if (d < nearest) {
+        nearest = d;
+        exemplar = e;
+      }
     }
     let mass = 0;
     for (let e = 0; e < n; e++)
       mass += (this.#weights[e] as number) * Math.exp(nearest - (distances[e] as number));
-    return { value: nearest - Math.log(mass / this.#totalWeight), nearest };
+    return { value: nearest - Math.log(mass / this.#totalWeight), nearest, exemplar };
   }
 }
 

@@ -50,7 +50,23 @@ export interface SequenceExplanation {
         calls: Array<{ syscall: string; share: number; normalShare: number }>;
       }
     | undefined;
+  /**
+   * At the process's end: how many distinct calls and pairs it and the nearest normal run do
+   * not share, and the first of them: what that run made and this one did not (`missing`), and
+   * what this one made and that run did not (`added`). Absent before the end and for models
+   * before version 4.
+   */
+  sets?:
+    | {
+        differing: number;
+        missing: { calls: string[]; pairs: Array<[string, string]> };
+        added: { calls: string[]; pairs: Array<[string, string]> };
+      }
+    | undefined;
 }
+
+/** Calls and pairs listed per side of a set explanation. */
+const SETS_LISTED = 4;
 
 /** Calls listed in a mix explanation. */
 const MIX_LISTED = 4;
@@ -123,6 +139,7 @@ export function explainProcess(
     };
   });
   const mix = explainMix(model, state);
+  const sets = explainSets(model, state);
   const first = calls.find((x) => x.line !== undefined)?.line;
   const last = [...calls].reverse().find((x) => x.line !== undefined)?.line;
   const where = first === undefined ? '' : ` at lines ${first}–${last}`;
@@ -136,7 +153,7 @@ export function explainProcess(
     calls: state.calls,
     score: round(score),
     threshold: round(threshold),
-    summary: `${program} pid ${pid}: calls unlike normal (score ${round(score, 2)} > ${round(threshold, 2)}); most unusual ${calls.length} calls${where} cost ${round(meanCost, 2)} nats/call${novelText}${mixText(mix)}${setsText(state)}`,
+    summary: `${program} pid ${pid}: calls unlike normal (score ${round(score, 2)} > ${round(threshold, 2)}); most unusual ${calls.length} calls${where} cost ${round(meanCost, 2)} nats/call${novelText}${mixText(mix)}${setsText(sets)}`,
     window: {
       meanCost: round(meanCost),
       normalMeanCost: c === undefined ? undefined : round(c.mean[1] as number),
@@ -145,13 +162,61 @@ export function explainProcess(
     novel: { total: state.novelCount, calls: novelCalls, pairs: novelPairs },
     channels,
     ...(mix === undefined ? {} : { mix }),
+    ...(sets === undefined ? {} : { sets }),
   };
 }
 
 /** The set difference in the summary line, once the process has ended. */
-function setsText(state: ProcessState): string {
-  if (state.setNearest <= 0) return '';
-  return `; ${state.setNearest} distinct call(s)/pair(s) differ from the nearest normal run's`;
+function setsText(sets: SequenceExplanation['sets']): string {
+  if (sets === undefined) return '';
+  const missing = [...sets.missing.calls, ...sets.missing.pairs.map((p) => p.join('→'))].slice(0, 2);
+  const lacks = missing.length === 0 ? '' : ` (it lacks ${missing.join(', ')})`;
+  return `; ${sets.differing} distinct call(s)/pair(s) differ from the nearest normal run's${lacks}`;
+}
+
+/** What the process and the normal run nearest to its sets do not share (see {@link SequenceExplanation.sets}). */
+function explainSets(model: ProgramModel, state: ProcessState): SequenceExplanation['sets'] {
+  const e = state.setExemplar;
+  const c = model.calibration;
+  if (
+    e < 0 ||
+    state.setNearest <= 0 ||
+    (c !== undefined && c.weights.length <= CHANNELS.indexOf('setDifference'))
+  )
+    return undefined;
+  const name = (token: number) => model.vocabulary.name(token);
+  const normalCalls = model.exemplars.sets.unigrams[e] as Uint32Array;
+  const normalPairs = model.exemplars.sets.pairs[e] as Uint16Array;
+  const hasNormalCall = (t: number) => ((normalCalls[t >>> 5] as number) & (1 << (t & 31))) !== 0;
+  const side = () => ({ calls: [] as string[], pairs: [] as Array<[string, string]> });
+  const missing = side();
+  const added = side();
+  for (let t = 0; t < 256; t++) {
+    const own = state.madeCall(t);
+    if (own === hasNormalCall(t)) continue;
+    const list = own ? added.calls : missing.calls;
+    if (list.length < SETS_LISTED) list.push(name(t));
+  }
+  const ownPairs = state.distinctPairs();
+  const pairName = (pair: number): [string, string] => [name(pair >>> 8), name(pair & 255)];
+  // Both lists ascending: one merge walk finds what either lacks.
+  let i = 0;
+  let j = 0;
+  while (i < ownPairs.length || j < normalPairs.length) {
+    const a = ownPairs[i] ?? Number.POSITIVE_INFINITY;
+    const b = normalPairs[j] ?? Number.POSITIVE_INFINITY;
+    if (a === b) {
+      i++;
+      j++;
+    } else if (a < b) {
+      if (added.pairs.length < SETS_LISTED) added.pairs.push(pairName(a));
+      i++;
+    } else {
+      if (missing.pairs.length < SETS_LISTED) missing.pairs.push(pairName(b));
+      j++;
+    }
+  }
+  return { differing: state.setNearest, missing, added };
 }
 
 /** The mix in the summary line, when a call's share differs by a tenth of all calls or more. */

@@ -77,6 +77,8 @@ export class ProcessState {
   #setDifference = 0;
   /** Distinct calls and pairs this process and the nearest normal one do not share (at its end; -1 before). */
   setNearest = -1;
+  /** That nearest normal process's exemplar (at its end; -1 before). */
+  setExemplar = -1;
   /** Comparison point and nearest normal process of the mix value (for explanations). */
   mixAt = -1;
   mixExemplar = -1;
@@ -182,7 +184,7 @@ export class ProcessState {
   finish(): number {
     if (this.calls > 0 && this.model.mix.count > 0) this.#setMix(MIX_FINAL);
     if (this.calls > 0) {
-      const { value, nearest } = this.model.exemplars.difference(
+      const { value, nearest, exemplar } = this.model.exemplars.difference(
         this.#bits,
         this.#callCount,
         this.#overlaps,
@@ -190,6 +192,7 @@ export class ProcessState {
       );
       this.#setDifference = value;
       this.setNearest = nearest;
+      this.setExemplar = exemplar;
     }
     return this.checkpoint();
   }
@@ -240,6 +243,28 @@ export class ProcessState {
     v[6] = this.#mixDistance;
     v[7] = this.#setDifference;
     return v;
+  }
+
+  /** Whether the process made call `token`. */
+  madeCall(token: number): boolean {
+    return ((this.#bits[token >>> 5] as number) & (1 << (token & 31))) !== 0;
+  }
+
+  /** The process's distinct consecutive pairs as `first·256 + second` ids, ascending (for explanations). */
+  distinctPairs(): number[] {
+    const v = this.model.vocabulary.size;
+    const out: number[] = [];
+    const bits = this.#bits;
+    for (let w = 8; w < bits.length; w++) {
+      let word = bits[w] as number;
+      while (word !== 0) {
+        const low = word & -word;
+        const index = (w - 8) * 32 + (31 - Math.clz32(low));
+        out.push(Math.floor(index / v) * 256 + (index % v));
+        word ^= low;
+      }
+    }
+    return out.sort((a, b) => a - b);
   }
 
   /** Window of the process so far when it is shorter than a full window (for explanations). */
