@@ -139,6 +139,29 @@ describe('createSession', () => {
     expect(alert!.details).toBeDefined();
   });
 
+  it('alerts on a process the scorer pushed out past its cap of open processes when it is pushed out, not at the end', () => {
+    const normal = (pid: number) =>
+      parseRecords(
+        Array.from({ length: 40 }, (_, i) => `${pid} ${['openat', 'read', 'close'][i % 3]}(3) = 0`).join(
+          '\n',
+        ),
+      ).filter((r) => r.kind === 'syscall') as SyscallEvent[];
+    const model = learnSequenceModel([normal(1), normal(2), normal(3), normal(4), normal(5), normal(6)]);
+    const session = createSession({
+      config: { sequenceModel: model as never, alertOnUnknownSyscall: false },
+      rules: false,
+    });
+    // Fewer calls than a window: judged only at its end. Then 5 000 other processes start
+    // (an audit log has no exits), and the odd one, the least recently active, is pushed out.
+    session.analyze(
+      Array.from({ length: 10 }, (_, i) => `9 ${['socket', 'connect', 'dup2', 'execve'][i % 4]}(3) = 0`),
+    );
+    const crowd = session.analyze(Array.from({ length: 5000 }, (_, i) => `${100 + i} openat(3) = 0`));
+    expect(crowd.kind).toBe('alert');
+    const pushed = session.summary().alerts.find((a) => a.type === 'sequence_anomaly' && a.pid === 9);
+    expect(pushed).toBeDefined();
+  });
+
   it('counts every target of merged alerts', () => {
     const session = createSession({ config: { ...BASELINE, ...fixedClock } });
     session.analyze(

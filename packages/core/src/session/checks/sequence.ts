@@ -3,7 +3,7 @@
  * scorer as it arrives; the call that first takes a process over its calibrated threshold
  * raises `sequence_anomaly` with the score, the threshold and the explanation (the most
  * unusual window of calls and what the model expected). A process judged only at its end
- * (exit record, or end of input) alerts then.
+ * (exit record, pushed out past the scorer's cap of open processes, or end of input) alerts then.
  */
 import type { Alert } from '../../detect/alert.js';
 import type { ResolvedDetectorConfig } from '../../detect/config.js';
@@ -50,6 +50,9 @@ export function sequenceCheck(config: ResolvedDetectorConfig): SessionCheck | un
       } else if (record.kind === 'exit' && record.pid !== undefined) {
         atEnd(scorer.endProcess(record.pid), out);
       }
+      // Processes pushed out past the scorer's cap were scored as ended: they alert now, not
+      // only when the input ends (a followed audit log may never end).
+      if (scorer.endedCount > 0) for (const result of scorer.takeEnded()) atEnd(result, out);
     },
     end(out) {
       for (const result of scorer.end()) atEnd(result, out);
