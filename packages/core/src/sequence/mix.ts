@@ -49,13 +49,20 @@ const levelLength = (k: number): number => MIX_FIRST_LEVEL * 2 ** k;
 export class MixProfiles {
   /** Distinct normal processes compared with. */
   readonly count: number;
-  readonly #exemplars: ExemplarCounts[];
+  /**
+   * The stored form: read models keep the bytes they were read from, learned ones encode their
+   * exemplars' counts when asked (a scorer of an audit log's 28 programs kept ~17 MB of these
+   * lists for nothing).
+   */
+  readonly #encoded: Uint8Array | undefined;
+  readonly #exemplars: ExemplarCounts[] | undefined;
   /** Prefix levels some exemplar reached, then the final level (whole processes). */
   readonly #levels: Level[];
   readonly #roots = new Float64Array(256);
 
-  private constructor(exemplars: ExemplarCounts[]) {
-    this.#exemplars = exemplars;
+  private constructor(exemplars: ExemplarCounts[], encoded?: Uint8Array) {
+    this.#exemplars = encoded === undefined ? exemplars : undefined;
+    this.#encoded = encoded;
     this.count = exemplars.length;
     const longest = exemplars.reduce((m, e) => Math.max(m, e.length), 0);
     let reached = 0;
@@ -101,8 +108,9 @@ export class MixProfiles {
 
   /** Stored form: per exemplar its length, then each prefix level's and the end's sparse counts. */
   encode(): Uint8Array {
+    if (this.#encoded !== undefined) return this.#encoded;
     const w = new ByteWriter();
-    for (const e of this.#exemplars) {
+    for (const e of this.#exemplars ?? []) {
       w.varint(e.length);
       for (const list of [...e.prefixes, e.final]) {
         w.varint(list.length);
@@ -143,7 +151,7 @@ export class MixProfiles {
       exemplars.push({ length, prefixes: lists, final });
     }
     if (!r.done) throw new RangeError('mix profiles have bytes past their last exemplar');
-    return new MixProfiles(exemplars);
+    return new MixProfiles(exemplars, bytes);
   }
 
   /**

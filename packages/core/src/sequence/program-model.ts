@@ -99,11 +99,9 @@ export class ProgramModel {
   /** 65 536-entry membership map of learned pairs (one byte each: fast and 64 KiB). */
   readonly pairMap: Uint8Array;
   readonly mix: MixProfiles;
-  readonly parts: ProgramModelParts;
   calibration: Calibration | undefined;
 
   constructor(parts: ProgramModelParts) {
-    this.parts = parts;
     this.vocabulary = parts.vocabulary;
     this.order = parts.order;
     this.window = parts.window;
