@@ -187,6 +187,12 @@ describe.skipIf(!hasStrace || !hasNamespaces)('syscan-sandbox exec: the run ends
     throw new Error('no namespace found');
   }
 
+  /**
+   * Finding the namespace and seeing it empty may each poll for 5 s: on a loaded machine the
+   * two together outlast vitest's 5 s default (seen at 6.2 s), which is not what is tested.
+   */
+  const NAMESPACE_TEST_TIMEOUT = 15_000;
+
   async function gone(ns: string): Promise<number[]> {
     for (let i = 0; i < 200 && pidsInNamespace(ns).length > 0; i++)
       await new Promise((r) => setTimeout(r, 25));
@@ -196,32 +202,40 @@ describe.skipIf(!hasStrace || !hasNamespaces)('syscan-sandbox exec: the run ends
   it.each([
     ['bwrap or unshare', false],
     ['unshare', true],
-  ])('%s: Ctrl-C ends the run, reports it, and leaves nothing', async (_name, unshareOnly) => {
-    const child = spawn(process.execPath, [binPath, 'exec', '--json', '--', 'sleep', '100'], {
-      env: { ...process.env, PATH: toolsPath(unshareOnly) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d));
-    const ns = await namespaceOf(child.pid!);
-    child.kill('SIGINT');
-    const status = await new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    const doc = JSON.parse(out) as { killed: { reason: string; message: string } };
-    expect(doc.killed).toMatchObject({ reason: 'aborted', message: 'stopped: interrupted by SIGINT' });
-    expect(status).toBe(137);
-    expect(await gone(ns)).toEqual([]);
-  });
+  ])(
+    '%s: Ctrl-C ends the run, reports it, and leaves nothing',
+    async (_name, unshareOnly) => {
+      const child = spawn(process.execPath, [binPath, 'exec', '--json', '--', 'sleep', '100'], {
+        env: { ...process.env, PATH: toolsPath(unshareOnly) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d));
+      const ns = await namespaceOf(child.pid!);
+      child.kill('SIGINT');
+      const status = await new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      const doc = JSON.parse(out) as { killed: { reason: string; message: string } };
+      expect(doc.killed).toMatchObject({ reason: 'aborted', message: 'stopped: interrupted by SIGINT' });
+      expect(status).toBe(137);
+      expect(await gone(ns)).toEqual([]);
+    },
+    NAMESPACE_TEST_TIMEOUT,
+  );
 
   it.each([
     ['bwrap or unshare', false],
     ['unshare', true],
-  ])('%s: a runner killed with SIGKILL takes the run with it', async (_name, unshareOnly) => {
-    const child = spawn(process.execPath, [binPath, 'exec', '--', 'sleep', '100'], {
-      env: { ...process.env, PATH: toolsPath(unshareOnly) },
-      stdio: 'ignore',
-    });
-    const ns = await namespaceOf(child.pid!);
-    child.kill('SIGKILL');
-    expect(await gone(ns)).toEqual([]);
-  });
+  ])(
+    '%s: a runner killed with SIGKILL takes the run with it',
+    async (_name, unshareOnly) => {
+      const child = spawn(process.execPath, [binPath, 'exec', '--', 'sleep', '100'], {
+        env: { ...process.env, PATH: toolsPath(unshareOnly) },
+        stdio: 'ignore',
+      });
+      const ns = await namespaceOf(child.pid!);
+      child.kill('SIGKILL');
+      expect(await gone(ns)).toEqual([]);
+    },
+    NAMESPACE_TEST_TIMEOUT,
+  );
 });
