@@ -178,7 +178,15 @@ describe.skipIf(!hasStrace || !hasNamespaces)('syscan-sandbox exec: the run ends
         const tool = Number(readFileSync(`/proc/${cli}/task/${cli}/children`, 'utf8').trim().split(' ')[0]);
         const init = Number(readFileSync(`/proc/${tool}/task/${tool}/children`, 'utf8').trim().split(' ')[0]);
         const ns = readlinkSync(`/proc/${init}/ns/pid`);
-        if (ns !== readlinkSync('/proc/self/ns/pid')) return ns;
+        // Once PID 1 runs strace (the runner's private copy, deleted once started), not bwrap's
+        // or unshare's child still setting up before its parent-death signal is armed: a runner
+        // killed that early leaves a strace blocked for ever opening a FIFO nobody reads (the
+        // command never starts), which is a leak, not a command running unjudged.
+        if (
+          ns !== readlinkSync('/proc/self/ns/pid') &&
+          /\/strace( \(deleted\))?$/.test(readlinkSync(`/proc/${init}/exe`))
+        )
+          return ns;
       } catch {
         // not there yet
       }
