@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createSequenceScorer, SequenceLearner, type SequenceModel } from '../src/index.js';
 import { MixProfiles } from '../src/sequence/mix.js';
-
-/** A deterministic pseudo-random source. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
+import { rng } from './helpers/rng.js';
 
 const PLAIN = ['accept', 'read', 'write', 'close'];
 const WITH_FILE = ['accept', 'read', 'openat', 'fstat', 'read', 'close', 'write', 'close'];

@@ -6,15 +6,7 @@ import {
   type SequenceModel,
 } from '../src/index.js';
 import { Exemplars, setsOf } from '../src/sequence/exemplars.js';
-
-/** A deterministic pseudo-random source. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
+import { rng } from './helpers/rng.js';
 
 /** The sets of a token run, as a process state holds them: call bits, pair overlaps with each exemplar. */
 function processSets(exemplars: Exemplars, tokens: number[]) {

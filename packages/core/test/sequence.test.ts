@@ -11,15 +11,7 @@ import {
   sequenceAlert,
 } from '../src/index.js';
 import { ByteReader, ByteWriter, fromBase64, toBase64 } from '../src/sequence/codec.js';
-
-/** A deterministic pseudo-random source (tests must not depend on Math.random). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
+import { rng } from './helpers/rng.js';
 
 /** A "server" process: open/read…/close loops with some variation, then exit. */
 function normalRun(random: () => number): string[] {

@@ -115,14 +115,19 @@ describe('createSession', () => {
     ).toBe('clean');
   });
 
-  it('scores processes with the learned sequence model of the config and explains the alert', () => {
+  /** A sequence model of six processes that open, read and close, 40 calls each. */
+  const openReadCloseModel = () => {
     const normal = (pid: number) =>
       parseRecords(
         Array.from({ length: 40 }, (_, i) => `${pid} ${['openat', 'read', 'close'][i % 3]}(3) = 0`).join(
           '\n',
         ),
       ).filter((r) => r.kind === 'syscall') as SyscallEvent[];
-    const model = learnSequenceModel([normal(1), normal(2), normal(3), normal(4), normal(5), normal(6)]);
+    return learnSequenceModel([normal(1), normal(2), normal(3), normal(4), normal(5), normal(6)]);
+  };
+
+  it('scores processes with the learned sequence model of the config and explains the alert', () => {
+    const model = openReadCloseModel();
     const session = createSession({
       config: { sequenceModel: model as never, alertOnUnknownSyscall: false },
     });
@@ -140,13 +145,7 @@ describe('createSession', () => {
   });
 
   it('alerts on a process the scorer pushed out past its cap of open processes when it is pushed out, not at the end', () => {
-    const normal = (pid: number) =>
-      parseRecords(
-        Array.from({ length: 40 }, (_, i) => `${pid} ${['openat', 'read', 'close'][i % 3]}(3) = 0`).join(
-          '\n',
-        ),
-      ).filter((r) => r.kind === 'syscall') as SyscallEvent[];
-    const model = learnSequenceModel([normal(1), normal(2), normal(3), normal(4), normal(5), normal(6)]);
+    const model = openReadCloseModel();
     const session = createSession({
       config: { sequenceModel: model as never, alertOnUnknownSyscall: false },
       rules: false,
