@@ -33,12 +33,15 @@ export class Exemplars {
   readonly #sizes: Int32Array;
   readonly #weights: Float64Array;
   readonly #totalWeight: number;
+  /** Scratch for {@link difference}, one per model: a scorer ends thousands of processes. */
+  readonly #distances: Float64Array;
 
   constructor(sets: ExemplarSets) {
     this.sets = sets;
     this.count = sets.unigrams.length;
     this.#unigrams = sets.unigrams;
     this.#sizes = new Int32Array(this.count);
+    this.#distances = new Float64Array(this.count);
     this.#weights = new Float64Array(this.count);
     let total = 0;
     for (let e = 0; e < this.count; e++) {
@@ -112,7 +115,7 @@ export class Exemplars {
   ): { value: number; nearest: number; exemplar: number } {
     const n = this.count;
     if (n === 0) return { value: callCount + pairCount, nearest: callCount + pairCount, exemplar: -1 };
-    const distances = new Float64Array(n);
+    const distances = this.#distances;
     let nearest = Number.POSITIVE_INFINITY;
     let exemplar = -1;
     for (let e = 0; e < n; e++) {
