@@ -119,6 +119,29 @@ describe.skipIf(serviceSkipReason !== undefined)(
       expect(result.locations[0].physicalLocation.region.startLine).toBeGreaterThan(1);
     });
 
+    it('refuses a baseline whose model was changed after learning: one line, exit 2, for analyze and score', async () => {
+      const stored = JSON.parse(readFileSync(baseline, 'utf8')) as {
+        sequenceModel: { programs: Record<string, { ngrams: string }> };
+      };
+      const program = Object.values(stored.sequenceModel.programs)[0]!;
+      // One base64 character changed: it still decodes, into counts nobody learned.
+      const at = program.ngrams.length >> 1;
+      program.ngrams = `${program.ngrams.slice(0, at)}${program.ngrams[at] === 'A' ? 'B' : 'A'}${program.ngrams.slice(at + 1)}`;
+      const changed = join(rig.dir, 'changed.json');
+      writeFileSync(changed, JSON.stringify(stored));
+      for (const args of [
+        ['analyze', '-b', changed, exfilt],
+        ['score', '-b', changed, exfilt],
+      ]) {
+        const r = await runCli(args);
+        expect(r.code).toBe(2);
+        expect(r.stdout).toBe('');
+        expect(r.stderr).toMatch(
+          /^syscan: .*changed\.json'.*does not match its checksum.*learn it again\)\n$/,
+        );
+      }
+    });
+
     it('exits per --fail-on, and the policy can raise the alert to meet it', async () => {
       const high = await runCli(['analyze', '-b', baseline, '--fail-on', 'high', exfilt]);
       expect(high.code).toBe(0); // medium by default: reported, not failing a high bar

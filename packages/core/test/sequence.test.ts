@@ -139,6 +139,13 @@ describe('sequence model: learning', () => {
 });
 
 describe('sequence model: serialisation', () => {
+  /** A copy to edit by hand, as someone editing the JSON would: without the checksums learn wrote. */
+  const unsealed = (model: SequenceModel): SequenceModel => {
+    const copy = JSON.parse(JSON.stringify(model)) as SequenceModel;
+    for (const p of Object.values(copy.programs)) delete p.checksum;
+    return copy;
+  };
+
   it('round-trips through JSON and scores the same', () => {
     const model = learnNormal(40);
     const copy = JSON.parse(JSON.stringify(model)) as SequenceModel;
@@ -146,12 +153,41 @@ describe('sequence model: serialisation', () => {
     expect(scoreCalls(copy, calls).score).toBe(scoreCalls(model, calls).score);
   });
 
+  it('refuses a model changed after learning (a flipped base64 character still decodes) but not one re-written with sorted keys', () => {
+    const model = learnNormal(10);
+    const flipped = JSON.parse(JSON.stringify(model)) as SequenceModel;
+    const grams = flipped.programs.server!.ngrams;
+    const at = grams.length >> 1;
+    flipped.programs.server!.ngrams =
+      `${grams.slice(0, at)}${grams[at] === 'A' ? 'B' : 'A'}${grams.slice(at + 1)}`;
+    expect(() => new LoadedSequenceModel(flipped)).toThrow(
+      /program 'server': its data does not match its checksum/,
+    );
+    const cut = JSON.parse(JSON.stringify(model)) as SequenceModel;
+    cut.programs.server!.calibration!.channelScores![0]!.pop();
+    expect(() => new LoadedSequenceModel(cut)).toThrow(/does not match its checksum/);
+    // Another tool's JSON: keys sorted at every level, numbers re-printed, re-indented.
+    const sortKeys = (v: unknown): unknown =>
+      Array.isArray(v)
+        ? v.map(sortKeys)
+        : v !== null && typeof v === 'object'
+          ? Object.fromEntries(
+              Object.entries(v)
+                .sort(([a], [b]) => (a < b ? -1 : 1))
+                .map(([k, x]) => [k, sortKeys(x)]),
+            )
+          : v;
+    const rewritten = JSON.parse(JSON.stringify(sortKeys(model), null, 1)) as SequenceModel;
+    const calls = attackRun(rng(9));
+    expect(scoreCalls(rewritten, calls).score).toBe(scoreCalls(model, calls).score);
+  });
+
   it('refuses another version or a corrupted table with a message saying what is wrong', () => {
     const model = learnNormal(10);
     expect(() => new LoadedSequenceModel({ ...model, version: 99 as 2 })).toThrow(
       /version 99 is not supported/,
     );
-    const broken = JSON.parse(JSON.stringify(model)) as SequenceModel;
+    const broken = unsealed(model);
     broken.programs.server!.ngrams = '!!not base64';
     expect(() => new LoadedSequenceModel(broken)).toThrow(/program 'server'.*base64/);
   });
@@ -175,7 +211,7 @@ describe('sequence model: serialisation', () => {
    * one checkpoint; versions 1 and 2 six channels, no mix, no combination (1: no per-channel peaks).
    */
   const asVersion = (model: SequenceModel, version: 1 | 2 | 3): SequenceModel => {
-    const old = JSON.parse(JSON.stringify(model)) as SequenceModel;
+    const old = unsealed(model);
     const channels = version === 3 ? 7 : 6;
     old.version = version;
     old.channels = old.channels.slice(0, channels);
@@ -210,7 +246,7 @@ describe('sequence model: serialisation', () => {
     const withMix = asVersion(model, 2);
     withMix.programs.server!.mix = model.programs.server!.mix;
     expect(() => new LoadedSequenceModel(withMix)).toThrow(/version 2 models have no mix/);
-    const broken = JSON.parse(JSON.stringify(model)) as SequenceModel;
+    const broken = unsealed(model);
     broken.programs.server!.calibration!.channelScores = [[1, 0]];
     expect(() => new LoadedSequenceModel(broken)).toThrow(
       /channelScores must be 8 non-empty ascending lists/,
@@ -218,7 +254,7 @@ describe('sequence model: serialisation', () => {
   });
 
   it('refuses a calibration it could not score with, and weights that say nothing', () => {
-    const broken = JSON.parse(JSON.stringify(learnNormal(10))) as SequenceModel;
+    const broken = unsealed(learnNormal(10));
     broken.programs.server!.calibration!.spread = [1, 2];
     expect(() => new LoadedSequenceModel(broken)).toThrow(
       /calibration mean, spread and weights must be 8 numbers/,

@@ -3,6 +3,8 @@
  * checked, how layers merge it, and its JSON Schema. Resolution, merging, snake_case
  * aliases and the exported schema are all derived from this table, so they cannot disagree.
  */
+import type { SequenceModel } from '../sequence/model.js';
+import { loadSequenceModel } from '../sequence/scorer.js';
 import { SEVERITIES } from '../severity.js';
 import type { Severity } from '../types.js';
 import { ALERT_TYPES, type AlertType } from './alert.js';
@@ -348,8 +350,17 @@ export const CONFIG_KEYS = {
       description: "A learned sequence model (written by 'syscan learn'); validated by the sequence scorer.",
     },
     read(v, label, problems) {
-      if (typeof v === 'object' && v !== null && !Array.isArray(v))
+      if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+        // Read now (and kept for the sessions), so that a cut or corrupted model is a config
+        // error when the baseline is loaded, not an exception in the middle of a trace.
+        try {
+          loadSequenceModel(v as unknown as SequenceModel);
+        } catch (error) {
+          problems.push(`${label}: ${(error as Error).message.replace(/^sequence model: /, '')}`);
+          return undefined;
+        }
         return v as Readonly<Record<string, unknown>>;
+      }
       problems.push(`${label} must be an object (a learned sequence model), got ${describe(v)}`);
       return undefined;
     },

@@ -19,4 +19,4 @@ export type {
   SequenceScorer,
   SequenceScorerOptions,
 } from './scorer.js';
-export { createSequenceScorer, LoadedSequenceModel } from './scorer.js';
+export { createSequenceScorer, LoadedSequenceModel, loadSequenceModel } from './scorer.js';

@@ -5,6 +5,7 @@
  * process made, the distinct sets of normal processes, and the calibration. The scorer
  * rebuilds its lookup tables from this in milliseconds, so nothing derived is stored twice.
  */
+import { programChecksum } from './checksum.js';
 import { ByteReader, ByteWriter, fromBase64, toBase64 } from './codec.js';
 import type { ExemplarSets } from './exemplars.js';
 import { MAX_ORDER } from './gram-key.js';
@@ -57,6 +58,8 @@ export interface StoredProgramModel {
   /** Call counts of distinct normal processes at 16, 32, … calls and at their end (version 3; see `mix.ts`): varints, base64. */
   mix?: { count: number; data: string } | undefined;
   calibration?: Calibration | undefined;
+  /** `crc32:…` over the other fields (see `checksum.ts`); models learned before it have none. */
+  checksum?: string | undefined;
 }
 
 /** A learned sequence model (JSON-ready; `JSON.parse(JSON.stringify(m))` scores the same). */
@@ -122,6 +125,7 @@ export function storeProgram(input: ProgramModelInput): StoredProgramModel {
     mix: { count: input.mix.count, data: toBase64(input.mix.encode()) },
   };
   if (input.calibration !== undefined) stored.calibration = input.calibration;
+  stored.checksum = programChecksum(stored);
   return stored;
 }
 
@@ -137,6 +141,14 @@ export function loadProgram(
 ): ProgramModel {
   const problem = storedProgramProblem(stored, version);
   if (problem !== undefined) throw new RangeError(problem);
+  if (
+    stored.checksum !== undefined &&
+    (typeof stored.checksum !== 'string' || programChecksum(stored) !== stored.checksum)
+  ) {
+    throw new RangeError(
+      "its data does not match its checksum: the baseline was cut or changed after 'syscan learn' (learn it again)",
+    );
+  }
   const vocabulary = new Vocabulary(stored.syscalls, stored.overflowSyscalls);
   const counts = new Map<number, number>();
   const grams = new ByteReader(fromBase64(stored.ngrams));

@@ -53,6 +53,24 @@ export class LoadedSequenceModel {
   }
 }
 
+/** Models built once per stored model object (a guard makes a session per request). */
+const loadedModels = new WeakMap<object, LoadedSequenceModel>();
+
+/**
+ * The {@link LoadedSequenceModel} of a stored model, built on first use and shared after, so
+ * validating a config and scoring with it read the model once. Throws RangeError as the
+ * constructor does.
+ */
+export function loadSequenceModel(model: SequenceModel | LoadedSequenceModel): LoadedSequenceModel {
+  if (isLoaded(model)) return model;
+  let ready = loadedModels.get(model);
+  if (ready === undefined) {
+    ready = new LoadedSequenceModel(model);
+    loadedModels.set(model, ready);
+  }
+  return ready;
+}
+
 /** The score of one process so far (or at its end). */
 export interface ProcessSequenceScore {
   pid: number;
@@ -132,7 +150,7 @@ export function createSequenceScorer(
   model: SequenceModel | LoadedSequenceModel,
   options: SequenceScorerOptions = {},
 ): SequenceScorer {
-  const loaded = isLoaded(model) ? model : new LoadedSequenceModel(model);
+  const loaded = loadSequenceModel(model);
   const rate = options.falseAlarmRate ?? loaded.model.falseAlarmRate;
   if (!(rate > 0 && rate < 1)) throw new RangeError('falseAlarmRate must be between 0 and 1');
   const fallback = options.program ?? 'default';

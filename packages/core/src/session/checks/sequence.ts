@@ -9,15 +9,9 @@ import type { Alert } from '../../detect/alert.js';
 import type { ResolvedDetectorConfig } from '../../detect/config.js';
 import { sequenceAlert } from '../../sequence/alert.js';
 import type { SequenceModel } from '../../sequence/model.js';
-import {
-  createSequenceScorer,
-  LoadedSequenceModel,
-  type ProcessSequenceScore,
-} from '../../sequence/scorer.js';
+import { createSequenceScorer, loadSequenceModel, type ProcessSequenceScore } from '../../sequence/scorer.js';
 import type { SessionCheck } from '../session.js';
 
-/** Models are built once per baseline object (a guard makes a session per request). */
-const loaded = new WeakMap<object, LoadedSequenceModel>();
 /** Processes remembered as already alerted (one alert per process). */
 const MAX_ALERTED = 65_536;
 
@@ -25,12 +19,9 @@ const MAX_ALERTED = 65_536;
 export function sequenceCheck(config: ResolvedDetectorConfig): SessionCheck | undefined {
   const model = config.sequenceModel;
   if (model === undefined) return undefined;
-  let ready = loaded.get(model);
-  if (ready === undefined) {
-    ready = new LoadedSequenceModel(model as unknown as SequenceModel);
-    loaded.set(model, ready);
-  }
-  const scorer = createSequenceScorer(ready);
+  // Built once per baseline object (a guard makes a session per request); already checked
+  // when the config was resolved, so this does not throw.
+  const scorer = createSequenceScorer(loadSequenceModel(model as unknown as SequenceModel));
   const severity = config.severity.sequence_anomaly;
   const alerted = new Set<number>();
   const once = (pid: number): boolean => {
