@@ -96,12 +96,52 @@ describe('syscan analyze --follow', () => {
     appendFileSync(log, 'mount("none", "/mnt", "tmpfs", 0, NULL) = 0\n');
     await run.waitFor(() => alerts().some((a) => a.syscall === 'mount'), 'an alert after truncation');
 
+    // Cut in place, it may have lost lines: an alert (a wiped audit log looks like this).
+    expect(alerts().find((a) => a.type === 'trace_lost')).toMatchObject({
+      severity: 'critical',
+      details: { check: 'follow', reason: 'input_truncated' },
+    });
+
     run.child.kill('SIGINT');
     const code = await run.exited;
     expect(code).toBe(1);
     const summary = lines(run.stdout).at(-1);
     expect(summary).toMatchObject({ kind: 'summary', verdict: 'alert' });
     expect((summary as { events: number }).events).toBeGreaterThanOrEqual(5);
+  });
+
+  it('sees a file cut and written past where it was read between two polls (its size never shrank), and says lines may be lost', async () => {
+    const log = join(dir, 'wiped.log');
+    const cfg = join(dir, 'wiped.json');
+    writeFileSync(cfg, JSON.stringify({ baselineSyscalls: ['read', 'close'] }));
+    writeFileSync(log, 'read(3, "x", 1) = 1\n');
+    // A long poll period, so that the rewrite lands between two polls.
+    const run = start([
+      'analyze',
+      '--follow',
+      '--interval',
+      '1500',
+      '--format',
+      'ndjson',
+      '--config',
+      cfg,
+      log,
+    ]);
+    await run.waitFor(() => run.stderr.includes('syscan: following'), 'the initial read');
+    // Cut and rewritten longer at once, as `echo … > log` by someone covering tracks would.
+    writeFileSync(log, 'close(3) = 0\nclose(4) = 0\nptrace(PTRACE_ATTACH, 1) = 0\n');
+    await run.waitFor(() => run.stderr.includes('was rewritten'), 'the rewrite notice');
+    await run.waitFor(
+      () => lines(run.stdout).some((l) => l.kind === 'alert' && l.syscall === 'ptrace'),
+      'the rewritten file read from its start',
+    );
+    const lost = lines(run.stdout).find((l) => l.kind === 'alert' && l.type === 'trace_lost');
+    expect(lost).toMatchObject({ details: { check: 'follow', reason: 'input_rewritten', bytesRead: 20 } });
+    expect(lost?.message).toMatch(
+      /rewritten in place after 20 bytes were read: lines written .* may be lost/,
+    );
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(1);
   });
 
   it('stops on SIGTERM with a clean text summary when nothing alerted', async () => {

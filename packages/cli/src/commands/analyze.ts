@@ -227,6 +227,27 @@ async function readInputs(
   }
 }
 
+/** The alert for a followed file cut or rewritten in place: what was written since the last read is unknown. */
+function followLoss(
+  session: AnalysisSession,
+  shown: string,
+  reason: 'truncated' | 'rewritten',
+  bytesRead: number,
+  intervalMs: number,
+): Alert {
+  return {
+    type: 'trace_lost',
+    severity: session.config.severity.trace_lost,
+    message: `'${shown}' was ${reason === 'truncated' ? 'truncated' : 'rewritten'} in place after ${bytesRead} bytes were read: lines written to it after the last read (up to ${intervalMs} ms before) may be lost (rotation by rename loses nothing; auditd never truncates its log)`,
+    count: 1,
+    details: {
+      check: 'follow',
+      reason: reason === 'truncated' ? 'input_truncated' : 'input_rewritten',
+      bytesRead,
+    },
+  };
+}
+
 /** Reads `path` until SIGINT/SIGTERM, starting the input over (new parser) after rotation or truncation. */
 async function followFile(
   ctx: CliContext,
@@ -260,7 +281,11 @@ async function followFile(
             `syscan: no telemetry recognised in '${shown}' so far (${stats.lines} lines read)\n`,
           );
       },
-      onReset: async (reason) => {
+      onReset: async (reason, bytesRead) => {
+        // Rotation by rename loses nothing (the old file is read to its end first). A file cut
+        // or rewritten in place may have had lines appended after the last read, and auditd
+        // never truncates its log: a wiped trail looks like this.
+        if (reason !== 'rotated') session.raise([followLoss(session, shown, reason, bytesRead, intervalMs)]);
         // The same name again: its counters add up, its line numbers start over.
         session.beginInput(path);
         await flush();
