@@ -61,6 +61,7 @@ export class ResponseWatch {
   constructor(res: Response, judge: Judge) {
     this.#res = res;
     this.#judge = judge;
+    toDictionaryMode(res);
     const r = res as unknown as Methods;
     this.#orig = {
       send: r.send,
@@ -287,6 +288,24 @@ export class ResponseWatch {
     this.#bytes = 0;
     for (const c of callbacks) if (c) process.nextTick(c);
   }
+}
+
+/**
+ * Express gives every response its app's prototype (`Object.setPrototypeOf`), and V8 then
+ * shares no hidden class between responses: each property the watch adds copies the
+ * response's whole class (~3 µs each, 7 of them), and every later read of the response by
+ * Express and Node misses its inline caches. Deleting and re-adding one of Node's own
+ * properties (`req`, same value, nothing runs in between) turns the object into a hash
+ * table first, where adding costs a hash insert and reads a lookup: in the bench server a
+ * watched response then costs no more CPU than an unwatched one (measured +23 µs before).
+ * Only a plain writable, enumerable, configurable data property is touched.
+ */
+function toDictionaryMode(res: Response): void {
+  const d = Object.getOwnPropertyDescriptor(res, 'req');
+  if (d === undefined || !('value' in d) || !d.writable || !d.enumerable || !d.configurable) return;
+  const r = res as unknown as { req?: unknown };
+  delete r.req;
+  r.req = d.value;
 }
 
 /** The body argument of json/jsonp/send, including Express 4's deprecated `(status, body)` forms. */

@@ -67,6 +67,19 @@ describe('syscanGuard on a listening Express server', () => {
     expect(verdicts).toEqual([{ kind: 'clean' }]);
   });
 
+  it('leaves res.req the request (the watch re-adds it to make the response cheap to extend)', async () => {
+    let same: boolean | undefined;
+    const { url } = await start({
+      handler: (req, res) => {
+        same = res.req === req && Object.keys(res).includes('req');
+        res.json({ exitCode: 0, ...req.body });
+      },
+    });
+    const r = await request(url, { body: { trace: TRACE } });
+    expect(r.headers['syscan-verdict']).toBe('clean');
+    expect(same).toBe(true);
+  });
+
   it('blocks an anomalous response with a 403 problem that withholds the output', async () => {
     const { url, verdicts } = await start();
     const r = await request(url, { body: { stdout: `${SECRET}\n`, trace: TRACE + PTRACE } });
