@@ -30,7 +30,6 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -38,11 +37,11 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { callsOf, printCopies, printTable, stideScores, syscanScores } from './adfa-eval.mjs';
 import { makeWorkspace, startTraced } from './server-traces/servers.mjs';
 import * as load from './server-traces/workloads.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repo = join(here, '../../..');
 const { parseRecords, syscallNumber } = await import('../dist/index.mjs');
 
 const args = process.argv.slice(2);
@@ -225,155 +224,6 @@ function readAdfa() {
   return { sets, unknown: new Map(facts.unknown), short: facts.short };
 }
 
-// ---- 3. the built CLI, as an evaluator runs it --------------------------------------------
-function cliPath() {
-  if (process.env.SYSCAN_CLI) return process.env.SYSCAN_CLI;
-  const dist = join(repo, 'packages/cli/dist');
-  const bin = readdirSync(dist).find((f) => /^bin\.(m|c)?js$/.test(f));
-  if (bin === undefined) throw new Error(`no built CLI in ${dist} (run the build first)`);
-  return join(dist, bin);
-}
-function cli(argv) {
-  const r = spawnSync(process.execPath, [cliPath(), ...argv], { encoding: 'utf8', maxBuffer: 1 << 30 });
-  // score exits 1 when a file is over its threshold: that is a result, not a failure.
-  if (r.status !== 0 && r.status !== 1)
-    throw new Error(`syscan ${argv[0]} failed (${r.status}): ${r.stderr.trim().slice(-600)}`);
-  return r;
-}
-const extra = (name) => (process.env[name] ? process.env[name].split(/\s+/).filter(Boolean) : []);
-
-function syscanScores(sets) {
-  const baseline = join(DATA, 'baseline.json');
-  const t0 = process.hrtime.bigint();
-  const learned = cli([
-    'learn',
-    '--numbers',
-    'calls',
-    ...extra('LEARN_ARGS'),
-    '-o',
-    baseline,
-    ...sets.train.map((p) => p.file),
-  ]);
-  const learnSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const scored = [...sets.validation, ...KINDS.flatMap((k) => sets[k])];
-  const t1 = process.hrtime.bigint();
-  const out = cli([
-    'score',
-    '--baseline',
-    baseline,
-    '--numbers',
-    'calls',
-    ...extra('SCORE_ARGS'),
-    ...scored.map((p) => p.file),
-  ]);
-  const scoreSeconds = Number(process.hrtime.bigint() - t1) / 1e9;
-  const byFile = new Map();
-  for (const line of out.stdout.split('\n')) {
-    if (line.trim() === '') continue;
-    const j = JSON.parse(line);
-    byFile.set(j.file, { score: j.score ?? Number.NEGATIVE_INFINITY, over: j.overThreshold === true });
-  }
-  for (const p of scored) {
-    const s = byFile.get(p.file);
-    if (s === undefined) throw new Error(`syscan score printed nothing for ${p.file}`);
-    p.syscan = s.score;
-    p.over = s.over;
-  }
-  const size = readFileSync(baseline).length;
-  return { learnSeconds, scoreSeconds, size, learnReport: learned.stderr.trim() };
-}
-
-// ---- 4. stide (Forrest et al. 1996), as in sequence-eval.mjs -----------------------------
-function windowsOf(calls, n, visit) {
-  if (calls.length < n) visit(calls.join(' '));
-  else for (let i = 0; i + n <= calls.length; i++) visit(calls.slice(i, i + n).join(' '));
-}
-function stideScores(sets) {
-  const db = new Set();
-  for (const p of sets.train) windowsOf(p.calls, 6, (w) => db.add(w));
-  for (const p of [...sets.validation, ...KINDS.flatMap((k) => sets[k])]) {
-    let windows = 0;
-    let misses = 0;
-    windowsOf(p.calls, 6, (w) => {
-      windows++;
-      if (!db.has(w)) misses++;
-    });
-    p.stide = windows === 0 ? 0 : misses / windows;
-  }
-}
-
-// ---- 5. metrics and table ----------------------------------------------------------------
-/** AUC = P(attack score > normal score), ties count half (Mann–Whitney). */
-function auc(normal, attack) {
-  const all = [...normal.map((s) => [s, 0]), ...attack.map((s) => [s, 1])].sort((a, b) => a[0] - b[0]);
-  let rankSum = 0;
-  for (let i = 0; i < all.length; ) {
-    let j = i;
-    while (j < all.length && all[j][0] === all[i][0]) j++;
-    for (let k = i; k < j; k++) if (all[k][1] === 1) rankSum += (i + 1 + j) / 2;
-    i = j;
-  }
-  return (rankSum - (attack.length * (attack.length + 1)) / 2) / (normal.length * attack.length);
-}
-/** Detection at false-alarm rate fa: the threshold lets through at most fa of the normal scores. */
-function detectionAt(normal, attack, fa) {
-  const sorted = [...normal].sort((a, b) => b - a);
-  const threshold = sorted[Math.floor(fa * sorted.length)] ?? Number.NEGATIVE_INFINITY;
-  return attack.filter((s) => s > threshold).length / attack.length;
-}
-const pct = (x) => `${(100 * x).toFixed(1)}%`.padStart(6);
-const callsOf = (list) => list.reduce((n, p) => n + p.calls.length, 0);
-
-function printTable(sets) {
-  const normal = sets.validation;
-  const rows = [...KINDS.map((k) => [k, sets[k]]), ['all attacks', KINDS.flatMap((k) => sets[k])]];
-  console.log(
-    `${'attack'.padEnd(14)} ${'procs'.padStart(5)} ${'calls'.padStart(7)} | ${'stide AUC'.padStart(9)} ${'@1%'.padStart(6)} ${'@5%'.padStart(6)} ${'@10%'.padStart(6)} | ${'syscan AUC'.padStart(10)} ${'@1%'.padStart(6)} ${'@5%'.padStart(6)} ${'@10%'.padStart(6)} | own thr det`,
-  );
-  for (const [name, list] of rows) {
-    if (list.length === 0) {
-      console.log(`${name.padEnd(14)}     0 (no process)`);
-      continue;
-    }
-    const cells = ['stide', 'syscan'].map((m) => {
-      const n = normal.map((p) => p[m]);
-      const a = list.map((p) => p[m]);
-      return `${auc(n, a)
-        .toFixed(3)
-        .padStart(
-          m === 'stide' ? 9 : 10,
-        )} ${[0.01, 0.05, 0.1].map((fa) => pct(detectionAt(n, a, fa))).join(' ')}`;
-    });
-    const own = list.filter((p) => p.over).length / list.length;
-    console.log(
-      `${name.padEnd(14)} ${String(list.length).padStart(5)} ${String(callsOf(list)).padStart(7)} | ${cells[0]} | ${cells[1]} | ${pct(own)}`,
-    );
-  }
-  const fa = normal.filter((p) => p.over).length / normal.length;
-  console.log(`syscan's own calibrated threshold: ${pct(fa).trim()} false alarms on validation`);
-  printCopies(sets);
-}
-
-/**
- * Held-out processes whose calls are exactly those of a training process (a server's helper
- * child runs the same in an attack run as in a normal one), and the AUC a model reaches at
- * best when it ranks every other attack above every normal process but scores such a copy
- * like its normal twins (below the novel normal processes, level with the copied ones).
- */
-function printCopies(sets) {
-  const learned = new Set(sets.train.map((p) => p.calls.join(' ')));
-  const copied = (list) => list.filter((p) => learned.has(p.calls.join(' '))).length;
-  const attacks = KINDS.flatMap((k) => sets[k]);
-  const n = sets.validation.length;
-  const nc = copied(sets.validation);
-  const ac = copied(attacks);
-  const ceiling = 1 - (ac / attacks.length) * ((n - nc) / n + (0.5 * nc) / n);
-  console.log(
-    `copies of a training process: ${nc} of ${n} normal, ${ac} of ${attacks.length} attack processes ` +
-      `(${pct(ac / attacks.length).trim()}); AUC at best ${ceiling.toFixed(3)} for a model that scores a copy like its twins`,
-  );
-}
-
 // ---- main ----------------------------------------------------------------------------------
 const t0 = Date.now();
 const reuse = args.includes('--reuse') && existsSync(manifestPath);
@@ -382,8 +232,10 @@ const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
 const traceSeconds = (Date.now() - t0) / 1000;
 const { sets, unknown, short } = (reuse ? readAdfa() : undefined) ?? writeAdfa(manifest);
 if (sets.train.length === 0 || sets.validation.length === 0) throw new Error('no normal process traced');
-stideScores(sets);
-const cost = syscanScores(sets);
+const scored = [...sets.validation, ...KINDS.flatMap((k) => sets[k])];
+stideScores(sets.train, scored);
+// ---- 3. the built CLI, as an evaluator runs it (adfa-eval.mjs) ----------------------------
+const cost = syscanScores(sets.train, scored, join(DATA, 'baseline.json'));
 console.log(
   `ADFA-like proxy from real server traces (${reuse ? 'reused' : 'traced'} in ${DATA}${given ? '' : ', removed at exit'}): ` +
     `${manifest.rounds} normal rounds (${manifest.trainRounds} train), ${manifest.runs} runs per attack; ` +
@@ -397,7 +249,15 @@ if (unknown.size > 0)
   console.log(
     `calls without an x86_64 number (left out): ${[...unknown].map(([n, c]) => `${n} ${c}`).join(', ')}`,
   );
-printTable(sets);
+printTable(
+  sets.validation,
+  KINDS.map((k) => [k, sets[k]]),
+);
+printCopies(
+  sets.train,
+  sets.validation,
+  KINDS.flatMap((k) => sets[k]),
+);
 console.log(
   `syscan learn ${cost.learnSeconds.toFixed(1)} s, score ${cost.scoreSeconds.toFixed(1)} s (wall, CLI processes), baseline ${(cost.size / 1024).toFixed(0)} KiB; ` +
     `tracing ${reuse ? 'skipped (--reuse)' : `${traceSeconds.toFixed(0)} s`}, total ${((Date.now() - t0) / 1000).toFixed(0)} s`,

@@ -5,12 +5,13 @@
  * The scripts run the built package (dist/), as `pnpm bench` does after its build.
  */
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBench, writeSmokeData } from '../../../scripts/bench-smoke.mjs';
 import { corpusSkipReason, hasCorpus } from './helpers/corpus.js';
+import { rng } from './helpers/rng.js';
 
 const bench = (name: string): string => fileURLToPath(new URL(`../bench/${name}`, import.meta.url));
 const data = writeSmokeData();
@@ -64,6 +65,34 @@ describe('core benches on tiny inputs (BENCH_SMOKE=1)', () => {
   it.skipIf(!hasStrace)('sequence-own-traces.mjs: stide and syscan on 10 traced normal runs', () => {
     const run = runBench(bench('sequence-own-traces.mjs'), { args: ['--runs', '10'], env });
     expectRan(run, /^syscan\s+[\d.]+\s+[\d.]+%/m);
+  });
+
+  it('sequence-adfa-ld.mjs: learn and score an ADFA-LD layout through the built CLI, stide side by side', () => {
+    // A small data set in ADFA-LD's layout and format (the real one is not redistributed):
+    // normal traces loop over one set of calls, attacks of two kinds add others.
+    const root = join(data, 'adfa-ld');
+    const next = rng(7);
+    const trace = (extra: number[]): string => {
+      const calls = [11, 45, 33, 5];
+      for (let i = 0, n = 20 + Math.floor(next() * 30); i < n; i++) calls.push(3, 4, 5 + (i % 3), 6);
+      if (extra.length > 0) calls.splice(Math.floor(calls.length / 2), 0, ...extra);
+      return `${calls.join(' ')} \n`;
+    };
+    const folder = (dir: string, files: number, prefix: string, extra: number[] = []): void => {
+      mkdirSync(join(root, dir), { recursive: true });
+      for (let i = 1; i <= files; i++) writeFileSync(join(root, dir, `${prefix}-${i}.txt`), trace(extra));
+    };
+    folder('Training_Data_Master', 40, 'UTD');
+    folder('Validation_Data_Master', 40, 'UVD');
+    for (const run of [1, 2]) {
+      folder(`Attack_Data_Master/Adduser_${run}`, 4, `UAD-Adduser-${run}`, [102, 102, 2, 90]);
+      folder(`Attack_Data_Master/Web_Shell_${run}`, 4, `UAD-WS-${run}`, [41, 42, 43, 11]);
+    }
+    const run = runBench(bench('sequence-adfa-ld.mjs'), { args: [root], env });
+    expectRan(run, /^ADFA-LD in .*: train 40 traces .* attack 16 \/ \d+ in 2 kinds$/m);
+    expect(run.out).toMatch(/^Adduser\s+8\s+\d+ \|/m);
+    expect(run.out).toMatch(/^Web_Shell\s+8\s+\d+ \|/m);
+    expect(run.out).toMatch(/^all attacks\s+16\s+\d+ \|\s+[\d.]+ .* \|\s+[\d.]+ /m);
   });
 
   // Real sshd, vsftpd and php-cgi under strace, attacked by hydra: ~55 s at its smallest
