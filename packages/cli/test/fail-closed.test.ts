@@ -89,6 +89,15 @@ describe('analyze: input without telemetry is an error (exit 2), unless --allow-
     await expectNoTelemetry([path], path, 3);
   });
 
+  it('plain syscall numbers (ADFA-LD, UNM): an error that says to score them', async () => {
+    const adfa = file('UAD-0001.txt', '6 6 63 6 42 120 6 195 120 6 6 114 \n');
+    await expectNoTelemetry([adfa], adfa, 1);
+    const r = await runCli(['analyze', adfa]);
+    expect(r.stderr).toContain(
+      `it is plain syscall numbers (--numbers calls), which carry no process, path or result to judge: score them against a learned sequence model with 'syscan score -b BASELINE ${adfa}'`,
+    );
+  });
+
   it('a journald export', async () => {
     const path = file('journal.export', JOURNALD_EXPORT);
     await expectNoTelemetry([path], path, 16);

@@ -15,6 +15,7 @@ import type { CliContext } from '../context.js';
 import { EXIT_ANOMALY, EXIT_CLEAN, usageError } from '../errors.js';
 import { follow } from '../io/follow.js';
 import { type InputSpec, inputParseOptions, readChunks, resolveInputs } from '../io/input.js';
+import { sniffNumberedLayout } from '../io/numbered-input.js';
 import { Progress } from '../io/progress.js';
 import { requireTelemetry } from '../io/telemetry-check.js';
 import {
@@ -173,7 +174,7 @@ export function makeAnalyzeCommand(ctx: CliContext): Command {
       await flush();
 
       const summary = session.summary();
-      if (!opts.allowEmpty) requireTelemetry(summary.inputs);
+      if (!opts.allowEmpty) requireTelemetry(summary.inputs, (name) => numbersHint(inputs, name));
       // JSON reports are written alert by alert (with backpressure), never built as one string.
       for (const piece of render(summary, opts.format, style, live, session)) await ctx.out.write(piece);
       if (falco) warnHeldBack(ctx, summary);
@@ -225,6 +226,14 @@ async function readInputs(
   } finally {
     progress.clear();
   }
+}
+
+/** For a file of nothing but syscall numbers (ADFA-LD, UNM): the command that reads it. */
+function numbersHint(inputs: readonly InputSpec[], name: string): string | undefined {
+  const spec = inputs.find((i) => i.label === name);
+  const layout = spec === undefined ? undefined : sniffNumberedLayout(spec);
+  if (layout === undefined) return undefined;
+  return `it is plain syscall numbers (--numbers ${layout}), which carry no process, path or result to judge: score them against a learned sequence model with 'syscan score -b BASELINE ${printable(name, 200)}'`;
 }
 
 /** The alert for a followed file cut or rewritten in place: what was written since the last read is unknown. */

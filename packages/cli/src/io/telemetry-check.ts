@@ -8,7 +8,11 @@ import { num, printable } from '../report/style.js';
  * telemetry inside a real trace (program output) are fine: only an input in which nothing
  * at all was recognised is an error. Throws one line naming the first such input.
  */
-export function requireTelemetry(inputs: readonly InputSummary[]): void {
+export function requireTelemetry(
+  inputs: readonly InputSummary[],
+  /** What to say instead of the generic hint, for an input the caller recognises (e.g. numbers). */
+  hintFor: (name: string) => string | undefined = () => undefined,
+): void {
   for (const input of inputs) {
     // Records of any kind (syscalls, signals, exits, audit records) mean the format was understood.
     if (input.events + input.otherRecords > 0) continue;
@@ -16,7 +20,8 @@ export function requireTelemetry(inputs: readonly InputSummary[]): void {
     throw new SyscanError(
       'ERR_SYSCAN_INPUT',
       `no telemetry recognised in '${printable(input.name, 200)}' (${num(input.lines)} line${input.lines === 1 ? '' : 's'} read${unreadable}): ` +
-        'not strace output or an audit log? check --source, or pass --allow-empty to accept it',
+        (hintFor(input.name) ??
+          'not strace output or an audit log? check --source, or pass --allow-empty to accept it'),
       { reason: 'no_telemetry' },
     );
   }
