@@ -270,6 +270,16 @@ describe('syscan learn and score on plain call numbers (--numbers)', () => {
     const lines = ndjson(scored.stdout) as Array<{ score: number; overThreshold: boolean }>;
     expect(lines.map((l) => l.overThreshold)).toEqual([false, false, true]);
 
+    // One number past any syscall table spoils its line, and so the whole one-line file:
+    // an error that says so (exit 2), never a clean score of what was left.
+    const spoiled = join(dir, 'plain-spoiled.txt');
+    writeFileSync(spoiled, `${normalCalls(300).join(' ')} 99999999999 \n`);
+    const bad = await runCli(['score', '-b', sniffed, spoiled]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe(
+      `syscan: '${spoiled}': no syscall events to score (1 unreadable line: a number out of range or not a whole number spoils its line)\n`,
+    );
+
     const unm = join(dir, 'plain-unm.int');
     writeFileSync(
       unm,

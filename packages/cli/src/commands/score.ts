@@ -141,7 +141,13 @@ export function makeScoreCommand(ctx: CliContext): Command {
           ended.push(...scorer.end());
           const result = fileScore(input.label, ended, opts.explain === true);
           if (result.score === null) {
-            result.error = `no syscall events to score (${numbers.numbers === undefined ? 'is it strace or audit output?' : `is it --numbers ${numbers.numbers}?`})`;
+            result.error = `no syscall events to score (${
+              unread > 0
+                ? `${unread} unreadable line${unread === 1 ? '' : 's'}${numbers.numbers === undefined ? '' : ': a number out of range or not a whole number spoils its line'}`
+                : numbers.numbers === undefined
+                  ? 'is it strace or audit output?'
+                  : `is it --numbers ${numbers.numbers}?`
+            })`;
           }
           if (unread > 0) result.unreadLines = unread;
           if (result.score === null) {
