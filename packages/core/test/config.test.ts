@@ -5,10 +5,12 @@ import {
   detectorConfigJsonSchema,
   isResolvedDetectorConfig,
   isSyscanError,
+  learnSequenceModel,
   MAX_COOLDOWN_SECS,
   mergeConfigs,
   resolveDetectorConfig,
   SyscallAnomalyDetector,
+  type SyscallEvent,
 } from '../src/index.js';
 
 /** The message of the SyscanError `fn` throws (fails the test if it throws anything else). */
@@ -232,7 +234,12 @@ describe('mergeConfigs', () => {
     );
   });
 
-  it('accepts a learned sequence model as an opaque key', () => {
-    expect(resolveDetectorConfig({ sequenceModel: { version: 1 } }).sequenceModel).toEqual({ version: 1 });
+  it('reads a learned sequence model when the config is resolved: a learned one is kept as given, anything else is a config error', () => {
+    const calls = ['openat', 'read', 'close'].map((syscall) => ({ syscall, pid: 7 }) as SyscallEvent);
+    const model = learnSequenceModel([calls, calls, calls]);
+    expect(resolveDetectorConfig({ sequenceModel: model }).sequenceModel).toBe(model);
+    expect(configError(() => resolveDetectorConfig({ sequenceModel: { version: 1 } }))).toMatch(
+      /sequenceModel: .*format/,
+    );
   });
 });
