@@ -2,10 +2,15 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { binPath } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'syscan-cli-follow-'));
+/** Every follower started: one a failed test left running is killed, not left to follow for ever. */
+const children: ChildProcessWithoutNullStreams[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A follow-mode child whose stdout lines can be awaited (bounded: each wait gives up after 20 s). */
@@ -13,6 +18,7 @@ function start(args: string[]) {
   const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [binPath, ...args], {
     env: { ...process.env, NO_COLOR: '1' },
   });
+  children.push(child);
   let stdout = '';
   let stderr = '';
   const waiters: Array<() => void> = [];

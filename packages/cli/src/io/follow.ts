@@ -73,6 +73,15 @@ export async function follow(options: FollowOptions): Promise<void> {
     return false;
   };
 
+  /** What happened to the file since it was last read; undefined when it only grew (or not at all). */
+  const changed = async (): Promise<FollowReset | undefined> => {
+    if ((await handle.stat()).size < position) return 'truncated';
+    if (await rewritten()) return 'rewritten';
+    // A missing path is a rotation in progress (renamed, not yet recreated): keep the old file.
+    const named = await stat(path).catch(() => undefined);
+    return named && named.ino !== inode ? 'rotated' : undefined;
+  };
+
   let caughtUp = false;
   try {
     for (;;) {
@@ -82,30 +91,17 @@ export async function follow(options: FollowOptions): Promise<void> {
         options.onCaughtUp?.();
       }
       if (signal.aborted) return;
-      const current = await handle.stat();
-      if (current.size < position) {
-        await restart('truncated');
-        continue;
-      }
-      if (await rewritten()) {
-        await restart('rewritten');
-        continue;
-      }
-      // A missing path is a rotation in progress (renamed, not yet recreated): keep the old file.
-      const named = await stat(path).catch(() => undefined);
-      if (named && named.ino !== inode) {
+      await sleep(options.intervalMs, undefined, { signal }).catch(() => undefined);
+      // Checked before reading on from the old position: in a file cut or rewritten since, the
+      // bytes there are the middle of other lines. (After an abort too: the loop drains, then returns.)
+      const change = await changed();
+      if (change === 'rotated') {
         await drain(); // whatever was appended to the old file before the rename
         await handle.close();
         handle = await openFile(path);
         inode = (await handle.stat()).ino;
-        await restart('rotated');
-        continue;
       }
-      await sleep(options.intervalMs, undefined, { signal }).catch(() => undefined);
-      if (signal.aborted) {
-        await drain();
-        return;
-      }
+      if (change !== undefined) await restart(change);
     }
   } finally {
     await handle.close().catch(() => undefined);
