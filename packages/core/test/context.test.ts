@@ -337,6 +337,12 @@ describe('strace: sockets', () => {
       protocol: 'tcp',
     });
     expect(call('recvfrom').local).toMatchObject({ port: 8000 });
+    // Events are made with peer and local present (undefined); their JSON still lists them
+    // in the order the tracker found them: the accept's local (its bound socket's) first.
+    const ends = (e: SyscallEvent) =>
+      Object.keys(JSON.parse(JSON.stringify(e))).filter((k) => k === 'peer' || k === 'local');
+    expect(ends(call('accept4'))).toEqual(['local', 'peer']);
+    expect(ends(call('read'))).toEqual(['peer', 'local']);
   });
 
   it('parses decorations it cannot fully read without guessing', () => {

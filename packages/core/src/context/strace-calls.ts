@@ -4,6 +4,8 @@
  * target. Names cover x86_64, i386 (`…64`, `…32` variants) and the generic table.
  */
 
+import { internalized } from '../parse/strace/intern.js';
+
 /** `'a b c'` → `['a', 'b', 'c']`: long name lists stay readable. */
 function words(text: string): string[] {
   return text.split(' ');
@@ -283,9 +285,11 @@ function buildCalls(): Map<string, CallSpec> {
 export const CALLS: ReadonlyMap<string, CallSpec> = buildCalls();
 
 /**
- * CALLS.get without hashing the name: the reader gives every event a fresh name string,
- * which a Map must hash before it can look (measured: the tracker's top line on plain
+ * CALLS.get without a Map look-up per event (measured: the tracker's top line on plain
  * traces). Names are bucketed by length and first character; a bucket holds one to three.
+ * Its names are V8's internalized copies, as the reader's are (parse/strace/intern.ts), so
+ * that `===` finds the one that matches by pointer instead of comparing characters (split
+ * words are not internalized: each compare was a call comparing them character by character).
  */
 export function callSpecOf(name: string): CallSpec | undefined {
   const len = name.length;
@@ -307,6 +311,6 @@ for (const [n, spec] of CALLS) {
   if (n.length >= MAX_BUCKETED) continue;
   const key = (n.length << 7) | (n.charCodeAt(0) & 127);
   const bucket = BUCKETS[key] ?? [];
-  bucket.push([n, spec]);
+  bucket.push([internalized(n), spec]);
   BUCKETS[key] = bucket;
 }

@@ -24,7 +24,7 @@ import {
   readTruncated,
 } from './strace-args.js';
 import { type CallSpec, callSpecOf, Effect, ID_CALLS, ID_GETTERS } from './strace-calls.js';
-import { attachSocket, trackFds } from './strace-effects.js';
+import { attachSocket, setPeer, trackFds } from './strace-effects.js';
 import { fdEntryAt } from './strace-fds.js';
 
 /** Key of the process in a trace whose lines carry no pid (strace without -f). */
@@ -233,7 +233,7 @@ export class StraceContext {
       }
       const sock = entry.socket;
       if (sock !== undefined) {
-        if (sock.peer !== undefined && e.peer === undefined) e.peer = sock.peer;
+        if (sock.peer !== undefined && e.peer === undefined) setPeer(e, sock.peer);
         if (sock.local !== undefined && e.local === undefined) e.local = sock.local;
       }
     }

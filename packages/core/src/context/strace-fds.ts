@@ -75,6 +75,9 @@ export function returnDecoration(e: SyscallEvent): string | undefined {
   const ret = e.ret;
   if (ret === undefined) return undefined;
   const raw = e.raw;
+  // No `<` anywhere (plain traces): no decoration, found by one native scan instead of the
+  // runtime call lastIndexOf is.
+  if (raw.indexOf('<') === -1) return undefined;
   // The return part is the last ` = ` of the line (strace never prints one after it).
   const at = raw.lastIndexOf(' = ');
   if (at === -1 || raw.charCodeAt(at + 3 + ret.length) !== 60 || !raw.startsWith(ret, at + 3))

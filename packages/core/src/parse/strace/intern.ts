@@ -90,7 +90,7 @@ export function internName(s: string, from: number, to: number, k0: number, k1: 
  * its characters (no slice keeping an input chunk alive) and equals the literals of other
  * modules' tables by pointer. Array-index keys (`"3"`) come back as a plain string: fine.
  */
-function internalized(text: string): string {
+export function internalized(text: string): string {
   const holder: Record<string, number> = { [text]: 0 };
   for (const key in holder) return key;
   return text;

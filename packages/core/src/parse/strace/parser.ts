@@ -344,11 +344,13 @@ export class StraceParser implements LineParser {
       injected: ret?.injected ? true : undefined,
       truncated: undefined,
       process: shownProcess(prefix.pid, prefix.comm),
-      // The context tracker's `paths` (set on most events): present from the start so that
-      // every event keeps one shape (added later, it gave events a second hidden class and an
-      // out-of-object property store to allocate). `peer`/`local` (a few events in a
-      // thousand) are left to be added, in the order the tracker finds them.
+      // The context tracker's fields, present from the start (undefined, which JSON leaves
+      // out) so that every event keeps one shape: added later, `paths` gave events a second
+      // hidden class and an out-of-object property store to allocate, and `peer`/`local` (a
+      // few events in a thousand) made every site that reads events see several shapes.
       paths: undefined,
+      peer: undefined,
+      local: undefined,
     };
   }
 

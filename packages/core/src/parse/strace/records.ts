@@ -38,8 +38,10 @@ export function unfinishedEvent(call: PendingCall): SyscallEvent {
     injected: undefined,
     truncated: undefined,
     process: shownProcess(call.pid, call.comm),
-    // The context tracker's `paths` (see StraceParser's #event: the same shape).
+    // The context tracker's fields (see StraceParser's #event: the same shape).
     paths: undefined,
+    peer: undefined,
+    local: undefined,
   };
 }
 
