@@ -131,6 +131,36 @@ function probe(plan: IsolationPlan & { mode: 'namespaces' }): string | undefined
 }
 
 /**
+ * Runs `argv` (the tracer's copy, `-V`) inside the namespaces that `resolveIsolation(mode,
+ * tool)` would pick first, when that tool is not probed yet: one spawn that probes the tool
+ * and `argv` at once, instead of one each, because every spawn is on the path to the
+ * command's start. True when it ran (the tool is then known to work); false when not tried or
+ * it failed, and then the tool is probed alone as before, to tell which of the two failed.
+ */
+export function probeWith(
+  mode: IsolationMode,
+  tool: IsolationTool | undefined,
+  argv: readonly string[],
+): boolean {
+  if (mode === 'none') return false;
+  for (const candidate of tool ? [tool] : (['bwrap', 'unshare'] as const)) {
+    const plan = planFor(candidate);
+    if (typeof plan === 'string') continue;
+    if (probed.has(candidate)) return false;
+    const { file, args } = wrapperArgs(plan as IsolationPlan & { mode: 'namespaces' });
+    const r = spawnSync(file, [...args, ...argv], {
+      stdio: 'ignore',
+      env: { PATH: '/usr/bin:/bin' },
+      timeout: 10_000,
+    });
+    if (r.status !== 0) return false;
+    probed.set(candidate, undefined);
+    return true;
+  }
+  return false;
+}
+
+/**
  * The isolation a run gets. `auto` and `namespaces` take bwrap if it works here, else
  * unshare, and throw `isolation_unavailable` (one line, both reasons) when neither does.
  */

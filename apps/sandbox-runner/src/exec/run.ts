@@ -21,12 +21,12 @@ import { drainStreams, OutputCapture } from './capture.js';
 import { killTree, namespaceInitOf, type RunProcesses, tracerHijacked, waitGone } from './enforce.js';
 import { Enforcement } from './enforcement.js';
 import { FirstExecve } from './first-execve.js';
-import { type IsolationPlan, resolveIsolation } from './isolation.js';
+import type { IsolationPlan } from './isolation.js';
 import { findExecutable } from './locate.js';
 import { RunObserver } from './observer.js';
 import { buildResult } from './result.js';
 import { classifySetupFailure, isToolLine, straceMissing } from './setup-errors.js';
-import { checkDirectory, spawnError, spawnTraced, tracerBinary } from './spawn.js';
+import { checkDirectory, prepareTracer, spawnError, spawnTraced } from './spawn.js';
 import { toolEnv } from './strace-args.js';
 import { ForeignLineCounter, makeTraceFifo, readTrace, type TraceFifo, type TraceReadEnd } from './trace.js';
 import {
@@ -61,10 +61,12 @@ export async function runSandboxed(req: ExecRequest): Promise<ExecResult> {
   const straceBin = findExecutable(req.strace ?? 'strace');
   if (!straceBin) throw straceMissing();
   if (req.cwd !== undefined) checkDirectory(req.cwd);
-  const plan = resolveIsolation(req.isolation ?? 'auto', req.isolationTool);
-  const trace = await makeTraceFifo();
+  let prepared: ReturnType<typeof prepareTracer> | undefined;
+  const trace = await makeTraceFifo((dir) => {
+    prepared = prepareTracer(straceBin, dir, req.isolation ?? 'auto', req.isolationTool);
+  });
   try {
-    const tracer = tracerBinary(straceBin, trace.dir);
+    const { plan, tracer } = prepared!;
     return await new Run(req, plan, tracer.unreachable).run(tracer.path, trace);
   } finally {
     await trace.remove();

@@ -3,7 +3,14 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SyscanError } from '@syscan/core';
-import { type IsolationPlan, wrapperArgs } from './isolation.js';
+import {
+  type IsolationMode,
+  type IsolationPlan,
+  type IsolationTool,
+  probeWith,
+  resolveIsolation,
+  wrapperArgs,
+} from './isolation.js';
 import { setupError, straceMissing } from './setup-errors.js';
 import { straceArgs, toolEnv } from './strace-args.js';
 import type { ExecRequest } from './types.js';
@@ -12,24 +19,49 @@ import type { ExecRequest } from './types.js';
 let execOnlyWorks: boolean | undefined;
 
 /**
- * The strace binary a run executes: an execute-only copy (mode 0111) in the run's private
- * directory. A process whose program file it cannot read is not dumpable, and a process
- * that is not dumpable can be ptrace-attached, or have its fds taken (`pidfd_getfd`,
- * `/proc/PID/fd`), only with CAP_SYS_PTRACE, which the isolated command does not have: it
- * cannot stop its tracer or write into the trace. Falls back to strace in place (and says
- * so) where the copy cannot be executed.
+ * An execute-only copy (mode 0111) of strace in the run's private directory, or undefined
+ * where none can be made or it is known not to run. A process whose program file it cannot
+ * read is not dumpable, and a process that is not dumpable can be ptrace-attached, or have
+ * its fds taken (`pidfd_getfd`, `/proc/PID/fd`), only with CAP_SYS_PTRACE, which the
+ * isolated command does not have: it cannot stop its tracer or write into the trace.
  */
-export function tracerBinary(straceBin: string, privateDir: string): { path: string; unreachable: boolean } {
-  if (execOnlyWorks === false) return { path: straceBin, unreachable: false };
+function copyTracer(straceBin: string, privateDir: string): string | undefined {
+  if (execOnlyWorks === false) return undefined;
   const copy = join(privateDir, 'strace');
   try {
     copyFileSync(straceBin, copy);
     chmodSync(copy, 0o111);
   } catch {
-    return { path: straceBin, unreachable: false };
+    return undefined;
   }
+  return copy;
+}
+
+/**
+ * The strace binary a run executes: `copy` (from {@link copyTracer}) when it runs here,
+ * probed with `-V` the first time; else strace in place (and `unreachable` says so).
+ */
+function tracerBinary(straceBin: string, copy: string | undefined): { path: string; unreachable: boolean } {
+  if (copy === undefined || execOnlyWorks === false) return { path: straceBin, unreachable: false };
   execOnlyWorks ??= spawnSync(copy, ['-V'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
   return execOnlyWorks ? { path: copy, unreachable: true } : { path: straceBin, unreachable: false };
+}
+
+/**
+ * What a run executes: its isolation plan and the strace binary, the copy made in
+ * `privateDir`. Where neither is probed yet in this process, one spawn probes both (the
+ * copy runs `-V` inside the namespaces), because each spawn delays the command's start.
+ */
+export function prepareTracer(
+  straceBin: string,
+  privateDir: string,
+  mode: IsolationMode,
+  tool?: IsolationTool,
+): { plan: IsolationPlan; tracer: { path: string; unreachable: boolean } } {
+  const copy = copyTracer(straceBin, privateDir);
+  if (copy !== undefined && execOnlyWorks === undefined && probeWith(mode, tool, [copy, '-V']))
+    execOnlyWorks = true;
+  return { plan: resolveIsolation(mode, tool), tracer: tracerBinary(straceBin, copy) };
 }
 
 /** Throws `bad_cwd` unless `cwd` is a directory. */

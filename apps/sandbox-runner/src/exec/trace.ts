@@ -1,5 +1,5 @@
 /** The trace channel: a private FIFO strace writes, read in batches as it comes. */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { close, closeSync, constants, open, openSync, read, readSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,29 +18,51 @@ export interface TraceFifo {
   remove: () => Promise<void>;
 }
 
-/** A private directory holding the trace FIFO; removed as soon as strace has opened it. */
-export async function makeTraceFifo(): Promise<TraceFifo> {
+/**
+ * A private directory holding the trace FIFO; removed as soon as strace has opened it.
+ * `alongside(dir)` runs while mkfifo does (each is a process to start, so they overlap);
+ * when it throws, the directory is removed and the error passed on.
+ */
+export async function makeTraceFifo(alongside?: (dir: string) => void): Promise<TraceFifo> {
   const dir = await mkdtemp(join(tmpdir(), 'syscan-sandbox-'));
   const fifo = join(dir, 'trace');
-  // Node has no mkfifo(); coreutils' is everywhere strace is.
-  const made = spawnSync('mkfifo', ['-m', '600', fifo], { encoding: 'utf8' });
-  if (made.status !== 0) {
+  let removed = false;
+  const remove = async (): Promise<void> => {
+    if (removed) return;
+    removed = true;
     await rm(dir, { recursive: true, force: true });
-    const why = made.error ? made.error.message : made.stderr.trim();
-    throw new SyscanError('ERR_SYSCAN_SPAWN', `cannot create the trace FIFO (mkfifo: ${why})`, {
+  };
+  const made = mkfifo(fifo);
+  try {
+    alongside?.(dir);
+  } catch (error) {
+    await made;
+    await remove();
+    throw error;
+  }
+  const failed = await made;
+  if (failed !== undefined) {
+    await remove();
+    throw new SyscanError('ERR_SYSCAN_SPAWN', `cannot create the trace FIFO (mkfifo: ${failed})`, {
       reason: 'strace_failed',
     });
   }
-  let removed = false;
-  return {
-    dir,
-    fifo,
-    remove: async () => {
-      if (removed) return;
-      removed = true;
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  return { dir, fifo, remove };
+}
+
+/** Node has no mkfifo(); coreutils' is everywhere strace is. Resolves to why it failed, or undefined. */
+function mkfifo(path: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const child = spawn('mkfifo', ['-m', '600', path], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (s: string) => {
+      if (stderr.length < 1000) stderr += s;
+    });
+    child.once('error', (error) => resolve(error.message));
+    child.once('close', (code, signal) =>
+      resolve(code === 0 ? undefined : stderr.trim() || `exit ${code ?? signal}`),
+    );
+  });
 }
 
 export interface TraceReadEnd {
