@@ -66,13 +66,22 @@ function makeAlert(entry: Entry, frame: Frame): Alert {
  */
 interface RuleIndex {
   readonly rules: readonly LoadedRule[];
-  /** Rules that do not pin `evt.type`: tried on every event. */
-  readonly anyType: readonly Entry[];
-  /** Syscall → the rules that can match it (`anyType` included), in definition order. */
-  readonly buckets: ReadonlyMap<string, readonly Entry[]>;
   readonly decided: ReadonlyMap<string, readonly LoadedRule[]>;
-  /** Every rule on paths may meet a symlink the run made: keep the run's state whenever there are rules. */
-  readonly tracksRun: boolean;
+  /**
+   * Syscall → what its events need (the rules that can match it, those on every type
+   * included, in definition order; whether the run state learns from them), for every
+   * syscall that needs anything: one look-up per event, and most events (read, mmap,
+   * close, …) are not in it.
+   */
+  readonly plans: ReadonlyMap<string, Plan>;
+  /** The plan of a syscall not in `plans`: the rules that do not pin `evt.type`, if there are any. */
+  readonly otherPlan: Plan | undefined;
+}
+
+interface Plan {
+  readonly bucket: readonly Entry[];
+  /** The run state learns from these events (RUN_STATE_SYSCALLS, when there are rules). */
+  readonly learns: boolean;
 }
 
 /**
@@ -133,12 +142,19 @@ function buildIndex(rules: readonly LoadedRule[]): RuleIndex {
       decided.set(syscall, list);
     }
   }
+  // Every rule on paths may meet a symlink the run made: keep the run's state whenever there are rules.
+  const tracksRun = entries.length > 0;
+  const plans = new Map<string, Plan>();
+  for (const [syscall, bucket] of buckets)
+    plans.set(syscall, { bucket, learns: tracksRun && RUN_STATE_SYSCALLS.has(syscall) });
+  if (tracksRun)
+    for (const syscall of RUN_STATE_SYSCALLS)
+      if (!plans.has(syscall)) plans.set(syscall, { bucket: anyType, learns: true });
   return {
     rules: Object.freeze(entries.map((e) => e.rule)),
-    anyType,
-    buckets,
     decided,
-    tracksRun: entries.length > 0,
+    plans,
+    otherPlan: anyType.length > 0 ? { bucket: anyType, learns: false } : undefined,
   };
 }
 
@@ -154,7 +170,7 @@ function buildIndex(rules: readonly LoadedRule[]): RuleIndex {
  */
 export function createRuleEvaluator(rules: readonly LoadedRule[]): RuleEvaluator {
   const index = indexFor(rules);
-  const { buckets, anyType, tracksRun } = index;
+  const { plans, otherPlan } = index;
   const run = new RunState();
   const frame: Frame = {
     event: undefined as unknown as SyscallEvent,
@@ -174,9 +190,10 @@ export function createRuleEvaluator(rules: readonly LoadedRule[]): RuleEvaluator
     decidedBySyscall: index.decided,
     evaluate(event, lookup, out) {
       events++;
-      const bucket = buckets.get(event.syscall) ?? anyType;
+      const plan = plans.get(event.syscall) ?? otherPlan;
       // Most events (read, mmap, close, …) no rule can match: nothing else to do.
-      if (bucket.length === 0 && !(tracksRun && RUN_STATE_SYSCALLS.has(event.syscall))) return 0;
+      if (plan === undefined) return 0;
+      const bucket = plan.bucket;
       frame.event = event;
       frame.lookup = lookup;
       frame.args = undefined;
@@ -193,7 +210,7 @@ export function createRuleEvaluator(rules: readonly LoadedRule[]): RuleEvaluator
         }
       }
       // After the rules: an exec of a file is judged on what happened before it.
-      if (tracksRun && RUN_STATE_SYSCALLS.has(event.syscall)) run.observe(event, frame.open, frame.path);
+      if (plan.learns) run.observe(event, frame.open, frame.path);
       alerts += made;
       return made;
     },

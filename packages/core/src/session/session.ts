@@ -180,19 +180,26 @@ export class AnalysisSession {
    */
   analyze(text: string | readonly string[]): AnomalyVerdict {
     const parser = createParser(this.#options.parse);
-    let records: ParsedRecord[];
+    const events = this.#events;
+    const extra = this.#extra;
+    events.length = 0;
+    extra.length = 0;
+    // Records are taken as the parser completes them (it keeps none it returned, as for
+    // `write`), so no list of the whole batch is built; the batch still gets one verdict.
     if (typeof text === 'string') {
-      records = parser.push(text);
+      this.#takeAll(parser.push(text), events, extra);
     } else {
-      records = [];
       for (let i = 0; i < text.length; i++) {
-        if (i > 0) for (const r of parser.push('\n')) records.push(r);
-        for (const r of parser.push(text[i]!)) records.push(r);
+        if (i > 0) this.#takeAll(parser.push('\n'), events, extra);
+        this.#takeAll(parser.push(text[i]!), events, extra);
       }
     }
-    for (const r of parser.end()) records.push(r);
+    this.#takeAll(parser.end(), events, extra);
     this.#summary.addParseStats(this.#input ?? DEFAULT_INPUT, parser.stats);
-    return this.push(records);
+    const verdict = this.#judge(events, extra);
+    events.length = 0;
+    extra.length = 0;
+    return verdict;
   }
 
   /** Judges parsed records (one record or a batch) as one verdict. */
@@ -201,8 +208,7 @@ export class AnalysisSession {
     const extra = this.#extra;
     events.length = 0;
     extra.length = 0;
-    if (Array.isArray(records))
-      for (let i = 0; i < records.length; i++) this.#take(records[i], events, extra);
+    if (Array.isArray(records)) this.#takeAll(records, events, extra);
     else this.#take(records as ParsedRecord, events, extra);
     const verdict = this.#judge(events, extra);
     events.length = 0;
@@ -263,10 +269,16 @@ export class AnalysisSession {
     return out;
   }
 
+  #takeAll(records: readonly ParsedRecord[], events: SyscallEvent[], extra: Alert[]): void {
+    for (let i = 0; i < records.length; i++) this.#take(records[i], events, extra);
+  }
+
   #take(r: ParsedRecord | undefined, events: SyscallEvent[], extra: Alert[]): void {
     if (r === undefined) return;
     this.context?.observe(r);
-    for (const check of this.#checks) check.record(r, extra, this.#processes);
+    const checks = this.#checks;
+    const processes = this.#processes;
+    for (let i = 0; i < checks.length; i++) checks[i]!.record(r, extra, processes);
     if (r.kind === 'syscall') {
       events.push(r);
       if (r.denied) this.#summary.denied(r, this.#input);
