@@ -25,10 +25,20 @@ export function popcount32(word: number): number {
 
 export class Exemplars {
   readonly count: number;
-  readonly #unigrams: Uint32Array[];
-  /** pair id → exemplars holding it. */
+  /**
+   * Every exemplar's 256-bit call set, 8 words each, in one array; pair lists and holder
+   * lists likewise flat with offsets. A loaded model has ~10^4 exemplars and ~3·10^4 distinct
+   * pairs: one typed array (and ArrayBuffer) each cost ~250 bytes of bookkeeping apiece, more
+   * than their data, in a scorer that must fit 200 MB.
+   */
+  readonly #words: Uint32Array;
+  readonly #pairs: Uint16Array;
+  /** Exemplar e's pairs are #pairs[#pairStart[e], #pairStart[e + 1]). */
+  readonly #pairStart: Int32Array;
+  /** pair id → exemplars holding it (views into one array). */
   readonly #byPair = new Map<number, Int32Array>();
-  readonly sets: ExemplarSets;
+  #sets: ExemplarSets | undefined;
+  readonly #weightList: number[] | undefined;
   /** Per exemplar: distinct calls plus distinct pairs (for set differences). */
   readonly #sizes: Int32Array;
   readonly #weights: Float64Array;
@@ -37,34 +47,79 @@ export class Exemplars {
   readonly #distances: Float64Array;
 
   constructor(sets: ExemplarSets) {
-    this.sets = sets;
-    this.count = sets.unigrams.length;
-    this.#unigrams = sets.unigrams;
-    this.#sizes = new Int32Array(this.count);
-    this.#distances = new Float64Array(this.count);
-    this.#weights = new Float64Array(this.count);
+    const count = sets.unigrams.length;
+    this.count = count;
+    this.#weightList = sets.weights;
+    this.#words = new Uint32Array(8 * count);
+    this.#pairStart = new Int32Array(count + 1);
+    this.#sizes = new Int32Array(count);
+    this.#distances = new Float64Array(count);
+    this.#weights = new Float64Array(count);
+    let pairTotal = 0;
+    for (let e = 0; e < count; e++) pairTotal += (sets.pairs[e] as Uint16Array).length;
+    this.#pairs = new Uint16Array(pairTotal);
+    /** Per pair id: how many exemplars hold it. */
+    const holderCounts = new Int32Array(65536);
     let total = 0;
-    for (let e = 0; e < this.count; e++) {
+    let at = 0;
+    for (let e = 0; e < count; e++) {
+      const bits = sets.unigrams[e] as Uint32Array;
       let calls = 0;
-      for (const word of sets.unigrams[e] as Uint32Array) calls += popcount32(word);
-      this.#sizes[e] = calls + (sets.pairs[e] as Uint16Array).length;
+      for (let w = 0; w < 8; w++) {
+        const word = (bits[w] as number) >>> 0;
+        this.#words[8 * e + w] = word;
+        calls += popcount32(word);
+      }
+      const pairs = sets.pairs[e] as Uint16Array;
+      this.#pairStart[e] = at;
+      this.#pairs.set(pairs, at);
+      at += pairs.length;
+      for (const pair of pairs) holderCounts[pair] = (holderCounts[pair] as number) + 1;
+      this.#sizes[e] = calls + pairs.length;
       const w = sets.weights?.[e] ?? 1;
       this.#weights[e] = w;
       total += w;
     }
+    this.#pairStart[count] = at;
     this.#totalWeight = total;
-    const lists = new Map<number, number[]>();
-    sets.pairs.forEach((pairs, index) => {
-      for (const pair of pairs) {
-        const list = lists.get(pair);
-        if (list === undefined) lists.set(pair, [index]);
-        else list.push(index);
+    // Holder lists in exemplar order, each a view of one array (counting sort by pair id).
+    const holders = new Int32Array(pairTotal);
+    const next = new Int32Array(65536);
+    let offset = 0;
+    for (let pair = 0; pair < 65536; pair++) {
+      const n = holderCounts[pair] as number;
+      if (n === 0) continue;
+      next[pair] = offset;
+      this.#byPair.set(pair, holders.subarray(offset, offset + n));
+      offset += n;
+    }
+    for (let e = 0; e < count; e++) {
+      for (let i = this.#pairStart[e] as number; i < (this.#pairStart[e + 1] as number); i++) {
+        const pair = this.#pairs[i] as number;
+        holders[next[pair] as number] = e;
+        next[pair] = (next[pair] as number) + 1;
       }
-    });
-    for (const [pair, list] of lists) this.#byPair.set(pair, Int32Array.from(list));
+    }
   }
 
-  /** Exemplars holding `pair` (for a process's running overlaps). */
+  /**
+   * The sets as lists, made on first use (explanations read one exemplar's): views of the
+   * flat arrays, so the model holds no per-exemplar array while it only scores.
+   */
+  get sets(): ExemplarSets {
+    if (this.#sets === undefined) {
+      const unigrams: Uint32Array[] = [];
+      const pairs: Uint16Array[] = [];
+      for (let e = 0; e < this.count; e++) {
+        unigrams.push(this.#words.subarray(8 * e, 8 * e + 8));
+        pairs.push(this.#pairs.subarray(this.#pairStart[e] as number, this.#pairStart[e + 1] as number));
+      }
+      this.#sets = { unigrams, pairs, weights: this.#weightList };
+    }
+    return this.#sets;
+  }
+
+  /** Exemplars holding `pair` (for a process's running overlaps), in exemplar order. */
   holders(pair: number): Int32Array | undefined {
     return this.#byPair.get(pair);
   }
@@ -77,10 +132,10 @@ export class Exemplars {
   unigramDistance(bits: Uint32Array, size: number): number {
     if (size === 0 || this.count === 0) return 1;
     let best = 0;
+    const words = this.#words;
     for (let e = 0; e < this.count; e++) {
-      const other = this.#unigrams[e] as Uint32Array;
       let common = 0;
-      for (let w = 0; w < 8; w++) common += popcount32((bits[w] as number) & (other[w] as number));
+      for (let w = 0; w < 8; w++) common += popcount32((bits[w] as number) & (words[8 * e + w] as number));
       if (common > best) best = common;
     }
     return 1 - best / size;
@@ -118,10 +173,11 @@ export class Exemplars {
     const distances = this.#distances;
     let nearest = Number.POSITIVE_INFINITY;
     let exemplar = -1;
+    const words = this.#words;
     for (let e = 0; e < n; e++) {
-      const other = this.#unigrams[e] as Uint32Array;
       let common = 0;
-      for (let w = 0; w < 8; w++) common += popcount32((callBits[w] as number) & (other[w] as number));
+      for (let w = 0; w < 8; w++)
+        common += popcount32((callBits[w] as number) & (words[8 * e + w] as number));
       common += overlaps[e] as number;
       const d = callCount + pairCount + (this.#sizes[e] as number) - 2 * common;
       distances[e] = d;
