@@ -64,6 +64,9 @@ export class PendingEvent {
   /** The first SOCKADDR `saddr=`, raw hex. */
   saddr: string | undefined;
   fields: Record<string, string> | undefined;
+  /** Neighbours in the grouper's arrival order while pending (see `pending-index.ts`). */
+  olderPending: PendingEvent | undefined;
+  newerPending: PendingEvent | undefined;
 
   constructor(
     key: number | string,
@@ -114,6 +117,15 @@ export class PendingEvent {
     this.saddr = undefined;
     this.node = undefined;
     this.fields = undefined;
+  }
+
+  /**
+   * Emitted: drops every reference to the text it was read from, so that an event waiting
+   * in the free list does not keep its lines (and so their whole read chunks) alive.
+   */
+  release(): void {
+    this.pathNames.fill(undefined, 0, this.pathCount);
+    this.init(-1, undefined, undefined, '', 0, false);
   }
 
   addType(type: string): void {

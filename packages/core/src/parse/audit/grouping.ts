@@ -10,6 +10,7 @@ import type { ParsedRecord } from '../../types.js';
 import type { ValueDecoder } from './decoder.js';
 import { emitEvent } from './emit.js';
 import { PendingEvent } from './event.js';
+import { PendingIndex } from './pending-index.js';
 import { isSingleRecordType } from './record-types.js';
 import type { Stamp } from './stamp.js';
 import type { SyscallRecordReader } from './syscall-record.js';
@@ -28,15 +29,14 @@ export class EventGrouper {
   readonly #decoder: ValueDecoder;
   /** Takes back the syscall records of emitted events. */
   readonly #records: SyscallRecordReader;
-  readonly #pending = new Map<number | string, PendingEvent>();
+  /** Events waiting for more records, by key and oldest first. */
+  readonly #pending = new PendingIndex(MAX_PENDING + 1);
   /**
    * Emitted events kept for reuse (this grouper's own): an event lives for dozens of
    * records, long enough to be copied by the young-generation GC, so recycling them saves
    * both the allocation and the copying.
    */
   readonly #free: PendingEvent[] = [];
-  /** The first (oldest) event of `#pending`, undefined when it is empty. */
-  #head: PendingEvent | undefined;
   #seq = 0;
   #newestTime = Number.NEGATIVE_INFINITY;
   /** The key of the event `open` last returned, and whether it waits for more records. */
@@ -76,11 +76,10 @@ export class EventGrouper {
         ? undefined
         : last !== undefined && last.key === key
           ? last
-          : this.#pending.get(key);
+          : this.#pending.get(key, serial);
     if (type === 'EOE') {
       if (p !== undefined) {
-        this.#pending.delete(key);
-        if (p === this.#head) this.#head = this.#first();
+        this.#pending.delete(p);
         this.#emit(p, out);
       }
       return undefined;
@@ -91,10 +90,7 @@ export class EventGrouper {
       p.node = node;
       // Serial-less lines (the seed's `audit(1234)`) and userspace messages stand alone.
       held = serial !== undefined && !isSingleRecordType(type);
-      if (held) {
-        if (this.#pending.size === 0) this.#head = p;
-        this.#pending.set(key, p);
-      }
+      if (held) this.#pending.add(p);
     }
     p.lastSeq = seq;
     p.addType(type);
@@ -112,9 +108,8 @@ export class EventGrouper {
 
   /** End of input: completes every pending event. */
   end(out: ParsedRecord[]): void {
-    for (const p of this.#pending.values()) this.#emit(p, out);
+    for (let p = this.#pending.first; p !== undefined; p = p.newerPending) this.#emit(p, out);
     this.#pending.clear();
-    this.#head = undefined;
   }
 
   /** A fresh event, recycled from the emitted ones when possible. */
@@ -137,6 +132,7 @@ export class EventGrouper {
     if (p === this.#lastHeld) this.#lastHeld = undefined;
     emitEvent(p, out, this.#deniedErrnos, this.#decoder);
     for (let i = 0; i < p.syscallCount; i++) this.#records.release(p.syscalls[i]!);
+    p.release();
     if (this.#free.length < MAX_FREE) this.#free.push(p);
   }
 
@@ -144,9 +140,9 @@ export class EventGrouper {
   #expire(current: number | string, seq: number, out: ParsedRecord[]): void {
     const pending = this.#pending;
     if (pending.size <= 1) return;
-    // The loop below stops at the oldest event unless it is over: decide that on `#head`
-    // without starting an iteration (the usual case, once per record).
-    const head = this.#head!;
+    // The loop below stops at the oldest event unless it is over: decide that on the head
+    // first (the usual case, once per record).
+    const head = pending.first!;
     if (
       pending.size <= MAX_PENDING &&
       (head.key === current ||
@@ -157,31 +153,22 @@ export class EventGrouper {
     ) {
       return;
     }
-    // The new head is the first event the loop keeps (Map order is insertion order).
-    let kept: PendingEvent | undefined;
-    for (const p of pending.values()) {
+    // Oldest first; the current event is skipped (it is still being read).
+    for (let p = pending.first; p !== undefined; ) {
+      const next = p.newerPending;
       if (p.key === current) {
-        kept ??= p;
         if (pending.size <= MAX_PENDING) break;
+        p = next;
         continue;
       }
       const old =
         pending.size > MAX_PENDING ||
         seq - p.lastSeq > AGE_RECORDS ||
         (p.time !== undefined && this.#newestTime - p.time > AGE_MS);
-      if (!old) {
-        kept ??= p;
-        break;
-      }
-      pending.delete(p.key);
+      if (!old) break;
+      pending.delete(p);
       this.#emit(p, out);
+      p = next;
     }
-    this.#head = kept;
-  }
-
-  /** The oldest pending event (Map order is insertion order). */
-  #first(): PendingEvent | undefined {
-    for (const p of this.#pending.values()) return p;
-    return undefined;
   }
 }

@@ -60,7 +60,17 @@ export class SyscallRecordReader {
 
   /** Takes back the record of an emitted event. */
   release(rec: SyscallRecord): void {
-    if (this.#free.length < MAX_FREE) this.#free.push(rec);
+    if (this.#free.length >= MAX_FREE) return;
+    // Kept for reuse, it must not keep the line (and so its read chunk) alive meanwhile.
+    rec.line = '';
+    rec.syscall = undefined;
+    rec.exit = undefined;
+    rec.code = undefined;
+    rec.sig = undefined;
+    rec.comm = undefined;
+    rec.exe = undefined;
+    rec.key = undefined;
+    this.#free.push(rec);
   }
 
   /** A SyscallRecord with nothing read yet (one shape for every record). */
