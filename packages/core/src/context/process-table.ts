@@ -124,6 +124,8 @@ export class TrackedProcess {
   auditArgvSource: string | readonly string[] | undefined;
   /** Input line of the first event seen from it (tells an early child from a reused pid). */
   firstLine: number | undefined;
+  /** pid whose pending clone it was taken for at first sight (a spawn hint), until that clone returns it. */
+  adoptedFrom: number | undefined;
   #snapshot: ProcessInfo | undefined;
   #snapshotCwd: string | undefined;
 

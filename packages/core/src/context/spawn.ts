@@ -3,6 +3,8 @@
  * the clone flags that decide what it shares with its parent and whether it is traced.
  */
 import type { SyscallEvent } from '../types.js';
+import { resolvePath } from './paths.js';
+import type { TrackedProcess } from './process-table.js';
 import { findOutsideStrings, readInt } from './strace-args.js';
 import { CLONE_BITS } from './strace-calls.js';
 
@@ -36,7 +38,7 @@ export function readSpawn(e: SyscallEvent, parent: number): SpawnInfo | undefine
   const child = e.ret === undefined ? undefined : readInt(e.ret, 0);
   if (child === undefined || child <= 0) return undefined;
   const syscall = e.syscall;
-  const flags = syscall === 'fork' ? NO_FLAGS : syscall === 'vfork' ? VFORK_FLAGS : cloneFlags(e.args ?? '');
+  const flags = spawnFlags(syscall, e.args ?? '');
   return {
     parent,
     child,
@@ -48,6 +50,11 @@ export function readSpawn(e: SyscallEvent, parent: number): SpawnInfo | undefine
     sharesFiles: flags.includes('CLONE_FILES'),
     event: e,
   };
+}
+
+/** The CLONE_* flags a spawning call gives its child (fork: none; vfork: CLONE_VM, CLONE_VFORK). */
+export function spawnFlags(syscall: string, args: string): readonly string[] {
+  return syscall === 'fork' ? NO_FLAGS : syscall === 'vfork' ? VFORK_FLAGS : cloneFlags(args);
 }
 
 /** `flags=CLONE_VM|CLONE_FS|SIGCHLD` (clone) or `{flags=…, …}` (clone3); `-X raw` hex too. */
@@ -74,4 +81,25 @@ export function cloneFlags(args: string): readonly string[] {
 
 function namesOf(text: string): readonly string[] {
   return Object.freeze(text.split('|').filter((f) => f.startsWith('CLONE_')));
+}
+
+/**
+ * What a child gets from its parent at a clone: its parent pid, the cwd (shared with
+ * CLONE_FS) and the fds (shared with CLONE_FILES), and its program and ids. A cwd the child
+ * set before this was known (a relative chdir among its early lines) is taken relative to the
+ * parent's.
+ */
+export function inheritAtSpawn(
+  child: TrackedProcess,
+  parent: TrackedProcess,
+  flags: readonly string[],
+): void {
+  child.ppid = flags.includes('CLONE_PARENT') ? parent.ppid : parent.pid;
+  if (flags.includes('CLONE_FS')) child.fs = parent.fs;
+  else if (child.fs.cwd === undefined) child.fs.cwd = parent.fs.cwd;
+  else if (child.fs.cwd.charCodeAt(0) !== 47 && parent.fs.cwd !== undefined)
+    child.fs.cwd = resolvePath(parent.fs.cwd, child.fs.cwd);
+  if (flags.includes('CLONE_FILES')) child.files = parent.files;
+  else if (child.files.size === 0) child.files = parent.files.copy();
+  child.inheritFrom(parent);
 }

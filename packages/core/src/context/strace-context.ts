@@ -4,11 +4,13 @@
  * every syscall event. Only successful calls change state (a denied execve runs nothing);
  * every call, denied or not, gets the paths and peer it named.
  */
+
+import { takeSpawnHint } from '../parse/strace/spawn-hints.js';
 import type { ExitRecord, SyscallEvent } from '../types.js';
 import { PathArrays } from './path-arrays.js';
 import { commOf, dirName, resolvePath } from './paths.js';
 import { type FdCap, FdTable, type ProcessTable, TrackedProcess } from './process-table.js';
-import { readSpawn, type SpawnInfo } from './spawn.js';
+import { inheritAtSpawn, readSpawn, type SpawnInfo, spawnFlags } from './spawn.js';
 import {
   AT_FDCWD,
   argAt,
@@ -61,12 +63,8 @@ export class StraceContext {
   observe(e: SyscallEvent): void {
     const tid = e.pid ?? NO_PID;
     let proc = this.#table.get(tid);
-    if (proc === undefined) {
-      // First sight of this pid: nothing known yet (an exited one stays for late lines).
-      proc = new TrackedProcess(tid === NO_PID ? 0 : tid, { cwd: undefined }, new FdTable(this.#fdCap));
-      proc.firstLine = e.line;
-      this.#table.set(tid, proc);
-    }
+    // First sight of this pid (an exited one stays for late lines).
+    if (proc === undefined) proc = this.#firstSight(e, tid);
     // `-Y` comm (set by the reader on the event): the kernel's own name wins. Threads name
     // themselves (`V8Worker`); the process is named by its leader's.
     const shownComm = e.process?.comm;
@@ -77,6 +75,34 @@ export class StraceContext {
     // A `<… resumed>` half alone has lost the first arguments: its positions are unknown.
     if (e.resumedOnly !== true && e.args !== undefined) this.#apply(e, proc, tid);
     e.process = proc.snapshot();
+  }
+
+  /**
+   * A new entry for a pid never seen: the child of the one clone still pending when the
+   * parser hints so (see spawn-hints.ts), given what it inherits now rather than when the
+   * clone returns; else nothing known yet.
+   */
+  #firstSight(e: SyscallEvent, tid: number): TrackedProcess {
+    const hint = takeSpawnHint(e);
+    const parent = hint === undefined || tid === NO_PID ? undefined : this.#table.peek(hint.parent);
+    if (hint !== undefined && parent !== undefined && !parent.exited) {
+      const flags = spawnFlags(hint.syscall, hint.args);
+      if (flags.includes('CLONE_THREAD')) {
+        this.#table.set(tid, parent);
+        parent.threads++;
+        return parent;
+      }
+      const child = new TrackedProcess(tid, { cwd: undefined }, new FdTable(this.#fdCap));
+      inheritAtSpawn(child, parent, flags);
+      child.adoptedFrom = parent.pid;
+      child.firstLine = e.line;
+      this.#table.set(tid, child);
+      return child;
+    }
+    const proc = new TrackedProcess(tid === NO_PID ? 0 : tid, { cwd: undefined }, new FdTable(this.#fdCap));
+    proc.firstLine = e.line;
+    this.#table.set(tid, proc);
+    return proc;
   }
 
   exit(r: ExitRecord): void {
@@ -271,8 +297,14 @@ export class StraceContext {
     const child = spawn.child;
     const table = this.#table;
     if (spawn.thread) {
-      table.set(child, parent);
-      parent.threads++;
+      // (Already mapped when its first lines came first, on a spawn hint.)
+      if (table.peek(child) !== parent) {
+        table.set(child, parent);
+        parent.threads++;
+      }
+    } else if (table.peek(child)?.adoptedFrom === parent.pid) {
+      // Taken for this clone's child at first sight: it has inherited, and what it did since stays.
+      table.peek(child)!.adoptedFrom = undefined;
     } else {
       const seen = table.peek(child);
       // Under -f the child's first calls (even its exit) can come before the parent's clone
@@ -285,12 +317,7 @@ export class StraceContext {
         seen.pid === child &&
         (seen.exited ? began !== undefined && seen.firstLine !== undefined && seen.firstLine > began : true);
       const proc = early ? seen : new TrackedProcess(child, { cwd: undefined }, new FdTable(this.#fdCap));
-      proc.ppid = spawn.flags.includes('CLONE_PARENT') ? parent.ppid : parent.pid;
-      if (spawn.sharesFs) proc.fs = parent.fs;
-      else proc.fs.cwd ??= parent.fs.cwd;
-      if (spawn.sharesFiles) proc.files = parent.files;
-      else if (proc.files.size === 0) proc.files = parent.files.copy();
-      proc.inheritFrom(parent);
+      inheritAtSpawn(proc, parent, spawn.flags);
       if (!early) table.set(child, proc);
     }
     this.#onSpawn(spawn);

@@ -5,6 +5,7 @@
  */
 import type { ParsedRecord } from '../../types.js';
 import { type PendingCall, unfinishedEvent } from './records.js';
+import { SPAWN_CALLS } from './spawn-hints.js';
 
 /** Most `<unfinished …>` halves waiting for their `<… resumed>` at once (one per pid). */
 export const MAX_PENDING_CALLS = 4096;
@@ -12,6 +13,8 @@ export const MAX_PENDING_CALLS = 4096;
 export class CallJoiner {
   /** Insertion-ordered, so the oldest half is the first key when the cap is reached. */
   readonly #pending = new Map<number, PendingCall>();
+  /** Keys of the pending clone/clone3/fork/vfork halves (so a new pid's look costs nothing). */
+  readonly #spawnKeys = new Set<number>();
   /** The key `take` last took a half from (for `restore`). */
   #takenKey = 0;
 
@@ -30,16 +33,37 @@ export class CallJoiner {
       pending = this.#pending.get(key);
     }
     if (pending === undefined) return undefined;
-    this.#pending.delete(key);
+    this.#forget(key);
     this.#takenKey = key;
     if (pending.syscall === name) return pending;
     out.push(unfinishedEvent(pending));
     return undefined;
   }
 
+  /**
+   * The one clone/clone3/fork/vfork half of a pid other than `pid` still waiting for its
+   * return; undefined when there is none or several (which child is whose is then unknown).
+   */
+  onlySpawnHalf(pid: number): PendingCall | undefined {
+    if (this.#spawnKeys.size !== 1) return undefined;
+    const call = this.#pending.get(this.#spawnKeys.values().next().value as number);
+    return call === undefined || call.pid === undefined || call.pid === pid ? undefined : call;
+  }
+
+  #hold(key: number, call: PendingCall): void {
+    this.#pending.set(key, call);
+    if (SPAWN_CALLS.has(call.syscall)) this.#spawnKeys.add(key);
+    else this.#spawnKeys.delete(key);
+  }
+
+  #forget(key: number): void {
+    this.#pending.delete(key);
+    this.#spawnKeys.delete(key);
+  }
+
   /** Puts back the half `take` last returned, under its key (its resumed line did not complete it). */
   restore(call: PendingCall): void {
-    this.#pending.set(this.#takenKey, call);
+    this.#hold(this.#takenKey, call);
   }
 
   /**
@@ -64,14 +88,14 @@ export class CallJoiner {
     const previous = this.#pending.get(key);
     if (previous !== undefined) {
       // A second half for the same pid: the first will never be resumed.
-      this.#pending.delete(key);
+      this.#forget(key);
       out.push(unfinishedEvent(previous));
     } else if (this.#pending.size >= MAX_PENDING_CALLS) {
       const oldest = this.#pending.keys().next().value as number;
       out.push(unfinishedEvent(this.#pending.get(oldest)!));
-      this.#pending.delete(oldest);
+      this.#forget(oldest);
     }
-    this.#pending.set(key, call);
+    this.#hold(key, call);
   }
 
   /** The process is gone: a call it left unfinished will never be resumed. */
@@ -79,7 +103,7 @@ export class CallJoiner {
     const key = pid ?? 0;
     const pending = this.#pending.get(key);
     if (pending === undefined) return;
-    this.#pending.delete(key);
+    this.#forget(key);
     out.push(unfinishedEvent(pending));
   }
 
@@ -87,5 +111,6 @@ export class CallJoiner {
   end(out: ParsedRecord[]): void {
     for (const call of this.#pending.values()) out.push(unfinishedEvent(call));
     this.#pending.clear();
+    this.#spawnKeys.clear();
   }
 }

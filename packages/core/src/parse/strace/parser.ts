@@ -29,6 +29,7 @@ import {
   readReturn,
   returnParts,
 } from './scan.js';
+import { leaveSpawnHint } from './spawn-hints.js';
 import { isSummaryBanner, isSummaryHeader, isSummaryRule, summaryRowName } from './summary.js';
 
 /** A syscall line split by the program's own output is rejoined over at most this many lines … */
@@ -57,9 +58,15 @@ interface HeldLine {
   count: number;
 }
 
+/** Pids the parser remembers having seen, for spawn hints (cleared past it). */
+const MAX_SEEN_PIDS = 65_536;
+
 export class StraceParser implements LineParser {
   readonly #denied: ReadonlySet<string>;
   readonly #calls = new CallJoiner();
+  /** Pids events were made for (bounded), and the last one: a new pid may be a pending clone's child. */
+  readonly #seenPids = new Set<number>();
+  #lastPid: number | undefined;
   readonly #prefix: PrefixReader;
   #held: HeldLine | undefined;
   #inSummary = false;
@@ -325,7 +332,7 @@ export class StraceParser implements LineParser {
   #event(name: string, raw: string, line: number, args: string, ret: ReturnParts | undefined): SyscallEvent {
     const errno = ret?.errno;
     const prefix = this.#prefix;
-    return {
+    const event: SyscallEvent = {
       kind: 'syscall',
       syscall: name,
       denied: errno !== undefined && this.#denied.has(errno),
@@ -352,6 +359,22 @@ export class StraceParser implements LineParser {
       peer: undefined,
       local: undefined,
     };
+    const pid = prefix.pid;
+    if (pid !== undefined && pid !== this.#lastPid) this.#sawPid(pid, event);
+    return event;
+  }
+
+  /** A pid's first event, while exactly one clone is pending: hinted as that clone's child (see spawn-hints.ts). */
+  #sawPid(pid: number, event: SyscallEvent): void {
+    this.#lastPid = pid;
+    const seen = this.#seenPids;
+    if (seen.has(pid)) return;
+    // Bounded; forgetting only costs hints the tracker checks against what it knows anyway.
+    if (seen.size >= MAX_SEEN_PIDS) seen.clear();
+    seen.add(pid);
+    const half = this.#calls.onlySpawnHalf(pid);
+    if (half?.pid !== undefined)
+      leaveSpawnHint(event, { parent: half.pid, syscall: half.syscall, args: half.args });
   }
 
   /**
