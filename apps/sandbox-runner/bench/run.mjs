@@ -6,6 +6,7 @@
 //   flags     strace -f -q -y -I 4 -e verbose=!%%stat -o /dev/null   (the runner's strace flags)
 //   isolated  <bwrap as the runner wraps it> strace -f -q -y -I 4 -o /dev/null
 //   runner    syscan-sandbox exec --json                  (the same, trace to a FIFO, judged live)
+//   bare-true, runner-true   bare and runner on `true`: the runner's fixed cost per run, in seconds
 // Wall time, and CPU time (user+sys of the whole process tree: the bench's reaped children,
 // from /proc/self/stat), which the machine's other load disturbs far less than wall time.
 // Ratios are per round (runner/bare of the same round), then median [min–max].
@@ -97,6 +98,14 @@ const variants = {
     ? { argv: [bwrap, ...bwrapArgs, straceBin, ...runnerFlags, '-o', '/dev/null', '--', ...command] }
     : undefined,
   runner: { argv: [process.execPath, bin, 'exec', '--json', '--', ...command], runner: true },
+  // The same on `true`: what a run costs whatever the command does (node's start, the probes,
+  // the spawns, the teardown), against strace's own on `true`.
+  'bare-true': { argv: [straceBin, '-f', '-o', '/dev/null', '--', 'true'] },
+  'runner-true': {
+    argv: [process.execPath, bin, 'exec', '--json', '--', 'true'],
+    runner: true,
+    trivial: true,
+  },
   'runner-noiso': {
     argv: [process.execPath, bin, 'exec', '--json', '--isolation', 'none', '--', ...command],
     runner: true,
@@ -123,7 +132,7 @@ const variants = {
       }
     : {}),
 };
-const defaults = ['bare', 'flags', 'isolated', 'runner'];
+const defaults = ['bare', 'flags', 'isolated', 'runner', 'bare-true', 'runner-true'];
 if (process.env.BENCH_BASELINE_BIN) defaults.push('runner-base');
 if (strings > 0) defaults.push(`flags-s${strings}`, `runner-s${strings}`);
 const wanted = (process.env.BENCH_VARIANTS ?? defaults.join(',')).split(',').filter((name) => {
@@ -158,7 +167,8 @@ function time(name) {
     // A run that judged less than the command did would be cheap for the wrong reason.
     const result = JSON.parse(r.stdout.toString('utf8'));
     traceBytes = result.trace.bytes;
-    if (result.verdict !== 'clean' || result.events < iterations || result.trace.linesLost !== 0)
+    const least = v.trivial ? 1 : iterations;
+    if (result.verdict !== 'clean' || result.events < least || result.trace.linesLost !== 0)
       throw new Error(
         `${name}: verdict ${result.verdict}, ${result.events} events, ${result.trace.linesLost} lines lost`,
       );
@@ -228,6 +238,14 @@ const pairs = [
   [`runner-s${strings}`, 'runner', `-s ${strings} in the runner`],
   [`flags-s${strings}`, 'flags', `-s ${strings} in strace alone`],
 ];
+if (results['runner-true'] && results['bare-true'] && results.bare) {
+  // Seconds, not a ratio: a fixed cost, paid once per run however long the command runs.
+  const fixed = (k) => results['runner-true'].map((x, i) => x[k] - results['bare-true'][i][k]);
+  const share = (k) => fixed(k).map((d, i) => d / results.bare[i][k]);
+  console.log(
+    `fixed cost of a run (runner-true − bare-true): wall ${range(fixed('wall'), 3)} s, cpu ${range(fixed('cpu'), 3)} s; as a share of bare: wall ${range(share('wall'), 3)}, cpu ${range(share('cpu'), 3)}`,
+  );
+}
 console.log('ratio (per round)      wall: median [range]      cpu: median [range]');
 for (const [a, b, what] of pairs) {
   if (!results[a] || !results[b]) continue;
