@@ -236,8 +236,10 @@ describe.skipIf(!hasStrace || !hasNamespaces)('syscan-sandbox exec: the run ends
   ])(
     '%s: a runner killed with SIGKILL takes the run with it',
     async (_name, unshareOnly) => {
+      // A runner killed outright cannot remove its private directory (the strace copy, the
+      // FIFO): it goes under the test's own, removed with it, instead of piling up in /tmp.
       const child = spawn(process.execPath, [binPath, 'exec', '--', 'sleep', '100'], {
-        env: { ...process.env, PATH: toolsPath(unshareOnly) },
+        env: { ...process.env, PATH: toolsPath(unshareOnly), TMPDIR: dir },
         stdio: 'ignore',
       });
       const ns = await namespaceOf(child.pid!);
