@@ -90,3 +90,46 @@ describe.skipIf(!hasStrace || !hasPython)('context the tracker lost is an alert,
     expect(lost[0]?.message).toMatch(/context lost: \d+ open fd\(s\) forgotten/);
   });
 });
+
+/**
+ * The other blind spot: a program started in a directory the trace never shows (strace
+ * without -y) reads `../etc/shadow`; no rule on /etc/shadow can match that. It is said, with
+ * who and where, unless the directory became known (a getcwd, a chdir to an absolute path).
+ */
+describe.skipIf(!hasStrace)('context lost: a path that climbs out of a working directory never shown', () => {
+  const alertsOf = (trace: string) => {
+    const session = createSession({});
+    session.analyze(trace);
+    session.end();
+    return session.summary().alerts;
+  };
+
+  it('raises trace_lost naming the first such path, its call, line and program; the rule on /etc/shadow could not match it', () => {
+    // cat from /tmp, no -y: `openat(AT_FDCWD, "../etc/shadow", …)` and no cwd anywhere.
+    const trace = traceCommand(['cat', '../etc/shadow'], { cwd: '/tmp' });
+    const alerts = alertsOf(trace);
+    const lost = alerts.filter((a) => a.details?.reason === 'path_unresolved');
+    expect(lost).toHaveLength(1);
+    expect(lost[0]).toMatchObject({ type: 'trace_lost', syscall: 'openat', paths: ['../etc/shadow'] });
+    expect(lost[0]?.process?.comm).toBe('cat');
+    expect(lost[0]?.message).toMatch(
+      /context lost: \d+ path\(s\) climb out of a working directory the trace never shows, first '\.\.\/etc\/shadow' \(openat, line \d+\): .*strace -y/,
+    );
+    expect(alerts.some((a) => a.type === 'rule')).toBe(false);
+    // With -y the kernel shows the directory: the rule matches, and nothing is lost.
+    const shown = alertsOf(traceCommand(['cat', '../etc/shadow'], { cwd: '/tmp', straceArgs: ['-y'] }));
+    expect(shown.some((a) => a.details?.reason === 'path_unresolved')).toBe(false);
+    expect(shown.some((a) => a.type === 'rule' && a.paths?.[0] === '/etc/shadow')).toBe(true);
+  });
+
+  it('learns the directory from getcwd, so the same path is judged', () => {
+    const trace = [
+      '500 execve("/usr/bin/python3", ["python3", "x.py"], 0x7ffd /* 5 vars */) = 0',
+      '500 getcwd("/tmp", 4096) = 5',
+      '500 openat(AT_FDCWD, "../etc/shadow", O_RDONLY) = 3',
+    ].join('\n');
+    const alerts = alertsOf(trace);
+    expect(alerts.some((a) => a.details?.reason === 'path_unresolved')).toBe(false);
+    expect(alerts.find((a) => a.type === 'rule')?.paths).toEqual(['/etc/shadow']);
+  });
+});

@@ -218,6 +218,7 @@ export const Effect = {
   Prctl: 15,
   IdGetter: 16,
   IdSetter: 17,
+  Getcwd: 18,
 } as const;
 export type Effect = (typeof Effect)[keyof typeof Effect];
 
@@ -250,6 +251,7 @@ const EFFECTS: ReadonlyArray<readonly [Effect, readonly string[]]> = [
   [Effect.Exec, ['execve', 'execveat']],
   [Effect.Chdir, ['chdir']],
   [Effect.Fchdir, ['fchdir']],
+  [Effect.Getcwd, ['getcwd']],
   [Effect.Spawn, ['clone', 'clone3', 'fork', 'vfork']],
   [Effect.PidGetter, ['getpid', 'gettid', 'set_tid_address']],
   [Effect.Prctl, ['prctl']],

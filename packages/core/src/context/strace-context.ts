@@ -8,7 +8,7 @@
 import { takeSpawnHint } from '../parse/strace/spawn-hints.js';
 import type { ExitRecord, SyscallEvent } from '../types.js';
 import { PathArrays } from './path-arrays.js';
-import { commOf, dirName, resolvePath } from './paths.js';
+import { commOf, dirName, normalizePath, resolvePath } from './paths.js';
 import { type FdCap, FdTable, type ProcessTable, TrackedProcess } from './process-table.js';
 import { inheritAtSpawn, readSpawn, type SpawnInfo, spawnFlags } from './spawn.js';
 import {
@@ -53,6 +53,18 @@ export class StraceContext {
     this.#onSpawn = onSpawn;
     this.#fdCap = { max: limits.maxFdsPerProcess, forgotten: 0 };
     this.#pathArrays = new PathArrays(limits.maxPathLength);
+  }
+
+  /** Paths that climb (`../`) out of a working directory the trace never showed, and the first of them. */
+  unresolvedPaths = 0;
+  firstUnresolved:
+    | { path: string; syscall: string; line: number | undefined; pid: number | undefined }
+    | undefined;
+
+  #climbed(e: SyscallEvent, path: string): void {
+    if (path.length !== 2 && path.charCodeAt(2) !== 47) return; // `..x` is a name
+    this.unresolvedPaths++;
+    this.firstUnresolved ??= { path, syscall: e.syscall, line: e.line, pid: e.pid };
   }
 
   /** Open fds forgotten because a process had more than maxFdsPerProcess. */
@@ -113,7 +125,14 @@ export class StraceContext {
     const spec = callSpecOf(e.syscall);
     if (spec === undefined) return;
     forgetReadFd();
-    if (spec.paths !== undefined) this.#attachPaths(e, proc, spec);
+    if (spec.paths !== undefined) {
+      this.#attachPaths(e, proc, spec);
+      const path = e.paths?.[0];
+      // `../…` left: relative to a working directory nobody showed (no -y, no chdir to an
+      // absolute path, no getcwd), it could be anywhere, and path rules cannot judge it.
+      if (path !== undefined && path.charCodeAt(0) === 46 && path.charCodeAt(1) === 46)
+        this.#climbed(e, path);
+    }
     if (spec.fds !== undefined) this.#attachFds(e, proc, spec.fds);
     if (spec.sockaddr !== undefined || spec.msghdr) attachSocket(e, proc, spec);
     if (spec.effect === Effect.None || !isSuccess(e)) return;
@@ -124,6 +143,12 @@ export class StraceContext {
       case Effect.Chdir:
         if (e.paths !== undefined) this.#setCwd(proc, e.paths[0]);
         return;
+      case Effect.Getcwd: {
+        // `getcwd("/home/u", 4096) = 8`: the kernel's word for the cwd, without -y or a chdir.
+        const cwd = readCString(e.args!, 0, this.#limits.maxPathLength);
+        if (cwd !== undefined && cwd.charCodeAt(0) === 47) this.#setCwd(proc, normalizePath(cwd));
+        return;
+      }
       case Effect.Fchdir: {
         const path = e.paths?.[0];
         if (path !== undefined && path.charCodeAt(0) === 47) this.#setCwd(proc, path);

@@ -48,6 +48,20 @@ export interface ContextTrackerStats {
   readonly spawns: number;
   /** Of those, children created with CLONE_UNTRACED (never seen by the tracer). */
   readonly untracedSpawns: number;
+  /**
+   * Paths that climb (`../…`) out of a working directory the trace never showed (strace
+   * without -y, no chdir to an absolute path or getcwd before): they could be anywhere.
+   */
+  readonly unresolvedPaths: number;
+  /** The first of them. */
+  readonly firstUnresolvedPath?:
+    | {
+        readonly path: string;
+        readonly syscall: string;
+        readonly line: number | undefined;
+        readonly pid: number | undefined;
+      }
+    | undefined;
 }
 
 export interface ContextTracker extends ProcessLookup {
@@ -170,6 +184,8 @@ class Tracker implements ContextTracker {
       forgottenFds: this.#strace.forgottenFds,
       spawns: this.#spawnCount,
       untracedSpawns: this.#untraced,
+      unresolvedPaths: this.#strace.unresolvedPaths,
+      firstUnresolvedPath: this.#strace.firstUnresolved,
     };
   }
 }

@@ -19,6 +19,8 @@ export interface TraceOptions {
    * connect to a remote address without one packet leaving this machine.
    */
   noNetwork?: boolean;
+  /** More strace options (e.g. `-y`). */
+  straceArgs?: readonly string[];
 }
 
 /** Runs `argv` under `strace -f -qq` (the sandbox runner's flags) and returns the trace text. */
@@ -27,7 +29,8 @@ export function traceCommand(argv: readonly string[], options: TraceOptions = {}
   const out = join(dir, 'trace');
   try {
     const inject = options.noNetwork ? ['-e', 'inject=connect:error=ENETUNREACH'] : [];
-    const r = spawnSync('strace', ['-f', '-qq', ...inject, '-o', out, '--', ...argv], {
+    const extra = options.straceArgs ?? [];
+    const r = spawnSync('strace', ['-f', '-qq', ...inject, ...extra, '-o', out, '--', ...argv], {
       cwd: options.cwd,
       env: options.env ?? process.env,
       encoding: 'utf8',

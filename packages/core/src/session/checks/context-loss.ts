@@ -16,9 +16,9 @@ const LOOK_EVERY = 1024;
 
 /** One kind of loss: the stats counter that shows it, and what it costs. */
 interface Loss {
-  reason: 'process_table_full' | 'fd_table_full';
+  reason: 'process_table_full' | 'fd_table_full' | 'path_unresolved';
   count: (stats: ContextTrackerStats) => number;
-  what: (n: string) => string;
+  what: (n: string, stats: ContextTrackerStats) => string;
 }
 
 const LOSSES: readonly Loss[] = [
@@ -33,6 +33,20 @@ const LOSSES: readonly Loss[] = [
     count: (s) => s.forgottenFds,
     what: (n) =>
       `${n} open fd(s) forgotten (a process held more than the tracker keeps): reads, writes and sends on them carry no path or peer, so rules keyed on those may not match`,
+  },
+  {
+    // `cat ../../etc/shadow` from a directory the trace never shows reads as `../../etc/shadow`,
+    // which no rule on /etc/shadow matches: a blind spot a program can pick on purpose.
+    reason: 'path_unresolved',
+    count: (s) => s.unresolvedPaths,
+    what: (n, s) => {
+      const first = s.firstUnresolvedPath;
+      const example =
+        first === undefined
+          ? ''
+          : `, first '${first.path}' (${first.syscall}${first.line === undefined ? '' : `, line ${first.line}`})`;
+      return `${n} path(s) climb out of a working directory the trace never shows${example}: they could be anywhere, so rules on paths could not judge them (trace with strace -y, which shows every directory)`;
+    },
   },
 ];
 
@@ -49,11 +63,21 @@ export function contextLossCheck(tracker: ContextTracker, severity: Severity): S
       const alert: Alert = {
         type: 'trace_lost',
         severity,
-        message: `context lost: ${loss.what(`${lost}${atEnd ? '' : ' or more'}`)}`,
+        message: `context lost: ${loss.what(`${lost}${atEnd ? '' : ' or more'}`, stats)}`,
         count: lost,
         details: { check: 'context', reason: loss.reason, lost },
       };
-      if (record !== undefined && 'line' in record && record.line !== undefined) alert.line = record.line;
+      const first = loss.reason === 'path_unresolved' ? stats.firstUnresolvedPath : undefined;
+      if (first !== undefined) {
+        // Who climbed where: the first such call, not the record the counters were read at.
+        alert.line = first.line;
+        alert.pid = first.pid;
+        alert.syscall = first.syscall;
+        alert.paths = [first.path];
+        const process = first.pid === undefined ? undefined : tracker.process(first.pid);
+        if (process !== undefined) alert.process = process;
+      } else if (record !== undefined && 'line' in record && record.line !== undefined)
+        alert.line = record.line;
       out.push(alert);
     }
   };
