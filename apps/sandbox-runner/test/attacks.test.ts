@@ -4,7 +4,7 @@
  * no process behind.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,7 +38,14 @@ const isolations: Isolation[] = [
 beforeAll(() => {
   if (!hasGcc || !hasStrace) return;
   dir = mkdtempSync(join(tmpdir(), 'sandbox-attacks-'));
-  for (const name of ['kill-tracer', 'untraced-child', 'flood', 'ptrace-tracer', 'pidfd-tracer']) {
+  for (const name of [
+    'kill-tracer',
+    'untraced-child',
+    'flood',
+    'ptrace-tracer',
+    'pidfd-tracer',
+    'io-uring-read',
+  ]) {
     const r = spawnSync('gcc', ['-O1', '-o', bin(name), join(sources, `${name}.c`)], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`gcc ${name}: ${r.stderr}`);
   }
@@ -108,6 +115,33 @@ describe.skipIf(!hasGcc || !hasStrace).each(isolations)('attacks, isolation %s',
     expect(r.killed?.reason).toBe('policy');
     expect(r.killed?.alert?.type).toBe('untraced_child');
     expect(nothingLeft(r)).toEqual([]);
+  });
+
+  it('(g) reading a file through an io_uring (no open or read syscall for it) is a trace loss naming the program; --enforce kills it first', async () => {
+    const secret = join(dir, `ring-secret-${name}.txt`);
+    writeFileSync(secret, 'ring-secret-7f3a\n');
+    const r = await runSandboxed({
+      argv: [bin('io-uring-read'), secret],
+      policy,
+      ...isolation,
+      timeoutMs: 20_000,
+    });
+    // The read worked, and the trace shows no open of the file: only the ring's set-up.
+    expect(r.stdout.text).toContain('ring-secret-7f3a');
+    expect(r.alerts.some((a) => a.paths?.includes(secret))).toBe(false);
+    const ring = r.alerts.find((a) => a.details?.reason === 'io_uring');
+    expect(ring).toMatchObject({ type: 'trace_lost', severity: 'critical', syscall: 'io_uring_setup' });
+    expect(ring?.process?.exe).toBe(bin('io-uring-read'));
+    expect(ring?.message).toMatch(/set up an io_uring: the files it opens and reads.* are not syscalls/);
+    const enforced = await runSandboxed({
+      argv: [bin('io-uring-read'), secret],
+      policy,
+      ...isolation,
+      enforce: true,
+      timeoutMs: 20_000,
+    });
+    expect(enforced.killed?.reason).toBe('policy');
+    expect(nothingLeft(enforced)).toEqual([]);
   });
 
   it('(c) LD_PRELOAD in the env reaches the command only, never strace or the isolation tool', async () => {

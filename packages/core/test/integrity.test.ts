@@ -64,6 +64,29 @@ describe('trace integrity check', () => {
     expect(a?.message).toContain('pid 12');
   });
 
+  it('an io_uring set up is a trace_lost naming the process (what goes through the ring is not in the trace), once per process', () => {
+    const setup = (pid: number, ret: string) =>
+      `${pid} io_uring_setup(4, {flags=0, sq_thread_cpu=0, sq_thread_idle=0, sq_entries=4, cq_entries=8}) = ${ret}\n`;
+    const { summary } = run(
+      `10 execve("/tmp/x", ["x"], 0x7ffd /* 3 vars */) = 0\n${setup(10, '3')}${setup(10, '4')}10 +++ exited with 0 +++\n`,
+    );
+    const rings = summary.alerts.filter((x) => x.details?.reason === 'io_uring');
+    expect(rings).toHaveLength(1);
+    expect(rings[0]).toMatchObject({
+      type: 'trace_lost',
+      severity: 'critical',
+      syscall: 'io_uring_setup',
+      pid: 10,
+      line: 2,
+    });
+    expect(rings[0]?.message).toBe(
+      '/tmp/x set up an io_uring: the files it opens and reads, and the peers it connects to, through the ring are not syscalls, so the trace does not show them',
+    );
+    // Refused (io_uring_disabled, seccomp): nothing goes through it.
+    const refused = run(`${setup(11, '-1 EPERM (Operation not permitted)')}11 +++ exited with 0 +++\n`);
+    expect(refused.summary.alerts.some((x) => x.details?.reason === 'io_uring')).toBe(false);
+  });
+
   it('reads CLONE_UNTRACED in -X raw hex (0x800000), and never inside a string argument', () => {
     const hex = run(
       '10 clone(child_stack=NULL, flags=0x800011, child_tidptr=0x7f96) = 12\n10 +++ exited with 0 +++\n',

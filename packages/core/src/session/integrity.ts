@@ -59,6 +59,8 @@ export class TraceIntegrityCheck implements SessionCheck {
    */
   readonly #samples = new Map<number, string>();
   readonly #exited = new Set<number>();
+  /** Processes already reported for setting up an io_uring (bounded by the pid cap). */
+  readonly #ringPids = new Set<number>();
   #untrackedPids = 0;
   #lineAlerts = 0;
   #linesLost = 0;
@@ -102,6 +104,7 @@ export class TraceIntegrityCheck implements SessionCheck {
         this.#seen(r.pid, r.line, r.raw);
         if ((r as SyscallEvent & { truncated?: boolean }).truncated === true) this.#lineLost(r, out);
         else if (SPAWNS.has(r.syscall)) this.#spawned(r, out);
+        else if (r.syscall === 'io_uring_setup') this.#ringMade(r, out);
         return;
       case 'signal':
         this.#seen(r.pid, r.line, r.raw);
@@ -199,6 +202,32 @@ export class TraceIntegrityCheck implements SessionCheck {
         reason: cut ? 'line_truncated' : 'line_unreadable',
         ...(this.#lineAlerts === this.#maxLineAlerts ? { furtherLinesOnlyCounted: true } : {}),
       },
+    });
+  }
+
+  /**
+   * An io_uring: the opens, reads, writes, connects and sends a process submits through it
+   * are done by the kernel without a syscall of their own, so neither strace nor audit shows
+   * them (a file read this way appears nowhere in the trace). Once per process.
+   */
+  #ringMade(r: SyscallEvent, out: Alert[]): void {
+    if (r.errno !== undefined || r.ret === undefined || !/^\d+$/.test(r.ret)) return;
+    const pid = r.process?.pid ?? r.pid ?? -1;
+    if (this.#ringPids.has(pid)) return;
+    if (this.#ringPids.size < this.#maxPids) this.#ringPids.add(pid);
+    const who = r.process?.exe ?? r.process?.comm ?? (r.pid === undefined ? 'a process' : `pid ${r.pid}`);
+    out.push({
+      type: 'trace_lost',
+      severity: this.#severity,
+      message: `${who} set up an io_uring: the files it opens and reads, and the peers it connects to, through the ring are not syscalls, so the trace does not show them`,
+      syscall: r.syscall,
+      count: 1,
+      pid: r.pid,
+      line: r.line,
+      time: r.time,
+      sample: cutSample(r.raw),
+      process: r.process,
+      details: { check: 'trace_integrity', reason: 'io_uring' },
     });
   }
 
