@@ -108,5 +108,12 @@ describe('examples/ (the Quick start)', () => {
     expect(JSON.parse(r.stdout).alerts).toContainEqual(
       expect.objectContaining({ type: 'denied_syscall', syscall: 'openat', severity: 'high' }),
     );
+    // The text report's compact list of new syscalls says which programs made them.
+    const text = await runCli(['analyze', '-b', base, join(examples, 'ls-shadow.strace')], {
+      env: { NO_COLOR: '1' },
+    });
+    expect(text.stdout).toMatch(
+      /\d+ syscalls not in baseline[^\n]*\n(?: {12}.*\n)+ {12}first made by sh \(\/usr\/bin\/sh\) for \d+, setpriv \(\/usr\/bin\/setpriv\) for \d+\n/,
+    );
   });
 });

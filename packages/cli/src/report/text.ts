@@ -74,6 +74,8 @@ function renderGroups(summary: SessionSummary, style: Style): string[] {
         `${printable(g.syscall ?? '?', 32)}${g.events > 1 ? ` ×${num(g.events)}` : ''} ${style.dim(`:${g.first.line ?? '?'}`)}`,
     );
     out.push(...wrap(items, 12));
+    const makers = programsOf(list);
+    if (makers !== undefined) out.push(`            ${style.dim(`first made by ${makers}`)}`);
   }
   if (hidden > 0) out.push(style.dim(`  … ${num(hidden)} more kinds of alert (--format json lists them)`));
   return out;
@@ -113,6 +115,30 @@ function renderGroup(group: AlertGroup, style: Style): string[] {
 }
 
 /** `curl (/usr/bin/curl) uid 1000`: the process behind an alert, as far as the telemetry tells. */
+/** Who first made each of these syscalls: `sh (/usr/bin/sh) for 15, setpriv (/usr/bin/setpriv) for 6`, most first. */
+function programsOf(groups: readonly AlertGroup[]): string | undefined {
+  const counts = new Map<string, number>();
+  for (const g of groups) {
+    const p = g.first.process;
+    const name = p?.comm ?? p?.exe;
+    if (name === undefined) continue;
+    const key =
+      p?.exe !== undefined && p.exe !== name
+        ? `${printable(name, 40)} (${printable(p.exe, 80)})`
+        : printable(name, 40);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  if (counts.size === 0) return undefined;
+  const sorted = [...counts].sort((a, b) => b[1] - a[1]);
+  const shown = sorted.slice(0, MAX_PROGRAMS_SHOWN).map(([who, n]) => `${who} for ${num(n)}`);
+  if (sorted.length > MAX_PROGRAMS_SHOWN)
+    shown.push(`${num(sorted.length - MAX_PROGRAMS_SHOWN)} more programs`);
+  return shown.join(', ');
+}
+
+/** Programs named under a compact list of new syscalls. */
+const MAX_PROGRAMS_SHOWN = 6;
+
 function actor(alert: SessionAlert): string | undefined {
   const p = alert.process;
   if (p === undefined) return undefined;
