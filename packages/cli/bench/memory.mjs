@@ -4,7 +4,8 @@
 // is learned once (`syscan learn`, which includes the sequence model) and analyzed as
 // BENCH_COPIES back-to-back copies of itself (5: ~1 GB; audit serials and strace pids repeat,
 // as in a log that wrapped), from a file written once into BENCH_DATA. Prints the median and
-// range of the peak RSS (GNU time's %M) over BENCH_RUNS runs.
+// range of the peak RSS (GNU time's %M) over BENCH_RUNS runs, and the CPU seconds (user + system)
+// each took, since the CLI's GC settings trade a little CPU for memory.
 //
 //   node bench/memory.mjs                              # all corpora, 3 runs each
 //   BENCH_RUNS=1 BENCH_CORPORA=audit node bench/memory.mjs
@@ -48,10 +49,10 @@ async function repeated(file, corpus) {
   return out;
 }
 
-/** Peak RSS in MiB of `node bin argv…` (the child's own maxrss); rejects unless it exits 0 or 1. */
+/** Peak RSS in MiB and CPU seconds of `node bin argv…` (the child's own); rejects unless it exits 0 or 1. */
 function peakRss(argv) {
   return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-f', '%M', process.execPath, bin, ...argv], {
+    const child = spawn('/usr/bin/time', ['-f', '%M %U %S', process.execPath, bin, ...argv], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let err = '';
@@ -60,10 +61,10 @@ function peakRss(argv) {
     });
     child.on('error', reject);
     child.on('close', (code) => {
-      const kb = Number(err.trim().split('\n').at(-1));
-      if ((code !== 0 && code !== 1) || !Number.isFinite(kb))
+      const [kb, user, system] = (err.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
+      if ((code !== 0 && code !== 1) || !Number.isFinite(kb) || !Number.isFinite(user + system))
         return reject(new Error(`syscan ${argv.join(' ')} exited ${code}: ${err.slice(-500)}`));
-      resolve(kb / 1024);
+      resolve({ mib: kb / 1024, cpu: user + system });
     });
   });
 }
@@ -85,9 +86,14 @@ for (const corpus of corpora) {
     throw new Error(`syscan learn ${file} exited ${learned.status}: ${learned.stderr}`);
   const input = await repeated(file, corpus);
   const rss = [];
+  const cpu = [];
   for (let i = 0; i < runs; i++) {
-    rss.push(await peakRss(['analyze', '--no-progress', '--baseline', baseline, input]));
-    process.stderr.write(`${corpus} run ${i + 1}/${runs}: peak RSS ${rss.at(-1).toFixed(0)} MiB\n`);
+    const r = await peakRss(['analyze', '--no-progress', '--baseline', baseline, input]);
+    rss.push(r.mib);
+    cpu.push(r.cpu);
+    process.stderr.write(
+      `${corpus} run ${i + 1}/${runs}: peak RSS ${r.mib.toFixed(0)} MiB, ${r.cpu.toFixed(1)} s CPU\n`,
+    );
   }
   const m = median(rss);
   rows.push({
@@ -95,6 +101,7 @@ for (const corpus of corpora) {
     'input MB': (statSync(input).size / 1e6).toFixed(0),
     'peak RSS MiB (median, range)': `${m.toFixed(0)} (${Math.min(...rss).toFixed(0)}–${Math.max(...rss).toFixed(0)})`,
     [`under ${TARGET_MIB} MiB`]: m < TARGET_MIB ? 'yes' : 'no',
+    'CPU s (median, range)': `${median(cpu).toFixed(1)} (${Math.min(...cpu).toFixed(1)}–${Math.max(...cpu).toFixed(1)})`,
   });
 }
 console.table(rows);

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
+import { limitHeapGrowth } from './bin-heap.js';
 import { processIO } from './context.js';
 import { run } from './program.js';
+
+limitHeapGrowth();
 
 // exitCode rather than exit(): stdout is flushed before the process ends.
 run(process.argv, processIO()).then(
