@@ -2,7 +2,7 @@
 // Benchmark driver mirroring the seed's (../shared/bench/seed-rs/src/main.rs), so that
 // ../shared/bench/run.sh can time syscan and the seed pair by pair:
 //
-//   node bench/driver.mjs [FILE|-] [CHUNK_LINES] [--parse-only] [--context]
+//   node bench/driver.mjs [FILE|-] [CHUNK_LINES] [--parse-only] [--context] [--fixed-clock]
 //
 // Reads FILE in 1 MiB byte chunks (never one string per file) into one streaming parser,
 // groups the syscall events by CHUNK_LINES-line chunk of the input (default 64; one chunk
@@ -35,6 +35,9 @@ if (!Number.isInteger(chunkLines) || chunkLines <= 0) {
 }
 
 const config = {};
+// --fixed-clock: the detector's "now" never moves, so two runs of different length (callgrind
+// is 50× slower) do the same detector work and their instruction counts compare.
+if (process.argv.includes('--fixed-clock')) config.now = () => 1_700_000_000_000;
 if (process.env.SEED_MAX_ALERTS !== undefined)
   config.maxAlertsPerMinute = Number(process.env.SEED_MAX_ALERTS);
 const detector = new SyscallAnomalyDetector(config);
