@@ -122,6 +122,18 @@ describe.skipIf(!hasStrace)('context lost: a path that climbs out of a working d
     expect(shown.some((a) => a.type === 'rule' && a.paths?.[0] === '/etc/shadow')).toBe(true);
   });
 
+  it('sees the climb in any path of a call, not only its first: a symlink to ../etc/shadow, then opened', () => {
+    // The link's own name is plain; its target climbs. Opening the link reads the file.
+    const trace = [
+      '510 execve("/usr/bin/python3", ["python3", "x.py"], 0x7ffd /* 5 vars */) = 0',
+      '510 symlink("../etc/shadow", "k") = 0',
+      '510 openat(AT_FDCWD, "k", O_RDONLY) = 3',
+    ].join('\n');
+    const lost = alertsOf(trace).filter((a) => a.details?.reason === 'path_unresolved');
+    expect(lost).toHaveLength(1);
+    expect(lost[0]).toMatchObject({ syscall: 'symlink', paths: ['../etc/shadow'], line: 2 });
+  });
+
   it('learns the directory from getcwd, so the same path is judged', () => {
     const trace = [
       '500 execve("/usr/bin/python3", ["python3", "x.py"], 0x7ffd /* 5 vars */) = 0',

@@ -61,7 +61,13 @@ export class StraceContext {
     | { path: string; syscall: string; line: number | undefined; pid: number | undefined }
     | undefined;
 
+  /**
+   * Counts `path` when it is `..` or `../…`: relative to a working directory nobody showed (no
+   * -y, no chdir to an absolute path, no getcwd), it could be anywhere, and path rules cannot
+   * judge it. Any path of a call counts (a symlink's target as much as its name).
+   */
   #climbed(e: SyscallEvent, path: string): void {
+    if (path.charCodeAt(0) !== 46 || path.charCodeAt(1) !== 46) return;
     if (path.length !== 2 && path.charCodeAt(2) !== 47) return; // `..x` is a name
     this.unresolvedPaths++;
     this.firstUnresolved ??= { path, syscall: e.syscall, line: e.line, pid: e.pid };
@@ -127,11 +133,8 @@ export class StraceContext {
     forgetReadFd();
     if (spec.paths !== undefined) {
       this.#attachPaths(e, proc, spec);
-      const path = e.paths?.[0];
-      // `../…` left: relative to a working directory nobody showed (no -y, no chdir to an
-      // absolute path, no getcwd), it could be anywhere, and path rules cannot judge it.
-      if (path !== undefined && path.charCodeAt(0) === 46 && path.charCodeAt(1) === 46)
-        this.#climbed(e, path);
+      const paths = e.paths;
+      if (paths !== undefined) for (let i = 0; i < paths.length; i++) this.#climbed(e, paths[i]!);
     }
     if (spec.fds !== undefined) this.#attachFds(e, proc, spec.fds);
     if (spec.sockaddr !== undefined || spec.msghdr) attachSocket(e, proc, spec);
@@ -321,17 +324,17 @@ export class StraceContext {
     if (spawn === undefined) return;
     const child = spawn.child;
     const table = this.#table;
+    const seen = table.peek(child);
     if (spawn.thread) {
       // (Already mapped when its first lines came first, on a spawn hint.)
-      if (table.peek(child) !== parent) {
+      if (seen !== parent) {
         table.set(child, parent);
         parent.threads++;
       }
-    } else if (table.peek(child)?.adoptedFrom === parent.pid) {
+    } else if (seen?.adoptedFrom === parent.pid) {
       // Taken for this clone's child at first sight: it has inherited, and what it did since stays.
-      table.peek(child)!.adoptedFrom = undefined;
+      seen.adoptedFrom = undefined;
     } else {
-      const seen = table.peek(child);
       // Under -f the child's first calls (even its exit) can come before the parent's clone
       // returns: the entry made for them after the clone began (its `<unfinished …>` line)
       // is adopted and given what it inherited; an older one is a previous owner of the pid.
