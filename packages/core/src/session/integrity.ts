@@ -216,26 +216,31 @@ export class TraceIntegrityCheck implements SessionCheck {
     if (this.#ringPids.has(pid)) return;
     if (this.#ringPids.size < this.#maxPids) this.#ringPids.add(pid);
     const who = r.process?.exe ?? r.process?.comm ?? (r.pid === undefined ? 'a process' : `pid ${r.pid}`);
-    out.push({
-      type: 'trace_lost',
-      severity: this.#severity,
-      message: `${who} set up an io_uring: the files it opens and reads, and the peers it connects to, through the ring are not syscalls, so the trace does not show them`,
-      syscall: r.syscall,
-      count: 1,
-      pid: r.pid,
-      line: r.line,
-      time: r.time,
-      sample: cutSample(r.raw),
-      process: r.process,
-      details: { check: 'trace_integrity', reason: 'io_uring' },
-    });
+    out.push(
+      this.#callAlert(
+        r,
+        'trace_lost',
+        `${who} set up an io_uring: the files it opens and reads, and the peers it connects to, through the ring are not syscalls, so the trace does not show them`,
+        { reason: 'io_uring' },
+      ),
+    );
   }
 
   #untraced(r: SyscallEvent): Alert {
+    return this.#callAlert(
+      r,
+      'untraced_child',
+      `${r.syscall} with CLONE_UNTRACED: the child${r.ret && /^\d+$/.test(r.ret) ? ` (pid ${r.ret})` : ''} runs unseen by the tracer`,
+      { reason: 'clone_untraced', ...(r.ret ? { child: r.ret } : {}) },
+    );
+  }
+
+  /** An alert of this check about one call: who made it, where, and its line. */
+  #callAlert(r: SyscallEvent, type: Alert['type'], message: string, details: Record<string, unknown>): Alert {
     return {
-      type: 'untraced_child',
+      type,
       severity: this.#severity,
-      message: `${r.syscall} with CLONE_UNTRACED: the child${r.ret && /^\d+$/.test(r.ret) ? ` (pid ${r.ret})` : ''} runs unseen by the tracer`,
+      message,
       syscall: r.syscall,
       count: 1,
       pid: r.pid,
@@ -243,7 +248,7 @@ export class TraceIntegrityCheck implements SessionCheck {
       time: r.time,
       sample: cutSample(r.raw),
       process: r.process,
-      details: { check: 'trace_integrity', reason: 'clone_untraced', ...(r.ret ? { child: r.ret } : {}) },
+      details: { check: 'trace_integrity', ...details },
     };
   }
 }
