@@ -178,3 +178,27 @@ export function printCopies(train, normal, attacks) {
       `(${pct(ac / attacks.length).trim()}); AUC at best ${ceiling.toFixed(3)} for a model that scores a copy like its twins`,
   );
 }
+
+/**
+ * The set without verbatim repeats: a held-out trace whose calls are exactly those of a
+ * training trace or of an earlier held-out trace is left out. ADFA-LD repeats many traces
+ * word for word, and a copy of a learned trace is the easiest normal case there is; copies of
+ * the set that keep one file per content (as code indexes and some mirrors do) have none, so
+ * this table says what a model does on traces it has not seen verbatim. Returns undefined
+ * when nothing repeats (the first table already is that one).
+ */
+export function withoutRepeats(train, normal, attacks) {
+  const seen = new Set(train.map((p) => p.calls.join(' ')));
+  const first = (p) => {
+    const key = p.calls.join(' ');
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  };
+  const uniqueNormal = normal.filter(first);
+  const uniqueAttacks = attacks.map(([kind, list]) => [kind, list.filter(first)]);
+  const kept = uniqueNormal.length + uniqueAttacks.reduce((n, [, list]) => n + list.length, 0);
+  const total = normal.length + attacks.reduce((n, [, list]) => n + list.length, 0);
+  if (kept === total || uniqueNormal.length === 0 || kept === uniqueNormal.length) return undefined;
+  return { normal: uniqueNormal, attacks: uniqueAttacks, left: total - kept };
+}

@@ -4,9 +4,14 @@
 // `--numbers calls`) and scores Validation_Data_Master and every Attack_Data_Master/<Kind>_<N>
 // folder (`syscan score`), and the table gives AUC and detection at 1/5/10 % false alarms per
 // attack kind and overall, side by side with plain stide (n = 6, mismatch rate). This is the
-// measurement issue 13's target is stated in; the data set is not redistributed with syscan
-// (and was out of reach of the machines it was built on: see sequence-server-traces.mjs for
-// the proxy measured there).
+// measurement issue 13's target is stated in; the data set is not redistributed with syscan.
+//
+// A second table leaves out the held-out traces that repeat a training trace (or an earlier
+// held-out one) word for word. ADFA-LD repeats many, and a copy of a learned trace is the
+// easiest normal case there is. The only copy of the set these machines could reach keeps one
+// file per content (a code index), and on it every one-class model measured, stide included,
+// ranked attacks near chance (AUC 0.55-0.65, see the issue's closing notes); the second table
+// is that measurement on the whole set. sequence-server-traces.mjs is the proxy built here.
 //
 //   node bench/sequence-adfa-ld.mjs DIR [--min-calls N] [--baseline FILE]
 //
@@ -18,7 +23,15 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { callsOf, printCopies, printTable, readCalls, stideScores, syscanScores } from './adfa-eval.mjs';
+import {
+  callsOf,
+  printCopies,
+  printTable,
+  readCalls,
+  stideScores,
+  syscanScores,
+  withoutRepeats,
+} from './adfa-eval.mjs';
 
 const args = process.argv.slice(2);
 const value = (name, fallback) => {
@@ -97,6 +110,13 @@ console.log(
 );
 printTable(validation, attacks);
 printCopies(train, validation, attackList);
+const unique = withoutRepeats(train, validation, attacks);
+if (unique !== undefined) {
+  console.log(
+    `\nthe same without verbatim repeats (${unique.left} held-out traces identical to a training or an earlier one left out):`,
+  );
+  printTable(unique.normal, unique.attacks);
+}
 console.log(
   `syscan learn ${cost.learnSeconds.toFixed(1)} s, score ${cost.scoreSeconds.toFixed(1)} s (wall, CLI processes), ` +
     `baseline ${(cost.size / 1024).toFixed(0)} KiB; total ${((Date.now() - t0) / 1000).toFixed(0)} s`,

@@ -5,7 +5,7 @@
  * The scripts run the built package (dist/), as `pnpm bench` does after its build.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -84,6 +84,11 @@ describe('core benches on tiny inputs (BENCH_SMOKE=1)', () => {
     };
     folder('Training_Data_Master', 40, 'UTD');
     folder('Validation_Data_Master', 40, 'UVD');
+    // One held-out trace repeats a training one word for word, as many of ADFA-LD's do.
+    copyFileSync(
+      join(root, 'Training_Data_Master', 'UTD-1.txt'),
+      join(root, 'Validation_Data_Master', 'UVD-41.txt'),
+    );
     for (const run of [1, 2]) {
       folder(`Attack_Data_Master/Adduser_${run}`, 4, `UAD-Adduser-${run}`, [102, 102, 2, 90]);
       folder(`Attack_Data_Master/Web_Shell_${run}`, 4, `UAD-WS-${run}`, [41, 42, 43, 11]);
@@ -93,6 +98,8 @@ describe('core benches on tiny inputs (BENCH_SMOKE=1)', () => {
     expect(run.out).toMatch(/^Adduser\s+8\s+\d+ \|/m);
     expect(run.out).toMatch(/^Web_Shell\s+8\s+\d+ \|/m);
     expect(run.out).toMatch(/^all attacks\s+16\s+\d+ \|\s+[\d.]+ .* \|\s+[\d.]+ /m);
+    // The second table leaves the verbatim repeat out (and any the random traces made).
+    expect(run.out).toMatch(/^the same without verbatim repeats \(\d+ held-out traces/m);
   });
 
   // Real sshd, vsftpd and php-cgi under strace, attacked by hydra: ~55 s at its smallest
