@@ -5,6 +5,8 @@
 //   bare      strace -f -o /dev/null                      (the reference users compare with)
 //   flags     strace -f -q -y -I 4 -e verbose=!%%stat -o /dev/null   (the runner's strace flags)
 //   isolated  <bwrap as the runner wraps it> strace -f -q -y -I 4 -o /dev/null
+//   written   the same writing its trace to a file: strace 6 formats nothing for -o /dev/null
+//             (it makes no write at all), so this is what strace's own output costs
 //   runner    syscan-sandbox exec --json                  (the same, trace to a FIFO, judged live)
 //   bare-true, runner-true   bare and runner on `true`: the runner's fixed cost per run, in seconds
 // Wall time, and CPU time (user+sys of the whole process tree: the bench's reaped children,
@@ -97,6 +99,20 @@ const variants = {
   isolated: bwrap
     ? { argv: [bwrap, ...bwrapArgs, straceBin, ...runnerFlags, '-o', '/dev/null', '--', ...command] }
     : undefined,
+  written: bwrap
+    ? {
+        argv: [
+          bwrap,
+          ...bwrapArgs,
+          straceBin,
+          ...runnerFlags,
+          '-o',
+          join(scratch, 'trace'),
+          '--',
+          ...command,
+        ],
+      }
+    : undefined,
   runner: { argv: [process.execPath, bin, 'exec', '--json', '--', ...command], runner: true },
   // The same on `true`: what a run costs whatever the command does (node's start, the probes,
   // the spawns, the teardown), against strace's own on `true`.
@@ -132,7 +148,7 @@ const variants = {
       }
     : {}),
 };
-const defaults = ['bare', 'flags', 'isolated', 'runner', 'bare-true', 'runner-true'];
+const defaults = ['bare', 'flags', 'isolated', 'written', 'runner', 'bare-true', 'runner-true'];
 if (process.env.BENCH_BASELINE_BIN) defaults.push('runner-base');
 if (strings > 0) defaults.push(`flags-s${strings}`, `runner-s${strings}`);
 const wanted = (process.env.BENCH_VARIANTS ?? defaults.join(',')).split(',').filter((name) => {
@@ -230,6 +246,8 @@ const ratios = (a, b) =>
 const pairs = [
   ['runner', 'bare', 'goal ≤ 1.10'],
   ['runner', 'isolated', "syscan's reading and judging, the FIFO and its own startup"],
+  ['written', 'isolated', 'strace formatting and writing the trace (one write per line)'],
+  ['runner', 'written', "syscan's reading and judging, the FIFO and its own startup, strace's output aside"],
   ['isolated', 'flags', 'the isolation'],
   ['flags', 'bare', "the runner's strace flags"],
   ['runner-noiso', 'flags', 'syscan without isolation'],

@@ -17,7 +17,7 @@ describe('runner bench (BENCH_SMOKE=1)', () => {
       env: { BENCH_ITERATIONS: '2000' },
     });
     expect(run.status, run.out).toBe(0);
-    for (const variant of ['bare', 'flags', 'runner', 'bare-true', 'runner-true'])
+    for (const variant of ['bare', 'flags', 'written', 'runner', 'bare-true', 'runner-true'])
       expect(run.out).toMatch(new RegExp(`^${variant}\\s+[\\d.]+ \\[`, 'm'));
     expect(run.out).toMatch(/^runner\/bare\s+[\d.]+ \[/m);
     expect(run.out).toMatch(/^fixed cost of a run \(runner-true − bare-true\): wall [\d.-]+ \[/m);
