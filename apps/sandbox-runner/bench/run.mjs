@@ -20,6 +20,8 @@
 //                        the calls whose strings strace cuts at -s
 //   BENCH_STRINGS=256    adds `runner -s N` (and `flags -s N`): what a longer string limit costs
 //   BENCH_BASELINE_BIN=F adds `runner-base`: another build of the runner (before/after, same rounds)
+//   BENCH_CPUS=LIST      adds `runner-cpus` (exec --cpus LIST) and `bare-cpus` (taskset -c LIST strace -f):
+//                        ptrace's stops kept on those CPUs, against bare strace unpinned and pinned alike
 //   BENCH_VARIANTS=a,b   only these variants (also: runner-noiso, the runner with --isolation none)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -126,6 +128,27 @@ const variants = {
     argv: [process.execPath, bin, 'exec', '--json', '--isolation', 'none', '--', ...command],
     runner: true,
   },
+  ...(process.env.BENCH_CPUS
+    ? {
+        'bare-cpus': {
+          argv: [
+            'taskset',
+            '-c',
+            process.env.BENCH_CPUS,
+            straceBin,
+            '-f',
+            '-o',
+            '/dev/null',
+            '--',
+            ...command,
+          ],
+        },
+        'runner-cpus': {
+          argv: [process.execPath, bin, 'exec', '--json', '--cpus', process.env.BENCH_CPUS, '--', ...command],
+          runner: true,
+        },
+      }
+    : {}),
   // BENCH_BASELINE_BIN=path/to/an/older/bin.mjs: before/after in the same rounds.
   ...(process.env.BENCH_BASELINE_BIN
     ? {
@@ -150,6 +173,7 @@ const variants = {
 };
 const defaults = ['bare', 'flags', 'isolated', 'written', 'runner', 'bare-true', 'runner-true'];
 if (process.env.BENCH_BASELINE_BIN) defaults.push('runner-base');
+if (process.env.BENCH_CPUS) defaults.push('bare-cpus', 'runner-cpus');
 if (strings > 0) defaults.push(`flags-s${strings}`, `runner-s${strings}`);
 const wanted = (process.env.BENCH_VARIANTS ?? defaults.join(',')).split(',').filter((name) => {
   if (variants[name]) return true;
@@ -251,6 +275,8 @@ const pairs = [
   ['isolated', 'flags', 'the isolation'],
   ['flags', 'bare', "the runner's strace flags"],
   ['runner-noiso', 'flags', 'syscan without isolation'],
+  ['runner-cpus', 'bare-cpus', 'exec --cpus against strace on the same CPUs'],
+  ['runner-cpus', 'bare', 'exec --cpus against bare strace as users run it'],
   ['runner', 'runner-base', 'this build against BENCH_BASELINE_BIN'],
   ['runner-base', 'bare', 'BENCH_BASELINE_BIN against bare strace'],
   [`runner-s${strings}`, 'runner', `-s ${strings} in the runner`],

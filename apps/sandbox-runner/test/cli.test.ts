@@ -11,6 +11,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allowedCpus } from '../src/exec/cpus.js';
 import { findExecutable } from '../src/exec/locate.js';
 import { binPath, ensureBuilt, hasNamespaces, hasStrace, pidsInNamespace } from './helpers.js';
 
@@ -152,6 +153,53 @@ describe.skipIf(!hasStrace)('syscan-sandbox exec --isolation', () => {
     const doc = JSON.parse(r.stdout) as { policy: string; verdict: string; isolation: { mode: string } };
     expect(doc.policy).toContain('+ baseline');
     expect(doc.verdict).toBe('alert');
+  });
+});
+
+describe.skipIf(!hasStrace)('syscan-sandbox exec --cpus', () => {
+  // The last CPU this process may use: the command must report exactly that one.
+  const cpus = [...(allowedCpus() ?? new Set([0]))];
+  const cpu = cpus[cpus.length - 1] as number;
+  const affinity = ['python3', '-c', 'import os; print(sorted(os.sched_getaffinity(0)))'];
+
+  function expectPinned(mode: 'none' | 'auto'): void {
+    const r = cli(['exec', '--json', '--isolation', mode, '--cpus', String(cpu), '--', ...affinity]);
+    expect(r.status, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { verdict: string; events: number; stdout: { text: string } };
+    expect(doc.stdout.text.trim()).toBe(`[${cpu}]`);
+    expect(doc.verdict).toBe('clean');
+    expect(doc.events).toBeGreaterThan(100);
+  }
+
+  it('pins strace and the command, and the run is judged as usual (no isolation)', () =>
+    expectPinned('none'));
+  it.skipIf(!hasNamespaces)('the same inside the namespaces (bwrap or unshare under taskset)', () =>
+    expectPinned('auto'),
+  );
+
+  it.each([
+    ['x', 'expected CPU numbers and ranges'],
+    ['1-0', 'range 1-0 runs backwards'],
+    [String(Math.max(...cpus) + 1), 'is not one this process may use'],
+  ])('rejects --cpus %s: exit 2, one line', (list, message) => {
+    const r = cli(['exec', '--cpus', list, '--', 'true']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('names util-linux when taskset is missing: exit 2, one line', () => {
+    const bin = join(dir, 'no-taskset-bin');
+    mkdirSync(bin, { recursive: true });
+    for (const tool of ['strace', 'mkfifo', 'true']) symlinkSync(findExecutable(tool)!, join(bin, tool));
+    const r = cli(['exec', '--isolation', 'none', '--cpus', String(cpu), '--', 'true'], {
+      ...process.env,
+      PATH: bin,
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe(
+      'syscan-sandbox: --cpus needs taskset on PATH (util-linux: apt-get install util-linux)',
+    );
   });
 });
 

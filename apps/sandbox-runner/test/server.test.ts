@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allowedCpus } from '../src/exec/cpus.js';
 import { loadPolicy } from '../src/policy.js';
 import { createSandboxApp, type SandboxApp } from '../src/server/app.js';
 import { TokenAuth } from '../src/server/auth.js';
@@ -229,5 +230,28 @@ describe.skipIf(!hasStrace)('serve: the built binary', () => {
     expect(res.status).toBe(200);
     expect(((await res.json()) as { stdout: { text: string } }).stdout.text).toBe('done\n');
     expect(await exited).toBe(0);
+  });
+
+  it('--cpus: every command runs on those CPUs', async () => {
+    const tokenFile = join(dir, 'tokens-cpus');
+    writeFileSync(tokenFile, `${TOKEN}\n`);
+    const allowed = [...(allowedCpus() ?? new Set([0]))];
+    const cpu = allowed[allowed.length - 1] as number;
+    const { child, port } = start(['--token-file', tokenFile, '--cpus', String(cpu)]);
+    try {
+      const res = await fetch(`http://127.0.0.1:${await port}/v1/exec`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify({
+          argv: ['python3', '-c', 'import os; print(sorted(os.sched_getaffinity(0)))'],
+        }),
+      });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { stdout: { text: string }; verdict: string };
+      expect(body.stdout.text.trim()).toBe(`[${cpu}]`);
+      expect(body.verdict).toBe('clean');
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 });

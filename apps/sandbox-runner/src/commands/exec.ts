@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { CPUS_HELP, parseCpuList } from '../exec/cpus.js';
 import { ISOLATION_MODES, type IsolationMode } from '../exec/isolation.js';
 import { loadPolicy } from '../exec/policy.js';
 import { formatSummary } from '../exec/report.js';
@@ -17,6 +18,7 @@ interface ExecFlags {
   failOn: string;
   maxOutput: number;
   isolation: IsolationMode;
+  cpus?: number[];
   rules: string[];
   defaultRules: boolean;
   egressAllow?: string[];
@@ -72,6 +74,7 @@ export function makeExecCommand(): Command {
         .choices(ISOLATION_MODES)
         .default('auto'),
     )
+    .option('--cpus <list>', CPUS_HELP, (v) => parseCpuList(v))
     .option('--json', 'print the result as one JSON document on stdout (the command output is inside it)')
     .addOption(
       new Option('--max-output <bytes>', 'stdout/stderr bytes kept each')
@@ -105,6 +108,7 @@ export function makeExecCommand(): Command {
         timeoutMs: flags.timeout,
         maxOutputBytes: flags.maxOutput,
         isolation: flags.isolation,
+        cpus: flags.cpus,
         // A terminal stays with us: the command runs in its own process group and would stop on SIGTTIN.
         stdin: process.stdin.isTTY ? undefined : 'inherit',
         onStdout: live ? (c) => process.stdout.write(c) : undefined,

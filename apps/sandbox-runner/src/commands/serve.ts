@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { CPUS_HELP, parseCpuList } from '../exec/cpus.js';
 import { collectFiles, parseNetworks } from '../exec/rules.js';
 import { DEFAULT_FAIL_ON, DEFAULT_MAX_OUTPUT_BYTES, ISOLATION_MODES, type IsolationMode } from '../run.js';
 import { SEVERITIES } from '../severity.js';
@@ -21,6 +22,7 @@ export interface ServeFlags {
   clientAlertBudget: number;
   shutdownGrace: number;
   isolation: IsolationMode;
+  cpus?: number[];
   rules: string[];
   defaultRules: boolean;
   egressAllow?: string[];
@@ -135,6 +137,7 @@ export function makeServeCommand(): Command {
           .choices(ISOLATION_MODES)
           .default('auto'),
       )
+      .option('--cpus <list>', `${CPUS_HELP} (every command)`, (v) => parseCpuList(v))
       // The HTTP stack (express, pino, prom-client) is loaded only to serve: `exec` starts
       // without it, which is most of its fixed start-up cost.
       .action(async (flags: ServeFlags) => {

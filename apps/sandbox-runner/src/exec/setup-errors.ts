@@ -29,8 +29,8 @@ export function setupKind(error: unknown): SetupProblem | undefined {
   return (error.reason as SetupProblem | undefined) ?? 'strace_failed';
 }
 
-/** strace's (or the isolation tool's) own line: `strace: …`, `/usr/bin/strace: …`, `bwrap: …`. */
-const TOOL_LINE = /^\S*(strace|bwrap|unshare|mount): /;
+/** strace's (or the isolation tool's, or taskset's) own line: `strace: …`, `/usr/bin/strace: …`, `bwrap: …`. */
+const TOOL_LINE = /^\S*(strace|bwrap|unshare|mount|taskset): /;
 
 /**
  * Reads stderr after strace exited without ever starting the command. Returns undefined
@@ -40,7 +40,9 @@ export function classifySetupFailure(stderr: string, argv0: string): SyscanError
   const found = stderr.split('\n').find((l) => TOOL_LINE.test(l));
   if (!found) return undefined;
   const tool = TOOL_LINE.exec(found)![1]!;
-  const line = found.replace(/^\S*?(strace|bwrap|unshare|mount): /, '');
+  const line = found.replace(/^\S*?(strace|bwrap|unshare|mount|taskset): /, '');
+  if (tool === 'taskset')
+    return setupError('strace_failed', `cannot run on the CPUs of --cpus (${line.trim()})`);
   if (tool !== 'strace')
     return setupError('isolation_unavailable', `cannot isolate the command (${tool}: ${line.trim()})`);
   if (

@@ -3,6 +3,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SyscanError } from '@syscan/core';
+import { pinnedCommand } from './cpus.js';
 import {
   type IsolationMode,
   type IsolationPlan,
@@ -86,13 +87,17 @@ export function commandLine(
   plan: IsolationPlan,
   straceBin: string,
   fifo: string,
-  req: Pick<ExecRequest, 'argv' | 'env'>,
+  req: Pick<ExecRequest, 'argv' | 'env' | 'cpus'>,
   preempted: readonly string[],
 ): { file: string; args: string[] } {
   const strace = straceArgs(fifo, req.argv, preempted, req.env ?? process.env);
-  if (plan.mode === 'none') return { file: straceBin, args: strace };
-  const w = wrapperArgs(plan);
-  return { file: w.file, args: [...w.args, straceBin, ...strace] };
+  let command = { file: straceBin, args: strace };
+  if (plan.mode !== 'none') {
+    const w = wrapperArgs(plan);
+    command = { file: w.file, args: [...w.args, straceBin, ...strace] };
+  }
+  // taskset execs what it pins: the runner's child (and process group) stays the same process.
+  return req.cpus !== undefined && req.cpus.length > 0 ? pinnedCommand(req.cpus, command) : command;
 }
 
 /** Spawns the run in its own process group and session, strace and the tool with PATH alone. */
@@ -107,7 +112,7 @@ export function spawnTraced(
   try {
     return spawn(file, args, {
       // argv0 `strace`: its messages then read `strace: …` whatever path it was found at.
-      ...(plan.mode === 'none' ? { argv0: 'strace' } : {}),
+      ...(plan.mode === 'none' && file === straceBin ? { argv0: 'strace' } : {}),
       cwd: req.cwd,
       env: toolEnv(req.env ?? process.env),
       stdio: [stdinMode(req.stdin), 'pipe', 'pipe'],

@@ -55,6 +55,11 @@ export interface ExecRequest {
   isolation?: IsolationMode | undefined;
   /** Which tool makes the namespaces (default: bwrap if installed, else unshare). Tests pin it. */
   isolationTool?: IsolationTool | undefined;
+  /**
+   * CPUs strace and the command run on (`taskset -c`; see `exec/cpus.ts`): on a VM several
+   * times faster for a syscall-heavy command, at the cost of its parallelism. Default: all.
+   */
+  cpus?: readonly number[] | undefined;
   /** Cap of the stdout and stderr kept each (default 1 MiB). */
   maxOutputBytes?: number | undefined;
   /** Live copies of the command's output (the CLI shows it as it comes). */

@@ -40,6 +40,8 @@ export interface SandboxAppOptions {
   store?: ExecRouteOptions['store'];
   /** Namespaces for every command; `/healthz` says which is in force. Defaults to `auto`. */
   isolation?: IsolationMode | undefined;
+  /** CPUs every command runs on (see {@link ExecRouteOptions}). */
+  cpus?: ExecRouteOptions['cpus'];
   /** Rules, monitor mode and the per-alert log of every run: see {@link ExecRouteOptions}. */
   rules?: ExecRouteOptions['rules'];
   dryRun?: ExecRouteOptions['dryRun'];

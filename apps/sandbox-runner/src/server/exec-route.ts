@@ -33,6 +33,8 @@ export interface ExecRouteOptions {
   store?: SyscanGuardOptions['store'];
   /** Namespaces for every command (`auto`: refuse to run without them, unless `none`). */
   isolation?: IsolationMode | undefined;
+  /** CPUs strace and every command run on (`--cpus`); default: all. */
+  cpus?: readonly number[] | undefined;
   /** Rules every run is judged by (default: the shipped pack; `false`: none). */
   rules?: readonly LoadedRule[] | false | undefined;
   /** Monitor mode: enforcement computed, not applied; the answer's `dryRun` says what it would have done. */
@@ -161,6 +163,7 @@ function run(o: ExecRouteOptions): (req: Request, res: Response, next: NextFunct
       policy: o.policy,
       maxOutputBytes: o.maxOutputBytes,
       isolation: o.isolation,
+      cpus: o.cpus,
       signal: slot.signal,
     });
     slot.hold(promise);

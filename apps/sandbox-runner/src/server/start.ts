@@ -58,6 +58,7 @@ export async function startServer(flags: ServeFlags): Promise<void> {
     clientAlertBudget: flags.clientAlertBudget,
     clientCooldownSecs: 60,
     isolation: flags.isolation,
+    cpus: flags.cpus,
     rules: rules.rules,
     dryRun: flags.dryRun,
     alertLog: flags.logFormat === 'falco' ? falcoAlertLog(log) : undefined,
