@@ -173,12 +173,17 @@ describe.skipIf(!hasStrace)('syscan-sandbox exec --cpus', () => {
 
   it('pins strace and the command, and the run is judged as usual (no isolation)', () =>
     expectPinned('none'));
+  it('auto is the last CPU the runner may use', () => {
+    const r = cli(['exec', '--json', '--isolation', 'none', '--cpus', 'auto', '--', ...affinity]);
+    expect(r.status, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { stdout: { text: string } }).stdout.text.trim()).toBe(`[${cpu}]`);
+  });
   it.skipIf(!hasNamespaces)('the same inside the namespaces (bwrap or unshare under taskset)', () =>
     expectPinned('auto'),
   );
 
   it.each([
-    ['x', 'expected CPU numbers and ranges'],
+    ['x', 'expected auto, or CPU numbers and ranges'],
     ['1-0', 'range 1-0 runs backwards'],
     [String(Math.max(...cpus) + 1), 'is not one this process may use'],
   ])('rejects --cpus %s: exit 2, one line', (list, message) => {

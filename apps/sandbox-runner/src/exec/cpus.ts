@@ -16,13 +16,16 @@ import { setupError } from './setup-errors.js';
 const MAX_CPU = 4095;
 
 /**
- * The CPUs of a taskset-style list (`1`, `0,2`, `2-3`), ascending; throws a usage error
- * naming the list when it is not one, or names a CPU this process may not run on.
+ * The CPUs of a taskset-style list (`1`, `0,2`, `2-3`), ascending, or of `auto`: the last CPU
+ * this process may use (the runner keeps the others). Throws a usage error naming the list when
+ * it is not one, or names a CPU this process may not run on.
  */
 export function parseCpuList(list: string, allowed = allowedCpus()): number[] {
+  if (list === 'auto') return allowed === undefined || allowed.size === 0 ? [0] : [Math.max(...allowed)];
   const cpus = new Set<number>();
   const bad = (why: string): SyscanError => new SyscanError('ERR_SYSCAN_USAGE', `--cpus '${list}': ${why}`);
-  if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(list)) throw bad('expected CPU numbers and ranges, e.g. 1 or 0,2-3');
+  if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(list))
+    throw bad('expected auto, or CPU numbers and ranges, e.g. 1 or 0,2-3');
   for (const part of list.split(',')) {
     const [from, to = from] = part.split('-').map(Number) as [number, number?];
     if (to < from) throw bad(`range ${part} runs backwards`);
@@ -70,4 +73,4 @@ export function pinnedCommand(
 }
 
 export const CPUS_HELP =
-  'run strace and the command on these CPUs only (taskset list, e.g. 1 or 2-3): ptrace stops then stay on one CPU, several times faster on a VM for a syscall-heavy command; the command loses its other CPUs';
+  'run strace and the command on these CPUs only (auto: the last one; or a taskset list, e.g. 1 or 2-3): ptrace stops then stay on one CPU, several times faster on a VM for a syscall-heavy command; the command loses its other CPUs';
