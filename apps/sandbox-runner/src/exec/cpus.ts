@@ -4,7 +4,7 @@
  * Every traced syscall stops the tracee twice and wakes strace each time. When strace and
  * the tracee run on different CPUs each wake-up is a cross-CPU interrupt, which on a virtual
  * machine costs a trip through the hypervisor: on a 2-vCPU VM, 200 000 stat calls under
- * `strace -f` took 34 s unpinned and 6 s with strace and the command on one CPU. The price is
+ * `strace -f` took 31 s unpinned and 5.4 s with strace and the command on one CPU. The price is
  * parallelism: a command that would use several CPUs at once gets the listed ones only.
  */
 import { readFileSync } from 'node:fs';
