@@ -165,8 +165,14 @@ describe.skipIf(!hasStrace)('syscan-sandbox exec --cpus', () => {
   function expectPinned(mode: 'none' | 'auto'): void {
     const r = cli(['exec', '--json', '--isolation', mode, '--cpus', String(cpu), '--', ...affinity]);
     expect(r.status, r.stderr).toBe(0);
-    const doc = JSON.parse(r.stdout) as { verdict: string; events: number; stdout: { text: string } };
+    const doc = JSON.parse(r.stdout) as {
+      verdict: string;
+      events: number;
+      stdout: { text: string };
+      isolation: { cpus?: number[] };
+    };
     expect(doc.stdout.text.trim()).toBe(`[${cpu}]`);
+    expect(doc.isolation.cpus).toEqual([cpu]);
     expect(doc.verdict).toBe('clean');
     expect(doc.events).toBeGreaterThan(100);
   }

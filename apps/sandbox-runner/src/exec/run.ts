@@ -127,10 +127,11 @@ class Run {
     const cap = req.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     this.#stdout = new OutputCapture(cap);
     this.#stderr = new OutputCapture(cap);
+    const cpus = req.cpus !== undefined && req.cpus.length > 0 ? { cpus: [...req.cpus] } : {};
     this.#isolation =
       plan.mode === 'none'
-        ? { mode: 'none', tracerUnreachable }
-        : { mode: 'namespaces', tool: plan.tool, tracerUnreachable };
+        ? { mode: 'none', tracerUnreachable, ...cpus }
+        : { mode: 'namespaces', tool: plan.tool, tracerUnreachable, ...cpus };
   }
 
   async run(straceBin: string, trace: TraceFifo): Promise<ExecResult> {

@@ -99,6 +99,8 @@ export interface IsolationInForce {
    * the copy could not be executed (a `noexec` temp dir).
    */
   tracerUnreachable?: boolean | undefined;
+  /** The CPUs strace and the command were held to (`--cpus`); absent when they had all. */
+  cpus?: number[] | undefined;
 }
 
 /** The breach that would have ended the run, in monitor mode. */
