@@ -22,16 +22,14 @@ const MAX_CPU = 4095;
  */
 export function parseCpuList(list: string, allowed = allowedCpus()): number[] {
   if (list === 'auto') return allowed === undefined || allowed.size === 0 ? [0] : [Math.max(...allowed)];
-  const cpus = new Set<number>();
   const bad = (why: string): SyscanError => new SyscanError('ERR_SYSCAN_USAGE', `--cpus '${list}': ${why}`);
   if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(list))
     throw bad('expected auto, or CPU numbers and ranges, e.g. 1 or 0,2-3');
-  for (const part of list.split(',')) {
-    const [from, to = from] = part.split('-').map(Number) as [number, number?];
-    if (to < from) throw bad(`range ${part} runs backwards`);
+  for (const [from, to] of ranges(list)) {
+    if (to < from) throw bad(`range ${from}-${to} runs backwards`);
     if (to > MAX_CPU) throw bad(`CPU ${to} is past ${MAX_CPU}`);
-    for (let cpu = from; cpu <= to; cpu++) cpus.add(cpu);
   }
+  const cpus = expand(list);
   const outside = [...cpus].filter((cpu) => allowed !== undefined && !allowed.has(cpu));
   if (outside.length > 0)
     throw bad(
@@ -49,12 +47,21 @@ export function allowedCpus(): Set<number> | undefined {
     return undefined;
   }
   const line = /^Cpus_allowed_list:\s*(\S+)$/m.exec(status)?.[1];
-  if (line === undefined) return undefined;
-  const cpus = new Set<number>();
-  for (const part of line.split(',')) {
+  return line === undefined ? undefined : expand(line);
+}
+
+/** The [from, to] pairs of a list in the kernel's and taskset's format (`0,2-3`). */
+function ranges(list: string): Array<[number, number]> {
+  return list.split(',').map((part) => {
     const [from, to = from] = part.split('-').map(Number) as [number, number?];
-    for (let cpu = from; cpu <= to; cpu++) cpus.add(cpu);
-  }
+    return [from, to];
+  });
+}
+
+/** The CPUs of such a list. */
+function expand(list: string): Set<number> {
+  const cpus = new Set<number>();
+  for (const [from, to] of ranges(list)) for (let cpu = from; cpu <= to; cpu++) cpus.add(cpu);
   return cpus;
 }
 
