@@ -159,7 +159,9 @@ describe.skipIf(skip !== undefined)(
     /**
      * Killed inside the exfiltration loop: after its socket was made (the loop's first call; a
      * normal run makes it only at its very end), with the socket in the alert's window, before
-     * the loop's last send (and what is sent is what was counted).
+     * the loop's last send. What was received is what the trace counted, give or take the one
+     * send in flight when the kill landed: the kernel had delivered it, and strace (PID 1 of
+     * the namespace, killed with it) had not yet written its line.
      */
     function expectKilledInLoop(r: RunResult): void {
       const sends = r.syscalls.sendto ?? 0;
@@ -168,7 +170,7 @@ describe.skipIf(skip !== undefined)(
       expect(r.syscalls.socket).toBe(1);
       expect(window).toContain('socket');
       expect(sends).toBeLessThan(ROUNDS * SERVICE_INPUTS);
-      expect(received).toBeLessThanOrEqual(sends);
+      expect(received).toBeLessThanOrEqual(sends + 1);
     }
 
     function barrier(): Promise<void> {
