@@ -119,6 +119,14 @@ describe('analyze: input without telemetry is an error (exit 2), unless --allow-
     await expectNoTelemetry(['--fail-on', 'critical', trace, empty], empty, 1);
   });
 
+  it('lines of neither format inside a trace are read past, and the report says how many', async () => {
+    const path = file('padded.strace', `${STRACE}this line is prose\n\0\0\0\0\n`);
+    const r = await runCli(['analyze', path], { env: { NO_COLOR: '1' } });
+    expect(r.stdout).toMatch(/padded\.strace {2}5 lines, 3 events, 0 unreadable, 2 not telemetry/);
+    const doc = JSON.parse((await runCli(['analyze', '--format', 'json', path])).stdout);
+    expect(doc.inputs[0]).toMatchObject({ lines: 5, events: 3, otherLines: 2 });
+  });
+
   it('--allow-empty accepts it: CLEAN, exit 0', async () => {
     const path = file('empty-ok.log', '');
     const r = await runCli(['analyze', '--allow-empty', path]);
@@ -302,5 +310,48 @@ describe('analyze --follow: a followed file without telemetry', () => {
     expect(code).toBe(2);
     expect(stderr).toContain(`syscan: no telemetry recognised in '${path}' (2 lines read)`);
     expect(stdout).toBe('');
+  });
+});
+
+describe.skipIf(!hasStrace || !hasPython)('analyze: a strace -c summary is counts, not calls', () => {
+  it('a program that calls ptrace, traced with -c, is an alert (exit 1) naming ptrace among the counted calls', async () => {
+    const out = join(dir, 'counts-only.strace');
+    const traced = spawnSync(
+      'strace',
+      ['-f', '-c', '-o', out, 'python3', '-c', 'import ctypes; ctypes.CDLL(None).ptrace(0, 0, 0, 0)'],
+      { encoding: 'utf8' },
+    );
+    expect(traced.status, traced.stderr).toBe(0);
+    const r = await runCli(['analyze', '--format', 'json', out]);
+    expect(r.code, r.stderr).toBe(1);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.events).toBe(0);
+    const lost = doc.alerts.find(
+      (a: { details?: { reason?: string } }) => a.details?.reason === 'summary_without_calls',
+    );
+    expect(lost).toMatchObject({
+      type: 'trace_lost',
+      severity: 'critical',
+      input: out,
+      details: { shown: 0 },
+    });
+    expect(lost.details.counted).toBeGreaterThan(100);
+    expect(lost.details.syscalls).toContainEqual(expect.objectContaining({ syscall: 'ptrace', calls: 1 }));
+  });
+
+  it('the same program traced with -C (the calls, then the table) is judged on its calls alone', async () => {
+    const out = join(dir, 'calls-and-counts.strace');
+    const traced = spawnSync('strace', ['-f', '-C', '-o', out, 'python3', '-c', 'print(1)'], {
+      encoding: 'utf8',
+    });
+    expect(traced.status, traced.stderr).toBe(0);
+    const r = await runCli(['analyze', '--format', 'json', out]);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.events).toBeGreaterThan(100);
+    expect(
+      doc.alerts.filter(
+        (a: { details?: { reason?: string } }) => a.details?.reason === 'summary_without_calls',
+      ),
+    ).toEqual([]);
   });
 });

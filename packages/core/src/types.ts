@@ -169,6 +169,17 @@ export interface TracerRecord {
   pid?: number;
   raw: string;
   line?: number;
+  /** A row of a `-c`/`-C` table (`total` included): what strace counted, read by its header's columns. */
+  summaryRow?: SummaryRow | undefined;
+}
+
+/** One row of strace's `-c`/`-C` summary table. */
+export interface SummaryRow {
+  /** The syscall, or `total` for the table's last row. */
+  syscall: string;
+  /** NaN when the table has no calls column (`-U` without it). */
+  calls: number;
+  errors: number;
 }
 
 /** An audit event that is not about a syscall (USER_*, CONFIG_CHANGE, AVC without SYSCALL, …). */

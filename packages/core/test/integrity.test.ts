@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createSession, traceIntegrity } from '../src/index.js';
+import { corpusDir, hasCorpus } from './helpers/corpus.js';
 
 const config = {
   baselineSyscalls: ['read', 'write', 'clone', 'clone3', 'exit_group'],
@@ -128,4 +131,150 @@ describe('trace integrity check', () => {
     expect(integrity.linesLost).toBe(10);
     expect(session.summary().severities.critical).toBeLessThanOrEqual(3);
   });
+});
+
+describe("trace integrity: strace's summary table against the calls the trace shows", () => {
+  const HEADER = '% time     seconds  usecs/call     calls    errors syscall';
+  const RULE = '------ ----------- ----------- --------- --------- ----------------';
+  /** A `-c` table: what strace counted, without one call line. */
+  const table = (rows: Array<[number, number, string]>): string => {
+    const total = rows.reduce((n, r) => n + r[0], 0);
+    const errors = rows.reduce((n, r) => n + r[1], 0);
+    const row = (calls: number, errs: number, name: string): string =>
+      `  0.00    0.000000           0 ${String(calls).padStart(9)} ${errs ? String(errs).padStart(9) : ' '.repeat(9)} ${name}`;
+    return [
+      HEADER,
+      RULE,
+      ...rows.map((r) => row(...r)),
+      RULE,
+      `100.00    0.000100           1 ${String(total).padStart(9)} ${String(errors).padStart(9)} total`,
+      '',
+    ].join('\n');
+  };
+  const lostBySummary = (s: ReturnType<typeof createSession>) =>
+    s
+      .summary()
+      .alerts.filter((a) => a.type === 'trace_lost' && a.details?.reason === 'summary_without_calls');
+
+  it('a -c trace (counts, no calls) is trace_lost naming what was counted, fewest calls first', () => {
+    const session = createSession({ config, parse: { source: 'strace' } });
+    session.write(
+      table([
+        [649, 83, 'newfstatat'],
+        [1, 1, 'ptrace'],
+        [14, 7, 'wait4'],
+      ]),
+    );
+    session.end();
+    const [alert, ...more] = lostBySummary(session);
+    expect(more).toEqual([]);
+    expect(alert).toMatchObject({
+      severity: 'critical',
+      count: 664,
+      line: 7,
+      sample: expect.stringContaining('664'),
+      details: {
+        check: 'trace_integrity',
+        counted: 664,
+        shown: 0,
+        syscalls: [
+          { syscall: 'ptrace', calls: 1, errors: 1 },
+          { syscall: 'wait4', calls: 14, errors: 7 },
+          { syscall: 'newfstatat', calls: 649, errors: 83 },
+        ],
+      },
+    });
+    expect(alert?.message).toContain('summary only (-c): 664 calls counted, none shown');
+    expect(alert?.message).toContain('1 ptrace, 14 wait4, 649 newfstatat');
+    expect(session.summary().verdict).toBe('alert');
+  });
+
+  it('a -C trace (the calls, then their table) is clean: strace counts no more than it printed', () => {
+    const session = createSession({ config, parse: { source: 'strace' } });
+    session.write('read(0, "", 1) = 0\nwrite(1, "x", 1) = 1\nwrite(1, "y", 1) = 1\n');
+    session.write(
+      table([
+        [1, 0, 'read'],
+        [2, 0, 'write'],
+      ]),
+    );
+    session.end();
+    expect(lostBySummary(session)).toEqual([]);
+    expect(session.summary().verdict).toBe('clean');
+  });
+
+  it('a table counting more calls than the trace shows says how many are missing', () => {
+    const session = createSession({ config, parse: { source: 'strace' } });
+    session.write('read(0, "", 1) = 0\nwrite(1, "x", 1) = 1\n');
+    session.write(
+      table([
+        [1, 0, 'read'],
+        [4, 0, 'write'],
+      ]),
+    );
+    session.end();
+    const [alert] = lostBySummary(session);
+    expect(alert).toMatchObject({ count: 3, details: { counted: 5, shown: 2 } });
+    expect(alert?.message).toContain('5 calls and the trace shows 2: 3 calls are missing');
+  });
+
+  it('-U without a calls column: none shown is still blind (how many is not said)', () => {
+    const session = createSession({ config, parse: { source: 'strace' } });
+    session.write(
+      [
+        'syscall             errors',
+        '---------------- ---------',
+        'read                      ',
+        'ptrace                   1',
+        '---------------- ---------',
+        'total                    1',
+        '',
+      ].join('\n'),
+    );
+    session.end();
+    const [alert] = lostBySummary(session);
+    expect(alert).toMatchObject({
+      count: 2,
+      details: {
+        counted: null,
+        shown: 0,
+        syscalls: [
+          { syscall: 'read', calls: null },
+          { syscall: 'ptrace', calls: null, errors: 1 },
+        ],
+      },
+    });
+    expect(alert?.message).toContain('calls of 2 syscalls counted, none shown');
+  });
+
+  it("compares each input with its own table: another file's calls do not cover a -c file", () => {
+    const session = createSession({ config, parse: { source: 'strace' } });
+    session.beginInput('full.strace');
+    session.write('read(0, "", 1) = 0\n'.repeat(10));
+    session.beginInput('counts.strace');
+    session.write(table([[3, 0, 'read']]));
+    session.end();
+    const alerts = lostBySummary(session);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ input: 'counts.strace', details: { counted: 3, shown: 0 } });
+  });
+
+  it.skipIf(!hasCorpus)(
+    'real tables: summary-c.log and summary-c-w-S.log alert, summary-C.log does not',
+    () => {
+      const lost = (name: string) => {
+        const session = createSession({ config });
+        session.write(readFileSync(join(corpusDir, 'strace', name)));
+        session.end();
+        return lostBySummary(session);
+      };
+      expect(lost('summary-c.log')).toEqual([
+        expect.objectContaining({ details: expect.objectContaining({ shown: 0, counted: 5357 }) }),
+      ]);
+      expect(lost('summary-c-w-S.log')).toEqual([
+        expect.objectContaining({ details: expect.objectContaining({ shown: 0, counted: 5231 }) }),
+      ]);
+      expect(lost('summary-C.log')).toEqual([]);
+    },
+  );
 });

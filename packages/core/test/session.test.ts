@@ -40,6 +40,16 @@ describe('createSession', () => {
     expect(s.syscalls).toEqual({ openat: 2, read: 1 });
   });
 
+  it('counts the lines of an input that are neither strace nor audit (otherLines), read past but said', () => {
+    const session = createSession({ config: { ...BASELINE, ...fixedClock }, rules: false });
+    session.beginInput('padded.strace');
+    session.write('read(3, "x", 1) = 1\nhello, this is prose\n\0\0\0\0\n\nread(3, "x", 1) = 1\n');
+    session.end();
+    expect(session.summary().inputs).toEqual([
+      expect.objectContaining({ name: 'padded.strace', lines: 5, events: 2, parseIssues: 0, otherLines: 2 }),
+    ]);
+  });
+
   it('fails a gate at or above a severity, and always when alerts were held back', () => {
     const session = createSession({ config: { ...BASELINE, ...fixedClock } });
     session.analyze('getpid() = 12\n');

@@ -448,6 +448,34 @@ describe('signals, exits, tracer lines', () => {
     const rs = records(table);
     expect(rs).toHaveLength(10);
     expect(rs.every((r) => r.kind === 'tracer' && r.event === 'summary')).toBe(true);
+    // Rows say what strace counted, by their header's columns (a blank errors column is 0).
+    expect((rs as TracerRecord[]).flatMap((r) => (r.summaryRow ? [r.summaryRow] : []))).toEqual([
+      { syscall: 'wait4', calls: 4, errors: 2 },
+      { syscall: 'read', calls: 11, errors: 0 },
+      { syscall: 'total', calls: 5231, errors: 22 },
+      { syscall: 'getdents64', calls: 1664, errors: 0 },
+      { syscall: 'total', calls: 5231, errors: 22 },
+    ]);
+  });
+
+  it('-U name,errors: a row of a call that never failed is its name alone, still a row', () => {
+    const rs = records(
+      [
+        'syscall             errors',
+        '---------------- ---------',
+        'read                      ',
+        'ptrace                   1',
+        '---------------- ---------',
+        'total                    1',
+      ].join('\n'),
+    ) as TracerRecord[];
+    expect(rs.every((r) => r.kind === 'tracer' && r.event === 'summary')).toBe(true);
+    expect(rs.flatMap((r) => (r.summaryRow ? [r.summaryRow.syscall] : []))).toEqual([
+      'read',
+      'ptrace',
+      'total',
+    ]);
+    expect(rs.find((r) => r.summaryRow?.syscall === 'ptrace')?.summaryRow?.errors).toBe(1);
   });
 
   it('-k stack frames and -e write= hex dumps are recognised, not records', () => {

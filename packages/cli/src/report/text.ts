@@ -193,7 +193,9 @@ function renderInputs(summary: SessionSummary, style: Style): string[] {
   const out = ['', style.bold('Inputs')];
   for (const f of summary.inputs) {
     const issues = f.parseIssues > 0 ? style.yellow(`${num(f.parseIssues)} unreadable`) : '0 unreadable';
-    out.push(`  ${printable(f.name, 60)}  ${num(f.lines)} lines, ${num(f.events)} events, ${issues}`);
+    // Lines of neither format are read past: said, so a trace padded with prose is not silently short.
+    const other = f.otherLines > 0 ? `, ${num(f.otherLines)} not telemetry` : '';
+    out.push(`  ${printable(f.name, 60)}  ${num(f.lines)} lines, ${num(f.events)} events, ${issues}${other}`);
   }
   const issues = summary.parseIssues;
   if (issues.count > 0) {

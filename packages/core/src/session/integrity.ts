@@ -10,7 +10,7 @@ import { cloneFlags } from '../context/spawn.js';
 import { detach } from '../detach.js';
 import type { Alert } from '../detect/alert.js';
 import { cutSample } from '../detect/detector.js';
-import type { ParsedRecord, Severity, SyscallEvent } from '../types.js';
+import type { ParsedRecord, Severity, SummaryRow, SyscallEvent, TracerRecord } from '../types.js';
 import type { SessionCheck } from './session.js';
 
 export interface TraceIntegrityOptions {
@@ -32,6 +32,11 @@ export interface TraceIntegrityOptions {
 const MAX_LISTED_PIDS = 20;
 /** Live pids whose first record is kept as a sample at once (the end-of-trace alert shows the earliest). */
 const MAX_SAMPLED_PIDS = 64;
+
+/** Rows of strace's summary tables kept per input for the alert (a table has one per syscall: ~400 at most). */
+const MAX_SUMMARY_ROWS = 512;
+/** Rows named in the alert's message, fewest calls first. */
+const MESSAGE_ROWS = 6;
 
 /** Calls that make a process; their return value is the new pid. */
 const SPAWNS = new Set(['clone', 'clone3', 'fork', 'vfork']);
@@ -70,6 +75,12 @@ export class TraceIntegrityCheck implements SessionCheck {
    */
   readonly #lostLines = new Set<number>();
   #endedByCaller: string | undefined;
+  /** Syscall events of the current input: what strace's summary of it is compared with. */
+  #inputCalls = 0;
+  /** The current input's summary rows (not `total`), the calls its totals count, and whether it alerted. */
+  #summaryRows: SummaryRow[] = [];
+  #summaryCalls = 0;
+  #summaryAlerted = false;
 
   constructor(options: TraceIntegrityOptions = {}) {
     this.#expectExits = options.expectExits ?? false;
@@ -98,9 +109,17 @@ export class TraceIntegrityCheck implements SessionCheck {
     this.#endedByCaller ??= reason;
   }
 
+  beginInput(): void {
+    this.#inputCalls = 0;
+    this.#summaryRows = [];
+    this.#summaryCalls = 0;
+    this.#summaryAlerted = false;
+  }
+
   record(r: ParsedRecord, out: Alert[]): void {
     switch (r.kind) {
       case 'syscall':
+        this.#inputCalls++;
         this.#seen(r.pid, r.line, r.raw);
         if ((r as SyscallEvent & { truncated?: boolean }).truncated === true) this.#lineLost(r, out);
         else if (SPAWNS.has(r.syscall)) this.#spawned(r, out);
@@ -119,9 +138,62 @@ export class TraceIntegrityCheck implements SessionCheck {
       case 'issue':
         this.#lineLost(r, out);
         return;
+      case 'tracer':
+        if (r.summaryRow !== undefined) this.#summaryRow(r, r.summaryRow, out);
+        return;
       default:
         return;
     }
+  }
+
+  /**
+   * A row of strace's `-c`/`-C` table. At its `total`, the calls it counts are compared with
+   * the calls this input showed: a `-c` trace is counts alone (no call, so no process, path
+   * or argument to judge), and a `-C` table counting more than the trace shows means lines
+   * of it are gone. Either is an alert, never a clean verdict on calls nobody saw.
+   */
+  #summaryRow(r: TracerRecord, row: SummaryRow, out: Alert[]): void {
+    if (row.syscall !== 'total') {
+      if (this.#summaryRows.length < MAX_SUMMARY_ROWS) this.#summaryRows.push(row);
+      return;
+    }
+    // Tables of several personalities (`System call usage summary for 32 bit mode:`) add up.
+    this.#summaryCalls += row.calls;
+    const counted = this.#summaryCalls;
+    const shown = this.#inputCalls;
+    // No calls column (`-U` without it): how many is unknown, but none shown is still blind.
+    const missing = Number.isNaN(counted) ? shown === 0 : counted > shown;
+    if (!missing || this.#summaryAlerted) return;
+    this.#summaryAlerted = true;
+    const rows = [...this.#summaryRows].sort((a, b) => a.calls - b.calls);
+    const listed = rows
+      .slice(0, MESSAGE_ROWS)
+      .map((x) => (Number.isNaN(x.calls) ? x.syscall : `${x.calls} ${x.syscall}`))
+      .join(', ');
+    const more = rows.length > MESSAGE_ROWS ? `, and ${rows.length - MESSAGE_ROWS} more syscalls` : '';
+    const what = Number.isNaN(counted) ? `calls of ${rows.length} syscalls` : `${counted} calls`;
+    out.push({
+      type: 'trace_lost',
+      severity: this.#severity,
+      message:
+        shown === 0
+          ? `the trace is strace's summary only (-c): ${what} counted, none shown, so who made them and on what cannot be judged: ${listed}${more}`
+          : `strace's summary counts ${what} and the trace shows ${shown}: ${counted - shown} calls are missing from it (${listed}${more})`,
+      count: Number.isNaN(counted) ? rows.length : counted - shown,
+      line: r.line,
+      sample: cutSample(r.raw),
+      details: {
+        check: 'trace_integrity',
+        reason: 'summary_without_calls',
+        counted: Number.isNaN(counted) ? null : counted,
+        shown,
+        syscalls: rows.slice(0, 32).map((x) => ({
+          syscall: x.syscall,
+          calls: Number.isNaN(x.calls) ? null : x.calls,
+          errors: x.errors,
+        })),
+      },
+    });
   }
 
   end(out: Alert[]): void {

@@ -40,6 +40,8 @@ const NO_PROCESSES: ProcessLookup = { process: () => undefined };
 export interface SessionCheck {
   /** `processes` answers for any pid the trace has shown (parents, for `proc.pname`). */
   record(record: ParsedRecord, out: Alert[], processes: ProcessLookup): void;
+  /** A new input (a file) starts: what a check keeps per input starts again. */
+  beginInput?(name: string): void;
   /** End of all input: what only the end can tell (a process that never exited, a final score). */
   end?(out: Alert[]): void;
   /** Syscalls this check would refuse at entry at or above `failOn` (rules decided by name alone). */
@@ -150,6 +152,7 @@ export class AnalysisSession {
    */
   beginInput(name: string, parse?: ParseOptions): AnomalyVerdict {
     const verdict = this.endInput();
+    for (const check of this.#checks) check.beginInput?.(name);
     this.#input = name;
     this.#inputParse = parse === undefined ? undefined : { ...this.#options.parse, ...parse };
     this.#summary.input(name);
@@ -324,7 +327,16 @@ export class AnalysisSession {
 function addLive(out: SessionSummary, name: string, stats: Readonly<ParseStats>): void {
   let entry = out.inputs.find((i) => i.name === name);
   if (entry === undefined) {
-    entry = { name, bytes: 0, lines: 0, events: 0, otherRecords: 0, parseIssues: 0, truncatedLines: 0 };
+    entry = {
+      name,
+      bytes: 0,
+      lines: 0,
+      events: 0,
+      otherRecords: 0,
+      parseIssues: 0,
+      truncatedLines: 0,
+      otherLines: 0,
+    };
     out.inputs.push(entry);
   }
   entry.bytes += stats.bytes;
@@ -333,6 +345,7 @@ function addLive(out: SessionSummary, name: string, stats: Readonly<ParseStats>)
   entry.otherRecords += stats.otherRecords;
   entry.parseIssues += stats.issues;
   entry.truncatedLines += stats.truncatedLines;
+  entry.otherLines += stats.unrecognisedLines;
   out.lines += stats.lines;
   out.bytes += stats.bytes;
 }

@@ -53,6 +53,8 @@ export interface InputSummary {
   otherRecords: number;
   parseIssues: number;
   truncatedLines: number;
+  /** Lines neither strace nor audit (program output, prose, NUL padding): read past, counted here. */
+  otherLines: number;
 }
 
 export interface DeniedSample {
@@ -163,7 +165,16 @@ export class SummaryBuilder {
   input(name: string): InputSummary {
     let entry = this.#inputs.get(name);
     if (entry === undefined) {
-      entry = { name, bytes: 0, lines: 0, events: 0, otherRecords: 0, parseIssues: 0, truncatedLines: 0 };
+      entry = {
+        name,
+        bytes: 0,
+        lines: 0,
+        events: 0,
+        otherRecords: 0,
+        parseIssues: 0,
+        truncatedLines: 0,
+        otherLines: 0,
+      };
       this.#inputs.set(name, entry);
     }
     return entry;
@@ -177,6 +188,7 @@ export class SummaryBuilder {
     entry.otherRecords += stats.otherRecords;
     entry.parseIssues += stats.issues;
     entry.truncatedLines += stats.truncatedLines;
+    entry.otherLines += stats.unrecognisedLines;
   }
 
   alert(alert: SessionAlert): void {

@@ -13,7 +13,7 @@
  * "not strace" (the dispatcher may hand them elsewhere), except where they split a syscall
  * line in two, which is rejoined. All state is this instance's.
  */
-import type { ParsedRecord, SyscallEvent } from '../../types.js';
+import type { ParsedRecord, SyscallEvent, TracerRecord } from '../../types.js';
 import type { LineParser, ResolvedParseOptions } from '../line-parser.js';
 import { argsBefore, DETACHED, endsWithEllipsis, isKnownSyscall, UNFINISHED } from './call-text.js';
 import { intern, internName, MAX_KEYED_NAME, WORD_CODE } from './intern.js';
@@ -30,7 +30,15 @@ import {
   returnParts,
 } from './scan.js';
 import { leaveSpawnHint } from './spawn-hints.js';
-import { isSummaryBanner, isSummaryHeader, isSummaryRule, summaryRowName } from './summary.js';
+import {
+  isSummaryBanner,
+  isSummaryHeader,
+  isSummaryRule,
+  loneSummaryRowName,
+  readSummaryRow,
+  summaryColumns,
+  summaryRowName,
+} from './summary.js';
 
 /** A syscall line split by the program's own output is rejoined over at most this many lines … */
 const MAX_CONTINUATION_LINES = 8;
@@ -70,6 +78,8 @@ export class StraceParser implements LineParser {
   readonly #prefix: PrefixReader;
   #held: HeldLine | undefined;
   #inSummary = false;
+  /** The columns of the summary table being read (from its header; undefined after a banner alone). */
+  #summaryColumns: string[] | undefined;
   readonly #ret: ReturnParts = returnParts();
   #scratch: ParsedRecord[] = [];
 
@@ -103,9 +113,17 @@ export class StraceParser implements LineParser {
   #read(text: string, raw: string, lineNo: number, out: ParsedRecord[]): Read {
     const c0 = text.charCodeAt(0);
     if (this.#inSummary) {
-      if (summaryRowName(text) !== undefined || isSummaryRule(text)) {
-        if (summaryRowName(text) === 'total') this.#inSummary = false;
-        out.push(tracer('summary', raw, lineNo, undefined));
+      const row =
+        summaryRowName(text) ?? (this.#summaryColumns === undefined ? undefined : loneSummaryRowName(text));
+      if (row !== undefined || isSummaryRule(text)) {
+        const record = tracer('summary', raw, lineNo, undefined);
+        if (row !== undefined) {
+          // What strace counted: the integrity check compares it with the calls the trace showed.
+          const columns = this.#summaryColumns;
+          if (columns !== undefined) (record as TracerRecord).summaryRow = readSummaryRow(text, columns, row);
+          if (row === 'total') this.#inSummary = false;
+        }
+        out.push(record);
         return Read.Done;
       }
       this.#inSummary = false;
@@ -318,6 +336,7 @@ export class StraceParser implements LineParser {
   #readOther(s: string, raw: string, lineNo: number, out: ParsedRecord[]): Read {
     if (isSummaryHeader(s) || isSummaryBanner(s)) {
       this.#inSummary = true;
+      this.#summaryColumns = isSummaryHeader(s) ? summaryColumns(s) : undefined;
       out.push(tracer('summary', raw, lineNo, undefined));
       return Read.Done;
     }

@@ -1,3 +1,5 @@
+import type { SummaryRow } from '../../types.js';
+
 /**
  * Recognises the lines of strace's `-c`/`-C` summary table so they are reported as what
  * they are (tracer output), never misread as syscalls or flagged as garbage:
@@ -71,16 +73,24 @@ export function summaryRowName(line: string): string | undefined {
   return name;
 }
 
+/**
+ * A row of a table whose only column besides the name is blank (`-U name,errors` for a
+ * call that never failed): one syscall name alone. Only asked inside a table, where
+ * nothing else is a lone word.
+ */
+export function loneSummaryRowName(line: string): string | undefined {
+  const name = line.trim();
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : undefined;
+}
+
 /** Lines strace prints around summary tables of several personalities. */
 export function isSummaryBanner(line: string): boolean {
   return line.startsWith('System call usage summary for ');
 }
 
-/** Parsed row of a summary table, for callers comparing counts (tests, reports). */
-export interface SummaryRow {
-  syscall: string;
-  calls: number;
-  errors: number;
+/** The columns a header names, in order (`% time` is one column). */
+export function summaryColumns(header: string): string[] {
+  return header.trim().replace('% time', '%time').split(/ +/);
 }
 
 /**
@@ -92,35 +102,38 @@ export function readSummaryTable(lines: readonly string[]): SummaryRow[] {
   let columns: string[] | undefined;
   for (const line of lines) {
     if (isSummaryHeader(line)) {
-      columns = line.trim().replace('% time', '%time').split(/ +/);
+      columns = summaryColumns(line);
       continue;
     }
     if (columns === undefined || isSummaryRule(line)) continue;
     const name = summaryRowName(line);
     if (name === undefined) continue;
-    rows.push(readRow(line, columns, name));
+    rows.push(readSummaryRow(line, columns, name));
   }
   return rows;
 }
 
 /**
- * Empty columns (no errors) leave gaps, so the row is read by character position: each
- * value ends where its header ends (strace right-aligns numbers under their header).
+ * The calls and errors of one row (`name` from {@link summaryRowName}) under a header's
+ * `columns`. The errors column is blank when a call never failed: one value short, every
+ * other value is still in its column's order.
  */
-function readRow(line: string, columns: string[], name: string): SummaryRow {
+export function readSummaryRow(line: string, columns: readonly string[], name: string): SummaryRow {
   const numbers = line
     .trim()
     .split(/ +/)
     .filter((w) => w !== name);
   const numeric = columns.filter((c) => c !== 'syscall');
   const row: SummaryRow = { syscall: name, calls: 0, errors: 0 };
+  // `-U` without the calls column: how many is not said (NaN, never a made-up 0).
+  if (!numeric.includes('calls')) row.calls = Number.NaN;
   if (numbers.length === numeric.length) {
-    row.calls = Number(numbers[numeric.indexOf('calls')] ?? 0);
+    if (!Number.isNaN(row.calls)) row.calls = Number(numbers[numeric.indexOf('calls')] ?? 0);
     row.errors = Number(numbers[numeric.indexOf('errors')] ?? 0);
     return row;
   }
   // One column is blank (`errors` when there were none): every other value is present.
   const withoutErrors = numeric.filter((c) => c !== 'errors');
-  row.calls = Number(numbers[withoutErrors.indexOf('calls')] ?? 0);
+  if (!Number.isNaN(row.calls)) row.calls = Number(numbers[withoutErrors.indexOf('calls')] ?? 0);
   return row;
 }
