@@ -26,14 +26,7 @@
 // Needs root, strace, unshare, sshpass, openssh-server, vsftpd, php-cgi (see the report).
 // Env: SYSCAN_CLI (another built CLI), LEARN_ARGS / SCORE_ARGS (extra CLI options).
 import { spawnSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
