@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -355,3 +355,40 @@ describe.skipIf(!hasStrace || !hasPython)('analyze: a strace -c summary is count
     ).toEqual([]);
   });
 });
+
+describe.skipIf(!hasStrace || !hasPython)(
+  'analyze: a strace -f trace that prints exits, cut before one of them',
+  () => {
+    const trace = join(dir, 'forks.strace');
+    const traced =
+      hasStrace && hasPython
+        ? spawnSync(
+            'strace',
+            ['-f', '-o', trace, 'python3', '-c', 'import subprocess; subprocess.run(["true"])'],
+            { encoding: 'utf8' },
+          )
+        : undefined;
+
+    it('whole, it is clean of missing exits', async () => {
+      expect(traced?.status, traced?.stderr).toBe(0);
+      const doc = JSON.parse((await runCli(['analyze', '--format', 'json', trace])).stdout);
+      expect(
+        doc.alerts.filter((a: { details?: { reason?: string } }) => a.details?.reason === 'missing_exit'),
+      ).toEqual([]);
+    });
+
+    it('cut at a line boundary after the child exited (strace killed, a full disk, head -n): the parent was lost', async () => {
+      const lines = readFileSync(trace, 'utf8').split('\n');
+      const childExit = lines.findIndex((l) => / \+\+\+ exited with 0 \+\+\+$/.test(l));
+      expect(childExit).toBeGreaterThan(0);
+      const cut = file('forks-cut.strace', `${lines.slice(0, childExit + 2).join('\n')}\n`);
+      const r = await runCli(['analyze', '--format', 'json', cut]);
+      expect(r.code, r.stderr).toBe(1);
+      const lost = JSON.parse(r.stdout).alerts.find(
+        (a: { details?: { reason?: string } }) => a.details?.reason === 'missing_exit',
+      );
+      expect(lost).toMatchObject({ type: 'trace_lost', severity: 'critical', process: expect.anything() });
+      expect(lost.message).toContain('ended without an exit record for 1 process');
+    });
+  },
+);

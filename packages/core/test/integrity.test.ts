@@ -278,3 +278,119 @@ describe("trace integrity: strace's summary table against the calls the trace sh
     },
   );
 });
+
+describe("trace integrity, expectExits 'auto' (the CLI's): exits are expected of a trace that prints them", () => {
+  function auto(inputs: Array<[string, string]>) {
+    const session = createSession({
+      config,
+      checks: [traceIntegrity({ expectExits: 'auto' })],
+      parse: { source: 'strace' },
+    });
+    for (const [name, text] of inputs) {
+      session.beginInput(name);
+      session.write(text);
+    }
+    session.end();
+    return session.summary().alerts.filter((a) => a.details?.reason === 'missing_exit');
+  }
+
+  it('a -f trace that showed one exit and not the other: the other was lost', () => {
+    const lost = auto([
+      [
+        'cut.strace',
+        '10 read(0, "", 1) = 0\n11 write(1, "x", 1) = 1\n11 +++ exited with 0 +++\n10 read(0, "", 1) = 0\n',
+      ],
+    ]);
+    expect(lost).toEqual([
+      expect.objectContaining({
+        pid: 10,
+        severity: 'critical',
+        details: expect.objectContaining({ pids: [10] }),
+      }),
+    ]);
+    expect(lost[0]?.message).toContain('trace cut.strace ended without an exit record for 1 process');
+  });
+
+  it('a -qq trace (no exit record at all) is not held to them', () => {
+    expect(auto([['qq.strace', '10 read(0, "", 1) = 0\n11 write(1, "x", 1) = 1\n']])).toEqual([]);
+  });
+
+  it('without -f (no pids) a forked child is not followed, so no exit is expected of it', () => {
+    expect(
+      auto([
+        [
+          'plain.strace',
+          'clone(child_stack=NULL, flags=SIGCHLD) = 77\nexit_group(0) = ?\n+++ exited with 0 +++\n',
+        ],
+      ]),
+    ).toEqual([]);
+  });
+
+  it("strace to stderr drops [pid N] once one process is left: that process's unprefixed exit ends it", () => {
+    const trace = [
+      'clone(child_stack=NULL, flags=SIGCHLD) = 11',
+      '[pid 11] exit_group(0) = ?',
+      '[pid 10] wait4(-1,  <unfinished ...>',
+      '[pid 11] +++ exited with 0 +++',
+      '<... wait4 resumed>NULL, 0, NULL) = 11',
+      'exit_group(0) = ?',
+      '+++ exited with 0 +++',
+      '',
+    ].join('\n');
+    expect(auto([['stderr.strace', trace]])).toEqual([]);
+  });
+
+  it('strace -p stopped with Ctrl-C: a process it says it detached from ended on purpose', () => {
+    const trace =
+      '10 read(0, "", 1) = 0\n11 exit_group(0) = ?\n11 +++ exited with 0 +++\nstrace: Process 10 detached\n';
+    expect(auto([['attached.strace', trace]])).toEqual([]);
+  });
+
+  it('each input is held to what it prints: a -qq file beside a full one is not', () => {
+    const full = '10 read(0, "", 1) = 0\n10 +++ exited with 0 +++\n';
+    expect(
+      auto([
+        ['full.strace', full],
+        ['qq.strace', '20 read(0, "", 1) = 0\n'],
+      ]),
+    ).toEqual([]);
+  });
+
+  it("a -ff file alone: children seen only in their parent's clone are named, with the hint to give all files", () => {
+    const parent =
+      '10 clone(child_stack=NULL, flags=SIGCHLD) = 11\n10 exit_group(0) = ?\n10 +++ exited with 0 +++\n';
+    const [lost] = auto([['trace.10', parent]]);
+    expect(lost).toMatchObject({ details: { pids: [11] } });
+    expect(lost?.message).toContain('shows 1 process started (pid 11) and not one line of its own');
+    expect(lost?.message).toContain('strace -ff');
+    const child = '11 read(0, "", 1) = 0\n11 +++ exited with 0 +++\n';
+    expect(
+      auto([
+        ['trace.10', parent],
+        ['trace.11', child],
+      ]),
+    ).toEqual([]);
+  });
+
+  it('audit events are not followed for exits (audit has no exit records)', () => {
+    const session = createSession({ config, checks: [traceIntegrity({ expectExits: 'auto' })] });
+    session.write('10 +++ exited with 0 +++\n');
+    session.write(
+      'type=SYSCALL msg=audit(1700000000.123:42): arch=c000003e syscall=0 success=yes exit=3 a0=0 a1=0 a2=0 a3=0 items=0 ppid=1 pid=4242 auid=1000 uid=1000 gid=1000 euid=1000 suid=1000 fsuid=1000 egid=1000 sgid=1000 fsgid=1000 tty=pts0 ses=1 comm="cat" exe="/usr/bin/cat" key=(null)\ntype=EOE msg=audit(1700000000.123:42): \n',
+    );
+    session.end();
+    expect(session.summary().alerts.filter((a) => a.details?.reason === 'missing_exit')).toEqual([]);
+  });
+
+  it('a cut line and a lost process are two findings, grouped apart', () => {
+    const session = createSession({
+      config,
+      checks: [traceIntegrity({ expectExits: 'auto' })],
+      parse: { source: 'strace' },
+    });
+    session.write('10 read(0, "", 1) = 0\n11 write(1, "x", 1) = 1\n11 +++ exited with 0 +++\n10 read(0, \n');
+    session.end();
+    const groups = session.summary().groups.filter((g) => g.type === 'trace_lost');
+    expect(groups.map((g) => g.first.details?.reason).sort()).toEqual(['line_unreadable', 'missing_exit']);
+  });
+});

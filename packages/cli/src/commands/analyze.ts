@@ -152,8 +152,10 @@ export function makeAnalyzeCommand(ctx: CliContext): Command {
         // The shipped pack, then --rules files (or only those with --no-default-rules).
         rules,
         // What the trace says syscan could not see (a cut or unreadable line, a CLONE_UNTRACED
-        // child) is an alert, never silence. Exits are not expected: a trace may be taken with -qq.
-        checks: [traceIntegrity()],
+        // child) is an alert, never silence. Exits are expected of a strace file that prints
+        // them (not -qq): a process of it without one was lost (strace killed, file cut). Not
+        // when following: the processes of a live log are still running when it stops.
+        checks: [traceIntegrity({ expectExits: opts.follow ? false : 'auto' })],
         onAlert: live ? (a) => pending.push(line(a)) : undefined,
         // Falco has no "suppressed" object: the held-back count goes to stderr at the end.
         onSuppressed:

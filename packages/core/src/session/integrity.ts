@@ -10,6 +10,7 @@ import { cloneFlags } from '../context/spawn.js';
 import { detach } from '../detach.js';
 import type { Alert } from '../detect/alert.js';
 import { cutSample } from '../detect/detector.js';
+import type { ProcessLookup } from '../context/types.js';
 import type { ParsedRecord, Severity, SummaryRow, SyscallEvent, TracerRecord } from '../types.js';
 import type { SessionCheck } from './session.js';
 
@@ -17,9 +18,12 @@ export interface TraceIntegrityOptions {
   /**
    * The trace carries an exit record for every process (strace without `-qq`): a pid whose
    * calls stop without `+++ exited … +++` at the end of the input is reported lost.
+   * `'auto'`: expected of a strace trace once it has shown one exit record (it was not taken
+   * with `-qq`, so every process it followed ends with one), for the processes it followed
+   * (`-f`: lines with pids); a pid strace said it detached from ended on purpose.
    * Defaults to `false` (a trace taken with `-qq` has no exit lines).
    */
-  expectExits?: boolean | undefined;
+  expectExits?: boolean | 'auto' | undefined;
   /** Severity of every alert of this check. Defaults to `critical`: syscan was blind there. */
   severity?: Severity | undefined;
   /** Alerts about unreadable or cut lines before further ones are only counted. Defaults to 64. */
@@ -47,7 +51,23 @@ const SPAWNS = new Set(['clone', 'clone3', 'fork', 'vfork']);
  * after which missing exit records are expected, not a loss.
  */
 export class TraceIntegrityCheck implements SessionCheck {
-  readonly #expectExits: boolean;
+  readonly #expectExits: boolean | 'auto';
+  /** Pids are followed for exit records (expected, or maybe, under `'auto'`). */
+  readonly #followPids: boolean;
+  /**
+   * Under `'auto'`: the inputs (by number) that showed an exit record, so print them, and the
+   * input each live pid was first seen in. A `-qq` file beside a full one is not held to it;
+   * a `-ff` child, seen in its parent's file, ends in its own.
+   */
+  readonly #inputsWithExits = new Set<number>();
+  readonly #inputOfPid = new Map<number, number>();
+  /** Names of the inputs by number (only kept under `'auto'`, for the alert's message). */
+  readonly #inputNames: string[] = [];
+  #inputNo = 0;
+  /** The session's process table, for naming the lost process at the end (who it was, its argv). */
+  #processes: ProcessLookup | undefined;
+  /** Under `'auto'`: children known only from their parent's clone, no line of their own yet. */
+  readonly #silentChildren = new Set<number>();
   readonly #severity: Severity;
   readonly #maxLineAlerts: number;
   readonly #maxPids: number;
@@ -84,6 +104,7 @@ export class TraceIntegrityCheck implements SessionCheck {
 
   constructor(options: TraceIntegrityOptions = {}) {
     this.#expectExits = options.expectExits ?? false;
+    this.#followPids = this.#expectExits !== false;
     this.#severity = options.severity ?? 'critical';
     this.#maxLineAlerts = options.maxLineAlerts ?? 64;
     this.#maxPids = options.maxTrackedPids ?? 65_536;
@@ -109,18 +130,23 @@ export class TraceIntegrityCheck implements SessionCheck {
     this.#endedByCaller ??= reason;
   }
 
-  beginInput(): void {
+  beginInput(name: string): void {
+    this.#inputNo++;
+    if (this.#expectExits === 'auto' && this.#inputNames.length < this.#maxPids) this.#inputNames[this.#inputNo] = name;
     this.#inputCalls = 0;
     this.#summaryRows = [];
     this.#summaryCalls = 0;
     this.#summaryAlerted = false;
   }
 
-  record(r: ParsedRecord, out: Alert[]): void {
+  record(r: ParsedRecord, out: Alert[], processes?: ProcessLookup): void {
+    this.#processes = processes;
     switch (r.kind) {
       case 'syscall':
         this.#inputCalls++;
-        this.#seen(r.pid, r.line, r.raw);
+        // 'auto' follows strace's processes only: audit has no exit records.
+        if (this.#expectExits !== 'auto' || r.source === 'strace') this.#seen(r.pid, r.line, r.raw);
+        if (this.#silentChildren.size > 0 && r.pid !== undefined) this.#silentChildren.delete(r.pid);
         if ((r as SyscallEvent & { truncated?: boolean }).truncated === true) this.#lineLost(r, out);
         else if (SPAWNS.has(r.syscall)) this.#spawned(r, out);
         else if (r.syscall === 'io_uring_setup') this.#ringMade(r, out);
@@ -129,17 +155,17 @@ export class TraceIntegrityCheck implements SessionCheck {
         this.#seen(r.pid, r.line, r.raw);
         return;
       case 'exit':
-        if (r.pid !== undefined && this.#expectExits) {
-          this.#live.delete(r.pid);
-          this.#samples.delete(r.pid);
-          if (this.#exited.size < this.#maxPids) this.#exited.add(r.pid);
-        }
+        if (this.#expectExits === 'auto') this.#inputsWithExits.add(this.#inputNo);
+        if (r.pid !== undefined && this.#followPids) this.#ended(r.pid);
+        else if (r.pid === undefined && this.#expectExits === 'auto') this.#endedUnprefixed();
         return;
       case 'issue':
         this.#lineLost(r, out);
         return;
       case 'tracer':
         if (r.summaryRow !== undefined) this.#summaryRow(r, r.summaryRow, out);
+        // `strace: Process N detached` (strace -p, stopped with Ctrl-C): let go of on purpose.
+        else if (r.event === 'detached' && r.pid !== undefined && this.#expectExits === 'auto') this.#ended(r.pid);
         return;
       default:
         return;
@@ -196,20 +222,57 @@ export class TraceIntegrityCheck implements SessionCheck {
     });
   }
 
+  /**
+   * `+++ exited with 1 +++` without a pid in a trace that has shown pids: strace (to stderr)
+   * prefixes `[pid N]` only while it traces more than one process, so this is the one left,
+   * the one live pid of this input. With several live (never in strace's own output), none
+   * is taken for it.
+   */
+  #endedUnprefixed(): void {
+    let only: number | undefined;
+    for (const [pid, input] of this.#inputOfPid) {
+      if (input !== this.#inputNo) continue;
+      if (only !== undefined) return;
+      only = pid;
+    }
+    if (only !== undefined) this.#ended(only);
+  }
+
+  #ended(pid: number): void {
+    this.#live.delete(pid);
+    this.#samples.delete(pid);
+    this.#inputOfPid.delete(pid);
+    this.#silentChildren.delete(pid);
+    if (this.#exited.size < this.#maxPids) this.#exited.add(pid);
+  }
+
   end(out: Alert[]): void {
-    if (!this.#expectExits || this.#endedByCaller !== undefined || this.#live.size === 0) return;
-    const pids = [...this.#live.keys()];
+    if (!this.#followPids || this.#endedByCaller !== undefined || this.#live.size === 0) return;
+    const pids = [...this.#live.keys()].filter(
+      (pid) => this.#expectExits !== 'auto' || this.#inputsWithExits.has(this.#inputOfPid.get(pid) ?? -1),
+    );
+    if (pids.length === 0) return;
     // The earliest live pid whose sample was kept (the earliest of all when none was).
-    const sampled = this.#samples.entries().next().value;
+    let sampled: [number, string] | undefined;
+    for (const entry of this.#samples) {
+      if (pids.includes(entry[0])) {
+        sampled = entry;
+        break;
+      }
+    }
     const firstPid = sampled?.[0] ?? (pids[0] as number);
+    const inputName = this.#inputNames[this.#inputOfPid.get(firstPid) ?? -1];
     out.push({
       type: 'trace_lost',
       severity: this.#severity,
-      message: `trace ended without an exit record for ${pids.length} process${pids.length === 1 ? '' : 'es'} (the tracer died or the trace was cut): what they did after their last line is unknown`,
+      message: pids.every((pid) => this.#silentChildren.has(pid))
+        ? `trace${inputName === undefined ? '' : ` ${inputName}`} shows ${pids.length} process${pids.length === 1 ? '' : 'es'} started (pid ${pids.slice(0, 5).join(', ')}${pids.length > 5 ? ', …' : ''}) and not one line of ${pids.length === 1 ? 'its' : 'their'} own: what ${pids.length === 1 ? 'it' : 'they'} did is not in this input (with strace -ff each process has its own file: give them all)`
+        : `trace${inputName === undefined ? '' : ` ${inputName}`} ended without an exit record for ${pids.length} process${pids.length === 1 ? '' : 'es'} (the tracer died or the trace was cut): what they did after their last line is unknown`,
       count: pids.length,
       pid: firstPid,
       line: this.#live.get(firstPid),
       sample: sampled?.[1],
+      process: this.#processes?.process(firstPid),
       details: {
         check: 'trace_integrity',
         reason: 'missing_exit',
@@ -234,17 +297,22 @@ export class TraceIntegrityCheck implements SessionCheck {
       out.push(this.#untraced(r));
       return;
     }
+    // Without -f (a parent line without a pid) strace does not follow the child: no exit expected of it.
+    if (this.#expectExits === 'auto' && (r.pid === undefined || r.source !== 'strace')) return;
     const child = r.ret !== undefined && /^[1-9]\d{0,9}$/.test(r.ret) ? Number(r.ret) : undefined;
+    const known = child === undefined || this.#live.has(child) || this.#exited.has(child);
     this.#seen(child, r.line, r.raw);
+    if (!known && this.#expectExits === 'auto' && this.#live.has(child!)) this.#silentChildren.add(child!);
   }
 
   #seen(pid: number | undefined, line: number | undefined, raw: string): void {
-    if (!this.#expectExits || pid === undefined || this.#live.has(pid) || this.#exited.has(pid)) return;
+    if (!this.#followPids || pid === undefined || this.#live.has(pid) || this.#exited.has(pid)) return;
     if (this.#live.size >= this.#maxPids) {
       this.#untrackedPids++;
       return;
     }
     this.#live.set(pid, line);
+    if (this.#expectExits === 'auto') this.#inputOfPid.set(pid, this.#inputNo);
     if (this.#samples.size < MAX_SAMPLED_PIDS) this.#samples.set(pid, detach(cutSample(raw)));
   }
 

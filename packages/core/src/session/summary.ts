@@ -195,7 +195,10 @@ export class SummaryBuilder {
     this.alertsTotal++;
     this.severities[alert.severity]++;
     if (this.alerts.length < this.#maxAlerts) this.alerts.push(alert);
-    const key = `${alert.type}\0${alert.syscall ?? ''}\0${alert.rule ?? ''}`;
+    // A blind spot's reason is its own finding: a cut line and a process that never exited
+    // are both trace_lost, and one must not hide behind the other's entry.
+    const reason = alert.details?.reason;
+    const key = `${alert.type}\0${alert.syscall ?? ''}\0${alert.rule ?? ''}\0${typeof reason === 'string' ? reason : ''}`;
     const group = this.#groups.get(key);
     if (group !== undefined) {
       group.alerts++;
