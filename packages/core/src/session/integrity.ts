@@ -7,10 +7,10 @@
  */
 
 import { cloneFlags } from '../context/spawn.js';
+import type { ProcessLookup } from '../context/types.js';
 import { detach } from '../detach.js';
 import type { Alert } from '../detect/alert.js';
 import { cutSample } from '../detect/detector.js';
-import type { ProcessLookup } from '../context/types.js';
 import type { ParsedRecord, Severity, SummaryRow, SyscallEvent, TracerRecord } from '../types.js';
 import type { SessionCheck } from './session.js';
 
@@ -132,7 +132,8 @@ export class TraceIntegrityCheck implements SessionCheck {
 
   beginInput(name: string): void {
     this.#inputNo++;
-    if (this.#expectExits === 'auto' && this.#inputNames.length < this.#maxPids) this.#inputNames[this.#inputNo] = name;
+    if (this.#expectExits === 'auto' && this.#inputNames.length < this.#maxPids)
+      this.#inputNames[this.#inputNo] = name;
     this.#inputCalls = 0;
     this.#summaryRows = [];
     this.#summaryCalls = 0;
@@ -165,7 +166,8 @@ export class TraceIntegrityCheck implements SessionCheck {
       case 'tracer':
         if (r.summaryRow !== undefined) this.#summaryRow(r, r.summaryRow, out);
         // `strace: Process N detached` (strace -p, stopped with Ctrl-C): let go of on purpose.
-        else if (r.event === 'detached' && r.pid !== undefined && this.#expectExits === 'auto') this.#ended(r.pid);
+        else if (r.event === 'detached' && r.pid !== undefined && this.#expectExits === 'auto')
+          this.#ended(r.pid);
         return;
       default:
         return;
