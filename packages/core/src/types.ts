@@ -52,6 +52,8 @@ export interface AuditDetails {
   exe?: string;
   /** Decoded `comm=`. */
   comm?: string;
+  /** The SYSCALL record's `a0=… a1=… a2=… a3=…` as logged (hex): the call's first arguments, e.g. open flags. */
+  registers?: string;
   /** `key=` of the rule that fired (decoded; undefined for `(null)`). */
   key?: string;
   uid?: number;

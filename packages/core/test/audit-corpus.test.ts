@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createSession } from '../src/index.js';
 import { createParser } from '../src/parse/index.js';
 import { syscallTable } from '../src/syscalls/index.js';
 import type { ParsedRecord, SyscallEvent } from '../src/types.js';
-import { corpusFiles, corpusSkipReason, hasCorpus } from './helpers/corpus.js';
+import { corpusDir, corpusFiles, corpusSkipReason, hasCorpus } from './helpers/corpus.js';
 
 /** Parses a file in uneven byte chunks, as a stream would deliver it. */
 function parseFile(file: string): { records: ParsedRecord[]; lines: number } {
@@ -109,3 +111,34 @@ describe.skipIf(!hasCorpus)(
     });
   },
 );
+
+describe.skipIf(!hasCorpus)('audit: the shipped rules read open flags from the SYSCALL record itself', () => {
+  const log = join(corpusDir, 'audit', 'local-generated', 'audit-enriched.log');
+
+  it('each openat of /etc/shadow (su, cat, node) is a rule alert naming the command, without auditFields', () => {
+    const session = createSession({});
+    session.write(readFileSync(log));
+    session.end();
+    const shadow = session.summary().alerts.filter((a) => a.rule === 'Read shadow password file');
+    expect(shadow.map((a) => a.process?.exe)).toEqual([
+      '/usr/bin/su',
+      '/usr/bin/su',
+      '/usr/bin/cat',
+      '/usr/bin/cat',
+      '/usr/bin/node',
+    ]);
+    expect(shadow[0]?.message).toContain('command=su nobody -s /bin/sh -c cat /etc/shadow');
+  });
+
+  it("every SYSCALL event keeps its a0..a3 as logged (registers), and they are the record's own", () => {
+    const events = parseFile(log).records.filter(
+      (r): r is SyscallEvent => r.kind === 'syscall' && !r.raw.includes('type=SECCOMP'),
+    );
+    expect(events.length).toBeGreaterThan(100);
+    for (const e of events) {
+      const reg = e.audit?.registers;
+      expect(reg, e.raw).toMatch(/^a0=[0-9a-f]+ a1=[0-9a-f]+ a2=[0-9a-f]+ a3=[0-9a-f]+$/);
+      expect(e.raw).toContain(` ${reg} `);
+    }
+  });
+});

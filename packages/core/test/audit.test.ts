@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { createSession } from '../src/index.js';
 import { createParser, parseRecords, parseSyscallEvents } from '../src/parse/index.js';
+import { auditArgs, ptraceRequestName } from '../src/rules/syscall-args.js';
 import type { AuditRecordEvent, ParsedRecord, SyscallEvent } from '../src/types.js';
 
 const audit = (text: string, options = {}): ParsedRecord[] =>
@@ -379,5 +381,60 @@ describe('robustness', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('audit SYSCALL registers (a0..a3)', () => {
+  const open = (flags: string) =>
+    `type=SYSCALL msg=audit(1700000000.123:42): arch=c000003e syscall=257 success=yes exit=3 a0=ffffff9c a1=7ffd1234 a2=${flags} a3=0 items=1 ppid=1 pid=4242 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=1 comm="cat" exe="/usr/bin/cat" key=(null)\n` +
+    'type=PATH msg=audit(1700000000.123:42): item=0 name="/etc/shadow" inode=1 dev=08:01 mode=0100640 ouid=0 ogid=42 rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0\n' +
+    'type=EOE msg=audit(1700000000.123:42): \n';
+
+  it('are kept on the event as logged, without auditFields', () => {
+    const [event] = parseRecords(open('80000'), { source: 'audit' }) as SyscallEvent[];
+    expect(event?.audit?.registers).toBe('a0=ffffff9c a1=7ffd1234 a2=80000 a3=0');
+  });
+
+  it('give the shipped rules the open mode: a read of /etc/shadow alerts, a write-only open does not read it', () => {
+    const rules = (flags: string) => {
+      const session = createSession({});
+      session.write(open(flags));
+      session.end();
+      return session.summary().alerts.flatMap((a) => (a.rule ? [a.rule] : []));
+    };
+    expect(rules('80000')).toContain('Read shadow password file'); // O_RDONLY|O_CLOEXEC
+    expect(rules('80001')).not.toContain('Read shadow password file'); // O_WRONLY|O_CLOEXEC
+  });
+});
+
+describe('audit SYSCALL registers as the arguments rules read (evt.arg.*)', () => {
+  const call = (nr: number, a0: string, a1: string) =>
+    `type=SYSCALL msg=audit(1700000000.123:43): arch=c000003e syscall=${nr} success=yes exit=0 a0=${a0} a1=${a1} a2=0 a3=0 items=0 ppid=1 pid=4242 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=1 comm="gdb" exe="/usr/bin/gdb" key=(null)\n` +
+    'type=EOE msg=audit(1700000000.123:43): \n';
+  const alerts = (text: string) => {
+    const session = createSession({});
+    session.write(text);
+    session.end();
+    return session.summary().alerts.filter((a) => a.rule === 'Ptrace or memory access of another process');
+  };
+
+  it('ptrace(PTRACE_ATTACH, pid) logged as a0=10 is the memory-access rule, naming the request and the target', () => {
+    const [alert, ...more] = alerts(call(101, '10', '2a3d'));
+    expect(more).toEqual([]);
+    expect(alert?.message).toContain('request=PTRACE_ATTACH target_pid=10813');
+    expect(alert?.process?.exe).toBe('/usr/bin/gdb');
+  });
+
+  it('PTRACE_TRACEME (a0=0) is not, and a register past 2^53 is read whole, not rounded', () => {
+    expect(alerts(call(101, '0', '0'))).toEqual([]);
+    const [event] = parseRecords(call(101, 'ffffffffffffff9c', '1'), { source: 'audit' }) as SyscallEvent[];
+    expect(event?.audit?.registers).toContain('a0=ffffffffffffff9c');
+    expect(auditArgs(event?.audit)).toEqual(['18446744073709551516', '1', '0', '0']);
+    expect([
+      ptraceRequestName('16'),
+      ptraceRequestName('0x4206'),
+      ptraceRequestName('PTRACE_CONT'),
+      ptraceRequestName('99'),
+    ]).toEqual(['PTRACE_ATTACH', 'PTRACE_SEIZE', 'PTRACE_CONT', '99']);
   });
 });

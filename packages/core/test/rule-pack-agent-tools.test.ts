@@ -335,6 +335,21 @@ describe.skipIf(!hasStrace)('agent-tools rule pack on real traces', () => {
     );
   });
 
+  it('strace -X raw prints the ptrace request as a number (0x10): the rule still reads it as PTRACE_ATTACH', () => {
+    const work = mkdtempSync(join(dir, 'raw-'));
+    const trace = (argv: readonly string[]) =>
+      traceCommand(argv, { cwd: work, env: env(), straceArgs: ['-X', 'raw'] });
+    const attach = trace(tool('ptrace'));
+    expect(attach).toMatch(/ptrace\(0x10, \d+/);
+    const alerts = ruleAlerts(attach).filter((a) => a.rule === 'Ptrace or memory access of another process');
+    expect(alerts[0]?.message).toContain('request=PTRACE_ATTACH');
+    expect(
+      ruleAlerts(trace(tool('traceme'))).filter(
+        (a) => a.rule === 'Ptrace or memory access of another process',
+      ),
+    ).toEqual([]);
+  });
+
   for (const name of PACK_RULES) {
     it(name, () => {
       const c = cases().find((x) => x.rule === name);

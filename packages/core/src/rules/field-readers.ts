@@ -6,7 +6,16 @@ import type { ProcessInfo, SocketAddress } from '../context/types.js';
 import type { SyscallEvent } from '../types.js';
 import type { Frame } from './fields.js';
 import { parseIp } from './net.js';
-import { argIndex, argValue, auditOpenMode, keyedArg, openMode, splitArgs } from './syscall-args.js';
+import {
+  argIndex,
+  argValue,
+  auditArgs,
+  auditOpenMode,
+  keyedArg,
+  openMode,
+  ptraceRequestName,
+  splitArgs,
+} from './syscall-args.js';
 
 type Arg = number | string | undefined;
 
@@ -66,7 +75,11 @@ function openedPath(e: SyscallEvent): string | undefined {
 }
 
 export function args(frame: Frame): string[] {
-  if (frame.args === undefined) frame.args = splitArgs(frame.event.args ?? '');
+  if (frame.args === undefined) {
+    const e = frame.event;
+    // An audit record has no argument text: its a0..a3 registers are the arguments.
+    frame.args = e.source === 'audit' ? auditArgs(e.audit) : splitArgs(e.args ?? '');
+  }
   return frame.args;
 }
 
@@ -206,9 +219,7 @@ export function openFlag(f: Frame, key: 'read' | 'write' | 'create' | 'exec'): b
   if (f.open === undefined) {
     const e = f.event;
     f.open =
-      (e.source === 'audit'
-        ? auditOpenMode(e.syscall, e.audit?.fields)
-        : openMode(e.syscall, e.args ?? '')) ?? null;
+      (e.source === 'audit' ? auditOpenMode(e.syscall, e.audit) : openMode(e.syscall, e.args ?? '')) ?? null;
   }
   return f.open?.[key] ?? false;
 }
@@ -222,7 +233,10 @@ export function eventArg(f: Frame, arg: Arg): string | undefined {
     const at = argIndex(f.event.syscall, arg);
     raw = at >= 0 ? list[at] : keyedArg(list, arg);
   }
-  return raw === undefined ? undefined : argValue(raw);
+  if (raw === undefined) return undefined;
+  const value = argValue(raw);
+  // A request given as a number (audit's a0, strace -X raw) is named as strace names it.
+  return arg === 'request' && f.event.syscall === 'ptrace' ? ptraceRequestName(value) : value;
 }
 
 /** The executable the event's process runs (for execve: the file being executed). */

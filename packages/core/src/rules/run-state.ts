@@ -4,6 +4,7 @@
  * Bounded: past {@link MAX_TRACKED_PATHS} the oldest paths are forgotten, and the count of
  * forgotten paths is kept so a caller can say so.
  */
+import { detach } from '../detach.js';
 import type { SyscallEvent } from '../types.js';
 import { mainPath } from './field-readers.js';
 import { auditOpenMode, chmodMode, type OpenMode, openMode, splitArgs } from './syscall-args.js';
@@ -19,7 +20,9 @@ const MAX_LINK_HOPS = 8;
 
 function remember(set: Set<string>, path: string, state: RunState): void {
   set.delete(path);
-  set.add(path);
+  // A copy of its own: a path is a slice of its trace line, which would keep the whole read
+  // chunk alive (8 192 paths held ~90 MiB of chunks on a 200 MB audit log).
+  set.add(detach(path));
   if (set.size > MAX_TRACKED_PATHS) {
     const oldest = set.values().next().value;
     if (oldest !== undefined) set.delete(oldest);
@@ -64,7 +67,7 @@ export class RunState {
       const target = event.paths?.[1];
       if (target === undefined) return;
       this.links.delete(path);
-      this.links.set(path, target);
+      this.links.set(detach(path), detach(target));
       if (this.links.size > MAX_TRACKED_PATHS) {
         const oldest = this.links.keys().next().value;
         if (oldest !== undefined) this.links.delete(oldest);
@@ -75,7 +78,7 @@ export class RunState {
         knownMode !== undefined
           ? knownMode
           : event.source === 'audit'
-            ? auditOpenMode(name, event.audit?.fields)
+            ? auditOpenMode(name, event.audit)
             : openMode(name, event.args ?? '');
       if (mode === undefined || mode === null || !(mode.write || mode.create)) return;
       remember(this.written, path, this);

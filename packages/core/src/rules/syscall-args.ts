@@ -232,15 +232,23 @@ const AUDIT_OPEN_ARGS: Readonly<Record<string, readonly [flags: number, mode: nu
 
 /**
  * The open mode of an audit SYSCALL record, from its `aN` registers (hex, as auditd logs
- * them); needs the parser's `auditFields: true`. Undefined when the record does not say.
+ * them): the event's `registers`, or its kept fields (`auditFields: true`). Undefined when
+ * the record does not say.
  */
 export function auditOpenMode(
   syscall: string,
-  fields: Readonly<Record<string, string>> | undefined,
+  audit:
+    | {
+        readonly fields?: Readonly<Record<string, string>> | undefined;
+        readonly registers?: string | undefined;
+      }
+    | undefined,
 ): OpenMode | undefined {
-  if (fields === undefined) return undefined;
+  if (audit === undefined) return undefined;
+  const { fields, registers } = audit;
+  if (fields === undefined && registers === undefined) return undefined;
   const reg = (n: number): number | undefined => {
-    const v = fields[`SYSCALL.a${n}`];
+    const v = auditRegister(audit, n);
     return v === undefined || !/^[0-9a-f]{1,16}$/i.test(v) ? undefined : Number.parseInt(v, 16);
   };
   if (syscall === 'creat') {
@@ -258,4 +266,98 @@ export function auditOpenMode(
   const create = (flags & (O_CREAT | O_TMPFILE)) !== 0;
   const write = access === O_WRONLY || access === O_RDWR || (!read && (flags & O_TRUNC) !== 0);
   return { read, write, create, exec: create && ((reg(at[1]) ?? 0) & 0o111) !== 0 };
+}
+
+/** `aN`'s value in a record's `a0=… a1=… a2=… a3=…`. */
+function registerValue(registers: string | undefined, n: number): string | undefined {
+  if (registers === undefined) return undefined;
+  const key = `a${n}=`;
+  let at = 0;
+  if (!registers.startsWith(key)) {
+    const i = registers.indexOf(` ${key}`);
+    if (i === -1) return undefined;
+    at = i + 1;
+  }
+  const from = at + key.length;
+  const end = registers.indexOf(' ', from);
+  return registers.slice(from, end === -1 ? registers.length : end);
+}
+
+/** What an audit event's registers or kept fields say of `aN` (hex, as logged). */
+function auditRegister(
+  audit: {
+    readonly fields?: Readonly<Record<string, string>> | undefined;
+    readonly registers?: string | undefined;
+  },
+  n: number,
+): string | undefined {
+  return audit.fields?.[`SYSCALL.a${n}`] ?? registerValue(audit.registers, n);
+}
+
+/**
+ * An audit SYSCALL's arguments a0..a3 as decimal numbers (as strace prints numbers), for
+ * rules that read `evt.arg.*`; empty when the record did not say. The kernel logs them as
+ * unsigned hex: values past 2^53 go through BigInt, so none is rounded.
+ */
+export function auditArgs(
+  audit:
+    | {
+        readonly fields?: Readonly<Record<string, string>> | undefined;
+        readonly registers?: string | undefined;
+      }
+    | undefined,
+): string[] {
+  const out: string[] = [];
+  if (audit === undefined) return out;
+  for (let n = 0; n < 4; n++) {
+    const hex = auditRegister(audit, n);
+    if (hex === undefined || !/^[0-9a-f]{1,16}$/i.test(hex)) break;
+    out.push(hex.length > 13 ? BigInt(`0x${hex}`).toString() : String(Number.parseInt(hex, 16)));
+  }
+  return out;
+}
+
+/** ptrace requests by number (include/uapi/linux/ptrace.h, with x86's register requests). */
+const PTRACE_REQUESTS: Readonly<Record<number, string>> = {
+  0: 'PTRACE_TRACEME',
+  1: 'PTRACE_PEEKTEXT',
+  2: 'PTRACE_PEEKDATA',
+  3: 'PTRACE_PEEKUSER',
+  4: 'PTRACE_POKETEXT',
+  5: 'PTRACE_POKEDATA',
+  6: 'PTRACE_POKEUSER',
+  7: 'PTRACE_CONT',
+  8: 'PTRACE_KILL',
+  9: 'PTRACE_SINGLESTEP',
+  12: 'PTRACE_GETREGS',
+  13: 'PTRACE_SETREGS',
+  14: 'PTRACE_GETFPREGS',
+  15: 'PTRACE_SETFPREGS',
+  16: 'PTRACE_ATTACH',
+  17: 'PTRACE_DETACH',
+  18: 'PTRACE_GETFPXREGS',
+  19: 'PTRACE_SETFPXREGS',
+  24: 'PTRACE_SYSCALL',
+  16896: 'PTRACE_SETOPTIONS',
+  16897: 'PTRACE_GETEVENTMSG',
+  16898: 'PTRACE_GETSIGINFO',
+  16899: 'PTRACE_SETSIGINFO',
+  16900: 'PTRACE_GETREGSET',
+  16901: 'PTRACE_SETREGSET',
+  16902: 'PTRACE_SEIZE',
+  16903: 'PTRACE_INTERRUPT',
+  16904: 'PTRACE_LISTEN',
+  16905: 'PTRACE_PEEKSIGINFO',
+  16906: 'PTRACE_GETSIGMASK',
+  16907: 'PTRACE_SETSIGMASK',
+  16908: 'PTRACE_SECCOMP_GET_FILTER',
+  16909: 'PTRACE_SECCOMP_GET_METADATA',
+  16910: 'PTRACE_GET_SYSCALL_INFO',
+  16911: 'PTRACE_GET_RSEQ_CONFIGURATION',
+};
+
+/** A ptrace request given as a number (`16`, `0x10`) by its name; a name, or an unknown number, as it is. */
+export function ptraceRequestName(value: string): string {
+  if (!/^(0x[0-9a-f]+|\d+)$/i.test(value)) return value;
+  return PTRACE_REQUESTS[Number(value)] ?? value;
 }

@@ -150,6 +150,7 @@ function syscallEvent(
     } else {
       if (success !== undefined) audit.success = success;
       if (exit !== undefined) audit.exit = exit;
+      if (rec.registers !== undefined) audit.registers = rec.registers;
     }
   }
   const event = syscallRecordEvent(name, denied, rec, p.time, nr, arch, ret, errno, audit);
@@ -241,7 +242,7 @@ function usualDetails(
   decoder: ValueDecoder,
 ): AuditDetails | undefined {
   const { cwd, proctitle } = p;
-  const { exe, comm, key, uid, auid } = rec;
+  const { exe, comm, key, uid, auid, registers } = rec;
   if (
     p.ids !== undefined ||
     p.avc !== undefined ||
@@ -262,13 +263,28 @@ function usualDetails(
   const paths = pathList(p.pathNames, p.pathCount, p.pathItems);
   if (p.args === undefined) {
     return key === undefined
-      ? { serial, recordTypes, cwd, paths, proctitle, exe, comm, uid, auid, success, exit }
-      : { serial, recordTypes, cwd, paths, proctitle, exe, comm, key, uid, auid, success, exit };
+      ? { serial, recordTypes, cwd, paths, proctitle, exe, comm, uid, auid, success, exit, registers }
+      : { serial, recordTypes, cwd, paths, proctitle, exe, comm, key, uid, auid, success, exit, registers };
   }
   const argv = decodeArgs(p.args, p.interpreted, decoder);
   return key === undefined
-    ? { serial, recordTypes, argv, cwd, paths, proctitle, exe, comm, uid, auid, success, exit }
-    : { serial, recordTypes, argv, cwd, paths, proctitle, exe, comm, key, uid, auid, success, exit };
+    ? { serial, recordTypes, argv, cwd, paths, proctitle, exe, comm, uid, auid, success, exit, registers }
+    : {
+        serial,
+        recordTypes,
+        argv,
+        cwd,
+        paths,
+        proctitle,
+        exe,
+        comm,
+        key,
+        uid,
+        auid,
+        success,
+        exit,
+        registers,
+      };
 }
 
 function details(p: PendingEvent, decoder: ValueDecoder): AuditDetails {

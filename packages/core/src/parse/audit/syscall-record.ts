@@ -23,6 +23,8 @@ export interface SyscallRecord extends Identity {
   /** `success=yes` → true, any other `success=` → false. */
   success: boolean | undefined;
   exit: string | undefined;
+  /** `a0=… a1=… a2=… a3=…` as logged (hex): the call's first arguments (open flags, for one). */
+  registers: string | undefined;
   pid: number | undefined;
   /** SECCOMP `code=` and `sig=`. */
   code: string | undefined;
@@ -41,6 +43,9 @@ export interface Identity {
   exe: string | undefined;
   key: string | undefined;
 }
+
+/** The registers after `a0=`, in the kernel's order. */
+const REGISTER_KEYS = ['a1=', 'a2=', 'a3='] as const;
 
 /** Most emitted syscall records kept for reuse. */
 const MAX_FREE = 512;
@@ -65,6 +70,7 @@ export class SyscallRecordReader {
     rec.line = '';
     rec.syscall = undefined;
     rec.exit = undefined;
+    rec.registers = undefined;
     rec.code = undefined;
     rec.sig = undefined;
     rec.comm = undefined;
@@ -85,6 +91,7 @@ export class SyscallRecordReader {
         nr: -1,
         success: undefined,
         exit: undefined,
+        registers: undefined,
         pid: undefined,
         code: undefined,
         sig: undefined,
@@ -103,6 +110,7 @@ export class SyscallRecordReader {
     rec.nr = -1;
     rec.success = undefined;
     rec.exit = undefined;
+    rec.registers = undefined;
     rec.pid = undefined;
     rec.code = undefined;
     rec.sig = undefined;
@@ -159,6 +167,18 @@ export class SyscallRecordReader {
     if (v !== -1) {
       at = valueEnd(text, v, to);
       rec.exit = text.slice(v, at);
+    }
+    // The argument registers, one slice for all four: rules read open flags from them.
+    v = seekValue(text, 'a0=', at, body, to);
+    if (v !== -1) {
+      let end = valueEnd(text, v, to);
+      for (const key of REGISTER_KEYS) {
+        const w = seekValue(text, key, end, body, to);
+        if (w === -1 || w < end) break;
+        end = valueEnd(text, w, to);
+      }
+      rec.registers = text.slice(v - 3, end);
+      at = end;
     }
     v = seekValue(text, 'pid=', at, body, to);
     if (v !== -1) {
