@@ -425,6 +425,18 @@ describe('audit SYSCALL registers as the arguments rules read (evt.arg.*)', () =
     expect(alert?.process?.exe).toBe('/usr/bin/gdb');
   });
 
+  it('clone with CLONE_NEWUSER (a0=10000011) is "Process created in new namespaces", its flags named; a plain fork is not', () => {
+    const newNs = (a0: string) => {
+      const session = createSession({});
+      session.write(call(56, a0, '0'));
+      session.end();
+      return session.summary().alerts.filter((a) => a.rule === 'Process created in new namespaces');
+    };
+    const [alert] = newNs('10000011');
+    expect(alert?.message).toContain('args=flags=CLONE_NEWUSER, 0, 0, 0');
+    expect(newNs('1200011')).toEqual([]); // CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD: fork()
+  });
+
   it('PTRACE_TRACEME (a0=0) is not, and a register past 2^53 is read whole, not rounded', () => {
     expect(alerts(call(101, '0', '0'))).toEqual([]);
     const [event] = parseRecords(call(101, 'ffffffffffffff9c', '1'), { source: 'audit' }) as SyscallEvent[];

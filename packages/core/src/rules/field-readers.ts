@@ -2,6 +2,8 @@
  * How each field is read from an event and its context (the helpers behind the FIELDS
  * table): processes and ancestors, files, sockets, arguments and open modes.
  */
+
+import { CLONE_BITS } from '../context/strace-calls.js';
 import type { ProcessInfo, SocketAddress } from '../context/types.js';
 import type { SyscallEvent } from '../types.js';
 import type { Frame } from './fields.js';
@@ -237,6 +239,25 @@ export function eventArg(f: Frame, arg: Arg): string | undefined {
   const value = argValue(raw);
   // A request given as a number (audit's a0, strace -X raw) is named as strace names it.
   return arg === 'request' && f.event.syscall === 'ptrace' ? ptraceRequestName(value) : value;
+}
+
+/** Calls whose first register is a set of CLONE_* flags (clone's exit signal in its low byte). */
+const CLONE_FLAG_CALLS = new Set(['clone', 'unshare']);
+
+/**
+ * `evt.args`: the arguments as printed. An audit record prints none, so its registers are
+ * rendered the way strace would print the ones rules look at: clone's and unshare's flags
+ * by name (`flags=CLONE_NEWUSER|…`), the rest as decimal numbers.
+ */
+export function eventArgsText(f: Frame): string | undefined {
+  const e = f.event;
+  if (e.source !== 'audit') return e.args;
+  const list = args(f);
+  if (list.length === 0) return undefined;
+  if (!CLONE_FLAG_CALLS.has(e.syscall)) return list.join(', ');
+  const bits = Number(BigInt(list[0]!) & 0xffffffffn);
+  const names = CLONE_BITS.filter(([bit]) => (bits & bit) >>> 0 === bit).map(([, n]) => n);
+  return [`flags=${names.length > 0 ? names.join('|') : '0'}`, ...list.slice(1)].join(', ');
 }
 
 /** The executable the event's process runs (for execve: the file being executed). */
