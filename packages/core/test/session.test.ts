@@ -154,6 +154,35 @@ describe('createSession', () => {
     expect(alert!.details).toBeDefined();
   });
 
+  it('analyzeRun judges a whole run, its end included: a short odd process no exit closed is not clean', () => {
+    const model = openReadCloseModel();
+    const config = { sequenceModel: model as never, alertOnUnknownSyscall: false };
+    // Fewer calls than a window, and no exit record (strace -qq, or a plain trace's
+    // unprefixed exit): only the end of input judges it.
+    const odd = Array.from(
+      { length: 10 },
+      (_, i) => `9 ${['socket', 'connect', 'dup2', 'execve'][i % 4]}(3) = 0`,
+    );
+    expect(createSession({ config, rules: false }).analyze(odd).kind).toBe('clean');
+    const run = createSession({ config, rules: false });
+    const verdict = run.analyzeRun(odd);
+    expect(verdict.kind).toBe('alert');
+    expect(verdict.kind === 'alert' && verdict.alerts.map((a) => [a.type, a.pid])).toEqual([
+      ['sequence_anomaly', 9],
+    ]);
+    expect(run.summary().verdict).toBe('alert');
+    // A batch that alerts keeps its own alerts, with the end's after them.
+    const both = createSession({
+      config: { ...config, alertOnUnknownSyscall: true, baselineSyscalls: ['socket', 'connect', 'dup2'] },
+      rules: false,
+    });
+    const joined = both.analyzeRun(odd);
+    expect(joined.kind === 'alert' && joined.alerts.map((a) => a.type)).toEqual([
+      'unknown_syscall',
+      'sequence_anomaly',
+    ]);
+  });
+
   it('alerts on a process the scorer pushed out past its cap of open processes when it is pushed out, not at the end', () => {
     const model = openReadCloseModel();
     const session = createSession({

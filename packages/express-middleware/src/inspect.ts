@@ -76,9 +76,10 @@ function judgeTexts(
       reason: `telemetry of ${size} characters exceeds maxInspectBytes (${maxChars})`,
     };
   if (size === 0) return CLEAN;
-  // The session reads the texts as if joined by newlines, without making the joined copy.
+  // The session reads the texts as if joined by newlines, without making the joined copy;
+  // they are a whole run, so what only its end tells (a final sequence score) counts too.
   const texts = items.length === 1 ? asText(items[0])! : items.map((t) => asText(t)!);
-  return sessionOf().analyze(texts);
+  return sessionOf().analyzeRun(texts);
 }
 
 /** Parsed records or events, judged as one batch. */
@@ -91,7 +92,7 @@ function judgeRecords(items: readonly unknown[], sessionOf: () => AnalysisSessio
         typeof (r as { syscall?: unknown }).syscall === 'string');
     if (!ok) throw badExtract(`an array of records holding ${describe(r)}`);
   }
-  return sessionOf().push(items as readonly ParsedRecord[]);
+  return sessionOf().pushRun(items as readonly ParsedRecord[]);
 }
 
 /**

@@ -30,7 +30,7 @@ describe('guard benches (BENCH_SMOKE=1)', () => {
   it('breakdown.mjs: where a guarded request goes, in the server and stage by stage', () => {
     const run = runBench(bench('breakdown.mjs'));
     expect(run.status, run.out).toBe(0);
-    expect(run.out).toMatch(/session analyze\(\)'\s*│\s*-?\d+/);
+    expect(run.out).toMatch(/session analyzeRun\(\)'\s*│\s*-?\d+/);
     expect(run.out).toMatch(/'parser alone'\s*│\s*[\d.]+/);
     expect(run.out).toMatch(/it would serve [\d.]+ of the plain rate/);
   });

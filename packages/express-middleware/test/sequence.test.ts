@@ -1,5 +1,11 @@
 import { readFileSync, rmSync } from 'node:fs';
-import type { DetectorConfig, SequenceExplanation } from '@syscan/core';
+import {
+  type DetectorConfig,
+  learnSequenceModel,
+  parseRecords,
+  type SequenceExplanation,
+  type SyscallEvent,
+} from '@syscan/core';
 import express from 'express';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -150,5 +156,61 @@ describe('a 403 quotes nothing of the output it withholds', () => {
     expect(r.status).toBe(403);
     expect(r.json.alerts).toContainEqual(expect.objectContaining({ type: 'access_denied' }));
     expect(r.text).not.toMatch(/LEAK-/);
+  });
+});
+
+/**
+ * A run is judged whole, its end included: a process too short for a window and closed by no
+ * exit record (strace -qq, or a plain trace's unprefixed exit) is scored only at the end of
+ * input. Before, the guard judged the batch alone and such a run came out clean.
+ */
+describe('syscanGuard judges the end of a run too', () => {
+  let running: Running | undefined;
+  afterEach(async () => {
+    await running?.close();
+    running = undefined;
+  });
+
+  it('a short run unlike every normal one is refused (403), though no single call is new', async () => {
+    const normal = (pid: number) =>
+      parseRecords(
+        Array.from({ length: 40 }, (_, i) => `${pid} ${['openat', 'read', 'close'][i % 3]}(3) = 0`).join(
+          '\n',
+        ),
+      ).filter((r) => r.kind === 'syscall') as SyscallEvent[];
+    const model = learnSequenceModel([1, 2, 3, 4, 5, 6].map(normal));
+    const guard = syscanGuard({
+      detector: { sequenceModel: model as never, alertOnUnknownSyscall: false },
+      rules: false,
+    });
+    const odd = Array.from(
+      { length: 10 },
+      (_, i) => `9 ${['socket', 'connect', 'dup2', 'execve'][i % 4]}(3) = 0`,
+    );
+    const app = express();
+    app.post('/tools/run', express.json(), guard, (req, res) => {
+      res.json({
+        exitCode: 0,
+        stdout: 'done\n',
+        trace: req.body.odd
+          ? odd.join('\n')
+          : normal(7)
+              .map((e) => e.raw)
+              .join('\n'),
+      });
+    });
+    running = await listen(app);
+    const url = `${running.url}/tools/run`;
+    const refused = await request(url, { body: { odd: true } });
+    expect(refused.status).toBe(403);
+    expect(refused.json.alerts).toEqual([
+      expect.objectContaining({
+        type: 'sequence_anomaly',
+        message: expect.stringMatching(/^calls unlike normal/),
+      }),
+    ]);
+    const passed = await request(url, { body: { odd: false } });
+    expect(passed.status).toBe(200);
+    expect(passed.headers['syscan-verdict']).toBe('clean');
   });
 });

@@ -205,6 +205,31 @@ export class AnalysisSession {
     return verdict;
   }
 
+  /**
+   * Judges the whole text of one finished run and ends the session: the batch, then what
+   * only the end of input tells (a process's final sequence score, with no exit record to
+   * close it in a plain `strace -o` trace), as one verdict. The guard's form: without the
+   * end, a run that is anomalous only as a whole would come out clean.
+   */
+  analyzeRun(text: string | readonly string[]): AnomalyVerdict {
+    return this.#withEnd(this.analyze(text));
+  }
+
+  /** {@link analyzeRun} for records already parsed. */
+  pushRun(records: readonly ParsedRecord[]): AnomalyVerdict {
+    return this.#withEnd(this.push(records));
+  }
+
+  /** `verdict` joined with what ending the session adds: alerts of both, else a suppression, else clean. */
+  #withEnd(verdict: AnomalyVerdict): AnomalyVerdict {
+    const last = this.end();
+    if (last.kind === 'clean') return verdict;
+    if (verdict.kind === 'clean') return last;
+    if (verdict.kind === 'alert' && last.kind === 'alert')
+      return { kind: 'alert', alerts: [...verdict.alerts, ...last.alerts] };
+    return verdict.kind === 'alert' ? verdict : last;
+  }
+
   /** Judges parsed records (one record or a batch) as one verdict. */
   push(records: ParsedRecord | readonly ParsedRecord[]): AnomalyVerdict {
     const events = this.#events;
