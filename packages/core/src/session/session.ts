@@ -22,6 +22,8 @@ import { telemetryCheck } from './checks/telemetry.js';
 import { refusedAtEntry } from './entry.js';
 import { TraceIntegrityCheck, traceIntegrity } from './integrity.js';
 import {
+  addInputStats,
+  emptyInput,
   type OverallVerdict,
   type SessionAlert,
   type SessionSummary,
@@ -352,25 +354,10 @@ export class AnalysisSession {
 function addLive(out: SessionSummary, name: string, stats: Readonly<ParseStats>): void {
   let entry = out.inputs.find((i) => i.name === name);
   if (entry === undefined) {
-    entry = {
-      name,
-      bytes: 0,
-      lines: 0,
-      events: 0,
-      otherRecords: 0,
-      parseIssues: 0,
-      truncatedLines: 0,
-      otherLines: 0,
-    };
+    entry = emptyInput(name);
     out.inputs.push(entry);
   }
-  entry.bytes += stats.bytes;
-  entry.lines += stats.lines;
-  entry.events += stats.syscallEvents;
-  entry.otherRecords += stats.otherRecords;
-  entry.parseIssues += stats.issues;
-  entry.truncatedLines += stats.truncatedLines;
-  entry.otherLines += stats.unrecognisedLines;
+  addInputStats(entry, stats);
   out.lines += stats.lines;
   out.bytes += stats.bytes;
 }

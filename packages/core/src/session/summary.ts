@@ -165,30 +165,14 @@ export class SummaryBuilder {
   input(name: string): InputSummary {
     let entry = this.#inputs.get(name);
     if (entry === undefined) {
-      entry = {
-        name,
-        bytes: 0,
-        lines: 0,
-        events: 0,
-        otherRecords: 0,
-        parseIssues: 0,
-        truncatedLines: 0,
-        otherLines: 0,
-      };
+      entry = emptyInput(name);
       this.#inputs.set(name, entry);
     }
     return entry;
   }
 
   addParseStats(name: string, stats: Readonly<ParseStats>): void {
-    const entry = this.input(name);
-    entry.bytes += stats.bytes;
-    entry.lines += stats.lines;
-    entry.events += stats.syscallEvents;
-    entry.otherRecords += stats.otherRecords;
-    entry.parseIssues += stats.issues;
-    entry.truncatedLines += stats.truncatedLines;
-    entry.otherLines += stats.unrecognisedLines;
+    addInputStats(this.input(name), stats);
   }
 
   alert(alert: SessionAlert): void {
@@ -376,4 +360,29 @@ function sortTargets(targets: AlertTarget[]): AlertTarget[] {
 /** A sample of a raw line, copied: the line is a slice of its read chunk. */
 function cap(raw: string): string {
   return detach(raw.length > SAMPLE_CHARS ? `${raw.slice(0, SAMPLE_CHARS)}…` : raw);
+}
+
+/** An input's counters before anything of it was read. */
+export function emptyInput(name: string): InputSummary {
+  return {
+    name,
+    bytes: 0,
+    lines: 0,
+    events: 0,
+    otherRecords: 0,
+    parseIssues: 0,
+    truncatedLines: 0,
+    otherLines: 0,
+  };
+}
+
+/** Adds a parser's counters to an input's. */
+export function addInputStats(entry: InputSummary, stats: Readonly<ParseStats>): void {
+  entry.bytes += stats.bytes;
+  entry.lines += stats.lines;
+  entry.events += stats.syscallEvents;
+  entry.otherRecords += stats.otherRecords;
+  entry.parseIssues += stats.issues;
+  entry.truncatedLines += stats.truncatedLines;
+  entry.otherLines += stats.unrecognisedLines;
 }
