@@ -129,6 +129,11 @@ export function makeAnalyzeCommand(ctx: CliContext): Command {
       const config = await loadDetectorConfig(opts);
       const rules = await sessionRules(ctx, opts);
       const inputs = await resolveInputs(files);
+      // A compressed file is not appended to: there is nothing to follow.
+      if (opts.follow && inputs[0]?.gzip === true)
+        throw usageError(
+          `--follow reads a growing log; '${inputs[0].label}' is gzip-compressed (analyze it without --follow)`,
+        );
       const style = createStyle(useColor(ctx.io.stdout, ctx.io.env));
       // Follow mode prints alerts as they are found (text, ndjson); other runs report at the
       // end. Falco's format is one line per alert, always as found: it has no summary to wait for.

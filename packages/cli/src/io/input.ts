@@ -1,8 +1,9 @@
 import { closeSync, constants, createReadStream, openSync, readSync } from 'node:fs';
 import { access, open, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { createParser, type ParsedRecord, type ParseOptions, type ParseStats } from '@syscan/core';
-import { fileError, usageError } from '../errors.js';
+import { fileError, inputError, usageError } from '../errors.js';
 import type { Progress } from './progress.js';
 
 /**
@@ -25,7 +26,19 @@ export interface InputSpec {
   label: string;
   /** Size in bytes for regular files (drives the progress bar). */
   size: number | undefined;
+  /** A regular file that is gzip data (a rotated `audit.log.1.gz`): read through gunzip. */
+  gzip?: boolean | undefined;
 }
+
+/** Magic bytes of compressed formats: gzip is read, the others are named in the error. */
+const GZIP_MAGIC = [0x1f, 0x8b];
+const OTHER_COMPRESSIONS: ReadonlyArray<[name: string, magic: readonly number[], tool: string]> = [
+  ['zstd', [0x28, 0xb5, 0x2f, 0xfd], 'zstdcat'],
+  ['xz', [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], 'xzcat'],
+];
+
+const startsWith = (head: Uint8Array, magic: readonly number[]): boolean =>
+  head.length >= magic.length && magic.every((b, i) => head[i] === b);
 
 /**
  * Checks every path before any output is written, so that a typo in the third file fails
@@ -40,18 +53,35 @@ export async function resolveInputs(paths: readonly string[]): Promise<InputSpec
       specs.push({ path, label: STDIN_LABEL, size: undefined });
       continue;
     }
+    // A regular file is opened to prove it is readable (and its first bytes read). A FIFO is
+    // only checked: opening it would wait for its writer (strace -o FIFO) and closing it again
+    // would kill that writer with SIGPIPE.
+    let head: Uint8Array = new Uint8Array(0);
+    let st: Awaited<ReturnType<typeof stat>>;
     try {
-      const st = await stat(path);
+      st = await stat(path);
       if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-      // A regular file is opened to prove it is readable. A FIFO is only checked: opening it
-      // would wait for its writer (strace -o FIFO) and closing it again would kill that writer
-      // with SIGPIPE.
-      if (st.isFile()) await (await open(path, 'r')).close();
-      else await access(path, constants.R_OK);
-      specs.push({ path, label: path, size: st.isFile() ? st.size : undefined });
+      if (st.isFile()) {
+        const handle = await open(path, 'r');
+        try {
+          const { buffer, bytesRead } = await handle.read(Buffer.alloc(8), 0, 8, 0);
+          head = buffer.subarray(0, bytesRead);
+        } finally {
+          await handle.close();
+        }
+      } else await access(path, constants.R_OK);
     } catch (error) {
       throw fileError('read', path, error);
     }
+    // Compressed: read as text it would only be "no telemetry". Gzip is read through
+    // gunzip (its size is not the text's: no progress bar); the others are named.
+    const other = OTHER_COMPRESSIONS.find(([, magic]) => startsWith(head, magic));
+    if (other !== undefined)
+      throw inputError(
+        `'${path}' is ${other[0]}-compressed: syscan reads gzip itself, not ${other[0]}; decompress it first (${other[2]} '${path}' | syscan … -)`,
+      );
+    if (startsWith(head, GZIP_MAGIC)) specs.push({ path, label: path, size: undefined, gzip: true });
+    else specs.push({ path, label: path, size: st.isFile() ? st.size : undefined });
   }
   return specs;
 }
@@ -62,6 +92,14 @@ const YIELD_EVERY_BYTES = 8 * 1024 * 1024;
 /** The bytes of one input, in large chunks. */
 export function openInput(spec: InputSpec, stdin: Readable): AsyncIterable<Uint8Array> {
   if (spec.path === '-') return stdin as AsyncIterable<Uint8Array>;
+  if (spec.gzip === true) {
+    // Concatenated members (logrotate's, `cat a.gz b.gz`) are read on; data cut short or
+    // corrupt fails the read (Z_BUF_ERROR, Z_DATA_ERROR): never a silently shorter trace.
+    const gunzip = createGunzip({ chunkSize: READ_CHUNK_BYTES });
+    const file = createReadStream(spec.path, { highWaterMark: READ_CHUNK_BYTES });
+    file.on('error', (error) => gunzip.destroy(error));
+    return file.pipe(gunzip);
+  }
   if (spec.size !== undefined) return readRegularFile(spec.path);
   // A FIFO or a device: a stream, since a read may wait for its writer.
   return createReadStream(spec.path, { highWaterMark: READ_CHUNK_BYTES });
@@ -117,6 +155,11 @@ export async function* readChunks(
     // Only system errors (EIO, EISDIR…) are the input's fault; anything else is a bug.
     const code = (error as NodeJS.ErrnoException).code;
     if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) throw fileError('read', spec.label, error);
+    if (spec.gzip === true && typeof code === 'string' && code.startsWith('Z_'))
+      throw inputError(
+        `cannot read '${spec.label}': gzip data ${code === 'Z_BUF_ERROR' ? 'cut short' : 'corrupt'} (${(error as Error).message}): the trace after that point is unknown`,
+        error,
+      );
     throw error;
   }
 }
