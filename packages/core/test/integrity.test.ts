@@ -372,6 +372,25 @@ describe("trace integrity, expectExits 'auto' (the CLI's): exits are expected of
     ).toEqual([]);
   });
 
+  it("a thread's execve supersedes its leader: the thread's pid ends there, the leader runs on to its exit", () => {
+    const trace = [
+      '10 clone3({flags=CLONE_VM|CLONE_THREAD}, 88) = 11',
+      '11 execve("/bin/true", ["true"], 0x7ffe /* 3 vars */ <unfinished ...>',
+      '10 +++ superseded by execve in pid 11 +++',
+      '10 <... execve resumed>) = 0',
+      '10 exit_group(0) = ?',
+      '10 +++ exited with 0 +++',
+      '',
+    ].join('\n');
+    expect(auto([['exec-thread.strace', trace]])).toEqual([]);
+    // The runner's mode (every exit expected) reads it the same way.
+    const { summary } = run(trace);
+    expect(summary.alerts.filter((a) => a.details?.reason === 'missing_exit')).toEqual([]);
+    // Cut before the new program's exit: the leader, still running it, is the one lost.
+    const cut = auto([['exec-thread-cut.strace', trace.split('\n').slice(0, 4).join('\n')]]);
+    expect(cut.map((a) => a.details?.pids)).toEqual([[10]]);
+  });
+
   it('audit events are not followed for exits (audit has no exit records)', () => {
     const session = createSession({ config, checks: [traceIntegrity({ expectExits: 'auto' })] });
     session.write('10 +++ exited with 0 +++\n');

@@ -42,6 +42,9 @@ const MAX_SUMMARY_ROWS = 512;
 /** Rows named in the alert's message, fewest calls first. */
 const MESSAGE_ROWS = 6;
 
+/** strace's line for a leader whose thread ran execve: the thread's pid. */
+const SUPERSEDED = /\+\+\+ superseded by execve in pid (\d{1,10}) \+\+\+$/;
+
 /** Calls that make a process; their return value is the new pid. */
 const SPAWNS = new Set(['clone', 'clone3', 'fork', 'vfork']);
 
@@ -155,11 +158,17 @@ export class TraceIntegrityCheck implements SessionCheck {
       case 'signal':
         this.#seen(r.pid, r.line, r.raw);
         return;
-      case 'exit':
+      case 'exit': {
         if (this.#expectExits === 'auto') this.#inputsWithExits.add(this.#inputNo);
-        if (r.pid !== undefined && this.#followPids) this.#ended(r.pid);
+        // `L +++ superseded by execve in pid T +++`: thread T's execve made it the leader, L.
+        // T never exits under its own pid; L goes on running the new program.
+        const execer = r.exitCode === undefined && r.signal === undefined ? SUPERSEDED.exec(r.raw) : null;
+        if (execer !== null) {
+          if (this.#followPids) this.#ended(Number(execer[1]));
+        } else if (r.pid !== undefined && this.#followPids) this.#ended(r.pid);
         else if (r.pid === undefined && this.#expectExits === 'auto') this.#endedUnprefixed();
         return;
+      }
       case 'issue':
         this.#lineLost(r, out);
         return;
