@@ -450,3 +450,30 @@ describe('audit SYSCALL registers as the arguments rules read (evt.arg.*)', () =
     ]).toEqual(['PTRACE_ATTACH', 'PTRACE_SEIZE', 'PTRACE_CONT', '99']);
   });
 });
+
+describe('audit EXECVE argc against the arguments that arrived', () => {
+  const execve = (fields: string) =>
+    'type=SYSCALL msg=audit(1700000000.123:50): arch=c000003e syscall=59 success=yes exit=0 a0=55d a1=55e a2=55f a3=0 items=2 ppid=1 pid=4243 auid=1000 uid=1000 gid=1000 euid=1000 suid=1000 fsuid=1000 egid=1000 sgid=1000 fsgid=1000 tty=pts0 ses=1 comm="crontab" exe="/usr/bin/crontab" key=(null)\n' +
+    `type=EXECVE msg=audit(1700000000.123:50): ${fields}\n` +
+    'type=EOE msg=audit(1700000000.123:50): \n';
+  const issues = (text: string) => audit(text).filter((r) => r.kind === 'issue');
+
+  it('fewer arguments than argc (an EXECVE record lost) is an issue, and the alert says so', () => {
+    expect(issues(execve('argc=4 a0="crontab" a1="-l"'))).toEqual([
+      expect.objectContaining({
+        code: 'malformed_audit_record',
+        message: expect.stringContaining('argc=4 but 2 of the arguments never arrived'),
+      }),
+    ]);
+    const session = createSession({});
+    session.write(execve('argc=4 a0="crontab" a1="-l"'));
+    session.end();
+    const lost = session.summary().alerts.find((a) => a.type === 'trace_lost');
+    expect(lost?.message).toContain('could not be read (audit event 50: EXECVE says argc=4');
+  });
+
+  it('all arguments there, chunked ones included, is no issue', () => {
+    expect(issues(execve('argc=2 a0="crontab" a1="-l"'))).toEqual([]);
+    expect(issues(execve('argc=2 a0="echo" a1_len=6 a1[0]="abc" a1[1]="def"'))).toEqual([]);
+  });
+});

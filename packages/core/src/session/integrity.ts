@@ -42,6 +42,13 @@ const MAX_SUMMARY_ROWS = 512;
 /** Rows named in the alert's message, fewest calls first. */
 const MESSAGE_ROWS = 6;
 
+/** What the reader said of an unreadable line (` (its reason)`), without its `line N: ` head. */
+function readerSays(r: ParsedRecord): string {
+  if (r.kind !== 'issue') return '';
+  const why = r.message.replace(/^line \d+: /, '');
+  return ` (${why.length > 160 ? `${why.slice(0, 159)}…` : why})`;
+}
+
 /** strace's line for a leader whose thread ran execve: the thread's pid. */
 const SUPERSEDED = /\+\+\+ superseded by execve in pid (\d{1,10}) \+\+\+$/;
 
@@ -342,7 +349,7 @@ export class TraceIntegrityCheck implements SessionCheck {
       severity: this.#severity,
       message: cut
         ? `trace line ${r.line ?? '?'} was cut${syscall ? ` (a ${syscall} call)` : ''}: calls in it or after it may be hidden`
-        : `trace line ${r.line ?? '?'} could not be read: a call may be hidden in it`,
+        : `trace line ${r.line ?? '?'} could not be read${readerSays(r)}: a call may be hidden in it`,
       syscall,
       count: 1,
       line: r.line,

@@ -6,7 +6,7 @@ import { errnoName, resolveArch, syscallName } from '../../syscalls/index.js';
 import type { AuditDetails, AuditRecordEvent, ParsedRecord, SyscallEvent } from '../../types.js';
 import type { AvcFacts } from './avc.js';
 import type { ValueDecoder } from './decoder.js';
-import { MAX_ARG_CHARS, type PendingEvent } from './event.js';
+import { MAX_ARG_CHARS, MAX_ARGS, type PendingEvent } from './event.js';
 import { decodeArgs } from './execve.js';
 import { digitsAt } from './fields.js';
 import { readExit, resolveSyscall, seccompAction, signalNumber } from './interpret.js';
@@ -25,6 +25,23 @@ export function emitEvent(
     out.push(eventIssue(p, `${p.skippedArgs} EXECVE argument fields skipped (${why})`));
   }
   if (p.overflow > 0) out.push(eventIssue(p, `${p.overflow} records past the caps of one event not kept`));
+  const missing = missingArgs(p);
+  if (missing > 0)
+    out.push(
+      eventIssue(
+        p,
+        `EXECVE says argc=${p.argc} but ${missing} of the arguments never arrived (a record lost): the command line is incomplete`,
+      ),
+    );
+}
+
+/** Arguments `argc=` announced (up to what is kept) that no EXECVE field brought. */
+function missingArgs(p: PendingEvent): number {
+  // Fields already reported skipped are not counted again.
+  if (p.argc === undefined || p.skippedArgs > 0) return 0;
+  let present = 0;
+  for (const a of p.args ?? []) if (a !== undefined) present++;
+  return Math.max(0, Math.min(p.argc, MAX_ARGS) - present);
 }
 
 /** An issue about event `p` (built only when there is one: most events have none). */

@@ -49,6 +49,8 @@ export class PendingEvent {
   argChars = 0;
   /** EXECVE fields skipped: index far past the ones seen, or past the event's cap. */
   skippedArgs = 0;
+  /** EXECVE `argc=`: how many arguments the kernel logged. */
+  argc: number | undefined;
   /** Records (or their values) past one of the caps above, not kept: reported, never silent. */
   overflow = 0;
   /** CWD/PROCTITLE: seen (the first record wins, even when its value decodes to nothing) and decoded. */
@@ -107,6 +109,7 @@ export class PendingEvent {
     this.args = undefined;
     this.argChars = 0;
     this.skippedArgs = 0;
+    this.argc = undefined;
     this.overflow = 0;
     this.cwdSeen = false;
     this.cwd = undefined;

@@ -25,6 +25,12 @@ export function readExecve(p: PendingEvent, line: string, from: number, to: numb
   let slots = 0;
   forEachField(line, from, to, (key, raw) => {
     if (key.charCodeAt(0) !== 97 /* a */) return;
+    if (key === 'argc') {
+      // How many arguments the kernel says there are: fewer arriving means records were lost.
+      const argc = Number(raw);
+      if (Number.isInteger(argc) && argc >= 0) p.argc = argc;
+      return;
+    }
     let i = 1;
     let n = 0;
     while (i < key.length) {
