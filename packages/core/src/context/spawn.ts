@@ -6,7 +6,7 @@ import type { SyscallEvent } from '../types.js';
 import { resolvePath } from './paths.js';
 import type { TrackedProcess } from './process-table.js';
 import { findOutsideStrings, readInt } from './strace-args.js';
-import { CLONE_BITS } from './strace-calls.js';
+import { cloneFlagNames } from './strace-calls.js';
 
 /** A process or thread created by a traced process. */
 export interface SpawnInfo {
@@ -74,7 +74,7 @@ export function cloneFlags(args: string): readonly string[] {
     if (comment !== -1) return namesOf(args.slice(end + 4, comment));
     const bits = Number.parseInt(text, 16);
     if (Number.isNaN(bits)) return NO_FLAGS;
-    return Object.freeze(CLONE_BITS.filter(([bit]) => (bits & bit) >>> 0 === bit).map(([, n]) => n));
+    return Object.freeze(cloneFlagNames(bits));
   }
   return namesOf(text);
 }

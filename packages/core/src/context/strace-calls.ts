@@ -170,6 +170,11 @@ export const CLONE_BITS: ReadonlyArray<readonly [number, string]> = [
   [0x80000000, 'CLONE_IO'],
 ];
 
+/** The CLONE_* names of a flags word (bits of a number, as `-X raw` or an audit register gives it). */
+export function cloneFlagNames(bits: number): string[] {
+  return CLONE_BITS.filter(([bit]) => (bits & bit) >>> 0 === bit).map(([, n]) => n);
+}
+
 /** Identity changes: which ids each call sets, by argument (`-1` leaves an id as it is). */
 export const ID_CALLS = new Map<string, readonly ('uid' | 'euid' | 'gid' | 'egid' | 'suid' | 'sgid')[]>([
   ['setuid', ['uid', 'euid']],

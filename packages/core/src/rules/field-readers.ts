@@ -3,7 +3,7 @@
  * table): processes and ancestors, files, sockets, arguments and open modes.
  */
 
-import { CLONE_BITS } from '../context/strace-calls.js';
+import { cloneFlagNames } from '../context/strace-calls.js';
 import type { ProcessInfo, SocketAddress } from '../context/types.js';
 import type { SyscallEvent } from '../types.js';
 import type { Frame } from './fields.js';
@@ -256,7 +256,7 @@ export function eventArgsText(f: Frame): string | undefined {
   if (list.length === 0) return undefined;
   if (!CLONE_FLAG_CALLS.has(e.syscall)) return list.join(', ');
   const bits = Number(BigInt(list[0]!) & 0xffffffffn);
-  const names = CLONE_BITS.filter(([bit]) => (bits & bit) >>> 0 === bit).map(([, n]) => n);
+  const names = cloneFlagNames(bits);
   return [`flags=${names.length > 0 ? names.join('|') : '0'}`, ...list.slice(1)].join(', ');
 }
 

@@ -3,6 +3,8 @@
  * fields (`evt.is_open_write`, …). Only events a rule looks at pay for this, once each.
  */
 
+import type { AuditDetails } from '../types.js';
+
 /** Splits strace's argument text at top-level commas (quotes, `{}`, `[]`, `()`, `<…>` decorations, comments). */
 export function splitArgs(text: string): string[] {
   const out: string[] = [];
@@ -230,20 +232,15 @@ const AUDIT_OPEN_ARGS: Readonly<Record<string, readonly [flags: number, mode: nu
   openat: [2, 3],
 };
 
+/** Where an audit event's argument registers are: its `registers`, or its kept fields. */
+type AuditArgSource = Pick<AuditDetails, 'fields' | 'registers'>;
+
 /**
  * The open mode of an audit SYSCALL record, from its `aN` registers (hex, as auditd logs
  * them): the event's `registers`, or its kept fields (`auditFields: true`). Undefined when
  * the record does not say.
  */
-export function auditOpenMode(
-  syscall: string,
-  audit:
-    | {
-        readonly fields?: Readonly<Record<string, string>> | undefined;
-        readonly registers?: string | undefined;
-      }
-    | undefined,
-): OpenMode | undefined {
+export function auditOpenMode(syscall: string, audit: AuditArgSource | undefined): OpenMode | undefined {
   if (audit === undefined) return undefined;
   const { fields, registers } = audit;
   if (fields === undefined && registers === undefined) return undefined;
@@ -284,13 +281,7 @@ function registerValue(registers: string | undefined, n: number): string | undef
 }
 
 /** What an audit event's registers or kept fields say of `aN` (hex, as logged). */
-function auditRegister(
-  audit: {
-    readonly fields?: Readonly<Record<string, string>> | undefined;
-    readonly registers?: string | undefined;
-  },
-  n: number,
-): string | undefined {
+function auditRegister(audit: AuditArgSource, n: number): string | undefined {
   return audit.fields?.[`SYSCALL.a${n}`] ?? registerValue(audit.registers, n);
 }
 
@@ -299,14 +290,7 @@ function auditRegister(
  * rules that read `evt.arg.*`; empty when the record did not say. The kernel logs them as
  * unsigned hex: values past 2^53 go through BigInt, so none is rounded.
  */
-export function auditArgs(
-  audit:
-    | {
-        readonly fields?: Readonly<Record<string, string>> | undefined;
-        readonly registers?: string | undefined;
-      }
-    | undefined,
-): string[] {
+export function auditArgs(audit: AuditArgSource | undefined): string[] {
   const out: string[] = [];
   if (audit === undefined) return out;
   for (let n = 0; n < 4; n++) {
@@ -338,6 +322,7 @@ const PTRACE_REQUESTS: Readonly<Record<number, string>> = {
   18: 'PTRACE_GETFPXREGS',
   19: 'PTRACE_SETFPXREGS',
   24: 'PTRACE_SYSCALL',
+  // 0x4200 and up (the formatter writes object keys in decimal).
   16896: 'PTRACE_SETOPTIONS',
   16897: 'PTRACE_GETEVENTMSG',
   16898: 'PTRACE_GETSIGINFO',
