@@ -1,7 +1,6 @@
 import {
   type Alert,
   type AnalysisSession,
-  createSession,
   DetectorRegistry,
   type DetectorStore,
   SyscanError,
@@ -14,7 +13,7 @@ import {
   inspectionFailedProblem,
   uninspectedProblem,
 } from './guard-problems.js';
-import { adopted, inspectPayload } from './inspect.js';
+import { adopted, inspectPayload, responseSession } from './inspect.js';
 import { type Judge, ResponseWatch, type Withheld } from './intercept.js';
 import { type ResolvedGuardOptions, resolveGuardOptions } from './options.js';
 import { seconds, sendProblem } from './problem.js';
@@ -99,8 +98,7 @@ export function syscanGuard(options?: SyscanGuardOptions): SyscanGuard {
   /** Watches the response of `key`'s request, then runs the handler. */
   function watchAndGo(key: string, req: Request, res: Response, next: NextFunction): void {
     // One session per response over the client's detector, which keeps its state between them.
-    const sessionOf = (): AnalysisSession =>
-      createSession({ detector: registry.get(key), context: o.context ? undefined : false, rules: o.rules });
+    const sessionOf = (): AnalysisSession => responseSession(o, registry.get(key));
     const judge: Judge = {
       maxBytes: o.maxInspectBytes,
       keepHeaders,

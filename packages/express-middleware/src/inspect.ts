@@ -8,9 +8,12 @@ import {
   type Alert,
   type AnalysisSession,
   type AnomalyVerdict,
+  createSession,
   type ParsedRecord,
   type SessionSummary,
+  type SyscallAnomalyDetector,
   SyscanError,
+  traceIntegrity,
 } from '@syscan/core';
 import type { Request } from 'express';
 import { asText } from './extract.js';
@@ -18,6 +21,22 @@ import type { ResolvedGuardOptions } from './options.js';
 import type { Extracted, GuardVerdict } from './types.js';
 
 const CLEAN: GuardVerdict = Object.freeze({ kind: 'clean' });
+
+/**
+ * The session that judges one response, over its client's detector (which keeps its state
+ * between responses) with the guard's context and rules. A response's telemetry is a whole
+ * run, so, as `syscan analyze` does with a file, a followed `strace -f` process that has no
+ * exit record by its end (the trace cut short, its tail left out) is `trace_lost`: judged
+ * only where the trace shows exit records at all (not `-qq`, not audit).
+ */
+export function responseSession(o: ResolvedGuardOptions, detector: SyscallAnomalyDetector): AnalysisSession {
+  return createSession({
+    detector,
+    context: o.context ? undefined : false,
+    rules: o.rules,
+    checks: [traceIntegrity({ expectExits: 'auto' })],
+  });
+}
 
 /** The verdict for one payload; every failure becomes an `error` verdict, never a throw. */
 export function inspectPayload(

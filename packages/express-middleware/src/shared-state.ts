@@ -9,15 +9,9 @@
  * its per-payload verdict (alerts still block; rates and budget are not applied); in report
  * mode it is labelled `error` (or `alert`, when the payload alone alerted). Always a warning.
  */
-import {
-  type AnalysisSession,
-  createSession,
-  isDetectorStore,
-  type PayloadDetector,
-  SharedDetector,
-} from '@syscan/core';
+import { type AnalysisSession, isDetectorStore, type PayloadDetector, SharedDetector } from '@syscan/core';
 import { storeUnavailableProblem } from './guard-problems.js';
-import { adopted } from './inspect.js';
+import { adopted, responseSession } from './inspect.js';
 import type { Withheld } from './intercept.js';
 import type { ResolvedGuardOptions } from './options.js';
 import type { GuardVerdict } from './types.js';
@@ -52,9 +46,7 @@ export async function inspectShared(
   warn: (what: string, error: unknown) => void,
 ): Promise<GuardVerdict> {
   const detector: PayloadDetector = shared.detector(key);
-  const local = body(() =>
-    createSession({ detector, context: o.context ? undefined : false, rules: o.rules }),
-  );
+  const local = body(() => responseSession(o, detector));
   if (local.kind === 'uninspected' || local.kind === 'error') return local;
   // A run's own verdict stays as it is; an alerting one still counts against the budget.
   const isAdopted = adopted.has(local);
