@@ -46,6 +46,23 @@ describe.skipIf(!hasStrace)('learn → analyze round trip with real strace', () 
     expect(doc.ratesWithoutTimestamps).toBe(false);
   });
 
+  it('learns the same baseline, byte for byte, from the same traces in any order', async () => {
+    // Eight shells listing eight directories: enough distinct processes of each program (sh,
+    // ls, cat) for five calibration folds, which used to follow the order of the files.
+    const dirs = ['/etc', '/usr', '/var', '/tmp', '/bin', '/lib', '/opt', '/srv'];
+    const shells = dirs.map((d, i) =>
+      trace(`sh-${i}.strace`, ['sh', '-c', `ls -l ${d} >/dev/null; cat /etc/hostname`]),
+    );
+    const forward = await runCli(['learn', ...shells]);
+    const backward = await runCli(['learn', ...[...shells].reverse()]);
+    expect(forward.code, forward.stderr).toBe(0);
+    const programs = Object.values(JSON.parse(forward.stdout).sequenceModel.programs) as Array<{
+      calibration?: { method: string };
+    }>;
+    expect(programs.filter((p) => p.calibration?.method === 'out-of-fold').length).toBeGreaterThan(1);
+    expect(backward.stdout).toBe(forward.stdout);
+  });
+
   it('writes to stdout without -o', async () => {
     const r = await runCli(['learn', runs[0]!]);
     expect(r.code).toBe(0);

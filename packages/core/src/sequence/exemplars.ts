@@ -211,8 +211,12 @@ export function setsOf(tokens: Uint8Array): ProcessSets {
     previous = token;
   }
   const pairs = Uint16Array.from(pairSet).sort();
-  return { unigrams, pairs, key: `${unigrams.join(',')}|${pairs.join(',')}` };
+  return { unigrams, pairs, key: setKey(unigrams, pairs) };
 }
+
+/** Equal for equal sets. */
+const setKey = (unigrams: Uint32Array, pairs: Uint16Array): string =>
+  `${unigrams.join(',')}|${pairs.join(',')}`;
 
 /** Collects the distinct sets of learned processes (identical sets once), capped. */
 export class ExemplarCollector {
@@ -245,5 +249,20 @@ export class ExemplarCollector {
     this.unigrams.push(sets.unigrams);
     this.pairs.push(sets.pairs);
     this.weights.push(1);
+  }
+
+  /** A collector of the same cap and drop count holding `sets` (distinct), in their order. */
+  withSets(
+    sets: ReadonlyArray<{ unigrams: Uint32Array; pairs: Uint16Array; weight: number }>,
+  ): ExemplarCollector {
+    const out = new ExemplarCollector(this.#cap);
+    for (const { unigrams, pairs, weight } of sets) {
+      out.#seen.set(setKey(unigrams, pairs), out.unigrams.length);
+      out.unigrams.push(unigrams);
+      out.pairs.push(pairs);
+      out.weights.push(weight);
+    }
+    out.dropped = this.dropped;
+    return out;
   }
 }

@@ -7,6 +7,7 @@
  */
 import type { SyscallEvent } from '../types.js';
 import { calibrate } from './calibrate.js';
+import { inCanonicalOrder } from './canonical.js';
 import { ExemplarCollector, type ProcessSets, setsOf } from './exemplars.js';
 import { MAX_ORDER } from './gram-key.js';
 import { addCounts } from './kneser-ney.js';
@@ -208,8 +209,10 @@ export class SequenceLearner {
     this.endTrace();
     const weights = CHANNELS.map((c) => this.#options.weights?.[c] ?? DEFAULT_CHANNEL_WEIGHTS[c]);
     const programs: SequenceModel['programs'] = {};
-    for (const [name, p] of [...this.#programs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      if (p.processes === 0) continue;
+    for (const [name, learned] of [...this.#programs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      if (learned.processes === 0) continue;
+      // Ids by name and processes by their calls, so the input order does not shape the model.
+      const p = inCanonicalOrder(learned, this.order);
       const calibration = calibrate(p, {
         order: this.order,
         window: this.window,
