@@ -264,6 +264,64 @@ describe.skipIf(!hasStrace || !hasPython)(
       );
       const doc = JSON.parse(r.stdout);
       expect(doc.syscalls.mount).toBeGreaterThan(0);
+      // …but not as clean: the write it broke in two is a line that could not be read.
+      expect(doc.alerts).toContainEqual(
+        expect.objectContaining({ type: 'trace_lost', severity: 'critical' }),
+      );
+    });
+
+    // A program that knows how strace prints its write makes its text close strace's line:
+    // every line then reads whole, and a forged chdir sends the real relative open of
+    // /etc/shadow to /tmp/shadow. Before, this was CLEAN, exit 0.
+    const forger = [
+      'import os',
+      'def forge(line):',
+      '    n = 0',
+      '    while True:',
+      '        data = (") = %d\\n%s\\ngetpid(" % (n, line)).encode()',
+      '        if len(data) == n: break',
+      '        n = len(data)',
+      '    os.write(2, data)',
+      'os.chdir("/etc")',
+      'forge(\'chdir("/tmp") = 0\')',
+      'try: os.open("shadow", os.O_RDONLY)',
+      'except OSError: pass',
+    ].join('\n');
+
+    it('a program that forges whole lines into a trace on its stderr is a critical trace_lost naming it', async () => {
+      const script = file('forger.py', `${forger}\n`);
+      const out = join(dir, 'forged.strace');
+      const r0 = spawnSync('bash', ['-c', `strace python3 "${script}" 2> "${out}"`], { encoding: 'utf8' });
+      expect(r0.status, r0.stderr).toBe(0);
+      const trace = readFileSync(out, 'utf8');
+      expect(trace).toMatch(/^chdir\("\/tmp"\) = 0$/m); // the forged line reads whole
+      const r = await runCli(['analyze', '--format', 'json', out]);
+      expect(r.code, r.stderr).toBe(1);
+      const doc = JSON.parse(r.stdout);
+      expect(doc.alerts).toContainEqual(
+        expect.objectContaining({
+          type: 'trace_lost',
+          severity: 'critical',
+          syscall: 'write',
+          message: expect.stringMatching(/wrote into its own trace.*strace -o FILE/),
+          process: expect.objectContaining({ comm: expect.stringMatching(/^python3/) }),
+          details: expect.objectContaining({ reason: 'program_output_in_trace', lineBreaks: 2 }),
+        }),
+      );
+    });
+
+    it('the same program traced with -o FILE: nothing forged, and the open of /etc/shadow is named', async () => {
+      const script = file('forger.py', `${forger}\n`);
+      const out = join(dir, 'not-forged.strace');
+      const traced = spawnSync('strace', ['-o', out, 'python3', script], { encoding: 'utf8' });
+      expect(traced.status, traced.stderr).toBe(0);
+      const r = await runCli(['analyze', '--format', 'json', out]);
+      const doc = JSON.parse(r.stdout);
+      const reasons = doc.alerts.map((a: { details?: { reason?: string } }) => a.details?.reason);
+      expect(reasons).not.toContain('program_output_in_trace');
+      expect(doc.alerts).toContainEqual(
+        expect.objectContaining({ rule: 'Read shadow password file', paths: ['/etc/shadow'] }),
+      );
     });
 
     it('strace -o FIFO: only what strace writes is read', async () => {

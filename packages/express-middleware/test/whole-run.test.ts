@@ -107,6 +107,45 @@ describe.skipIf(skipReason !== undefined)('the guard judges a response trace as 
     );
   });
 
+  it('a command that forges lines into a trace it shares stderr with (a tool capturing both) is withheld', async () => {
+    // Its text closes strace's line for its own write and adds a chdir that never happened,
+    // so the relative open of /etc/shadow would read as /tmp/shadow.
+    const forger = [
+      'import os',
+      'n = 0',
+      'while True:',
+      '    data = (") = %d\\nchdir(\\"/tmp\\") = 0\\ngetpid(" % n).encode()',
+      '    if len(data) == n: break',
+      '    n = len(data)',
+      'os.chdir("/etc")',
+      'os.write(2, data)',
+      'try: os.open("shadow", os.O_RDONLY)',
+      'except OSError: pass',
+    ].join('\n');
+    // The tool runs `strace CMD` and returns the command's stderr, strace's lines in it.
+    const run = spawnSync('strace', ['python3', '-c', forger], { encoding: 'utf8', timeout: 20_000 });
+    expect(run.stderr).toMatch(/^chdir\("\/tmp"\) = 0$/m);
+    const app = express();
+    const verdicts: GuardVerdict[] = [];
+    app.post(
+      '/tools/shell',
+      express.json(),
+      syscanGuard({ onVerdict: (v) => void verdicts.push(v) }),
+      (_req, res) => {
+        res.json({ exitCode: run.status, stdout: '', stderr: run.stderr });
+      },
+    );
+    running = await listen(app);
+    const r = await request(`${running.url}/tools/shell`, { body: {} });
+    expect(r.status).toBe(403);
+    expect(alertsOf(verdicts)).toContainEqual(
+      expect.objectContaining({
+        type: 'trace_lost',
+        details: expect.objectContaining({ reason: 'program_output_in_trace' }),
+      }),
+    );
+  });
+
   it('a command that kills its tracer and goes on untraced is withheld', async () => {
     // /bin/true leaves an exit record; then python3 SIGKILLs strace (its parent) and reads a
     // file nobody sees.

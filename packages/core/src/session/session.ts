@@ -16,6 +16,7 @@ import type { LoadedRule } from '../rules/types.js';
 import { atLeast, SEVERITIES } from '../severity.js';
 import type { ParsedRecord, ParseOptions, ParseStats, Severity, SyscallEvent } from '../types.js';
 import { contextLossCheck } from './checks/context-loss.js';
+import { programOutputCheck } from './checks/program-output.js';
 import { rulesCheck, shippedRules } from './checks/rules.js';
 import { sequenceCheck } from './checks/sequence.js';
 import { telemetryCheck } from './checks/telemetry.js';
@@ -138,6 +139,7 @@ export class AnalysisSession {
       // One integrity check per session: a caller's own (with its options) replaces the default.
       if (!given.some((c) => c instanceof TraceIntegrityCheck)) builtin.push(traceIntegrity());
       builtin.push(telemetryCheck(this.config));
+      builtin.push(programOutputCheck(this.config.severity.trace_lost));
       if (this.context !== undefined)
         builtin.push(contextLossCheck(this.context, this.config.severity.trace_lost));
     }
