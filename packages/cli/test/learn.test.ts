@@ -63,6 +63,36 @@ describe.skipIf(!hasStrace)('learn → analyze round trip with real strace', () 
     expect(backward.stdout).toBe(forward.stdout);
   });
 
+  it('learn and seccomp refuse a trace the traced program wrote into (strace CMD 2>trace): it could teach them calls never made', async () => {
+    // A "known-good" run that forges a ptrace line: learned, ptrace would pass from then on.
+    const poison = [
+      'import os',
+      'n = 0',
+      'while True:',
+      '    data = (") = %d\\nptrace(PTRACE_ATTACH, 1) = 0\\ngetpid(" % n).encode()',
+      '    if len(data) == n: break',
+      '    n = len(data)',
+      'os.write(2, data)',
+    ].join('\n');
+    const out = join(dir, 'poisoned.strace');
+    const traced = spawnSync('bash', ['-c', `strace python3 -c '${poison}' 2> "${out}"`], {
+      encoding: 'utf8',
+    });
+    expect(traced.status, traced.stderr).toBe(0);
+    expect(readFileSync(out, 'utf8')).toMatch(/^ptrace\(PTRACE_ATTACH, 1\) = 0$/m);
+    const r = await runCli(['learn', out, '-o', join(dir, 'poisoned.json')]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(
+      /^syscan: '.*poisoned\.strace' holds the traced program's own output \(line \d+: its write comes back in the trace\): .*strace -o FILE\n$/,
+    );
+    expect(existsSync(join(dir, 'poisoned.json'))).toBe(false);
+    const profile = await runCli(['seccomp', out]);
+    expect(profile.code).toBe(2);
+    expect(profile.stdout).toBe('');
+    expect(profile.stderr).toMatch(/holds the traced program's own output .*teach the profile calls/);
+  });
+
   it('writes to stdout without -o', async () => {
     const r = await runCli(['learn', runs[0]!]);
     expect(r.code).toBe(0);

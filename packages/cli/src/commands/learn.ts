@@ -18,6 +18,7 @@ import {
   numbersOption,
   readInputBatches,
 } from '../io/numbered-input.js';
+import { refuseProgramOutput } from '../io/own-output.js';
 import { Progress } from '../io/progress.js';
 import {
   deniedErrnosOption,
@@ -90,9 +91,11 @@ export function makeLearnCommand(ctx: CliContext): Command {
           // per-program baseline and the sequence model.
           const numbers = numbersFor(input, opts);
           const tracker = opts.context && numbers.numbers === undefined ? createContextTracker() : undefined;
+          const ownOutput = refuseProgramOutput(input.label, 'the baseline');
           for await (const batch of readInputBatches(input, ctx.io.stdin, numbers, parseOptions, progress)) {
             events.length = 0;
             for (const record of batch) {
+              ownOutput(record);
               tracker?.observe(record);
               if (record.kind === 'syscall') {
                 events.push(record);

@@ -4,6 +4,7 @@ import type { CliContext } from '../context.js';
 import { inputError } from '../errors.js';
 import { readBatches, resolveInputs } from '../io/input.js';
 import { readJsonObject, writeFileAtomic } from '../io/json-file.js';
+import { refuseProgramOutput } from '../io/own-output.js';
 import { Progress } from '../io/progress.js';
 import { type InputOptions, parseOptionsOf, progressOption, sourceOption } from '../options.js';
 import { hostArch } from './syscalls.js';
@@ -82,8 +83,11 @@ export function makeSeccompCommand(ctx: CliContext): Command {
         for (const input of inputs) {
           builder.beginTrace();
           const before = builder.events;
-          for await (const batch of readBatches(input, ctx.io.stdin, parseOptions, progress))
+          const ownOutput = refuseProgramOutput(input.label, 'the profile');
+          for await (const batch of readBatches(input, ctx.io.stdin, parseOptions, progress)) {
+            for (const record of batch) ownOutput(record);
             builder.observe(batch);
+          }
           if (builder.events === before)
             throw inputError(`no syscall events in '${input.label}' (is it strace or audit output?)`);
         }
