@@ -477,3 +477,53 @@ describe('audit EXECVE argc against the arguments that arrived', () => {
     expect(issues(execve('argc=2 a0="echo" a1_len=6 a1[0]="abc" a1[1]="def"'))).toEqual([]);
   });
 });
+
+/**
+ * The kernel writes one CWD and one PROCTITLE per event, and numbers its PATH items once
+ * each. A second one is a line that is not the kernel's (a syslog line forged with `logger`,
+ * a crafted log): with the first CWD winning, a forged `cwd="/tmp"` ahead of the real one
+ * sent the relative open of `shadow` to /tmp/shadow, CLEAN.
+ */
+describe('audit records an event holds once, repeated', () => {
+  const stamp = 'audit(1700000000.123:42)';
+  const openShadow = (extra: { before?: string; after?: string; path?: string }) =>
+    [
+      extra.before,
+      `type=SYSCALL msg=${stamp}: arch=c000003e syscall=257 success=yes exit=3 a0=ffffff9c a1=7ffd a2=0 a3=0 items=1 ppid=1 pid=4242 auid=1000 uid=1000 gid=1000 euid=1000 suid=1000 fsuid=1000 egid=1000 sgid=1000 fsgid=1000 tty=pts0 ses=1 comm="cat" exe="/usr/bin/cat" key=(null)`,
+      `type=CWD msg=${stamp}: cwd="/etc"`,
+      `type=PATH msg=${stamp}: item=0 name="shadow" inode=1 dev=08:01 mode=0100640 ouid=0 ogid=42 rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0`,
+      extra.path,
+      extra.after,
+      `type=EOE msg=${stamp}: `,
+    ]
+      .filter((l) => l !== undefined)
+      .join('\n');
+  const issues = (text: string) => audit(`${text}\n`).filter((r) => r.kind === 'issue');
+
+  it('a forged CWD before the real one is an issue, and the session says the event is in doubt (not clean)', () => {
+    const text = openShadow({ before: `type=CWD msg=${stamp}: cwd="/tmp"` });
+    expect(issues(text)).toEqual([
+      expect.objectContaining({
+        code: 'malformed_audit_record',
+        message: expect.stringContaining('(first: a second CWD): a line that is not the kernel'),
+      }),
+    ]);
+    const verdict = createSession({}).analyzeRun(`${text}\n`);
+    expect(verdict.kind).toBe('alert');
+    expect(verdict.kind === 'alert' && verdict.alerts.map((a) => a.type)).toContain('trace_lost');
+  });
+
+  it('a second PROCTITLE, and a PATH item number given twice, are issues too', () => {
+    const proctitle = `type=PROCTITLE msg=${stamp}: proctitle="cat"`;
+    expect(issues(openShadow({ after: `${proctitle}\n${proctitle}` }))).toHaveLength(1);
+    const again = `type=PATH msg=${stamp}: item=0 name="/tmp/x" inode=2 dev=08:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0`;
+    expect(issues(openShadow({ path: again }))[0]?.message).toContain('a second PATH item=0');
+  });
+
+  it('the real event, and PATH items 0…3 of a rename, are no issue', () => {
+    expect(issues(openShadow({}))).toEqual([]);
+    const item = (n: number) =>
+      `type=PATH msg=${stamp}: item=${n} name="/tmp/f${n}" inode=${n + 2} dev=08:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0`;
+    expect(issues(openShadow({ path: [1, 2, 3].map(item).join('\n') }))).toEqual([]);
+  });
+});

@@ -6,7 +6,7 @@ import type { ValueDecoder } from './decoder.js';
 import { MAX_PATHS, type PendingEvent } from './event.js';
 import { findValue, intField, valueEnd } from './fields.js';
 
-/** CWD `cwd=`: the first CWD record of an event wins, even when its value decodes to nothing. */
+/** CWD `cwd=`: the first CWD record of an event wins, even when its value decodes to nothing; another is noted as repeated. */
 export function readCwd(
   p: PendingEvent,
   text: string,
@@ -14,7 +14,10 @@ export function readCwd(
   to: number,
   decoder: ValueDecoder,
 ): void {
-  if (p.cwdSeen) return;
+  if (p.cwdSeen) {
+    p.noteRepeated('CWD');
+    return;
+  }
   const v = findValue(text, 'cwd=', body, to);
   if (v === -1) return;
   p.cwdSeen = true;
@@ -59,7 +62,7 @@ export function readSockaddr(p: PendingEvent, text: string, body: number, to: nu
   if (v !== -1) p.saddr = text.slice(v, valueEnd(text, v, to));
 }
 
-/** PROCTITLE `proctitle=`: the first record of an event wins. */
+/** PROCTITLE `proctitle=`: the first record of an event wins; another is noted as repeated. */
 export function readProctitle(
   p: PendingEvent,
   text: string,
@@ -67,7 +70,10 @@ export function readProctitle(
   to: number,
   decoder: ValueDecoder,
 ): void {
-  if (p.proctitleSeen) return;
+  if (p.proctitleSeen) {
+    p.noteRepeated('PROCTITLE');
+    return;
+  }
   const v = findValue(text, 'proctitle=', body, to);
   if (v === -1) return;
   p.proctitleSeen = true;

@@ -25,6 +25,13 @@ export function emitEvent(
     out.push(eventIssue(p, `${p.skippedArgs} EXECVE argument fields skipped (${why})`));
   }
   if (p.overflow > 0) out.push(eventIssue(p, `${p.overflow} records past the caps of one event not kept`));
+  if (p.repeated > 0)
+    out.push(
+      eventIssue(
+        p,
+        `${p.repeated} record(s) the kernel writes once per event came again (first: a second ${p.firstRepeated}): a line that is not the kernel's was mixed in, so what the event acted on is in doubt`,
+      ),
+    );
   const missing = missingArgs(p);
   if (missing > 0)
     out.push(

@@ -53,6 +53,13 @@ export class PendingEvent {
   argc: number | undefined;
   /** Records (or their values) past one of the caps above, not kept: reported, never silent. */
   overflow = 0;
+  /**
+   * Records the kernel writes once per event (CWD, PROCTITLE, a PATH item number) that came
+   * again, and the first of them: a line that is not the kernel's was mixed in (a forged
+   * syslog line, a crafted log), so what the event acted on is in doubt. Reported.
+   */
+  repeated = 0;
+  firstRepeated: string | undefined;
   /** CWD/PROCTITLE: seen (the first record wins, even when its value decodes to nothing) and decoded. */
   cwdSeen = false;
   cwd: string | undefined;
@@ -111,6 +118,8 @@ export class PendingEvent {
     this.skippedArgs = 0;
     this.argc = undefined;
     this.overflow = 0;
+    this.repeated = 0;
+    this.firstRepeated = undefined;
     this.cwdSeen = false;
     this.cwd = undefined;
     this.pathCount = 0;
@@ -129,6 +138,11 @@ export class PendingEvent {
   release(): void {
     this.pathNames.fill(undefined, 0, this.pathCount);
     this.init(-1, undefined, undefined, '', 0, false);
+  }
+
+  /** A record the event may hold once came again (see `repeated`). */
+  noteRepeated(what: string): void {
+    if (this.repeated++ === 0) this.firstRepeated = what;
   }
 
   addType(type: string): void {
@@ -150,6 +164,8 @@ export class PendingEvent {
       return;
     }
     const nr = item ?? count;
+    if (this.pathItems === undefined ? nr < count : this.pathItems.includes(nr))
+      this.noteRepeated(`PATH item=${nr}`);
     if (this.pathItems === undefined && nr !== count) {
       // Not numbered 0, 1, 2 … in arrival order: keep every item number from now on.
       this.pathItems = [];
