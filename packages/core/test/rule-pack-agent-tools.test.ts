@@ -50,6 +50,11 @@ elif what == 'clone_newuser':
     r = libc.syscall(56, 0x10000000 | 17, 0, 0, 0, 0)
     if r == 0: os._exit(0)
     if r > 0: os.waitpid(r, 0)
+elif what in ('open_by_handle', 'name_to_handle'):
+    class handle(ctypes.Structure): _fields_ = [('size', ctypes.c_uint), ('type', ctypes.c_int), ('bytes', ctypes.c_ubyte * 128)]
+    h = handle(128, 0); mount = ctypes.c_int()
+    libc.name_to_handle_at(-100, b'/etc/hostname', ctypes.byref(h), ctypes.byref(mount), 0)
+    if what == 'open_by_handle': libc.open_by_handle_at(os.open('/etc', os.O_RDONLY), ctypes.byref(h), 0)
 elif what == 'fork':
     r = os.fork()
     if r == 0: os._exit(0)
@@ -279,6 +284,12 @@ describe.skipIf(!hasStrace)('agent-tools rule pack on real traces', () => {
       quiet: [['ls', '/proc/self/ns']],
     },
     { rule: 'Process created in new namespaces', trips: [tool('clone_newuser')], quiet: [tool('fork')] },
+    {
+      rule: 'File opened by handle',
+      // name_to_handle_at alone (systemd, NFS servers) only names a file.
+      trips: [tool('open_by_handle')],
+      quiet: [tool('name_to_handle'), ['cat', '/etc/hostname']],
+    },
     {
       rule: 'Kernel code load',
       trips: [tool('finit_module'), tool('kexec_file_load'), tool('bpf')],
