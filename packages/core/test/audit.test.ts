@@ -513,9 +513,14 @@ describe('audit records an event holds once, repeated', () => {
     expect(verdict.kind === 'alert' && verdict.alerts.map((a) => a.type)).toContain('trace_lost');
   });
 
-  it('a second PROCTITLE, and a PATH item number given twice, are issues too', () => {
+  it('a second PROCTITLE or SOCKADDR, and a PATH item number given twice, are issues too', () => {
     const proctitle = `type=PROCTITLE msg=${stamp}: proctitle="cat"`;
     expect(issues(openShadow({ after: `${proctitle}\n${proctitle}` }))).toHaveLength(1);
+    // A forged peer ahead of the real one (the metadata service) would win.
+    const sockaddr = (hex: string) => `type=SOCKADDR msg=${stamp}: saddr=${hex}`;
+    const peers = `${sockaddr('020000507F0000010000000000000000')}\n${sockaddr('02000050A9FEA9FE0000000000000000')}`;
+    expect(issues(openShadow({ after: peers }))[0]?.message).toContain('a second SOCKADDR');
+    expect(issues(openShadow({ after: sockaddr('02000050A9FEA9FE0000000000000000') }))).toEqual([]);
     const again = `type=PATH msg=${stamp}: item=0 name="/tmp/x" inode=2 dev=08:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0`;
     expect(issues(openShadow({ path: again }))[0]?.message).toContain('a second PATH item=0');
   });

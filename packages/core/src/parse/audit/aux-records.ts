@@ -55,9 +55,12 @@ export function readAvcPath(
   if (avc !== undefined && avc.path === undefined) avc.path = path;
 }
 
-/** SOCKADDR `saddr=`: the first record's raw hex (the context tracker decodes it into a peer). */
+/** SOCKADDR `saddr=`: the first record's raw hex (the context tracker decodes it into a peer); another is noted as repeated. */
 export function readSockaddr(p: PendingEvent, text: string, body: number, to: number): void {
-  if (p.saddr !== undefined) return;
+  if (p.saddr !== undefined) {
+    p.noteRepeated('SOCKADDR');
+    return;
+  }
   const v = findValue(text, 'saddr=', body, to);
   if (v !== -1) p.saddr = text.slice(v, valueEnd(text, v, to));
 }

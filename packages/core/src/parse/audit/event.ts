@@ -54,7 +54,7 @@ export class PendingEvent {
   /** Records (or their values) past one of the caps above, not kept: reported, never silent. */
   overflow = 0;
   /**
-   * Records the kernel writes once per event (CWD, PROCTITLE, a PATH item number) that came
+   * Records the kernel writes once per event (CWD, PROCTITLE, SOCKADDR, a PATH item number) that came
    * again, and the first of them: a line that is not the kernel's was mixed in (a forged
    * syslog line, a crafted log), so what the event acted on is in doubt. Reported.
    */
