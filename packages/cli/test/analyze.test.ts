@@ -133,6 +133,18 @@ describe('syscan analyze', () => {
     expect(types).not.toContain('unknown_syscall');
   });
 
+  it('marks the argv entries strace cut at -s where they were cut, not at the end', async () => {
+    const trace = [
+      '100 execve("/root/.pyenv/versions/3.11.7/bin/python3", ["/root/.pyenv/versions/3.11.7/bin"..., "job.py"], 0x7ffd /* 3 vars */) = 0',
+      '100 openat(AT_FDCWD, "/etc/shadow", O_RDONLY) = -1 EACCES (Permission denied)',
+      '',
+    ].join('\n');
+    const text = await runCli(['analyze'], { input: trace });
+    expect(text.stdout).toMatch(/argv \/root\/.pyenv\/versions\/3.11.7\/bin… job.py$/m);
+    const json = JSON.parse((await runCli(['analyze', '--format', 'json'], { input: trace })).stdout);
+    expect(json.alerts[0].process).toMatchObject({ argvTruncated: true, argvCut: [0] });
+  });
+
   it('says who did what to what (the context tracker), unless --no-context', async () => {
     const trace = [
       '100 execve("/usr/bin/cat", ["cat", "/etc/shadow"], 0x7ffd0000 /* 3 vars */) = 0',

@@ -187,6 +187,10 @@ describe('strace: process tree, exec, cwd, ids', () => {
     const p = call('execve').process!;
     expect(p.argv).toEqual(['python3', '-c', 'import os\nprint("hé")', 'x']);
     expect(p.argvTruncated).toBe(true);
+    expect(p.argvCut).toEqual([2]); // which entry: only the script was cut
+    // A child inherits them with argv; an argv with nothing cut has none.
+    const whole = track('execve("/bin/ls", ["ls", "-l"], 0x1 /* 1 var */) = 0').call('execve').process!;
+    expect(whole.argvCut).toBeUndefined();
   });
 
   it('learns the pid of an unprefixed trace from set_tid_address', () => {

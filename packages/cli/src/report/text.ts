@@ -145,10 +145,23 @@ function actor(alert: SessionAlert): string | undefined {
   const parts: string[] = [];
   if (p.comm !== undefined) parts.push(printable(p.comm, 40));
   if (p.exe !== undefined && p.exe !== p.comm) parts.push(`(${printable(p.exe, 80)})`);
-  if (p.argv !== undefined && p.argv.length > 1)
-    parts.push(`argv ${printable(p.argv.join(' '), 160)}${p.argvTruncated ? '…' : ''}`);
+  if (p.argv !== undefined && p.argv.length > 1) parts.push(`argv ${argvText(p.argv, p)}`);
   if (p.uid !== undefined) parts.push(`uid ${p.uid}`);
   return parts.length > 0 ? parts.join(' ') : undefined;
+}
+
+/**
+ * argv as a person reads it: an entry strace cut at `-s` ends in `…` where it was cut (so
+ * `/root/.pyenv/versions/3.11.7/bin…` is not taken for a directory); without such marks, a
+ * trailing `…` says entries are missing (strace elided them, or a cap was reached).
+ */
+function argvText(
+  argv: readonly string[],
+  p: { argvCut?: readonly number[] | undefined; argvTruncated?: boolean | undefined },
+): string {
+  const cut = new Set(p.argvCut ?? []);
+  const text = printable(argv.map((a, i) => (cut.has(i) ? `${a}…` : a)).join(' '), 160);
+  return p.argvTruncated && cut.size === 0 && !text.endsWith('…') ? `${text}…` : text;
 }
 
 function renderDenials(summary: SessionSummary, style: Style): string[] {

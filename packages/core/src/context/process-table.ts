@@ -107,6 +107,7 @@ export class TrackedProcess {
   comm: string | undefined;
   argv: readonly string[] | undefined;
   argvTruncated = false;
+  argvCut: readonly number[] | undefined;
   uid: number | undefined;
   euid: number | undefined;
   gid: number | undefined;
@@ -154,6 +155,7 @@ export class TrackedProcess {
     if (this.comm !== undefined) info.comm = this.comm;
     if (this.argv !== undefined) info.argv = this.argv;
     if (this.argvTruncated) info.argvTruncated = true;
+    if (this.argvCut !== undefined) info.argvCut = this.argvCut;
     if (cwd !== undefined) info.cwd = cwd;
     if (this.uid !== undefined) info.uid = this.uid;
     if (this.euid !== undefined) info.euid = this.euid;
@@ -175,6 +177,7 @@ export class TrackedProcess {
     if (this.argv === undefined && parent.argv !== undefined) {
       this.argv = parent.argv;
       this.argvTruncated = parent.argvTruncated;
+      this.argvCut = parent.argvCut;
     }
     this.uid ??= parent.uid;
     this.euid ??= parent.euid;

@@ -99,6 +99,8 @@ export function findOutsideStrings(args: string, needle: string, from: number, t
 export let readEnd = 0;
 /** The last string read was cut by `-s` (`"…"...`), or the last array by strace's limit. */
 export let readTruncated = false;
+/** The last array read: indices of the entries strace cut at `-s` (undefined: none was). */
+export let readCutEntries: number[] | undefined;
 /** Start and end (exclusive) of the `<…>` text inside the last fd's decoration, or -1. */
 export let decorStart = -1;
 export let decorEnd = -1;
@@ -194,7 +196,8 @@ function hexValue(c: number): number {
 /**
  * A `["a", "b"...]` string array at `at` (execve's argv), at most `maxCount` entries of
  * `maxLength` characters; undefined when `at` is not an array. readTruncated says an entry
- * was cut, strace elided entries (`...` as the last element), or a cap was hit.
+ * was cut, strace elided entries (`...` as the last element), or a cap was hit;
+ * readCutEntries which entries were cut.
  */
 export function readStringArray(
   args: string,
@@ -202,12 +205,14 @@ export function readStringArray(
   maxCount: number,
   maxLength: number,
 ): string[] | undefined {
+  readCutEntries = undefined;
   if (args.charCodeAt(at) !== 91 /* [ */) {
     readEnd = at;
     readTruncated = false;
     return undefined;
   }
   const out: string[] = [];
+  let cut: number[] | undefined;
   let truncated = false;
   let i = at + 1;
   const len = args.length;
@@ -220,8 +225,13 @@ export function readStringArray(
     if (c === QUOTE) {
       const value = readCString(args, i, maxLength);
       if (readTruncated) truncated = true;
-      if (out.length < maxCount) out.push(value ?? '');
-      else truncated = true;
+      if (out.length < maxCount) {
+        if (readTruncated) {
+          cut ??= [];
+          cut.push(out.length);
+        }
+        out.push(value ?? '');
+      } else truncated = true;
       i = readEnd;
       continue;
     }
@@ -231,6 +241,7 @@ export function readStringArray(
   }
   readEnd = i;
   readTruncated = truncated;
+  readCutEntries = cut;
   return out;
 }
 

@@ -19,6 +19,7 @@ import {
   decorStart,
   forgetReadFd,
   readCString,
+  readCutEntries,
   readEnd,
   readFd,
   readInt,
@@ -302,6 +303,8 @@ export class StraceContext {
       argvAt === -1 ? undefined : readStringArray(args, argvAt, limits.maxArgs, limits.maxArgLength);
     proc.argv = argv === undefined ? undefined : Object.freeze(argv);
     proc.argvTruncated = argv !== undefined && readTruncated;
+    proc.argvCut =
+      argv === undefined || readCutEntries === undefined ? undefined : Object.freeze(readCutEntries);
     if (path !== undefined) {
       proc.exe = path;
       // The kernel names the process after the file it was asked to run, not argv[0].

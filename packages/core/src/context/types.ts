@@ -25,6 +25,8 @@ export interface ProcessInfo {
   readonly argv?: readonly string[] | undefined;
   /** True when `argv` is incomplete: strace cut a string (`-s`) or elided entries, or a cap was hit. */
   readonly argvTruncated?: boolean | undefined;
+  /** Which `argv` entries strace cut at `-s` (their start is all the trace shows), by index. */
+  readonly argvCut?: readonly number[] | undefined;
   /** Working directory (audit CWD; strace: followed through chdir/fchdir when the trace shows it). */
   readonly cwd?: string | undefined;
   readonly uid?: number | undefined;
