@@ -11,6 +11,8 @@
  * Seen as: a write-family call whose data (as strace shows it) reappears verbatim right after
  * the call's last argument, where only strace's own `)` belongs. Ordinary output does this
  * too (`write(2, "oops\n", 5oops` + `) = 5`); crafted output makes the line look whole.
+ * Not seen: output through calls whose data the trace does not show (sendfile, splice,
+ * io_uring), which is why only a trace strace alone writes is to be trusted.
  */
 import { argAt, readCString, readTruncated } from '../../context/strace-args.js';
 import type { Alert } from '../../detect/alert.js';
@@ -20,7 +22,7 @@ import type { SessionCheck } from '../session.js';
 
 /**
  * Calls whose second argument holds the data, by the index of their last argument: a number
- * (count, iovcnt, offset, flags as printed raw, addrlen) strace prints at entry.
+ * (count, iovcnt, offset, addrlen) strace prints at entry.
  */
 const WRITE_CALLS = new Map([
   ['write', 2],
@@ -34,6 +36,10 @@ const MIN_CUT_ECHO = 8;
 /** Most data characters read per write (the echo is decided by its first line). */
 const MAX_DATA = 4096;
 
+/**
+ * The check, raising at `severity` (a session uses `severity.trace_lost`). Records must come
+ * in trace order; `learn` and `seccomp` run it alone to refuse such an input.
+ */
 export function programOutputCheck(severity: Severity): SessionCheck {
   let raised = false;
   /** A write whose first data line closed its own trace line: the line after it decides. */
