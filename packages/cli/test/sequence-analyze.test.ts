@@ -35,8 +35,13 @@ describe.skipIf(serviceSkipReason !== undefined)(
     });
     afterAll(() => rmSync(rig.dir, { recursive: true, force: true }));
 
-    it('passes a held-out normal run: exit 0, clean', async () => {
-      const r = await runCli(['analyze', '--baseline', baseline, heldOut]);
+    // The threshold states a false-alarm rate: from 24 normal runs, about one normal run in 25
+    // scores over it (more on a loaded machine, where the service's calls vary more). So each
+    // try traces a fresh held-out run; three in a row over it would be a fault, not chance.
+    let tries = 0;
+    it('passes a held-out normal run: exit 0, clean', { retry: 2 }, async () => {
+      const run = tries++ === 0 ? heldOut : traceService(rig, `held-out-${tries}.strace`, 'normal', 5);
+      const r = await runCli(['analyze', '--baseline', baseline, run]);
       expect(r.stderr).toBe('');
       expect(r.stdout).toMatch(/^CLEAN/);
       expect(r.code).toBe(0);

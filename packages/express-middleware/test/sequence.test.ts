@@ -58,7 +58,12 @@ describe.skipIf(serviceSkipReason !== undefined)('syscanGuard with a learned seq
     return { url: `${running.url}/tools/service`, verdicts };
   }
 
-  it('passes the held-out normal run unchanged', async () => {
+  // The threshold states a false-alarm rate (from 24 runs, about one normal run in 25 scores
+  // over it, more on a loaded machine): each try traces a fresh held-out run.
+  let tries = 0;
+  it('passes the held-out normal run unchanged', { retry: 2 }, async () => {
+    if (tries++ > 0)
+      traces.normal = readFileSync(traceService(rig, `held-out-${tries}.strace`, 'normal', 7), 'utf8');
     const { url, verdicts } = await start();
     const r = await request(url, { body: { run: 'normal' } });
     expect(r.status).toBe(200);
