@@ -484,7 +484,7 @@ describe('audit EXECVE argc against the arguments that arrived', () => {
  * a crafted log): with the first CWD winning, a forged `cwd="/tmp"` ahead of the real one
  * sent the relative open of `shadow` to /tmp/shadow, CLEAN.
  */
-describe('audit records an event holds once, repeated', () => {
+describe('audit records an event holds once, repeated, or after its end', () => {
   const stamp = 'audit(1700000000.123:42)';
   const openShadow = (extra: { before?: string; after?: string; path?: string }) =>
     [
@@ -523,6 +523,22 @@ describe('audit records an event holds once, repeated', () => {
     expect(issues(openShadow({ after: sockaddr('02000050A9FEA9FE0000000000000000') }))).toEqual([]);
     const again = `type=PATH msg=${stamp}: item=0 name="/tmp/x" inode=2 dev=08:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0`;
     expect(issues(openShadow({ path: again }))[0]?.message).toContain('a second PATH item=0');
+  });
+
+  it("records after the event's EOE (a forged EOE cut it in two) are an issue, and the open is not clean", () => {
+    const eoe = `type=EOE msg=${stamp}: `;
+    const [syscall, ...rest] = openShadow({}).split('\n');
+    const text = [syscall, eoe, ...rest].join('\n');
+    expect(issues(text)).toEqual([
+      expect.objectContaining({
+        code: 'malformed_audit_record',
+        message: expect.stringContaining('records came after the event had ended (its EOE)'),
+      }),
+    ]);
+    const verdict = createSession({}).analyzeRun(`${text}\n`);
+    expect(verdict.kind === 'alert' && verdict.alerts.map((a) => a.type)).toContain('trace_lost');
+    // A stray EOE before any record of its event ends nothing.
+    expect(issues(`${eoe}\n${openShadow({})}`)).toEqual([]);
   });
 
   it('the real event, and PATH items 0…3 of a rename, are no issue', () => {

@@ -25,6 +25,13 @@ export function emitEvent(
     out.push(eventIssue(p, `${p.skippedArgs} EXECVE argument fields skipped (${why})`));
   }
   if (p.overflow > 0) out.push(eventIssue(p, `${p.overflow} records past the caps of one event not kept`));
+  if (p.afterEnd)
+    out.push(
+      eventIssue(
+        p,
+        'records came after the event had ended (its EOE): the kernel writes none there, so the event was cut in two (a forged or misplaced EOE) and what it acted on is in doubt',
+      ),
+    );
   if (p.repeated > 0)
     out.push(
       eventIssue(

@@ -60,6 +60,8 @@ export class PendingEvent {
    */
   repeated = 0;
   firstRepeated: string | undefined;
+  /** Records of an event whose EOE had already come: the kernel writes none, so the event was cut (a forged EOE). */
+  afterEnd = false;
   /** CWD/PROCTITLE: seen (the first record wins, even when its value decodes to nothing) and decoded. */
   cwdSeen = false;
   cwd: string | undefined;
@@ -120,6 +122,7 @@ export class PendingEvent {
     this.overflow = 0;
     this.repeated = 0;
     this.firstRepeated = undefined;
+    this.afterEnd = false;
     this.cwdSeen = false;
     this.cwd = undefined;
     this.pathCount = 0;

@@ -23,6 +23,8 @@ const AGE_MS = 2000;
 const MAX_PENDING = 256;
 /** Most emitted events kept for reuse. */
 const MAX_FREE = 512;
+/** Keys of the latest events an EOE ended, remembered to notice records that come after it. */
+const ENDED_KEPT = 256;
 
 export class EventGrouper {
   readonly #deniedErrnos: ReadonlySet<string>;
@@ -44,6 +46,10 @@ export class EventGrouper {
   #openHeld = false;
   /** The event of the previous record while it is pending (cleared when it is emitted). */
   #lastHeld: PendingEvent | undefined;
+  /** Keys of the last ENDED_KEPT events ended by their EOE, and the ring that ages them out. */
+  readonly #ended = new Set<number | string>();
+  readonly #endedRing: Array<number | string | undefined> = new Array(ENDED_KEPT);
+  #endedAt = 0;
 
   constructor(deniedErrnos: ReadonlySet<string>, decoder: ValueDecoder, records: SyscallRecordReader) {
     this.#deniedErrnos = deniedErrnos;
@@ -81,6 +87,7 @@ export class EventGrouper {
       if (p !== undefined) {
         this.#pending.delete(p);
         this.#emit(p, out);
+        this.#remember(key);
       }
       return undefined;
     }
@@ -88,6 +95,7 @@ export class EventGrouper {
     if (p === undefined) {
       p = this.#event(key, serial, time, raw, lineNo, stamp.interpreted);
       p.node = node;
+      if (serial !== undefined && this.#ended.has(key)) p.afterEnd = true;
       // Serial-less lines (the seed's `audit(1234)`) and userspace messages stand alone.
       held = serial !== undefined && !isSingleRecordType(type);
       if (held) this.#pending.add(p);
@@ -110,6 +118,15 @@ export class EventGrouper {
   end(out: ParsedRecord[]): void {
     for (let p = this.#pending.first; p !== undefined; p = p.newerPending) this.#emit(p, out);
     this.#pending.clear();
+  }
+
+  /** `key`'s event was ended by its EOE: a record of it after this is not the kernel's order. */
+  #remember(key: number | string): void {
+    const old = this.#endedRing[this.#endedAt];
+    if (old !== undefined) this.#ended.delete(old);
+    this.#endedRing[this.#endedAt] = key;
+    this.#endedAt = (this.#endedAt + 1) % ENDED_KEPT;
+    this.#ended.add(key);
   }
 
   /** A fresh event, recycled from the emitted ones when possible. */
