@@ -27,7 +27,7 @@ export function inCanonicalOrder(p: ProgramLearning, order: number): ProgramLear
   for (let t = 0; t < 256; t++) idOf[t] = t;
   for (const name of p.vocabulary.names) idOf[p.vocabulary.id(name)] = vocabulary.id(name);
 
-  const kept = p.kept.map((tokens) => tokens.map((t) => idOf[t] as number)).sort(compareCalls);
+  const kept = p.kept.map((tokens) => tokens.map((t) => idOf[t] as number)).sort(compareWords);
   const counts = new Map<number, number>();
   for (const [key, n] of p.counts) counts.set(renumberKey(key, order, idOf), n);
   const pairs = new Set<number>();
@@ -44,13 +44,6 @@ export function inCanonicalOrder(p: ProgramLearning, order: number): ProgramLear
     keptSets: kept.map(setsOf),
     unkept: p.unkept,
   };
-}
-
-/** Calls in order, then length: a total order on processes (equal ones are the same calls). */
-function compareCalls(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
-  return a.length - b.length;
 }
 
 /** A packed n-gram key (`order` 8-bit tokens, BOS padding included) with each token renumbered. */
@@ -90,6 +83,7 @@ function renumberExemplars(exemplars: ExemplarCollector, idOf: Uint8Array): Exem
   return exemplars.withSets(sets);
 }
 
+/** Element by element, then length: a total order (on processes: equal ones are the same calls). */
 function compareWords(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
