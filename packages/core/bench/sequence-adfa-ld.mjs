@@ -27,6 +27,7 @@ import {
   callsOf,
   printCopies,
   printTable,
+  printUncertainty,
   readCalls,
   stideScores,
   syscanScores,
@@ -109,6 +110,7 @@ console.log(
     (short > 0 ? `; ${short} traces with < ${Math.max(1, MIN_CALLS)} calls left out` : ''),
 );
 printTable(validation, attacks);
+printUncertainty(validation, attacks);
 printCopies(train, validation, attackList);
 const unique = withoutRepeats(train, validation, attacks);
 if (unique !== undefined) {
@@ -116,6 +118,7 @@ if (unique !== undefined) {
     `\nthe same without verbatim repeats (${unique.left} held-out traces identical to a training or an earlier one left out):`,
   );
   printTable(unique.normal, unique.attacks);
+  printUncertainty(unique.normal, unique.attacks);
 }
 console.log(
   `syscan learn ${cost.learnSeconds.toFixed(1)} s, score ${cost.scoreSeconds.toFixed(1)} s (wall, CLI processes), ` +

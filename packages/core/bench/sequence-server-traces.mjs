@@ -30,7 +30,15 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { callsOf, printCopies, printTable, stideScores, syscanScores } from './adfa-eval.mjs';
+import {
+  callsOf,
+  printCopies,
+  printTable,
+  printUncertainty,
+  stideScores,
+  syscanScores,
+  withoutRepeats,
+} from './adfa-eval.mjs';
 import { makeWorkspace, startTraced } from './server-traces/servers.mjs';
 import * as load from './server-traces/workloads.mjs';
 
@@ -246,11 +254,28 @@ printTable(
   sets.validation,
   KINDS.map((k) => [k, sets[k]]),
 );
+printUncertainty(
+  sets.validation,
+  KINDS.map((k) => [k, sets[k]]),
+);
 printCopies(
   sets.train,
   sets.validation,
   KINDS.flatMap((k) => sets[k]),
 );
+// As a code index keeps ADFA-LD (one file per content): what the model does on processes it has not seen verbatim.
+const unique = withoutRepeats(
+  sets.train,
+  sets.validation,
+  KINDS.map((k) => [k, sets[k]]),
+);
+if (unique !== undefined) {
+  console.log(
+    `\nthe same without verbatim repeats (${unique.left} held-out processes identical to a training or an earlier one left out):`,
+  );
+  printTable(unique.normal, unique.attacks);
+  printUncertainty(unique.normal, unique.attacks);
+}
 console.log(
   `syscan learn ${cost.learnSeconds.toFixed(1)} s, score ${cost.scoreSeconds.toFixed(1)} s (wall, CLI processes), baseline ${(cost.size / 1024).toFixed(0)} KiB; ` +
     `tracing ${reuse ? 'skipped (--reuse)' : `${traceSeconds.toFixed(0)} s`}, total ${((Date.now() - t0) / 1000).toFixed(0)} s`,
