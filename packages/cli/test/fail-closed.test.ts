@@ -341,6 +341,129 @@ describe.skipIf(!hasStrace || !hasPython)(
   },
 );
 
+// Forgers that the first echo check let through (each was CLEAN, exit 0, and the relative
+// open of "shadow" in /etc was read as /tmp/shadow): the lines are hidden in a second write
+// buffer, start with digits that run into the count, go out through a socket's sendmsg, or
+// never show in the trace at all (sendfile, copy_file_range).
+describe.skipIf(!hasStrace || !hasPython)('analyze: forged lines however the program writes them', () => {
+  const prelude = [
+    'import os, socket, sys, tempfile',
+    'def payload(line, lead=""):',
+    '    n = 0',
+    '    while True:',
+    '        data = (lead + ") = %d\\n%s\\ngetpid(" % (n, line)).encode()',
+    '        if len(data) == n: return data',
+    '        n = len(data)',
+    'os.chdir("/etc")',
+    'forged = payload(\'chdir("/tmp") = 0\')',
+  ];
+  const ending = ['try: os.open("shadow", os.O_RDONLY)', 'except OSError: pass'];
+  const staged = [
+    // The bytes reach the trace from a file, so no write of them is in it next to the copy.
+    'path = tempfile.mktemp(); open(path, "wb").write(forged); fd = os.open(path, os.O_RDONLY)',
+  ];
+  const cases: Array<[string, string[], RegExp, string]> = [
+    [
+      'an empty first writev buffer',
+      ['os.writev(2, [b"", forged])'],
+      /wrote into its own trace/,
+      'program_output_in_trace',
+    ],
+    [
+      'digits that run into the count',
+      ['os.write(2, payload(\'chdir("/tmp") = 0\', "7"))'],
+      /wrote into its own trace/,
+      'program_output_in_trace',
+    ],
+    [
+      'sendfile',
+      [...staged, 'os.sendfile(2, fd, 0, len(forged))'],
+      /moved \d+ bytes into its stderr with sendfile/,
+      'program_output_unseen',
+    ],
+    [
+      'copy_file_range',
+      [...staged, 'os.copy_file_range(fd, 2, len(forged))'],
+      /moved \d+ bytes into its stderr with copy_file_range/,
+      'program_output_unseen',
+    ],
+  ];
+  for (const [how, body, message, reason] of cases) {
+    it(`${how}: a critical trace_lost on the call that carried them`, async () => {
+      const script = file(
+        `forge-${reason}-${how.length}.py`,
+        `${[...prelude, ...body, ...ending].join('\n')}\n`,
+      );
+      const out = join(dir, `forged-${how.length}.strace`);
+      const traced = spawnSync('bash', ['-c', `strace python3 "${script}" 2> "${out}"`], {
+        encoding: 'utf8',
+      });
+      expect(traced.status, traced.stderr).toBe(0);
+      expect(readFileSync(out, 'utf8')).toMatch(/^chdir\("\/tmp"\) = 0$/m); // the forged line reads whole
+      const r = await runCli(['analyze', '--format', 'json', out]);
+      expect(r.code, r.stderr).toBe(1);
+      expect(JSON.parse(r.stdout).alerts).toContainEqual(
+        expect.objectContaining({
+          type: 'trace_lost',
+          severity: 'critical',
+          message: expect.stringMatching(message),
+          process: expect.objectContaining({ comm: expect.stringMatching(/^python3/) }),
+          details: expect.objectContaining({ reason }),
+        }),
+      );
+    });
+  }
+
+  it("sendmsg on a socket that is stderr (a Node parent's stdio): the data in msg_iov is compared too", async () => {
+    const script = file(
+      'forge-sendmsg.py',
+      `${[...prelude, 'socket.socket(fileno=os.dup(2)).sendmsg([forged])', ...ending].join('\n')}\n`,
+    );
+    const out = join(dir, 'forged-sendmsg.strace');
+    // strace and the program share one end of a socketpair, as a Node child's stderr is.
+    const harness = [
+      'import socket, subprocess, sys',
+      'a, b = socket.socketpair()',
+      'p = subprocess.Popen(["strace", "python3", sys.argv[2]], stderr=b.fileno(), stdout=subprocess.DEVNULL)',
+      'b.close(); out = open(sys.argv[1], "wb")',
+      'while chunk := a.recv(65536): out.write(chunk)',
+      'sys.exit(p.wait())',
+    ].join('\n');
+    const traced = spawnSync('python3', ['-c', harness, out, script], { encoding: 'utf8' });
+    expect(traced.status, traced.stderr).toBe(0);
+    const trace = readFileSync(out, 'utf8');
+    expect(trace).toMatch(/^sendmsg\(/m);
+    expect(trace).toMatch(/^chdir\("\/tmp"\) = 0$/m);
+    const r = await runCli(['analyze', '--format', 'json', out]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(JSON.parse(r.stdout).alerts).toContainEqual(
+      expect.objectContaining({
+        syscall: 'sendmsg',
+        severity: 'critical',
+        details: expect.objectContaining({ reason: 'program_output_in_trace' }),
+      }),
+    );
+  });
+
+  it('traced with -o FILE, the sendfile is still named: a trace cannot say where those bytes went', async () => {
+    const script = file(
+      'forge-sendfile-o.py',
+      `${[...prelude, ...staged, 'os.sendfile(2, fd, 0, len(forged))', ...ending].join('\n')}\n`,
+    );
+    const out = join(dir, 'sendfile-o.strace');
+    const traced = spawnSync('strace', ['-o', out, 'python3', script], { encoding: 'utf8' });
+    expect(traced.status, traced.stderr).toBe(0);
+    const doc = JSON.parse((await runCli(['analyze', '--format', 'json', out])).stdout);
+    const reasons = doc.alerts.map((a: { details?: { reason?: string } }) => a.details?.reason);
+    expect(reasons).toContain('program_output_unseen');
+    expect(reasons).not.toContain('program_output_in_trace');
+    // …and the real open is where it happened.
+    expect(doc.alerts).toContainEqual(
+      expect.objectContaining({ rule: 'Read shadow password file', paths: ['/etc/shadow'] }),
+    );
+  });
+});
+
 describe('analyze --follow: a followed file without telemetry', () => {
   it('is said when caught up, and is an error (exit 2) when stopped', async () => {
     const path = file('followed-prose.log', 'not a trace\nstill not a trace\n');

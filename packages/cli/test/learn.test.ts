@@ -93,6 +93,23 @@ describe.skipIf(!hasStrace)('learn → analyze round trip with real strace', () 
     expect(profile.stderr).toMatch(/holds the traced program's own output .*teach the profile calls/);
   });
 
+  it('learn takes a -o FILE trace of a program that sendfiles into its stderr: -o is the fix, and it cannot remove the call', async () => {
+    const program = [
+      'import os, tempfile',
+      'p = tempfile.mktemp(); open(p, "w").write("note\\n"); f = os.open(p, os.O_RDONLY)',
+      'os.sendfile(2, f, 0, 5)',
+    ].join('\n');
+    const out = join(dir, 'sendfile-o.strace');
+    const traced = spawnSync('strace', ['-o', out, 'python3', '-c', program], { encoding: 'utf8' });
+    expect(traced.status, traced.stderr).toBe(0);
+    expect(readFileSync(out, 'utf8')).toMatch(/^sendfile\(2, /m);
+    const r = await runCli(['learn', out, '-o', join(dir, 'sendfile-o.json')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'sendfile-o.json'), 'utf8')).baselineSyscalls).toContain(
+      'sendfile',
+    );
+  });
+
   it('writes to stdout without -o', async () => {
     const r = await runCli(['learn', runs[0]!]);
     expect(r.code).toBe(0);

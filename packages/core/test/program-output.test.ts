@@ -68,6 +68,11 @@ describe('the traced program writing into its own trace', () => {
         'writev(2, [{iov_base="x\\n", iov_len=2}], 1) = 2',
         'sendto(3, "GET / HTTP/1.1\\r\\n", 16, MSG_NOSIGNAL, NULL, 0) = 16',
         'pwrite64(3, "data", 4, 0)              = 4',
+        'writev(2, [{iov_base="", iov_len=0}, {iov_base="x\\n", iov_len=2}], 2) = 2',
+        'sendmsg(3, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="ping\\n", iov_len=5}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, MSG_NOSIGNAL) = 5',
+        // Data that starts with the offset's last digits and ends nowhere near the line's end.
+        'pwrite64(3, "3", 1, 123)               = 1',
+        'pwrite64(3, "23\\n", 3, 123)           = 3',
       ]),
     ).toEqual([]);
   });
@@ -79,5 +84,95 @@ describe('the traced program writing into its own trace', () => {
         alertsOf([`write(2, "${quoted}", ${n}${tail}) = ${n}`, tail]);
       }),
     );
+  });
+
+  it('data split over buffers is read whole: an empty first iovec hides nothing (writev, pwritev2, sendmsg)', () => {
+    const writev =
+      'writev(2, [{iov_base="", iov_len=0}, {iov_base=") = 32\\nchdir(\\"/tmp\\") = 0\\ngetpid(", iov_len=32}], 2) = 32';
+    expect(echoes([writev, 'chdir("/tmp") = 0', 'getpid() = 32'])).toEqual([
+      expect.objectContaining({
+        syscall: 'writev',
+        line: 1,
+        details: expect.objectContaining({ lineBreaks: 2 }),
+      }),
+    ]);
+    const split =
+      'pwritev2(2, [{iov_base=") = 3", iov_len=5}, {iov_base="2\\nchdir(\\"/tmp\\") = 0\\ngetpid(", iov_len=27}], 2, -1, RWF_APPEND) = 32';
+    expect(echoes([split, 'chdir("/tmp") = 0', 'getpid() = 32'])).toHaveLength(1);
+    // A socket on stderr (a Node parent's stdio): sendmsg's data is in msg_iov.
+    const sendmsg =
+      'sendmsg(3, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base=") = 32\\nchdir(\\"/tmp\\") = 0\\ngetpid(", iov_len=32}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, 0) = 32';
+    expect(echoes([sendmsg, 'chdir("/tmp") = 0', 'getpid() = 32'])).toHaveLength(1);
+  });
+
+  it("data that starts with digits runs into the count, and is still the program's (`, 337) = 33`)", () => {
+    const cut = 'write(2, "7) = 33\\nchdir(\\"/tmp\\") = 0\\ngetpid"..., 337) = 33';
+    expect(echoes([cut, 'chdir("/tmp") = 0', 'getpid() = 33'])).toHaveLength(1);
+    const whole = 'write(2, "7) = 26\\nchdir(\\"/tmp\\") = 0\\ng(", 267) = 26';
+    expect(echoes([whole, 'chdir("/tmp") = 0', 'g() = 26'])).toHaveLength(1);
+    // The same write in a trace of its own: the next line is strace's.
+    expect(echoes([cut, 'openat(AT_FDCWD, "shadow", O_RDONLY) = 3'])).toEqual([]);
+  });
+  it('reads any writev, sendmsg or sendfile line without throwing', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ maxLength: 20 }), { maxLength: 4 }),
+        fc.string({ maxLength: 20 }),
+        fc.nat(99),
+        (bufs, tail, n) => {
+          const iov = bufs
+            .map((b) => `{iov_base="${JSON.stringify(b).slice(1, -1)}", iov_len=${b.length}}`)
+            .join(', ');
+          alertsOf([
+            `writev(2, [${iov}], ${bufs.length}${tail}) = ${n}`,
+            `sendmsg(2, {msg_iov=[${iov}], msg_iovlen=${bufs.length}}, 0${tail}) = ${n}`,
+            `sendfile(${tail}, 3, NULL, ${n}) = ${n}`,
+            tail,
+          ]);
+        },
+      ),
+    );
+  });
+});
+
+describe('output into stderr that the trace cannot show', () => {
+  const unseen = (lines: string[]) =>
+    alertsOf(lines).filter((a) => a.details?.reason === 'program_output_unseen');
+
+  it('sendfile, copy_file_range, splice or tee into fd 2: one critical trace_lost naming the call and the bytes', () => {
+    for (const line of [
+      'sendfile(2, 3, NULL, 32) = 32',
+      'sendfile(2, 3, [0] => [32], 32) = 32',
+      'copy_file_range(3, NULL, 2, NULL, 32, 0) = 32',
+      'splice(4, NULL, 2, NULL, 32, 0) = 32',
+      'tee(4, 2, 32, 0) = 32',
+      '41 copy_file_range(3</tmp/forged>, NULL, 2<pipe:[7710]>, NULL, 32, 0) = 32',
+    ]) {
+      const alerts = unseen(['chdir("/etc") = 0', line, 'chdir("/tmp") = 0']);
+      expect(alerts, line).toEqual([
+        expect.objectContaining({
+          type: 'trace_lost',
+          severity: 'critical',
+          line: 2,
+          message: expect.stringMatching(
+            /moved 32 bytes into its stderr with \w+, which the trace does not show/,
+          ),
+          details: expect.objectContaining({ reason: 'program_output_unseen', bytes: 32 }),
+        }),
+      ]);
+    }
+  });
+
+  it('not when nothing went to stderr: another fd, stdout, an error, no bytes, or stderr on /dev/null', () => {
+    expect(
+      unseen([
+        'sendfile(4, 3, NULL, 32) = 32',
+        'copy_file_range(3, NULL, 1, NULL, 9223372035781033984, 0) = 6',
+        'copy_file_range(2, NULL, 4, NULL, 32, 0) = 32',
+        'sendfile(2, 3, NULL, 32) = -1 EPIPE (Broken pipe)',
+        'splice(4, NULL, 2, NULL, 32, 0) = 0',
+        'sendfile(2</dev/null>, 3</tmp/x>, NULL, 32) = 32',
+      ]),
+    ).toEqual([]);
   });
 });

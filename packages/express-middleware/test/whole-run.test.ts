@@ -146,6 +146,54 @@ describe.skipIf(skipReason !== undefined)('the guard judges a response trace as 
     );
   });
 
+  // The same forger through calls that first slipped past: Node gives a child's stderr as a
+  // socket, so sendmsg works on it, and sendfile moves bytes the trace never shows.
+  for (const [how, send, reason] of [
+    ['sendmsg', 'socket.socket(fileno=os.dup(2)).sendmsg([data])', 'program_output_in_trace'],
+    [
+      'sendfile',
+      'p = tempfile.mktemp(); open(p, "wb").write(data); f = os.open(p, os.O_RDONLY); os.sendfile(2, f, 0, len(data))',
+      'program_output_unseen',
+    ],
+  ]) {
+    it(`the forger writing through ${how} is withheld too`, async () => {
+      const forger = [
+        'import os, socket, tempfile',
+        'n = 0',
+        'while True:',
+        '    data = (") = %d\\nchdir(\\"/tmp\\") = 0\\ngetpid(" % n).encode()',
+        '    if len(data) == n: break',
+        '    n = len(data)',
+        'os.chdir("/etc")',
+        send,
+        'try: os.open("shadow", os.O_RDONLY)',
+        'except OSError: pass',
+      ].join('\n');
+      const run = spawnSync('strace', ['python3', '-c', forger], { encoding: 'utf8', timeout: 20_000 });
+      expect(run.stderr).toMatch(/^chdir\("\/tmp"\) = 0$/m);
+      const app = express();
+      const verdicts: GuardVerdict[] = [];
+      app.post(
+        '/tools/shell',
+        express.json(),
+        syscanGuard({ onVerdict: (v) => void verdicts.push(v) }),
+        (_req, res) => {
+          res.json({ exitCode: run.status, stdout: '', stderr: run.stderr });
+        },
+      );
+      running = await listen(app);
+      const r = await request(`${running.url}/tools/shell`, { body: {} });
+      expect(r.status).toBe(403);
+      expect(alertsOf(verdicts)).toContainEqual(
+        expect.objectContaining({
+          type: 'trace_lost',
+          syscall: how,
+          details: expect.objectContaining({ reason }),
+        }),
+      );
+    });
+  }
+
   it('a command that kills its tracer and goes on untraced is withheld', async () => {
     // /bin/true leaves an exit record; then python3 SIGKILLs strace (its parent) and reads a
     // file nobody sees.

@@ -11,36 +11,75 @@
  * Seen as: a write-family call whose data (as strace shows it) reappears verbatim right after
  * the call's last argument, where only strace's own `)` belongs. Ordinary output does this
  * too (`write(2, "oops\n", 5oops` + `) = 5`); crafted output makes the line look whole.
- * Not seen: output through calls whose data the trace does not show (sendfile, splice,
- * io_uring), which is why only a trace strace alone writes is to be trusted.
+ * The data of writev and sendmsg is their buffers joined (an empty first buffer hides
+ * nothing). Output through calls whose data the trace does not show (sendfile,
+ * copy_file_range, splice, tee into stderr) cannot be compared: it raises `trace_lost` too
+ * (`program_output_unseen`), since the trace cannot say where those bytes went. (An io_uring
+ * is reported when it is set up, by the integrity check.) Not seen: such a call into a dup of
+ * stderr, or into stdout when the trace is on it too (`2>&1`); only a trace strace alone
+ * writes (`-o FILE`) is to be trusted.
  */
-import { argAt, readCString, readTruncated } from '../../context/strace-args.js';
+import {
+  argAt,
+  findOutsideStrings,
+  readCString,
+  readEnd,
+  readFd,
+  readTruncated,
+} from '../../context/strace-args.js';
 import type { Alert } from '../../detect/alert.js';
 import { cutSample } from '../../detect/verdict.js';
 import type { ParsedRecord, Severity, SyscallEvent } from '../../types.js';
 import type { SessionCheck } from '../session.js';
 
-/**
- * Calls whose second argument holds the data, by the index of their last argument: a number
- * (count, iovcnt, offset, addrlen) strace prints at entry.
- */
-const WRITE_CALLS = new Map([
-  ['write', 2],
-  ['writev', 2],
-  ['pwrite64', 3],
-  ['pwritev', 3],
-  ['sendto', 5],
+/** Where a write-family call's data is in its second argument, as strace shows it. */
+type DataShape = 'string' | 'iov' | 'msghdr';
+/** Calls whose second argument holds the data that the call wrote. */
+const WRITE_CALLS = new Map<string, DataShape>([
+  ['write', 'string'],
+  ['pwrite64', 'string'],
+  ['sendto', 'string'],
+  ['writev', 'iov'],
+  ['pwritev', 'iov'],
+  ['pwritev2', 'iov'],
+  ['vmsplice', 'iov'],
+  ['sendmsg', 'msghdr'],
 ]);
+/**
+ * Calls that move bytes into an fd without the trace showing them, by the index of that fd:
+ * to stderr (where strace writes unless told `-o FILE`), their bytes may be lines of the
+ * trace that no one can tell from strace's own.
+ */
+const UNSEEN_OUTPUT_CALLS = new Map([
+  ['sendfile', 0],
+  ['sendfile64', 0],
+  ['copy_file_range', 2],
+  ['splice', 2],
+  ['tee', 1],
+  // Its data is shown, but per message inside msgvec; a burst into a shared stream is rare enough to call unseen.
+  ['sendmmsg', 0],
+]);
+const STDERR = 2;
 /** Data shown cut by `-s` must show this much to be compared (a 1-character `")"` is strace's own too). */
 const MIN_CUT_ECHO = 8;
 /** Most data characters read per write (the echo is decided by its first line). */
 const MAX_DATA = 4096;
 
+export interface ProgramOutputOptions {
+  /**
+   * Raise on output into stderr that the trace cannot show (sendfile and the like). Default
+   * true. Off for `learn`: it refuses what it raises, and a trace written with `-o FILE`
+   * cannot be rid of such a call.
+   */
+  unseen?: boolean | undefined;
+}
+
 /**
  * The check, raising at `severity` (a session uses `severity.trace_lost`). Records must come
  * in trace order; `learn` and `seccomp` run it alone to refuse such an input.
  */
-export function programOutputCheck(severity: Severity): SessionCheck {
+export function programOutputCheck(severity: Severity, options: ProgramOutputOptions = {}): SessionCheck {
+  const watchUnseen = options.unseen ?? true;
   let raised = false;
   /** A write whose first data line closed its own trace line: the line after it decides. */
   let pending: { event: SyscallEvent; echo: Echo } | undefined;
@@ -71,7 +110,17 @@ export function programOutputCheck(severity: Severity): SessionCheck {
           return;
         }
       }
-      if (r.kind !== 'syscall' || r.source !== 'strace' || !WRITE_CALLS.has(r.syscall)) return;
+      if (r.kind !== 'syscall' || r.source !== 'strace') return;
+      if (watchUnseen && UNSEEN_OUTPUT_CALLS.has(r.syscall)) {
+        const bytes = unseenOutput(r);
+        if (bytes !== undefined) {
+          raised = true;
+          pending = undefined;
+          out.push(unseenAlert(r, bytes, severity));
+        }
+        return;
+      }
+      if (!WRITE_CALLS.has(r.syscall)) return;
       const echo = echoedData(r);
       if (echo === undefined) return;
       if (echo.next === undefined || r.line === undefined) raise(r, echo, out);
@@ -108,29 +157,35 @@ export function echoedData(e: SyscallEvent): Echo | undefined {
   if (!e.raw.startsWith(args, argsAt)) return undefined;
   const second = argAt(args, 1);
   if (second === -1) return undefined;
-  const quote = args.indexOf('"', second);
-  if (quote === -1) return undefined;
-  // Right after the last argument's number: strace's `)` in a true trace, the data in an echo.
-  const last = argAt(args, WRITE_CALLS.get(e.syscall) as number);
-  if (last === -1 || last < quote) return undefined;
-  let digits = last;
-  while (digits < args.length && isDigit(args.charCodeAt(digits))) digits++;
-  if (digits === last) return undefined;
-  // Cheap first: after a `)` there, only data that itself starts with `)` can be an echo.
-  if (e.raw.charCodeAt(argsAt + digits) === CLOSE && args.charCodeAt(quote + 1) !== CLOSE) return undefined;
-  const data = readCString(args, quote, MAX_DATA);
-  const cut = readTruncated;
-  if (data === undefined || data.length === 0) return undefined;
-  const after = e.raw.slice(argsAt + digits);
+  // Right after the last argument (a count, an offset, flags): strace's `)` in a true trace, the data in an echo.
+  const last = lastArgument(args, second);
+  if (last === -1) return undefined;
+  let token = last;
+  while (token < args.length && isTokenChar(args.charCodeAt(token))) token++;
+  if (token === last) return undefined;
+  // Cheap first: after a `)` there, only data that itself starts with `)` (or with digits
+  // that ran into the count) can be an echo.
+  const shape = WRITE_CALLS.get(e.syscall) as DataShape;
+  if (shape === 'string') {
+    const quote = args.indexOf('"', second);
+    if (quote === -1 || quote > last) return undefined;
+    const lead = args.charCodeAt(quote + 1);
+    if (e.raw.charCodeAt(argsAt + token) === CLOSE && lead !== CLOSE && !isTokenChar(lead)) return undefined;
+  }
+  const shown = shownData(args, second, last, shape);
+  if (shown === undefined || shown.data.length === 0) return undefined;
+  const { data, cut } = shown;
+  const after = e.raw.slice(argsAt + token);
   const newline = data.indexOf('\n');
   if (newline !== -1) {
     const first = data.slice(0, newline);
     // A line break inside one line of the trace: the reader joined the data's lines to it.
     if (after.startsWith(`${first}\n`)) return { data };
-    if (after !== first) return undefined;
     // The data's first line ended the trace's line, as strace's own `) = N` would: only a
     // program that writes strace's syntax does that, and the next line tells whether the rest
-    // of its data is in the trace as well.
+    // of its data is in the trace as well. Data that starts with digits runs into the count
+    // before it (`, 327) = 32` is `, 32` and `7) = 32`): the line may end there too.
+    if (!endsLineAt(e.raw, argsAt + last + 1, argsAt + token, first)) return undefined;
     const rest = data.slice(newline + 1);
     const restBreak = rest.indexOf('\n');
     if (restBreak !== -1) return { data, next: rest.slice(0, restBreak), nextWhole: true };
@@ -142,27 +197,112 @@ export function echoedData(e: SyscallEvent): Echo | undefined {
   return after.startsWith(data) && after.charCodeAt(data.length) === CLOSE ? { data } : undefined;
 }
 
+/** Whether the line `raw` ends with `first` starting at one of [from, to]. */
+function endsLineAt(raw: string, from: number, to: number, first: string): boolean {
+  const at = raw.length - first.length;
+  return at >= from && at <= to && raw.endsWith(first);
+}
+
+/** Start of the last top-level argument of `args` (searching on from `from`), or -1. */
+function lastArgument(args: string, from: number): number {
+  let last = from;
+  for (;;) {
+    const next = argAt(args, 1, last, 0);
+    if (next === -1) return last;
+    last = next;
+  }
+}
+
+/**
+ * The data strace shows in the argument at `at` (before `end`, the last argument): one
+ * string, or the iov_base strings of an iovec array (a sendmsg's msg_iov) joined, up to the
+ * first one cut by `-s`. `cut`: more was written than is shown.
+ */
+function shownData(
+  args: string,
+  at: number,
+  end: number,
+  shape: DataShape,
+): { data: string; cut: boolean } | undefined {
+  if (shape === 'string') {
+    const data = readCString(args, at, MAX_DATA);
+    return data === undefined ? undefined : { data, cut: readTruncated };
+  }
+  let from = at;
+  if (shape === 'msghdr') {
+    from = findOutsideStrings(args, 'msg_iov=[', at, end);
+    if (from === -1) return undefined;
+  }
+  let data = '';
+  for (;;) {
+    const base = findOutsideStrings(args, 'iov_base=', from, end);
+    if (base === -1) break;
+    const part = readCString(args, base + 9, MAX_DATA - data.length);
+    if (part === undefined) return data === '' ? undefined : { data, cut: true };
+    data += part;
+    if (readTruncated || data.length >= MAX_DATA) return { data, cut: true };
+    from = readEnd;
+  }
+  // strace shows so many iovecs and elides the rest (`...]`).
+  return { data, cut: args.lastIndexOf('...]', end) > at };
+}
+
 const CLOSE = 41; // ')'
 
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
+/** A character of a number, hex included, or of flags (`MSG_NOSIGNAL|MSG_MORE`, `RWF_APPEND`). */
+function isTokenChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || c === 95 || c === 124 || c === 120;
 }
 
 function outputAlert(e: SyscallEvent, echoed: string, severity: Severity): Alert {
+  return alertOn(
+    e,
+    severity,
+    'the traced program wrote into its own trace (strace shares its output stream): any line of it may be forged; write the trace with strace -o FILE',
+    // What it wrote; each line break in it starts a line of the trace that is the program's.
+    { reason: 'program_output_in_trace', data: cutSample(echoed), lineBreaks: echoed.split('\n').length - 1 },
+  );
+}
+
+/**
+ * Bytes a sendfile-like call moved into stderr (its ret), or undefined when it did not (an
+ * error, nothing moved, another fd, or stderr decorated by `-y` as /dev/null).
+ */
+function unseenOutput(e: SyscallEvent): number | undefined {
+  const args = e.args;
+  if (args === undefined || e.ret === undefined) return undefined;
+  const bytes = Number(e.ret);
+  if (!(bytes > 0)) return undefined;
+  const at = argAt(args, UNSEEN_OUTPUT_CALLS.get(e.syscall) as number);
+  if (at === -1 || readFd(args, at) !== STDERR) return undefined;
+  if (args.startsWith('2</dev/null>', at)) return undefined;
+  return bytes;
+}
+
+function unseenAlert(e: SyscallEvent, bytes: number, severity: Severity): Alert {
+  return alertOn(
+    e,
+    severity,
+    `the traced program moved ${bytes} bytes into its stderr with ${e.syscall}, which the trace does not show: ` +
+      'if strace wrote this trace to that same stream (no -o FILE, or -o /dev/stderr), any line after it may be forged; write the trace with strace -o FILE',
+    { reason: 'program_output_unseen', bytes },
+  );
+}
+
+function alertOn(
+  e: SyscallEvent,
+  severity: Severity,
+  message: string,
+  details: Record<string, unknown>,
+): Alert {
   const alert: Alert = {
     type: 'trace_lost',
     severity,
-    message: `the traced program wrote into its own trace (strace shares its output stream): any line of it may be forged; write the trace with strace -o FILE`,
+    message,
     count: 1,
     syscall: e.syscall,
     sample: cutSample(e.raw),
-    details: {
-      check: 'trace_integrity',
-      reason: 'program_output_in_trace',
-      // What it wrote; each line break in it starts a line of the trace that is the program's.
-      data: cutSample(echoed),
-      lineBreaks: echoed.split('\n').length - 1,
-    },
+    details: { check: 'trace_integrity', ...details },
   };
   if (e.line !== undefined) alert.line = e.line;
   if (e.pid !== undefined) alert.pid = e.pid;
