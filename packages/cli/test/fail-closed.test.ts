@@ -382,6 +382,12 @@ describe.skipIf(!hasStrace || !hasPython)('analyze: forged lines however the pro
       'program_output_unseen',
     ],
     [
+      'sendfile into a copy of stderr',
+      [...staged, 'os.sendfile(os.dup(2), fd, 0, len(forged))'],
+      /moved \d+ bytes into its stderr with sendfile/,
+      'program_output_unseen',
+    ],
+    [
       'copy_file_range',
       [...staged, 'os.copy_file_range(fd, 2, len(forged))'],
       /moved \d+ bytes into its stderr with copy_file_range/,
@@ -443,6 +449,19 @@ describe.skipIf(!hasStrace || !hasPython)('analyze: forged lines however the pro
         details: expect.objectContaining({ reason: 'program_output_in_trace' }),
       }),
     );
+  });
+
+  it('a shell child whose stderr went to a file of its own (2>log) copies into it unflagged', async () => {
+    const out = join(dir, 'stderr-to-log.strace');
+    const log = join(dir, 'child.log');
+    const traced = spawnSync('strace', ['-f', '-o', out, 'sh', '-c', `cat /etc/hostname 2>"${log}" >&2`], {
+      encoding: 'utf8',
+    });
+    expect(traced.status, traced.stderr).toBe(0);
+    expect(readFileSync(out, 'utf8')).toMatch(/copy_file_range\(3, NULL, 1, /);
+    const doc = JSON.parse((await runCli(['analyze', '--format', 'json', out])).stdout);
+    const reasons = doc.alerts.map((a: { details?: { reason?: string } }) => a.details?.reason);
+    expect(reasons).not.toContain('program_output_unseen');
   });
 
   it('traced with -o FILE, the sendfile is still named: a trace cannot say where those bytes went', async () => {

@@ -163,6 +163,31 @@ describe('output into stderr that the trace cannot show', () => {
     }
   });
 
+  it("into a copy of stderr: dup, dup2, fcntl(F_DUPFD), and a forked child's inherited copy", () => {
+    const into = (setup: string[], line: string) => unseen([...setup, line]).length;
+    expect(into(['dup(2) = 5'], 'sendfile(5, 3, NULL, 32) = 32')).toBe(1);
+    expect(into(['dup2(2, 9) = 9'], 'copy_file_range(3, NULL, 9, NULL, 32, 0) = 32')).toBe(1);
+    expect(into(['fcntl(2, F_DUPFD_CLOEXEC, 10) = 10'], 'splice(4, NULL, 10, NULL, 32, 0) = 32')).toBe(1);
+    expect(
+      into(
+        ['7 dup(2) = 5', '7 clone(child_stack=NULL, flags=SIGCHLD) = 8'],
+        '8 sendfile(5, 3, NULL, 32) = 32',
+      ),
+    ).toBe(1);
+    // Closed, or made something else: no longer stderr.
+    expect(into(['dup(2) = 5', 'close(5) = 0'], 'sendfile(5, 3, NULL, 32) = 32')).toBe(0);
+    expect(into(['dup(2) = 5', 'dup2(3, 5) = 5'], 'sendfile(5, 4, NULL, 32) = 32')).toBe(0);
+    // A shell's `2>log`: the child's fd 2 is a file of its own, not the stream strace writes to.
+    expect(
+      into(
+        ['9 openat(AT_FDCWD, "log", O_WRONLY|O_CREAT|O_TRUNC, 0666) = 3', '9 dup2(3, 2) = 2'],
+        '9 sendfile(2, 4, NULL, 32) = 32',
+      ),
+    ).toBe(0);
+    // Another process's copies are its own.
+    expect(into(['7 dup(2) = 5'], '8 sendfile(5, 3, NULL, 32) = 32')).toBe(0);
+  });
+
   it('not when nothing went to stderr: another fd, stdout, an error, no bytes, or stderr on /dev/null', () => {
     expect(
       unseen([

@@ -15,9 +15,10 @@
  * nothing). Output through calls whose data the trace does not show (sendfile,
  * copy_file_range, splice, tee into stderr) cannot be compared: it raises `trace_lost` too
  * (`program_output_unseen`), since the trace cannot say where those bytes went. (An io_uring
- * is reported when it is set up, by the integrity check.) Not seen: such a call into a dup of
- * stderr, or into stdout when the trace is on it too (`2>&1`); only a trace strace alone
- * writes (`-o FILE`) is to be trusted.
+ * is reported when it is set up, by the integrity check.) Copies of stderr count as stderr
+ * (`dup`, inherited; see `stderr-copies.ts`). Not seen: such a call into stdout when the
+ * trace is on it too (`2>&1`), where `cat` copying a file would look the same; only a trace
+ * strace alone writes (`-o FILE`) is to be trusted.
  */
 import {
   argAt,
@@ -31,6 +32,7 @@ import type { Alert } from '../../detect/alert.js';
 import { cutSample } from '../../detect/verdict.js';
 import type { ParsedRecord, Severity, SyscallEvent } from '../../types.js';
 import type { SessionCheck } from '../session.js';
+import { StderrCopies } from './stderr-copies.js';
 
 /** Where a write-family call's data is in its second argument, as strace shows it. */
 type DataShape = 'string' | 'iov' | 'msghdr';
@@ -59,7 +61,6 @@ const UNSEEN_OUTPUT_CALLS = new Map([
   // Its data is shown, but per message inside msgvec; a burst into a shared stream is rare enough to call unseen.
   ['sendmmsg', 0],
 ]);
-const STDERR = 2;
 /** Data shown cut by `-s` must show this much to be compared (a 1-character `")"` is strace's own too). */
 const MIN_CUT_ECHO = 8;
 /** Most data characters read per write (the echo is decided by its first line). */
@@ -80,6 +81,7 @@ export interface ProgramOutputOptions {
  */
 export function programOutputCheck(severity: Severity, options: ProgramOutputOptions = {}): SessionCheck {
   const watchUnseen = options.unseen ?? true;
+  let stderr = new StderrCopies();
   let raised = false;
   /** A write whose first data line closed its own trace line: the line after it decides. */
   let pending: { event: SyscallEvent; echo: Echo } | undefined;
@@ -91,6 +93,7 @@ export function programOutputCheck(severity: Severity, options: ProgramOutputOpt
   return {
     beginInput(): void {
       pending = undefined;
+      stderr = new StderrCopies();
     },
     record(r: ParsedRecord, out: Alert[]): void {
       if (raised) return;
@@ -111,14 +114,17 @@ export function programOutputCheck(severity: Severity, options: ProgramOutputOpt
         }
       }
       if (r.kind !== 'syscall' || r.source !== 'strace') return;
-      if (watchUnseen && UNSEEN_OUTPUT_CALLS.has(r.syscall)) {
-        const bytes = unseenOutput(r);
-        if (bytes !== undefined) {
-          raised = true;
-          pending = undefined;
-          out.push(unseenAlert(r, bytes, severity));
+      if (watchUnseen) {
+        if (UNSEEN_OUTPUT_CALLS.has(r.syscall)) {
+          const bytes = unseenOutput(r, stderr);
+          if (bytes !== undefined) {
+            raised = true;
+            pending = undefined;
+            out.push(unseenAlert(r, bytes, severity));
+          }
+          return;
         }
-        return;
+        stderr.note(r);
       }
       if (!WRITE_CALLS.has(r.syscall)) return;
       const echo = echoedData(r);
@@ -265,17 +271,18 @@ function outputAlert(e: SyscallEvent, echoed: string, severity: Severity): Alert
 }
 
 /**
- * Bytes a sendfile-like call moved into stderr (its ret), or undefined when it did not (an
- * error, nothing moved, another fd, or stderr decorated by `-y` as /dev/null).
+ * Bytes a sendfile-like call moved into stderr or a copy of it (its ret), or undefined when
+ * it did not (an error, nothing moved, another fd, or one `-y` shows is /dev/null).
  */
-function unseenOutput(e: SyscallEvent): number | undefined {
+function unseenOutput(e: SyscallEvent, stderr: StderrCopies): number | undefined {
   const args = e.args;
   if (args === undefined || e.ret === undefined) return undefined;
   const bytes = Number(e.ret);
   if (!(bytes > 0)) return undefined;
   const at = argAt(args, UNSEEN_OUTPUT_CALLS.get(e.syscall) as number);
-  if (at === -1 || readFd(args, at) !== STDERR) return undefined;
-  if (args.startsWith('2</dev/null>', at)) return undefined;
+  const fd = at === -1 ? undefined : readFd(args, at);
+  if (fd === undefined || !stderr.isStderr(e, fd)) return undefined;
+  if (args.startsWith(`${fd}</dev/null>`, at)) return undefined;
   return bytes;
 }
 
