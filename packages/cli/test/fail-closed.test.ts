@@ -483,6 +483,43 @@ describe.skipIf(!hasStrace || !hasPython)('analyze: forged lines however the pro
   });
 });
 
+// A trace filtered to some calls reads whole, and what the filter left out is not there:
+// ptrace made under `-e trace=%file` came out CLEAN, exit 0.
+describe.skipIf(!hasStrace || !hasPython)('analyze: a trace that leaves calls out', () => {
+  const program = 'import ctypes; ctypes.CDLL(None).ptrace(0, 0, 0, 0); open("/etc/hostname").read()';
+  for (const filter of ['-e trace=%file', '-e trace=%network', '-z', '-P /etc/hostname']) {
+    it(`strace ${filter}: a critical trace_lost saying the trace leaves calls out`, async () => {
+      const out = join(dir, `filtered-${filter.replace(/\W+/g, '')}.strace`);
+      const traced = spawnSync('strace', ['-f', '-o', out, ...filter.split(' '), 'python3', '-c', program], {
+        encoding: 'utf8',
+      });
+      expect(traced.status, traced.stderr).toBe(0);
+      expect(readFileSync(out, 'utf8')).not.toMatch(/ptrace\(/);
+      const r = await runCli(['analyze', '--format', 'json', out]);
+      expect(r.code, r.stderr).toBe(1);
+      expect(JSON.parse(r.stdout).alerts).toContainEqual(
+        expect.objectContaining({
+          type: 'trace_lost',
+          severity: 'critical',
+          message: expect.stringMatching(/not one exit or exit_group call .*-e trace=/),
+          details: expect.objectContaining({ reason: 'filtered_trace' }),
+        }),
+      );
+    });
+  }
+
+  it('the whole trace of the same run names the ptrace, and no filter', async () => {
+    const out = join(dir, 'unfiltered.strace');
+    const traced = spawnSync('strace', ['-f', '-o', out, 'python3', '-c', program], { encoding: 'utf8' });
+    expect(traced.status, traced.stderr).toBe(0);
+    const doc = JSON.parse((await runCli(['analyze', '--format', 'json', out])).stdout);
+    expect(doc.alerts.map((a: { details?: { reason?: string } }) => a.details?.reason)).not.toContain(
+      'filtered_trace',
+    );
+    expect(doc.syscalls.ptrace).toBe(1);
+  });
+});
+
 describe('analyze --follow: a followed file without telemetry', () => {
   it('is said when caught up, and is an error (exit 2) when stopped', async () => {
     const path = file('followed-prose.log', 'not a trace\nstill not a trace\n');

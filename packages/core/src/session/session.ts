@@ -16,6 +16,7 @@ import type { LoadedRule } from '../rules/types.js';
 import { atLeast, SEVERITIES } from '../severity.js';
 import type { ParsedRecord, ParseOptions, ParseStats, Severity, SyscallEvent } from '../types.js';
 import { contextLossCheck } from './checks/context-loss.js';
+import { filteredTraceCheck } from './checks/filtered-trace.js';
 import { programOutputCheck } from './checks/program-output.js';
 import { rulesCheck, shippedRules } from './checks/rules.js';
 import { sequenceCheck } from './checks/sequence.js';
@@ -140,6 +141,7 @@ export class AnalysisSession {
       if (!given.some((c) => c instanceof TraceIntegrityCheck)) builtin.push(traceIntegrity());
       builtin.push(telemetryCheck(this.config));
       builtin.push(programOutputCheck(this.config.severity.trace_lost));
+      builtin.push(filteredTraceCheck(this.config.severity.trace_lost));
       if (this.context !== undefined)
         builtin.push(contextLossCheck(this.context, this.config.severity.trace_lost));
     }
