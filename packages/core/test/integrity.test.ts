@@ -25,7 +25,7 @@ describe('trace integrity check', () => {
 
   it('a pid whose calls stop without an exit record is trace_lost, critical', () => {
     const { summary, session } = run(
-      '10 read(0, "", 1) = 0\n11 write(1, "x", 1) = 1\n10 +++ exited with 0 +++\n',
+      '10 read(0, "", 1) = 0\n11 write(1, "x", 1) = 1\n10 exit_group(0) = ?\n10 +++ exited with 0 +++\n',
     );
     const lost = summary.alerts.find((a) => a.type === 'trace_lost');
     expect(lost?.severity).toBe('critical');
@@ -48,12 +48,14 @@ describe('trace integrity check', () => {
   });
 
   it("a child counts from its parent's clone return: one silent until the end is lost too", () => {
-    const { summary } = run('10 clone(child_stack=NULL, flags=SIGCHLD) = 12\n10 +++ exited with 0 +++\n');
+    const { summary } = run(
+      '10 clone(child_stack=NULL, flags=SIGCHLD) = 12\n10 exit_group(0) = ?\n10 +++ exited with 0 +++\n',
+    );
     const lost = summary.alerts.find((a) => a.type === 'trace_lost');
     expect(lost?.details).toMatchObject({ reason: 'missing_exit', pids: [12] });
     expect(
       run(
-        '10 clone(child_stack=NULL, flags=SIGCHLD) = 12\n10 +++ exited with 0 +++\n12 +++ exited with 0 +++\n',
+        '10 clone(child_stack=NULL, flags=SIGCHLD) = 12\n10 exit_group(0) = ?\n10 +++ exited with 0 +++\n12 +++ exited with 0 +++\n',
       ).summary.verdict,
     ).toBe('clean');
   });
@@ -407,7 +409,9 @@ describe("trace integrity, expectExits 'auto' (the CLI's): exits are expected of
       checks: [traceIntegrity({ expectExits: 'auto' })],
       parse: { source: 'strace' },
     });
-    session.write('10 read(0, "", 1) = 0\n11 write(1, "x", 1) = 1\n11 +++ exited with 0 +++\n10 read(0, \n');
+    session.write(
+      '10 read(0, "", 1) = 0\n11 write(1, "x", 1) = 1\n11 exit_group(0) = ?\n11 +++ exited with 0 +++\n10 read(0, \n',
+    );
     session.end();
     const groups = session.summary().groups.filter((g) => g.type === 'trace_lost');
     expect(groups.map((g) => g.first.details?.reason).sort()).toEqual(['line_unreadable', 'missing_exit']);

@@ -74,7 +74,7 @@ describe('trace integrity: per-process memory', () => {
     ).join('');
     session.write(text);
     session.end();
-    const lost = session.summary().alerts.find((a) => a.type === 'trace_lost');
+    const lost = session.summary().alerts.find((a) => a.details?.reason === 'missing_exit');
     expect(lost).toMatchObject({ count: 100, pid: 101, line: 3, sample: '101 read(0, "", 1) = 0' });
   });
 
@@ -83,7 +83,7 @@ describe('trace integrity: per-process memory', () => {
     const session = createSession({ config, checks: [integrity], rules: false });
     session.write(lines(200, 100)); // the 64 sampled pids are among the 100 that exit
     session.end();
-    const lost = session.summary().alerts.find((a) => a.type === 'trace_lost');
+    const lost = session.summary().alerts.find((a) => a.details?.reason === 'missing_exit');
     expect(lost).toMatchObject({ count: 100, pid: 200, line: 101 });
     expect(lost?.sample).toBeUndefined();
   });
