@@ -1,5 +1,5 @@
 import type { ParseOptions } from '@syscan/core';
-import { SEVERITIES } from '@syscan/core';
+import { SEQUENCE_CHANNELS, SEVERITIES } from '@syscan/core';
 import { createFastUtf8Decoder } from '@syscan/core/node';
 import { InvalidArgumentError, Option } from 'commander';
 
@@ -52,6 +52,29 @@ export function parseRate(value: string): number {
   if (!(n > 0 && n < 1)) throw new InvalidArgumentError('must be a number between 0 and 1 (e.g. 0.01)');
   return n;
 }
+
+/**
+ * `--channel-weights meanCost=1,setDifference=0`: weights of the sequence model's channels
+ * (the others keep their defaults). Names are checked here so a typo is a usage error, not a
+ * channel silently left at its default.
+ */
+export function parseChannelWeights(value: string): Partial<Record<SequenceChannel, number>> {
+  const out: Partial<Record<SequenceChannel, number>> = {};
+  for (const part of value.split(',')) {
+    const [name, weight, extra] = part.split('=').map((s) => s.trim());
+    if (name === undefined || weight === undefined || extra !== undefined || name === '' || weight === '')
+      throw new InvalidArgumentError(`'${part}' is not NAME=WEIGHT (e.g. meanCost=1,setDifference=0)`);
+    if (!(SEQUENCE_CHANNELS as readonly string[]).includes(name))
+      throw new InvalidArgumentError(`no channel '${name}' (channels: ${SEQUENCE_CHANNELS.join(', ')})`);
+    const w = Number(weight);
+    if (!(w >= 0 && Number.isFinite(w)))
+      throw new InvalidArgumentError(`the weight of ${name} must be a non-negative number, got '${weight}'`);
+    out[name as SequenceChannel] = w;
+  }
+  return out;
+}
+
+type SequenceChannel = (typeof SEQUENCE_CHANNELS)[number];
 
 export interface InputOptions {
   source: 'auto' | 'strace' | 'audit';

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './helpers/cli.js';
+import { errorLines, runCli } from './helpers/cli.js';
 
 const hasStrace = spawnSync('strace', ['-V']).status === 0;
 const isRoot = process.getuid?.() === 0;
@@ -108,6 +108,24 @@ describe.skipIf(!hasStrace)('learn → analyze round trip with real strace', () 
     expect(JSON.parse(readFileSync(join(dir, 'sendfile-o.json'), 'utf8')).baselineSyscalls).toContain(
       'sendfile',
     );
+  });
+
+  it('--channel-weights sets the sequence model weights, and a channel it does not know is a usage error', async () => {
+    const out = join(dir, 'weighted.json');
+    const r = await runCli(['learn', '--channel-weights', 'meanCost=1, setDifference=0', '-o', out, ...runs]);
+    expect(r.code, r.stderr).toBe(0);
+    const programs = Object.values(JSON.parse(readFileSync(out, 'utf8')).sequenceModel.programs) as Array<{
+      calibration?: { weights: number[] };
+    }>;
+    const weights = programs.find((p) => p.calibration !== undefined)?.calibration?.weights;
+    expect(weights?.[0]).toBe(1); // meanCost
+    expect(weights?.[7]).toBe(0); // setDifference
+    const bad = await runCli(['learn', '--channel-weights', 'setDiff=0', ...runs]);
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toBe('');
+    expect(errorLines(bad.stderr)).toEqual([
+      expect.stringMatching(/no channel 'setDiff' \(channels: meanCost, .*setDifference\)/),
+    ]);
   });
 
   it('writes to stdout without -o', async () => {

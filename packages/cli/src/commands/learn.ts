@@ -23,6 +23,7 @@ import { Progress } from '../io/progress.js';
 import {
   deniedErrnosOption,
   type InputOptions,
+  parseChannelWeights,
   parseOptionsOf,
   parseRate,
   progressOption,
@@ -37,6 +38,7 @@ interface LearnOptions extends InputOptions, NumbersOptions {
   sequence: boolean;
   program: string;
   falseAlarmRate?: number;
+  channelWeights?: ReturnType<typeof parseChannelWeights>;
 }
 
 /**
@@ -63,6 +65,11 @@ export function makeLearnCommand(ctx: CliContext): Command {
       0.01,
     )
     .option(
+      '--channel-weights <list>',
+      'sequence model: weights of its channels, NAME=WEIGHT,… (e.g. meanCost=1,setDifference=0; 0 leaves one out)',
+      parseChannelWeights,
+    )
+    .option(
       '--no-context',
       'do not follow processes through the trace (execve, clone): every call is the --program program',
     )
@@ -82,7 +89,11 @@ export function makeLearnCommand(ctx: CliContext): Command {
       const baselines: Baseline[] = [];
       const events: SyscallEvent[] = [];
       const sequences = opts.sequence
-        ? new SequenceLearner({ program: opts.program, falseAlarmRate: opts.falseAlarmRate })
+        ? new SequenceLearner({
+            program: opts.program,
+            falseAlarmRate: opts.falseAlarmRate,
+            weights: opts.channelWeights,
+          })
         : undefined;
       try {
         for (const input of inputs) {
