@@ -56,6 +56,23 @@ describe.skipIf(!hasStrace)('exec under the default policy (real strace)', () =>
     expect(big.stdout.text.length).toBe(1000);
   });
 
+  it.skipIf(!hasPython)(
+    'a command that sendfiles into its stderr is not taken for output in the trace: strace writes the FIFO alone',
+    async () => {
+      const r = await runSandboxed({
+        argv: [
+          python,
+          '-c',
+          'import os, tempfile; p = tempfile.mktemp(); open(p, "w").write("note\\n"); os.sendfile(2, os.open(p, os.O_RDONLY), 0, 5)',
+        ],
+        policy,
+      });
+      expect(r.stderr.text).toBe('note\n');
+      expect(r.syscalls.sendfile).toBe(1);
+      expect(r.alerts.map((a) => a.details?.reason)).not.toContain('program_output_unseen');
+    },
+  );
+
   it('feeds stdin and reports the exit status', async () => {
     const r = await runSandboxed({
       argv: ['sh', '-c', 'read x; echo "got $x"; exit 3'],

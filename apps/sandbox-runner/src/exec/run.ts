@@ -103,6 +103,8 @@ class Run {
       config,
       parse: { source: 'strace', createDecoder: createFastUtf8Decoder },
       checks: [this.#integrity, this.#observer],
+      // strace writes the FIFO alone: the command's output cannot be in the trace.
+      ownStream: true,
       limits: SUMMARY_LIMITS,
       rules: req.rules,
       onAlert: (a) => {

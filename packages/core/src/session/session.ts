@@ -77,6 +77,13 @@ export interface SessionOptions {
    */
   builtinChecks?: boolean | undefined;
   /**
+   * The trace is written by strace alone (`-o FIFO` or `-o FILE` the caller made, as the
+   * sandbox runner does): the traced program's output cannot be in it, so output the trace
+   * does not show (sendfile into stderr) is not an alert. Defaults to `false`: a trace may
+   * share the program's stderr (`strace CMD 2>trace`).
+   */
+  ownStream?: boolean | undefined;
+  /**
    * Rules judged on every event (from `loadRules`). Defaults to the shipped agent-tools pack
    * (credential reads, startup-file writes, metadata connects, download-and-run, …); `false`
    * turns rules off. To add files to the pack, load them after it: `loadRules([AGENT_TOOLS_RULES, mine])`.
@@ -140,7 +147,9 @@ export class AnalysisSession {
       // One integrity check per session: a caller's own (with its options) replaces the default.
       if (!given.some((c) => c instanceof TraceIntegrityCheck)) builtin.push(traceIntegrity());
       builtin.push(telemetryCheck(this.config));
-      builtin.push(programOutputCheck(this.config.severity.trace_lost));
+      builtin.push(
+        programOutputCheck(this.config.severity.trace_lost, { unseen: options.ownStream !== true }),
+      );
       builtin.push(filteredTraceCheck(this.config.severity.trace_lost));
       if (this.context !== undefined)
         builtin.push(contextLossCheck(this.context, this.config.severity.trace_lost));
