@@ -33,6 +33,7 @@ export function responseSession(o: ResolvedGuardOptions, detector: SyscallAnomal
   return createSession({
     detector,
     context: o.context ? undefined : false,
+    ownStream: o.ownStream,
     rules: o.rules,
     checks: [traceIntegrity({ expectExits: 'auto' })],
   });

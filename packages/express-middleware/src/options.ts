@@ -32,6 +32,8 @@ export interface ResolvedGuardOptions {
   maxInspectBytes: number;
   /** Context (process, paths, peer) on every judged event. */
   context: boolean;
+  /** The tool's traces are written by strace alone (`-o FILE`). */
+  ownStream: boolean;
   /** Rules for the sessions; undefined = the session's default pack. */
   rules: readonly LoadedRule[] | false | undefined;
   /** Lower-case names of the headers a withheld response keeps. */
@@ -79,6 +81,7 @@ const KNOWN: readonly (keyof SyscanGuardOptions)[] = [
   'maxDepth',
   'keepHeaders',
   'context',
+  'ownStream',
   'rules',
   'store',
   'onStoreError',
@@ -132,6 +135,9 @@ export function resolveGuardOptions(options: unknown): ResolvedGuardOptions {
   const maxInspectBytes = count('maxInspectBytes', DEFAULT_MAX_INSPECT_BYTES);
   const context = o.context === undefined ? true : o.context;
   if (typeof context !== 'boolean') problems.push(`context must be true or false, got ${describe(context)}`);
+  const ownStream = o.ownStream === undefined ? false : o.ownStream;
+  if (typeof ownStream !== 'boolean')
+    problems.push(`ownStream must be true or false, got ${describe(ownStream)}`);
   const rules = guardRules(o.rules, problems);
   const onStoreError = oneOf('onStoreError', ['block', 'pass'], 'block');
   const store = o.store;
@@ -197,6 +203,7 @@ export function resolveGuardOptions(options: unknown): ResolvedGuardOptions {
     idleMs,
     maxInspectBytes,
     context: context === true,
+    ownStream: ownStream === true,
     rules,
     keepHeaders: new Set([...SAFE_HEADERS, ...keepHeaders.map((h) => h.toLowerCase())]),
     now,

@@ -86,6 +86,13 @@ export interface SyscanGuardOptions {
    */
   context?: boolean | undefined;
   /**
+   * The tool writes its traces with `strace -o FILE` (no output of the command can be in
+   * them), so bytes a command moves into its stderr with `sendfile` and the like, which a
+   * trace cannot show, are not withheld as `program_output_unseen`. Defaults to `false`: a
+   * trace taken from the command's stderr could hold lines the command wrote.
+   */
+  ownStream?: boolean | undefined;
+  /**
    * Rules the core session judges every event with (from `loadRules`). Defaults to the
    * session's own default, the shipped agent-tools pack; `false` turns rules off. To add
    * yours to the pack: `loadRules([AGENT_TOOLS_RULES, mine])`.

@@ -194,6 +194,34 @@ describe.skipIf(skipReason !== undefined)('the guard judges a response trace as 
     });
   }
 
+  it('a tool that traces with -o FILE says so (ownStream): a sendfile into stderr is then no reason to withhold', async () => {
+    const copy = trace('sendfile-o.strace', [
+      'python3',
+      '-c',
+      'import os, tempfile; p = tempfile.mktemp(); open(p, "w").write("note\\n"); os.sendfile(2, os.open(p, os.O_RDONLY), 0, 5)',
+    ]);
+    expect(copy).toMatch(/sendfile\(2, /);
+    const reasons = async (ownStream: boolean) => {
+      const verdicts: GuardVerdict[] = [];
+      const app = express();
+      app.post(
+        '/tools/shell',
+        express.json(),
+        syscanGuard({ ownStream, onVerdict: (v) => void verdicts.push(v) }),
+        (_req, res) => {
+          res.json({ exitCode: 0, trace: copy });
+        },
+      );
+      running = await listen(app);
+      await request(`${running.url}/tools/shell`, { body: {} });
+      await running.close();
+      running = undefined;
+      return alertsOf(verdicts).map((a) => a.details?.reason);
+    };
+    expect(await reasons(false)).toContain('program_output_unseen');
+    expect(await reasons(true)).not.toContain('program_output_unseen');
+  });
+
   it('a command that kills its tracer and goes on untraced is withheld', async () => {
     // /bin/true leaves an exit record; then python3 SIGKILLs strace (its parent) and reads a
     // file nobody sees.
