@@ -480,6 +480,11 @@ describe.skipIf(!hasStrace || !hasPython)('analyze: forged lines however the pro
     expect(doc.alerts).toContainEqual(
       expect.objectContaining({ rule: 'Read shadow password file', paths: ['/etc/shadow'] }),
     );
+    // Told the trace is strace's alone, the copy is no reason to alert.
+    const told = JSON.parse((await runCli(['analyze', '--own-stream', '--format', 'json', out])).stdout);
+    expect(told.alerts.map((a: { details?: { reason?: string } }) => a.details?.reason)).not.toContain(
+      'program_output_unseen',
+    );
   });
 });
 

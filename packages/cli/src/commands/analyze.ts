@@ -47,6 +47,7 @@ interface AnalyzeOptions extends InputOptions, RuleFileOptions {
   follow?: boolean;
   interval: number;
   maxAlerts: number;
+  ownStream?: boolean;
   allowEmpty?: boolean;
   context: boolean;
 }
@@ -103,6 +104,10 @@ export function makeAnalyzeCommand(ctx: CliContext): Command {
     )
     .option('--allow-empty', 'accept an input in which no telemetry is recognised (default: exit 2)')
     .option('--no-context', 'judge the records without tracking processes, paths and peers (faster)')
+    .option(
+      '--own-stream',
+      'the traces were written by strace alone (-o FILE): a sendfile into stderr cannot have put lines in them',
+    )
     .addOption(sourceOption())
     .addOption(deniedErrnosOption())
     .addOption(progressOption())
@@ -152,6 +157,7 @@ export function makeAnalyzeCommand(ctx: CliContext): Command {
         config,
         // Who did what to what (process, argv, user, paths, peer) on every alert; core's default.
         context: opts.context ? undefined : false,
+        ownStream: opts.ownStream === true,
         parse: parseOptionsOf(opts),
         limits: { maxAlerts: opts.maxAlerts },
         // The shipped pack, then --rules files (or only those with --no-default-rules).
