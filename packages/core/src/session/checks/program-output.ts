@@ -32,7 +32,7 @@ import type { Alert } from '../../detect/alert.js';
 import { cutSample } from '../../detect/verdict.js';
 import type { ParsedRecord, Severity, SyscallEvent } from '../../types.js';
 import type { SessionCheck } from '../session.js';
-import { StderrCopies } from './stderr-copies.js';
+import { FD_CALLS_FOLLOWED, StderrCopies } from './stderr-copies.js';
 
 /** Where a write-family call's data is in its second argument, as strace shows it. */
 type DataShape = 'string' | 'iov' | 'msghdr';
@@ -60,6 +60,12 @@ const UNSEEN_OUTPUT_CALLS = new Map([
   ['tee', 1],
   // Its data is shown, but per message inside msgvec; a burst into a shared stream is rare enough to call unseen.
   ['sendmmsg', 0],
+]);
+/** What a call is to this check: a write whose data is shown, output that is not, or a change to the fds. */
+const ROLES = new Map<string, 'write' | 'unseen' | 'fds'>([
+  ...[...WRITE_CALLS.keys()].map((name) => [name, 'write'] as const),
+  ...[...UNSEEN_OUTPUT_CALLS.keys()].map((name) => [name, 'unseen'] as const),
+  ...[...FD_CALLS_FOLLOWED].map((name) => [name, 'fds'] as const),
 ]);
 /** Data shown cut by `-s` must show this much to be compared (a 1-character `")"` is strace's own too). */
 const MIN_CUT_ECHO = 8;
@@ -114,19 +120,22 @@ export function programOutputCheck(severity: Severity, options: ProgramOutputOpt
         }
       }
       if (r.kind !== 'syscall' || r.source !== 'strace') return;
-      if (watchUnseen) {
-        if (UNSEEN_OUTPUT_CALLS.has(r.syscall)) {
-          const bytes = unseenOutput(r, stderr);
-          if (bytes !== undefined) {
-            raised = true;
-            pending = undefined;
-            out.push(unseenAlert(r, bytes, severity));
-          }
-          return;
-        }
-        stderr.note(r);
+      // One look-up for every call; most have no part here.
+      const role = ROLES.get(r.syscall);
+      if (role === undefined) return;
+      if (role === 'fds') {
+        if (watchUnseen) stderr.note(r);
+        return;
       }
-      if (!WRITE_CALLS.has(r.syscall)) return;
+      if (role === 'unseen') {
+        const bytes = watchUnseen ? unseenOutput(r, stderr) : undefined;
+        if (bytes !== undefined) {
+          raised = true;
+          pending = undefined;
+          out.push(unseenAlert(r, bytes, severity));
+        }
+        return;
+      }
       const echo = echoedData(r);
       if (echo === undefined) return;
       if (echo.next === undefined || r.line === undefined) raise(r, echo, out);

@@ -15,6 +15,16 @@ const MAX_PROCESSES = 4096;
 /** A process never seen, or seen doing nothing to its stderr. */
 const ONLY_STDERR: ReadonlySet<number> = new Set([STDERR]);
 const SPAWNS = new Set(['clone', 'clone3', 'fork', 'vfork']);
+/** The calls {@link StderrCopies.note} follows; any other leaves every fd as it was. */
+export const FD_CALLS_FOLLOWED: ReadonlySet<string> = new Set([
+  'dup',
+  'dup2',
+  'dup3',
+  'fcntl',
+  'fcntl64',
+  'close',
+  ...SPAWNS,
+]);
 /** The key of events without a pid (a trace of one process). */
 const NO_PID = -1;
 
@@ -26,7 +36,7 @@ export class StderrCopies {
     return (this.#changed.get(e.pid ?? NO_PID) ?? ONLY_STDERR).has(fd);
   }
 
-  /** Follows what `e` did to the process's fds (call it for every completed strace call). */
+  /** Follows what `e` did to the process's fds (a call of {@link FD_CALLS_FOLLOWED}). */
   note(e: SyscallEvent): void {
     const name = e.syscall;
     if (name === 'dup' || name === 'dup2' || name === 'dup3' || name === 'fcntl' || name === 'fcntl64') {
