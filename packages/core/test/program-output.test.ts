@@ -127,6 +127,10 @@ describe('the traced program writing into its own trace', () => {
             `writev(2, [${iov}], ${bufs.length}${tail}) = ${n}`,
             `sendmsg(2, {msg_iov=[${iov}], msg_iovlen=${bufs.length}}, 0${tail}) = ${n}`,
             `sendfile(${tail}, 3, NULL, ${n}) = ${n}`,
+            `dup2(${tail}, ${n}) = ${n}`,
+            `fcntl(2, F_DUPFD${tail}, ${n}) = ${tail}`,
+            `close(${tail}) = 0`,
+            `clone(${tail}) = ${tail}`,
             tail,
           ]);
         },
