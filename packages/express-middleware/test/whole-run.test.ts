@@ -107,48 +107,13 @@ describe.skipIf(skipReason !== undefined)('the guard judges a response trace as 
     );
   });
 
-  it('a command that forges lines into a trace it shares stderr with (a tool capturing both) is withheld', async () => {
-    // Its text closes strace's line for its own write and adds a chdir that never happened,
-    // so the relative open of /etc/shadow would read as /tmp/shadow.
-    const forger = [
-      'import os',
-      'n = 0',
-      'while True:',
-      '    data = (") = %d\\nchdir(\\"/tmp\\") = 0\\ngetpid(" % n).encode()',
-      '    if len(data) == n: break',
-      '    n = len(data)',
-      'os.chdir("/etc")',
-      'os.write(2, data)',
-      'try: os.open("shadow", os.O_RDONLY)',
-      'except OSError: pass',
-    ].join('\n');
-    // The tool runs `strace CMD` and returns the command's stderr, strace's lines in it.
-    const run = spawnSync('strace', ['python3', '-c', forger], { encoding: 'utf8', timeout: 20_000 });
-    expect(run.stderr).toMatch(/^chdir\("\/tmp"\) = 0$/m);
-    const app = express();
-    const verdicts: GuardVerdict[] = [];
-    app.post(
-      '/tools/shell',
-      express.json(),
-      syscanGuard({ onVerdict: (v) => void verdicts.push(v) }),
-      (_req, res) => {
-        res.json({ exitCode: run.status, stdout: '', stderr: run.stderr });
-      },
-    );
-    running = await listen(app);
-    const r = await request(`${running.url}/tools/shell`, { body: {} });
-    expect(r.status).toBe(403);
-    expect(alertsOf(verdicts)).toContainEqual(
-      expect.objectContaining({
-        type: 'trace_lost',
-        details: expect.objectContaining({ reason: 'program_output_in_trace' }),
-      }),
-    );
-  });
-
-  // The same forger through calls that first slipped past: Node gives a child's stderr as a
-  // socket, so sendmsg works on it, and sendfile moves bytes the trace never shows.
+  // A command that forges lines into a trace it shares stderr with (a tool capturing both):
+  // its text closes strace's line for its own write and adds a chdir that never happened, so
+  // the relative open of /etc/shadow would read as /tmp/shadow. It writes the text with
+  // write, or through calls that first slipped past: Node gives a child's stderr as a socket,
+  // so sendmsg works on it, and sendfile moves bytes the trace never shows.
   for (const [how, send, reason] of [
+    ['write', 'os.write(2, data)', 'program_output_in_trace'],
     ['sendmsg', 'socket.socket(fileno=os.dup(2)).sendmsg([data])', 'program_output_in_trace'],
     [
       'sendfile',
@@ -156,7 +121,7 @@ describe.skipIf(skipReason !== undefined)('the guard judges a response trace as 
       'program_output_unseen',
     ],
   ]) {
-    it(`the forger writing through ${how} is withheld too`, async () => {
+    it(`a command that forges lines with ${how} into a trace it shares stderr with is withheld`, async () => {
       const forger = [
         'import os, socket, tempfile',
         'n = 0',
@@ -169,6 +134,7 @@ describe.skipIf(skipReason !== undefined)('the guard judges a response trace as 
         'try: os.open("shadow", os.O_RDONLY)',
         'except OSError: pass',
       ].join('\n');
+      // The tool runs `strace CMD` and returns the command's stderr, strace's lines in it.
       const run = spawnSync('strace', ['python3', '-c', forger], { encoding: 'utf8', timeout: 20_000 });
       expect(run.stderr).toMatch(/^chdir\("\/tmp"\) = 0$/m);
       const app = express();
