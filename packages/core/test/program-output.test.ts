@@ -159,7 +159,7 @@ describe('output into stderr that the trace cannot show', () => {
           severity: 'critical',
           line: 2,
           message: expect.stringMatching(
-            /moved 32 bytes into its stderr with \w+, which the trace does not show/,
+            /^\w+ moved 32 bytes into the program's stderr unseen: if this trace is on that stream/,
           ),
           details: expect.objectContaining({ reason: 'program_output_unseen', bytes: 32 }),
         }),

@@ -46,8 +46,8 @@ export function filteredTraceCheck(severity: Severity): SessionCheck {
         type: 'trace_lost',
         severity,
         message:
-          `${exits === 1 ? 'a process exits' : `${exits} processes exit`} in the trace${firstInput === undefined ? '' : ` ${firstInput}`} and not one exit or exit_group call is in it: ` +
-          'strace was told to leave calls out (-e trace=…), and whatever the filter left out (ptrace, mount, bpf, …) is not seen; trace every call',
+          `the trace leaves calls out (strace -e trace=…, -z, -Z or -P): a ptrace or mount outside the filter is not seen; ` +
+          `${exits === 1 ? 'a process exits' : `${exits} processes exit`} and not one exit or exit_group call is in ${firstInput ?? 'it'}; trace every call`,
         count: exits,
         sample: cutSample(first.raw),
         details: { check: 'trace_integrity', reason: 'filtered_trace', exits },

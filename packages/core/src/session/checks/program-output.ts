@@ -299,8 +299,8 @@ function unseenAlert(e: SyscallEvent, bytes: number, severity: Severity): Alert 
   return alertOn(
     e,
     severity,
-    `the traced program moved ${bytes} bytes into its stderr with ${e.syscall}, which the trace does not show: ` +
-      'if strace wrote this trace to that same stream (no -o FILE, or -o /dev/stderr), any line after it may be forged; write the trace with strace -o FILE',
+    `${e.syscall} moved ${bytes} bytes into the program's stderr unseen: if this trace is on that stream (strace without -o FILE), later lines may be forged; ` +
+      'with strace -o FILE they cannot be (say so with --own-stream / ownStream)',
     { reason: 'program_output_unseen', bytes },
   );
 }
