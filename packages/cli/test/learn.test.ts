@@ -128,6 +128,21 @@ describe.skipIf(!hasStrace)('learn → analyze round trip with real strace', () 
     ]);
   });
 
+  it('learn says when a trace was filtered to some calls (strace -e trace=%file): the baseline knows only those', async () => {
+    const out = join(dir, 'filtered.strace');
+    const traced = spawnSync('strace', ['-f', '-o', out, '-e', 'trace=%file', 'ls', '/etc'], {
+      encoding: 'utf8',
+    });
+    expect(traced.status, traced.stderr).toBe(0);
+    const r = await runCli(['learn', out, '-o', join(dir, 'filtered.json')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /^syscan: warning: 1 process exits and no exit or exit_group call in the input: it was traced with a filter \(strace -e trace=…/m,
+    );
+    const whole = await runCli(['learn', runs[0]!, '-o', join(dir, 'whole.json')]);
+    expect(whole.stderr).not.toMatch(/warning/);
+  });
+
   it('writes to stdout without -o', async () => {
     const r = await runCli(['learn', runs[0]!]);
     expect(r.code).toBe(0);
