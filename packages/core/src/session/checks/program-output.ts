@@ -75,8 +75,8 @@ const MAX_DATA = 4096;
 export interface ProgramOutputOptions {
   /**
    * Raise on output into stderr that the trace cannot show (sendfile and the like). Default
-   * true. Off for `learn`: it refuses what it raises, and a trace written with `-o FILE`
-   * cannot be rid of such a call.
+   * true. Off for `learn` (it refuses what it raises, and a trace written with `-o FILE`
+   * cannot be rid of such a call) and for a session told `ownStream`.
    */
   unseen?: boolean | undefined;
 }
