@@ -61,6 +61,52 @@ describe('a trace filtered to some calls', () => {
     expect(filtered([['openat(AT_FDCWD, "/x", O_RDONLY) = 3']])).toEqual([]);
   });
 
+  it('a filter that keeps the exits (trace=%process,%file): a library opened and never mapped', () => {
+    const alerts = filtered([
+      [
+        'execve("/usr/bin/ls", ["ls"], 0x7ffd3c2a1e40 /* 1 var */) = 0',
+        'access("/etc/ld.so.preload", R_OK) = -1 ENOENT (No such file or directory)',
+        'openat(AT_FDCWD, "/etc/ld.so.cache", O_RDONLY|O_CLOEXEC) = 3',
+        'openat(AT_FDCWD, "/lib/x86_64-linux-gnu/libc.so.6", O_RDONLY|O_CLOEXEC) = 3',
+        'exit_group(0) = ?',
+        '+++ exited with 0 +++',
+      ],
+    ]);
+    expect(alerts).toEqual([
+      expect.objectContaining({
+        severity: 'critical',
+        line: 3,
+        message: expect.stringMatching(
+          /a shared library was opened and not one mmap, brk or mprotect call is in t0/,
+        ),
+        details: expect.objectContaining({ reason: 'filtered_trace', tell: 'library_never_mapped' }),
+      }),
+    ]);
+    // The whole trace maps what it opens.
+    expect(
+      filtered([
+        [
+          'openat(AT_FDCWD, "/lib/x86_64-linux-gnu/libc.so.6", O_RDONLY|O_CLOEXEC) = 3',
+          'mmap(NULL, 2055640, PROT_READ, MAP_PRIVATE|MAP_DENYWRITE, 3, 0) = 0x7f1c2a400000',
+          'exit_group(0) = ?',
+          '+++ exited with 0 +++',
+        ],
+      ]),
+    ).toEqual([]);
+    // A static program that maps nothing and opens no library (the corpus's i386 demo), or a failed open.
+    expect(
+      filtered([
+        [
+          'execve("./i386demo", ["./i386demo"], 0x7fff9edc6a80 /* 8 vars */) = 0',
+          'open("/etc/hostname", O_RDONLY) = 3',
+          'open("/nonexistent/libx.so", O_RDONLY) = -1 ENOENT (No such file or directory)',
+          'exit(0) = ?',
+          '+++ exited with 0 +++',
+        ],
+      ]),
+    ).toEqual([]);
+  });
+
   it('an exit_group cut short by another process (unfinished) still counts', () => {
     expect(
       filtered([
