@@ -152,7 +152,7 @@ export function makeLearnCommand(ctx: CliContext): Command {
       filtered.end?.(leftOut);
       if (leftOut[0] !== undefined)
         ctx.io.stderr.write(
-          `syscan: warning: ${leftOut[0].count} process exits and no exit or exit_group call in the input: it was traced with a filter (strace -e trace=…, -z, -Z or -P), so the baseline knows only the calls the filter kept, and later runs will alert on the rest\n`,
+          `syscan: warning: the input leaves calls out (it was traced with a filter: strace -e trace=…, -z, -Z or -P), so the baseline knows only the calls the filter kept, and later runs will alert on the rest\n`,
         );
     });
 }
