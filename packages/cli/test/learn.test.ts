@@ -141,6 +141,11 @@ describe.skipIf(!hasStrace)('learn → analyze round trip with real strace', () 
     );
     const whole = await runCli(['learn', runs[0]!, '-o', join(dir, 'whole.json')]);
     expect(whole.stderr).not.toMatch(/warning/);
+    const profile = await runCli(['seccomp', out, '-o', join(dir, 'filtered-profile.json')]);
+    expect(profile.code, profile.stderr).toBe(0);
+    expect(profile.stderr).toMatch(
+      /^syscan: warning: the input leaves calls out .*the profile allows only the calls the filter kept/m,
+    );
   });
 
   it('writes to stdout without -o', async () => {

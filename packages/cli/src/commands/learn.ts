@@ -1,9 +1,7 @@
 import {
-  type Alert,
   type Baseline,
   BaselineLearner,
   createContextTracker,
-  filteredTraceCheck,
   mergeBaselines,
   SequenceLearner,
   type SyscallEvent,
@@ -11,6 +9,7 @@ import {
 import { Command, InvalidArgumentError } from 'commander';
 import type { CliContext } from '../context.js';
 import { inputError } from '../errors.js';
+import { watchFilteredInput } from '../io/filtered-input.js';
 import { resolveInputs } from '../io/input.js';
 import { writeFileAtomic } from '../io/json-file.js';
 import {
@@ -90,8 +89,7 @@ export function makeLearnCommand(ctx: CliContext): Command {
       const progress = new Progress(ctx.io.stderr, opts.progress);
       const baselines: Baseline[] = [];
       const events: SyscallEvent[] = [];
-      // A trace filtered to some calls teaches only those: said, not refused (later runs then alert on the rest).
-      const filtered = filteredTraceCheck('high');
+      const filtered = watchFilteredInput();
       const sequences = opts.sequence
         ? new SequenceLearner({
             program: opts.program,
@@ -107,12 +105,12 @@ export function makeLearnCommand(ctx: CliContext): Command {
           const numbers = numbersFor(input, opts);
           const tracker = opts.context && numbers.numbers === undefined ? createContextTracker() : undefined;
           const ownOutput = refuseProgramOutput(input.label, 'the baseline');
-          filtered.beginInput?.(input.label);
+          filtered.beginInput(input.label);
           for await (const batch of readInputBatches(input, ctx.io.stdin, numbers, parseOptions, progress)) {
             events.length = 0;
             for (const record of batch) {
               ownOutput(record);
-              filtered.record(record, NO_ALERTS, NO_PROCESSES);
+              filtered.record(record);
               tracker?.observe(record);
               if (record.kind === 'syscall') {
                 events.push(record);
@@ -148,18 +146,12 @@ export function makeLearnCommand(ctx: CliContext): Command {
       }
       const wrote = opts.output === undefined || opts.output === '-' ? undefined : opts.output;
       ctx.io.stderr.write(`${learnReport(baseline, wrote).join('\n')}\n`);
-      const leftOut: Alert[] = [];
-      filtered.end?.(leftOut);
-      if (leftOut[0] !== undefined)
-        ctx.io.stderr.write(
-          `syscan: warning: the input leaves calls out (it was traced with a filter: strace -e trace=…, -z, -Z or -P), so the baseline knows only the calls the filter kept, and later runs will alert on the rest\n`,
-        );
+      const leftOut = filtered.warning(
+        'the baseline knows only the calls the filter kept, and later runs will alert on the rest',
+      );
+      if (leftOut !== undefined) ctx.io.stderr.write(`syscan: warning: ${leftOut}\n`);
     });
 }
-
-/** The filtered-trace check's outputs in learn: only its end is read, and no process table is asked. */
-const NO_ALERTS: Alert[] = [];
-const NO_PROCESSES = { process: () => undefined };
 
 function parseHeadroom(value: string): number {
   const n = Number(value);

@@ -2,6 +2,7 @@ import { errnoName, SECCOMP_DEFAULT_ACTIONS, SeccompProfileBuilder } from '@sysc
 import { Command, Option } from 'commander';
 import type { CliContext } from '../context.js';
 import { inputError } from '../errors.js';
+import { watchFilteredInput } from '../io/filtered-input.js';
 import { readBatches, resolveInputs } from '../io/input.js';
 import { readJsonObject, writeFileAtomic } from '../io/json-file.js';
 import { refuseProgramOutput } from '../io/own-output.js';
@@ -79,13 +80,18 @@ export function makeSeccompCommand(ctx: CliContext): Command {
       // Audit a0…a3 are only kept on request; the filters need them.
       const parseOptions = parseOptionsOf(opts, opts.argFilters ? { auditFields: true } : {});
       const progress = new Progress(ctx.io.stderr, opts.progress);
+      const filtered = watchFilteredInput();
       try {
         for (const input of inputs) {
           builder.beginTrace();
           const before = builder.events;
           const ownOutput = refuseProgramOutput(input.label, 'the profile');
+          filtered.beginInput(input.label);
           for await (const batch of readBatches(input, ctx.io.stdin, parseOptions, progress)) {
-            for (const record of batch) ownOutput(record);
+            for (const record of batch) {
+              ownOutput(record);
+              filtered.record(record);
+            }
             builder.observe(batch);
           }
           if (builder.events === before)
@@ -101,7 +107,11 @@ export function makeSeccompCommand(ctx: CliContext): Command {
         argFilters: opts.argFilters === true,
         archStyle: opts.archStyle,
       });
-      for (const w of warnings) ctx.io.stderr.write(`syscan: warning: ${w}\n`);
+      const leftOut = filtered.warning(
+        'the profile allows only the calls the filter kept, and the program will be refused the rest',
+      );
+      for (const w of leftOut === undefined ? warnings : [...warnings, leftOut])
+        ctx.io.stderr.write(`syscan: warning: ${w}\n`);
       const text = `${JSON.stringify(profile, null, 2)}\n`;
       if (opts.output === undefined || opts.output === '-') {
         await ctx.out.write(text);
