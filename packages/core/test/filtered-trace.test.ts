@@ -107,6 +107,53 @@ describe('a trace filtered to some calls', () => {
     ).toEqual([]);
   });
 
+  it('a filter to process calls (trace=%process): a program started and nothing but process calls', () => {
+    const alerts = filtered([
+      [
+        '15737 execve("/usr/bin/sh", ["sh", "-c", "/bin/true"], 0x7fff58933438 /* 8 vars */) = 0',
+        '15737 vfork() = 15738',
+        '15738 execve("/bin/true", ["/bin/true"], 0x55f7d648f5b0 /* 8 vars */) = 0',
+        '15738 exit_group(0) = ?',
+        '15738 +++ exited with 0 +++',
+        '15737 wait4(-1, [{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, NULL) = 15738',
+        '15737 kill(15737, 0) = 0',
+        '15737 exit_group(0) = ?',
+        '15737 +++ exited with 0 +++',
+      ],
+    ]);
+    expect(alerts).toEqual([
+      expect.objectContaining({
+        severity: 'critical',
+        line: 1,
+        pid: 15737,
+        message: expect.stringMatching(
+          /a program started and t0 holds only calls that start, wait for, signal and end processes; trace every call$/,
+        ),
+        details: expect.objectContaining({ reason: 'filtered_trace', tell: 'process_calls_only' }),
+      }),
+    ]);
+    // -qq: no exit records, the same tell.
+    expect(filtered([['execve("/bin/true", ["/bin/true"], 0x55f7d648f5b0 /* 8 vars */) = 0']])).toHaveLength(
+      1,
+    );
+    // One other call, as in every whole trace (the i386 demo writes), and it is not a filter.
+    expect(
+      filtered([
+        [
+          'execve("./i386demo", ["./i386demo"], 0x7fff9edc6a80 /* 8 vars */) = 0',
+          'write(1, "hello from i386\\n", 16) = 16',
+          'exit(3) = ?',
+          '+++ exited with 3 +++',
+        ],
+      ]),
+    ).toEqual([]);
+    // A failed execve started nothing; an attached process (strace -p) shows no execve.
+    expect(
+      filtered([['execve("/nope", ["/nope"], 0x7f /* 1 var */) = -1 ENOENT (No such file or directory)']]),
+    ).toEqual([]);
+    expect(filtered([['wait4(-1, 0x7ffd19e81fac, 0, NULL) = 15738']])).toEqual([]);
+  });
+
   it('an exit_group cut short by another process (unfinished) still counts', () => {
     expect(
       filtered([
