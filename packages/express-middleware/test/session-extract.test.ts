@@ -156,7 +156,8 @@ describe('the session the guard judges with', () => {
   it('judges each response with its own run state, over the rules as they were when the guard was made', async () => {
     const RULE = 'Executed a file this run wrote';
     const WRITE = '100 openat(AT_FDCWD, "/tmp/dl", O_WRONLY|O_CREAT|O_TRUNC, 0755) = 3\n100 close(3) = 0\n';
-    const EXEC = '100 execve("/tmp/dl", ["/tmp/dl"], 0x7ffd3c2a1e40 /* 1 var */) = 0\n';
+    const EXEC =
+      '100 execve("/tmp/dl", ["/tmp/dl"], 0x7ffd3c2a1e40 /* 1 var */) = 0\n100 brk(NULL) = 0x55d1c4a2b000\n';
     const rules = loadRules([AGENT_TOOLS_RULES]).rules;
     const verdicts: GuardVerdict[] = [];
     const guard = syscanGuard({
