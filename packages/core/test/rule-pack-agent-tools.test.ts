@@ -12,6 +12,7 @@ import {
   readFileSync,
   realpathSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -118,6 +119,11 @@ describe.skipIf(!hasStrace)('agent-tools rule pack on real traces', () => {
       mkdirSync(join(home, path, '..'), { recursive: true });
       writeFileSync(join(home, path), text);
     }
+    // Programs that call themselves after trusted tools (a repository's ./ssh): python under
+    // the names the pack lets read secrets or start shells. Made before the run, so no rule
+    // on files the run wrote sees them.
+    mkdirSync(join(home, 'bin'));
+    for (const name of ['ssh', 'ps', 'bash', 'tar', 'firefox']) symlinkSync(PY, join(home, 'bin', name));
     spawnSync('git', ['init', '-q', join(home, 'repo')]);
     server = createServer((_req, res) => res.end('ok\n'));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -132,6 +138,8 @@ describe.skipIf(!hasStrace)('agent-tools rule pack on real traces', () => {
   });
 
   const tool = (what: string, ...rest: string[]): string[] => [PY, join(home, 'tool.py'), what, ...rest];
+  /** Python called `name` from ~/bin, running `code`: trusted by name, not by where it lives. */
+  const namedAs = (name: string, code: string): string[] => [join(home, 'bin', name), '-c', code];
   const nobody = (script: string): string[] => [
     'setpriv',
     '--reuid=65534',
@@ -150,10 +158,13 @@ describe.skipIf(!hasStrace)('agent-tools rule pack on real traces', () => {
         ['cat', `${home}/.ssh/id_rsa`],
         sh('cat ~/.ssh/id_ed25519 2>/dev/null; true'),
         sh('ln -sf ~/.ssh/id_rsa ./k && cat ./k'),
+        namedAs('ssh', `open('${home}/.ssh/id_rsa').read()`),
       ],
       quiet: [
         ['cat', `${home}/.ssh/id_rsa.pub`],
         ['cat', `${home}/.ssh/known_hosts`],
+        // The real ssh-keygen, from /usr/bin, reading the private key it is pointed at.
+        sh('ssh-keygen -y -f ~/.ssh/id_rsa >/dev/null 2>&1; true'),
       ],
     },
     {
@@ -170,8 +181,8 @@ describe.skipIf(!hasStrace)('agent-tools rule pack on real traces', () => {
     },
     {
       rule: 'Read dotenv file',
-      trips: [sh('cd ~/project && cat .env')],
-      quiet: [sh('cd ~/project && cat .env.example && ls -a')],
+      trips: [sh('cd ~/project && cat .env'), sh(`cd ~/project && ~/bin/tar -c "open('.env').read()"`)],
+      quiet: [sh('cd ~/project && cat .env.example && ls -a'), sh('cd ~/project && tar -cf /dev/null .env')],
     },
     {
       rule: 'Read shadow password file',
@@ -180,7 +191,11 @@ describe.skipIf(!hasStrace)('agent-tools rule pack on real traces', () => {
     },
     {
       rule: 'Read process environment or memory',
-      trips: [['cat', '/proc/self/environ'], sh('cat /proc/1/environ >/dev/null 2>&1; true')],
+      trips: [
+        ['cat', '/proc/self/environ'],
+        sh('cat /proc/1/environ >/dev/null 2>&1; true'),
+        namedAs('ps', "open('/proc/self/environ').read()"),
+      ],
       quiet: [
         ['cat', '/proc/self/status'],
         ['ps', '-o', 'pid,comm'],
@@ -191,6 +206,7 @@ describe.skipIf(!hasStrace)('agent-tools rule pack on real traces', () => {
       trips: [
         ['cat', `${home}/.config/google-chrome/Default/Cookies`],
         ['cat', `${home}/.mozilla/firefox/abc.default/logins.json`],
+        namedAs('firefox', `open('${home}/.mozilla/firefox/abc.default/logins.json').read()`),
       ],
       quiet: [['cat', `${home}/.config/google-chrome/Default/Preferences`]],
     },
@@ -235,7 +251,7 @@ describe.skipIf(!hasStrace)('agent-tools rule pack on real traces', () => {
     },
     {
       rule: 'Shell spawned by a non-shell program',
-      trips: [[PY, '-c', "import os; os.system('true')"]],
+      trips: [[PY, '-c', "import os; os.system('true')"], namedAs('bash', "import os; os.system('true')")],
       quiet: [sh('ls >/dev/null'), ['make', '-s', '-C', join(home, 'project')]],
     },
     {
