@@ -126,7 +126,7 @@ function filteredAlert(
   const alert: Alert = {
     type: 'trace_lost',
     severity,
-    message: `the trace leaves calls out (strace -e trace=…, -z, -Z or -P): a ptrace or mount outside the filter is not seen; ${what}; trace every call`,
+    message: `the trace leaves calls out (strace -e trace=…, -z, -Z or -P; trace every call): ${what}; a ptrace or mount outside the filter is not seen`,
     count,
     sample: cutSample(at.raw),
     details: {
