@@ -78,6 +78,22 @@ describe('sequence model: the set difference', () => {
     expect(learn(runs.slice(0, 20)).programs.server!.calibration!.weights[7]).toBe(0);
   });
 
+  it("counts the language model's mean cost, when asked for, only from 50 runs on (noise over a few short runs)", () => {
+    const meanCostWeight = (n: number, weights: Record<string, number>): number | undefined => {
+      const learner = new SequenceLearner({ program: 'server', weights });
+      runs.slice(0, n).forEach((calls, i) => {
+        for (const call of calls) learner.observeCall(i + 1, 'server', call);
+        learner.endTrace();
+      });
+      return learner.toModel().programs.server!.calibration!.weights[0];
+    };
+    expect(meanCostWeight(80, { meanCost: 1 })).toBe(1);
+    expect(meanCostWeight(20, { meanCost: 1 })).toBe(0);
+    // Unless nothing else is weighted: then it is all there is.
+    const alone = { meanCost: 1, pairSetDistance: 0, mismatchRate: 0, mixDistance: 0, setDifference: 0 };
+    expect(meanCostWeight(20, alone)).toBe(1);
+  });
+
   it('scores a run that skips the work every normal run does (only known calls and pairs) at its end, and says so', () => {
     // A stager: starts like the server, then reads and writes without ever serving a file.
     const stager = ['execve', 'brk', 'accept', 'read', 'write', 'close', 'exit_group'];

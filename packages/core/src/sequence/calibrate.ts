@@ -36,6 +36,19 @@ const MAX_STORED_SCORES = 1000;
 /** Most per-channel peaks stored per channel (evenly spaced quantiles when there are more). */
 const MAX_STORED_CHANNEL_SCORES = 200;
 
+/**
+ * Channels that mean little for a program of few normal processes (under MIN_MIX_EXEMPLARS):
+ * the nearest-neighbour ones (mix, set difference: among a handful of runs the nearest is
+ * mostly how unlike each other those few were), and the language model's mean cost, whose
+ * out-of-fold costs over a dozen short runs are mostly noise. Asked for with
+ * `meanCost=1`, it took the everyday-tools bench (bench/sequence-own-traces.mjs, 200 runs of
+ * everyday tools, one model per tool) from AUC 0.964 to 0.902; left out below 50 processes,
+ * 0.964 again, while ADFA-LD-like sets (one model of hundreds of processes) keep it.
+ */
+const NEED_MANY_PROCESSES: ReadonlySet<number> = new Set(
+  (['meanCost', 'mixDistance', 'setDifference'] as const).map((c) => CHANNELS.indexOf(c)),
+);
+
 export function calibrate(p: ProgramLearning, options: CalibrateOptions): Calibration | undefined {
   const n = p.kept.length;
   if (n === 0) return undefined;
@@ -63,12 +76,11 @@ export function calibrate(p: ProgramLearning, options: CalibrateOptions): Calibr
     const variance = finals.reduce((s, v) => s + ((v[c] as number) - m) ** 2, 0) / finals.length;
     return Math.max(Math.sqrt(variance), SPREAD_FLOORS[name]);
   });
-  // Too few normal processes for the nearest-neighbour channels (mix, set difference) to mean
-  // anything: left out. (Unless the caller weighted nothing else: then they are all there is.)
-  const nearest = new Set([CHANNELS.indexOf('mixDistance'), CHANNELS.indexOf('setDifference')]);
-  const othersWeighted = options.weights.some((w, c) => !nearest.has(c) && w > 0);
+  // Too few normal processes for the channels that need many to mean anything: left out.
+  // (Unless the caller weighted nothing else: then they are all there is.)
+  const othersWeighted = options.weights.some((w, c) => !NEED_MANY_PROCESSES.has(c) && w > 0);
   const weights = options.weights.map((w, c) =>
-    nearest.has(c) && n < MIN_MIX_EXEMPLARS && othersWeighted ? 0 : w,
+    NEED_MANY_PROCESSES.has(c) && n < MIN_MIX_EXEMPLARS && othersWeighted ? 0 : w,
   );
   const calibration: Calibration = {
     mean,
