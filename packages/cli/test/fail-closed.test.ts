@@ -497,6 +497,9 @@ describe.skipIf(!hasStrace || !hasPython)('analyze: a trace that leaves calls ou
     '-e trace=%process,%file',
     '-e trace=%process',
     '-e trace=execve,exit_group',
+    '-e trace=%process,%network',
+    '-e trace=%process,%memory',
+    '-e trace=%process,%signal',
   ]) {
     it(`strace ${filter}: a critical trace_lost saying the trace leaves calls out`, async () => {
       const out = join(dir, `filtered-${filter.replace(/\W+/g, '')}.strace`);

@@ -112,14 +112,23 @@ describe.skipIf(!hasStrace)('learn → analyze round trip with real strace', () 
 
   it('--channel-weights sets the sequence model weights, and a channel it does not know is a usage error', async () => {
     const out = join(dir, 'weighted.json');
-    const r = await runCli(['learn', '--channel-weights', 'meanCost=1, setDifference=0', '-o', out, ...runs]);
+    const r = await runCli([
+      'learn',
+      '--channel-weights',
+      'windowCost=1, mismatchRate=0, meanCost=1',
+      '-o',
+      out,
+      ...runs,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const programs = Object.values(JSON.parse(readFileSync(out, 'utf8')).sequenceModel.programs) as Array<{
       calibration?: { weights: number[] };
     }>;
     const weights = programs.find((p) => p.calibration !== undefined)?.calibration?.weights;
-    expect(weights?.[0]).toBe(1); // meanCost
-    expect(weights?.[7]).toBe(0); // setDifference
+    expect(weights?.[1]).toBe(1); // windowCost
+    expect(weights?.[5]).toBe(0); // mismatchRate
+    // The mean cost counts only for a program of 50 normal processes or more; these are a few.
+    expect(weights?.[0]).toBe(0);
     const bad = await runCli(['learn', '--channel-weights', 'setDiff=0', ...runs]);
     expect(bad.code).toBe(2);
     expect(bad.stdout).toBe('');

@@ -132,10 +132,16 @@ describe('a trace filtered to some calls', () => {
         details: expect.objectContaining({ reason: 'filtered_trace', tell: 'process_calls_only' }),
       }),
     ]);
-    // -qq: no exit records, the same tell.
-    expect(filtered([['execve("/bin/true", ["/bin/true"], 0x55f7d648f5b0 /* 8 vars */) = 0']])).toHaveLength(
-      1,
-    );
+    // -qq: no exit records, the same tell from the exit call; a trace cut right after the
+    // execve (no end shown) is whole as far as it goes.
+    const exec = 'execve("/bin/true", ["/bin/true"], 0x55f7d648f5b0 /* 8 vars */) = 0';
+    expect(filtered([[exec, 'exit_group(0) = ?']])).toHaveLength(1);
+    expect(filtered([[exec]])).toEqual([]);
+    expect(
+      filtered([
+        [exec, 'brk(NULL) = 0x55d1c4a2b000', 'mmap(NULL, 8192, PROT_READ, MAP_PRIVATE, -1, 0) = 0x7f00'],
+      ]),
+    ).toEqual([]);
     // One other call, as in every whole trace (the i386 demo writes), and it is not a filter.
     expect(
       filtered([
@@ -152,6 +158,43 @@ describe('a trace filtered to some calls', () => {
       filtered([['execve("/nope", ["/nope"], 0x7f /* 1 var */) = -1 ENOENT (No such file or directory)']]),
     ).toEqual([]);
     expect(filtered([['wait4(-1, 0x7ffd19e81fac, 0, NULL) = 15738']])).toEqual([]);
+  });
+
+  it('a filter to process calls and one class (trace=%process,%network): nothing but those', () => {
+    const started = 'execve("/usr/bin/curl", ["curl", "http://10.0.0.1/"], 0x7ffd /* 8 vars */) = 0';
+    const network = [
+      started,
+      'socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 5',
+      'connect(5, {sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("10.0.0.1")}, 16) = 0',
+      'sendto(5, "GET / HTTP/1.1\\r\\n", 16, MSG_NOSIGNAL, NULL, 0) = 16',
+      'exit_group(0) = ?',
+      '+++ exited with 0 +++',
+    ];
+    expect(filtered([network])).toEqual([
+      expect.objectContaining({
+        severity: 'critical',
+        line: 1,
+        message: expect.stringMatching(
+          /a program started and t0 holds only calls that start, wait for, signal and end processes and network calls, never a read/,
+        ),
+        details: expect.objectContaining({ reason: 'filtered_trace', tell: 'one_class_of_calls' }),
+      }),
+    ]);
+    // %memory, %signal alike; a shared memory segment is ipc and memory at once.
+    for (const call of [
+      'mprotect(0x7f00, 4096, PROT_READ) = 0',
+      'rt_sigaction(SIGINT, {sa_handler=SIG_IGN}, NULL, 8) = 0',
+      'shmat(3, NULL, 0) = 0x7f00',
+    ])
+      expect(filtered([[started, call, 'exit_group(0) = ?']])).toHaveLength(1);
+    // A program of descriptor calls alone can be whole (an assembly hello world: write, exit).
+    expect(
+      filtered([[started, 'write(1, "hello\\n", 6) = 6', 'exit(0) = ?', '+++ exited with 0 +++']]),
+    ).toEqual([]);
+    // Two classes with nothing in common: whole.
+    expect(filtered([[...network.slice(0, 2), 'brk(NULL) = 0x55d1c4a2b000', 'exit_group(0) = ?']])).toEqual(
+      [],
+    );
   });
 
   it('an exit_group cut short by another process (unfinished) still counts', () => {

@@ -8,10 +8,17 @@
  * none, but that one does). Or: a shared library opened and not one memory call in the
  * trace (a loader maps every library it opens; `trace=%process,%file` keeps the exits).
  * Or: a program started (`execve` returned 0) and the whole trace holds nothing but calls
- * that start, wait for, signal and end processes (`trace=%process`, `trace=execve,exit_group`):
- * even a static program that maps nothing makes some other call (the corpus's i386 demo
- * writes and opens). Raised once, at the end (an `-ff` file per thread is judged with the
- * others). Not seen: filters that keep all three (`trace=!ptrace`).
+ * that start, wait for, signal and end processes (`trace=%process`, `trace=execve,exit_group`),
+ * or those and calls of one of strace's classes that no program lives on alone
+ * (`trace=%process,%network`, `%memory`, `%signal`, `%ipc`, or `%file` without an open): even
+ * a static program that maps nothing makes calls of two classes (the corpus's i386 demo
+ * writes, opens and asks its pid). A program of only descriptor calls (an assembly hello
+ * world: write, exit) can be whole, so `%process,%desc` (whose mmap of files also hides the
+ * loader) is not told apart from it. Raised once, at the end (an `-ff` file per thread is
+ * judged with the others). Not seen: filters that keep all of these (`trace=!ptrace`), and
+ * `%process,%desc`. These last two need the trace to show an end (an exit call or record):
+ * a trace cut a few lines after its execve (`head`, an app handing in the start of a run) is
+ * whole as far as it goes.
  */
 
 import type { ProcessLookup } from '../../context/types.js';
@@ -45,15 +52,59 @@ const PROCESS_CALLS = new Set([
   'pidfd_send_signal',
 ]);
 
+/**
+ * strace's classes (`-e trace=%net`, …) of the calls a whole trace soon shows, as bits: a
+ * call in none of them, or calls of two classes with none in common, say the trace keeps more
+ * than one class. (A call missing here only ends the tell early: it can miss a filter, never
+ * invent one.)
+ */
+const CLASS_NAMES = ['network', 'memory', 'signal', 'ipc', 'descriptor', 'file'] as const;
+const [NET, MEM, SIG, IPC, DESC, FILE] = [1, 2, 4, 8, 16, 32];
+const EVERY_CLASS = 63;
+const CALL_CLASSES = new Map<string, number>();
+for (const [bits, names] of [
+  [
+    NET,
+    'socket socketpair bind listen accept accept4 connect getsockname getpeername sendto recvfrom setsockopt getsockopt shutdown sendmsg recvmsg sendmmsg recvmmsg socketcall',
+  ],
+  [
+    MEM,
+    'brk munmap mremap mprotect madvise mlock mlock2 munlock mlockall munlockall mincore msync remap_file_pages mbind get_mempolicy set_mempolicy pkey_mprotect',
+  ],
+  [
+    SIG,
+    'rt_sigaction rt_sigprocmask rt_sigreturn rt_sigsuspend rt_sigpending rt_sigtimedwait rt_sigqueueinfo rt_tgsigqueueinfo sigaltstack signal sigaction sigprocmask sigreturn sigsuspend sigpending pause',
+  ],
+  [IPC, 'msgget msgsnd msgrcv msgctl semget semop semtimedop semctl shmget shmctl ipc'],
+  [IPC | MEM, 'shmat shmdt'],
+  // strace counts an mmap as a descriptor call too (it may map a file).
+  [MEM | DESC, 'mmap mmap2'],
+  [
+    DESC,
+    'read write close dup dup2 dup3 fcntl fcntl64 ioctl pread64 pwrite64 readv writev preadv pwritev preadv2 pwritev2 lseek _llseek fstat fstat64 pipe pipe2 poll ppoll select _newselect pselect6 epoll_create epoll_create1 epoll_ctl epoll_wait epoll_pwait epoll_pwait2 eventfd eventfd2 getdents getdents64 fsync fdatasync ftruncate ftruncate64 flock sendfile sendfile64 splice tee close_range signalfd signalfd4 timerfd_create timerfd_settime timerfd_gettime',
+  ],
+  [
+    DESC | FILE,
+    'open openat openat2 creat newfstatat fstatat64 faccessat faccessat2 readlinkat unlinkat renameat renameat2 mkdirat fchmodat fchownat linkat symlinkat mknodat utimensat statx',
+  ],
+  [
+    FILE,
+    'access stat stat64 lstat lstat64 readlink unlink rename mkdir rmdir chdir chmod chown lchown link symlink truncate truncate64 statfs statfs64 getcwd mknod utime utimes chroot',
+  ],
+] as const)
+  for (const name of names.split(' ')) CALL_CLASSES.set(name, bits);
+
 export function filteredTraceCheck(severity: Severity): SessionCheck {
   let memoryCalls = 0;
   /** The first library a loader opened, while no memory call had been seen. */
   let libraryOpen: SyscallEvent | undefined;
   let libraryInput: string | undefined;
   let exitCalls = 0;
-  /** A call outside PROCESS_CALLS was seen: the trace is not %process-only. */
-  let otherCall = false;
-  /** The first successful execve, while every call so far was a process call. */
+  /** Classes every call so far other than process calls belongs to (0: two with none in common). */
+  let classes = EVERY_CLASS;
+  /** Calls seen other than process calls (while `classes` is not 0). */
+  let classCalls = 0;
+  /** The first successful execve, while `classes` was not 0. */
   let started: SyscallEvent | undefined;
   let startedInput: string | undefined;
   let exits = 0;
@@ -68,9 +119,11 @@ export function filteredTraceCheck(severity: Severity): SessionCheck {
     record(r: ParsedRecord, _out: Alert[], lookup: ProcessLookup): void {
       if (r.kind === 'syscall') {
         if (r.source !== 'strace') return;
-        if (!otherCall) {
-          if (!PROCESS_CALLS.has(r.syscall)) otherCall = true;
-          else if (started === undefined && r.ret === '0' && r.syscall.startsWith('execve')) {
+        if (classes !== 0) {
+          if (!PROCESS_CALLS.has(r.syscall)) {
+            classes &= CALL_CLASSES.get(r.syscall) ?? 0;
+            classCalls++;
+          } else if (started === undefined && r.ret === '0' && r.syscall.startsWith('execve')) {
             started = r;
             startedInput = input;
             processes = lookup;
@@ -107,9 +160,21 @@ export function filteredTraceCheck(severity: Severity): SessionCheck {
       } else if (memoryCalls === 0 && libraryOpen !== undefined) {
         const what = `a shared library was opened and not one mmap, brk or mprotect call is in ${libraryInput ?? 'it'} (a loader maps what it opens)`;
         out.push(filteredAlert(severity, what, libraryOpen, processes, 1, 'library_never_mapped'));
-      } else if (!otherCall && started !== undefined) {
-        const what = `a program started and ${startedInput ?? 'it'} holds only calls that start, wait for, signal and end processes`;
-        out.push(filteredAlert(severity, what, started, processes, 1, 'process_calls_only'));
+      } else if (
+        started !== undefined &&
+        (exitCalls > 0 || exits > 0) &&
+        classes !== 0 &&
+        (classCalls === 0 || (classes & DESC) === 0)
+      ) {
+        const only = 'calls that start, wait for, signal and end processes';
+        if (classCalls === 0) {
+          const what = `a program started and ${startedInput ?? 'it'} holds only ${only}`;
+          out.push(filteredAlert(severity, what, started, processes, 1, 'process_calls_only'));
+        } else {
+          const names = CLASS_NAMES.filter((_, i) => (classes & (1 << i)) !== 0).join(' or ');
+          const what = `a program started and ${startedInput ?? 'it'} holds only ${only} and ${names} calls, never a read, write or second kind of call`;
+          out.push(filteredAlert(severity, what, started, processes, 1, 'one_class_of_calls'));
+        }
       }
     },
   };
