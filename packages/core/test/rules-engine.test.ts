@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { openedElsewhere } from '../src/context/opened-path.js';
 import type { Alert } from '../src/detect/alert.js';
 import { isSyscanError } from '../src/errors.js';
 import { createRuleEvaluator, loadRules, toFalcoJson } from '../src/rules/index.js';
@@ -431,9 +432,20 @@ describe('rule engine', () => {
       paths: ['/tmp/innocent'],
       raw: 'openat(AT_FDCWD</tmp>, "/tmp/innocent", O_RDONLY) = 3</etc/shadow> <0.000012>',
     });
-    expect(run(shadowRule, [viaLink]).map((a) => a.message)).toEqual([
+    const [alert] = run(shadowRule, [viaLink]);
+    expect(alert?.message).toBe(
       'Sensitive file opened (file=/etc/shadow proc=cat parent=bash gparent=<NA> uid=0 user=<NA>)',
-    ]);
+    );
+    // The alert names both: the link the call named, and the file it opened.
+    expect([alert?.paths, alert?.opened]).toEqual([['/tmp/innocent'], '/etc/shadow']);
+    // -yy's device decoration is not part of the path; a path opened as named is not repeated.
+    const opened = (raw: string, paths = ['/tmp/innocent']) =>
+      openedElsewhere(ev({ ...viaLink, raw, paths }));
+    expect(opened('openat(AT_FDCWD</tmp>, "/dev/mem", O_RDONLY) = 3</dev/mem<char 1:1>>', ['/dev/mem'])).toBe(
+      undefined,
+    );
+    expect(opened('openat(AT_FDCWD</tmp>, "/tmp/k", O_RDONLY) = 3</dev/mem<char 1:1>>')).toBe('/dev/mem');
+    expect(opened('openat(AT_FDCWD</tmp>, "/tmp/innocent", O_RDONLY) = 3</tmp/innocent>')).toBe(undefined);
     const plain = ev({ ...viaLink, raw: 'openat(AT_FDCWD, "/tmp/innocent", O_RDONLY) = 3' });
     expect(run(shadowRule, [plain])).toHaveLength(0);
   });

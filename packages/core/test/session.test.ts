@@ -212,6 +212,23 @@ describe('createSession', () => {
     const group = session.summary().groups.find((g) => g.type === 'denied_syscall')!;
     expect(group.events).toBe(2);
   });
+
+  it('names an open through a symlink by the link and the file (strace -y), so the target says what was read', () => {
+    const session = createSession();
+    session.analyze(
+      [
+        'execve("/usr/bin/cat", ["cat", "./k"], 0x7ffd /* 1 var */) = 0',
+        'openat(AT_FDCWD</work>, "./k", O_RDONLY) = 3</root/.ssh/id_rsa>',
+        'openat(AT_FDCWD</work>, "./j", O_RDONLY) = 3</root/.ssh/id_ed25519>',
+      ].join('\n'),
+    );
+    const group = session.summary().groups.find((g) => g.rule === 'Read SSH private key')!;
+    expect(group.first).toMatchObject({ paths: ['/work/k'], opened: '/root/.ssh/id_rsa' });
+    expect(group.targets.map((t) => t.target)).toEqual([
+      '/work/k → /root/.ssh/id_rsa',
+      '/work/j → /root/.ssh/id_ed25519',
+    ]);
+  });
 });
 
 describe('refusedAtEntry', () => {

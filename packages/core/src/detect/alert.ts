@@ -89,6 +89,11 @@ export interface Alert {
   process?: ProcessInfo | undefined;
   /** Files the call named (absolute where known). */
   paths?: readonly string[] | undefined;
+  /**
+   * The file an open really opened, when strace `-y` shows one other than the path it named
+   * (a symlink: `cat ./k` of `k -> ~/.ssh/id_rsa`); rules judge this one.
+   */
+  opened?: string | undefined;
   /** The socket peer of the call. */
   peer?: SocketAddress | undefined;
   /** The host that logged it (audit `node=`). */

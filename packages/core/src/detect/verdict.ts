@@ -2,6 +2,7 @@
  * Pieces of a detector verdict: alerts made from events (with the event's context), the
  * suppressed verdict, and the window label of rate messages.
  */
+import { openedElsewhere } from '../context/opened-path.js';
 import type { SyscallEvent } from '../types.js';
 import type { Alert, AlertType } from './alert.js';
 import type { AnomalyVerdict, DetectorStats } from './detector.js';
@@ -45,6 +46,8 @@ export function describeEvent(alert: Alert, e: SyscallEvent): void {
   if (e.errno !== undefined) alert.errno = e.errno;
   if (e.process !== undefined) alert.process = e.process;
   if (e.paths !== undefined && e.paths.length > 0) alert.paths = e.paths;
+  const opened = openedElsewhere(e);
+  if (opened !== undefined) alert.opened = opened;
   if (e.peer !== undefined) alert.peer = e.peer;
   if (e.host !== undefined) alert.host = e.host;
   const key = e.audit?.key;
@@ -52,12 +55,15 @@ export function describeEvent(alert: Alert, e: SyscallEvent): void {
 }
 
 /** What an event did its call to, as one string: its first path, else its peer (`ip:port`, a unix path). */
-export function eventTarget(e: {
-  paths?: readonly string[] | undefined;
-  peer?: Alert['peer'];
-}): string | undefined {
+export function eventTarget(
+  e: {
+    paths?: readonly string[] | undefined;
+    peer?: Alert['peer'];
+  },
+  opened?: string,
+): string | undefined {
   const path = e.paths?.[0];
-  if (path !== undefined) return path;
+  if (path !== undefined) return opened === undefined ? path : `${path} → ${opened}`;
   const peer = e.peer;
   if (peer === undefined) return undefined;
   if (peer.path !== undefined) return peer.path;
@@ -72,11 +78,11 @@ export function eventTarget(e: {
  * the alert's own `paths`/`peer`.
  */
 export function countTarget(alert: Alert, e: SyscallEvent): void {
-  const target = eventTarget(e);
+  const target = eventTarget(e, openedElsewhere(e));
   if (target === undefined) return;
   let targets = alert.targets;
   if (targets === undefined) {
-    const first = eventTarget(alert);
+    const first = eventTarget(alert, alert.opened);
     if (first === target) return;
     targets = alert.targets = first === undefined ? [] : [{ target: first, count: alert.count - 1 }];
   }

@@ -2,6 +2,7 @@
  * Runs loaded rules over events. Rules are indexed by the syscalls their conditions pin, so
  * an event costs one map lookup plus the closures of the few rules that can match it.
  */
+import { openedElsewhere } from '../context/opened-path.js';
 import type { ProcessLookup } from '../context/types.js';
 import type { Alert } from '../detect/alert.js';
 import { cutSample } from '../detect/verdict.js';
@@ -55,6 +56,8 @@ function makeAlert(entry: Entry, frame: Frame): Alert {
   if (e.errno !== undefined) alert.errno = e.errno;
   if (e.process !== undefined) alert.process = e.process;
   if (e.paths !== undefined) alert.paths = e.paths;
+  const opened = openedElsewhere(e);
+  if (opened !== undefined) alert.opened = opened;
   if (e.peer !== undefined) alert.peer = e.peer;
   if (e.host !== undefined) alert.host = e.host;
   return alert;

@@ -3,6 +3,7 @@
  * table): processes and ancestors, files, sockets, arguments and open modes.
  */
 
+import { openedPath } from '../context/opened-path.js';
 import { cloneFlagNames } from '../context/strace-calls.js';
 import type { ProcessInfo, SocketAddress } from '../context/types.js';
 import type { SyscallEvent } from '../types.js';
@@ -46,34 +47,7 @@ export function mainPath(e: SyscallEvent): string | undefined {
   if (e.source === 'audit') {
     return paths.length > 1 && AUDIT_PARENT_FIRST.has(e.syscall) ? paths[paths.length - 1] : paths[0];
   }
-  return (OPEN_CALLS.has(e.syscall) ? openedPath(e) : undefined) ?? paths[0];
-}
-
-const OPEN_CALLS = new Set(['open', 'openat', 'openat2', 'creat']);
-
-/**
- * The file an open really opened, from strace `-y`'s return decoration (`= 3</real/path>`):
- * a symlink (`ln -s ~/.ssh/id_rsa x; cat x`) names its target there. Undefined without `-y`.
- */
-function openedPath(e: SyscallEvent): string | undefined {
-  const ret = e.ret;
-  if (ret === undefined || ret.charCodeAt(0) === 45 /* - */) return undefined;
-  const raw = e.raw;
-  // Without -y (or -T) the line ends in the return value: one character says there is nothing to find.
-  const last = raw.charCodeAt(raw.length - 1);
-  if (last !== 62 /* > */ && last !== 41 /* ) of (INJECTED) */) return undefined;
-  // `) = 3</real/path>`: the return is near the end, so the search is short.
-  const eq = raw.lastIndexOf(') = ');
-  const start = eq + 4 + ret.length + 1;
-  if (eq < 0 || raw.charCodeAt(start - 1) !== 60 /* < */ || !raw.startsWith(ret, eq + 4)) return undefined;
-  let end = raw.length;
-  // Trailing ` <0.000039>` (-T) or ` (INJECTED)` after the decoration.
-  if (raw.charCodeAt(end - 1) === 41 /* ) */ && raw.endsWith(' (INJECTED)')) end -= 11;
-  const lt = raw.lastIndexOf(' <', end);
-  if (lt > start && /^ <\d+\.\d+>$/.test(raw.slice(lt, end))) end = lt;
-  if (raw.charCodeAt(end - 1) !== 62 /* > */ || end - 1 <= start) return undefined;
-  const path = raw.slice(start, end - 1);
-  return path.startsWith('/') ? path : undefined;
+  return openedPath(e) ?? paths[0];
 }
 
 export function args(frame: Frame): string[] {

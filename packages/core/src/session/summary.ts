@@ -349,7 +349,7 @@ function addTargets(targets: AlertTarget[], alert: Alert): number {
 }
 
 function singleTarget(alert: Alert): AlertTarget[] {
-  const target = eventTarget(alert);
+  const target = eventTarget(alert, alert.opened);
   return target === undefined ? [] : [{ target, count: alert.count }];
 }
 
