@@ -2,23 +2,26 @@
  * A strace trace that leaves calls out on purpose (`strace -e trace=%file`, `-e
  * trace=openat,connect`): it reads whole, every line parses, and a program's `ptrace`,
  * `mount` or `bpf` outside the filter is simply not there, so a verdict on it would be
- * `CLEAN`. Seen as: processes exiting (`+++ exited with N +++`) while not one `exit` or
- * `exit_group` call is in the whole trace. In a trace of every call, whatever exits of
- * itself shows the call that ended it (a thread ended by another's `exit_group` shows
- * none, but that one does). Or: a shared library opened and not one memory call in the
- * trace (a loader maps every library it opens; `trace=%process,%file` keeps the exits).
- * Or: a program started (`execve` returned 0) and the whole trace holds nothing but calls
- * that start, wait for, signal and end processes (`trace=%process`, `trace=execve,exit_group`),
- * or those and calls of one of strace's classes that no program lives on alone
- * (`trace=%process,%network`, `%memory`, `%signal`, `%ipc`, or `%file` without an open): even
- * a static program that maps nothing makes calls of two classes (the corpus's i386 demo
- * writes, opens and asks its pid). A program of only descriptor calls (an assembly hello
- * world: write, exit) can be whole, so `%process,%desc` (whose mmap of files also hides the
- * loader) is not told apart from it. Raised once, at the end (an `-ff` file per thread is
- * judged with the others). Not seen: filters that keep all of these (`trace=!ptrace`), and
- * `%process,%desc`. These last two need the trace to show an end (an exit call or record):
- * a trace cut a few lines after its execve (`head`, an app handing in the start of a run) is
- * whole as far as it goes.
+ * `CLEAN`. Raised once, at the end (an `-ff` file per thread is judged with the others), on
+ * the first of these tells:
+ * - processes exit (`+++ exited with N +++`) and not one `exit` or `exit_group` call is in
+ *   the whole trace. In a trace of every call, whatever exits of itself shows the call that
+ *   ended it (a thread ended by another's `exit_group` shows none, but that one does);
+ * - a shared library is opened and not one memory call is in the trace: a loader maps every
+ *   library it opens (`trace=%process,%file` keeps the exits);
+ * - a program started (`execve` returned 0), the trace shows an end (an exit call or record),
+ *   and it holds nothing but calls that start, wait for, signal and end processes
+ *   (`trace=%process`, `trace=execve,exit_group`), or those and calls of one of strace's
+ *   classes that no program lives on alone (`%process,%network`, `%memory`, `%signal`,
+ *   `%ipc`, or `%file` without an open). Even a static program that maps nothing makes calls
+ *   of two classes (the corpus's i386 demo writes, opens and asks its pid). The end is asked
+ *   for because a trace cut a few lines after its execve (`head`, an app handing in the start
+ *   of a run) is whole as far as it goes.
+ *
+ * Not seen: filters that keep all of these (`trace=!ptrace`); `%process,%desc`, since a
+ * program of only descriptor calls (an assembly hello world: write, exit) can be whole and a
+ * file's mmap is a descriptor call too; and `-qq` (no exit records) with a filter that drops
+ * the exit calls (`-qq -e trace=%network`, `-qq -e trace=execve`).
  */
 
 import type { ProcessLookup } from '../../context/types.js';

@@ -8,13 +8,13 @@
  * one past it is forgotten and reads as `{2}` again).
  */
 import { argAt, readFd, readInt } from '../../context/strace-args.js';
+import { SPAWN_CALLS } from '../../parse/strace/spawn-hints.js';
 import type { SyscallEvent } from '../../types.js';
 
 const STDERR = 2;
 const MAX_PROCESSES = 4096;
 /** A process never seen, or seen doing nothing to its stderr. */
 const ONLY_STDERR: ReadonlySet<number> = new Set([STDERR]);
-const SPAWNS = new Set(['clone', 'clone3', 'fork', 'vfork']);
 /** The calls {@link StderrCopies.note} follows; any other leaves every fd as it was. */
 export const FD_CALLS_FOLLOWED: ReadonlySet<string> = new Set([
   'dup',
@@ -23,7 +23,7 @@ export const FD_CALLS_FOLLOWED: ReadonlySet<string> = new Set([
   'fcntl',
   'fcntl64',
   'close',
-  ...SPAWNS,
+  ...SPAWN_CALLS,
 ]);
 /** The key of events without a pid (a trace of one process). */
 const NO_PID = -1;
@@ -44,7 +44,7 @@ export class StderrCopies {
     } else if (name === 'close') {
       const fd = this.#fdArg(e, 0);
       if (fd !== undefined && e.ret === '0') this.#set(e, fd, false);
-    } else if (SPAWNS.has(name)) {
+    } else if (SPAWN_CALLS.has(name)) {
       const child = e.ret === undefined ? Number.NaN : Number(e.ret);
       const parent = this.#changed.get(e.pid ?? NO_PID);
       if (parent !== undefined && child > 0) this.#keep(child, new Set(parent));
