@@ -500,6 +500,8 @@ describe.skipIf(!hasStrace || !hasPython)('analyze: a trace that leaves calls ou
     '-e trace=%process,%network',
     '-e trace=%process,%memory',
     '-e trace=%process,%signal',
+    '-e trace=%process,%desc',
+    '-e trace=%process,%desc,%file',
   ]) {
     it(`strace ${filter}: a critical trace_lost saying the trace leaves calls out`, async () => {
       const out = join(dir, `filtered-${filter.replace(/\W+/g, '')}.strace`);
@@ -515,7 +517,7 @@ describe.skipIf(!hasStrace || !hasPython)('analyze: a trace that leaves calls ou
           type: 'trace_lost',
           severity: 'critical',
           message: expect.stringMatching(
-            /^the trace leaves calls out \(strace -e trace=.*(not one exit or exit_group call|a shared library was opened and not one mmap|holds only calls that start, wait for, signal and end processes)/,
+            /^the trace leaves calls out \(strace -e trace=.*(not one exit or exit_group call|a shared library was opened and not one mmap|holds only calls that start, wait for, signal and end processes|a library's code was mapped and not one mprotect)/,
           ),
           details: expect.objectContaining({ reason: 'filtered_trace' }),
         }),

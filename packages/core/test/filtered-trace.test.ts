@@ -197,6 +197,59 @@ describe('a trace filtered to some calls', () => {
     );
   });
 
+  it('a filter that keeps descriptor calls (trace=%process,%desc): a library mapped as code, never protected', () => {
+    // What strace -e trace=%process,%desc showed of `ls /`: the loader's mmaps are descriptor
+    // calls, its mprotects (RELRO) are not.
+    const loaded = [
+      'execve("/usr/bin/ls", ["ls", "/"], 0x7ffc15576db0 /* 35 vars */) = 0',
+      'mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f8b5fcad000',
+      'openat(AT_FDCWD, "/lib/x86_64-linux-gnu/libc.so.6", O_RDONLY|O_CLOEXEC) = 3',
+      'read(3, "\\177ELF\\2\\1\\1\\3\\0\\0\\0\\0\\0\\0\\0\\0\\3\\0>\\0\\1\\0\\0\\0\\20t\\2\\0\\0\\0\\0\\0"..., 832) = 832',
+      'mmap(NULL, 1974096, PROT_READ, MAP_PRIVATE|MAP_DENYWRITE, 3, 0) = 0x7f8b5fa94000',
+      'mmap(0x7f8b5faba000, 1400832, PROT_READ|PROT_EXEC, MAP_PRIVATE|MAP_FIXED|MAP_DENYWRITE, 3, 0x26000) = 0x7f8b5faba000',
+      'close(3) = 0',
+      'write(1, "bin\\nboot\\n", 9) = 9',
+    ];
+    const end = ['exit_group(0) = ?', '+++ exited with 0 +++'];
+    expect(filtered([[...loaded, ...end]])).toEqual([
+      expect.objectContaining({
+        severity: 'critical',
+        line: 6,
+        message: expect.stringMatching(
+          /\): a library's code was mapped and not one mprotect call is in t0 \(a loader makes what it relocated read-only\); a ptrace/,
+        ),
+        details: expect.objectContaining({ reason: 'filtered_trace', tell: 'library_never_protected' }),
+      }),
+    ]);
+    // The whole trace protects what it relocated.
+    const whole = [...loaded.slice(0, 6), 'mprotect(0x7f8b5fc63000, 16384, PROT_READ) = 0', ...loaded.slice(6)];
+    expect(filtered([[...whole, ...end]])).toEqual([]);
+    // Cut before the end: whole as far as it goes.
+    expect(filtered([loaded])).toEqual([]);
+    // A loader that cannot find a library exits 127 before it protects anything.
+    expect(
+      filtered([
+        [
+          ...loaded.slice(0, 6),
+          'writev(2, [{iov_base="./m", iov_len=3}, {iov_base=": ", iov_len=2}], 2) = 5',
+          'exit_group(127) = ?',
+          '+++ exited with 127 +++',
+        ],
+      ]),
+    ).toEqual([]);
+    // Code made at run time (a JIT: anonymous memory made executable) is not a library.
+    expect(
+      filtered([
+        [
+          loaded[0] as string,
+          'mmap(NULL, 65536, PROT_READ|PROT_WRITE|PROT_EXEC, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f00',
+          'write(1, "x", 1) = 1',
+          ...end,
+        ],
+      ]),
+    ).toEqual([]);
+  });
+
   it('an exit_group cut short by another process (unfinished) still counts', () => {
     expect(
       filtered([

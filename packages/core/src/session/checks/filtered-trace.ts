@@ -16,12 +16,18 @@
  *   `%ipc`, or `%file` without an open). Even a static program that maps nothing makes calls
  *   of two classes (the corpus's i386 demo writes, opens and asks its pid). The end is asked
  *   for because a trace cut a few lines after its execve (`head`, an app handing in the start
- *   of a run) is whole as far as it goes.
+ *   of a run) is whole as far as it goes;
+ * - a library's code was mapped (an mmap of a file with `PROT_EXEC`), the trace shows an end,
+ *   and not one `mprotect` is in it: a loader, glibc's and musl's, makes each library's
+ *   relocated data read-only (RELRO) before the program runs, so this is a filter that keeps
+ *   descriptor calls and not memory ones (`%process,%desc`, `%desc,%file`). A loader that
+ *   fails (a library missing) exits 127 before it protects anything: a trace with such an
+ *   exit is not judged by this tell.
  *
- * Not seen: filters that keep all of these (`trace=!ptrace`); `%process,%desc`, since a
- * program of only descriptor calls (an assembly hello world: write, exit) can be whole and a
- * file's mmap is a descriptor call too; and `-qq` (no exit records) with a filter that drops
- * the exit calls (`-qq -e trace=%network`, `-qq -e trace=execve`).
+ * Not seen: filters that keep all of these (`trace=!ptrace`); a filter that keeps descriptor
+ * calls in a trace of static programs only (an assembly hello world, whose whole trace is
+ * `write` and `exit`, is whole); and `-qq` (no exit records) with a filter that drops the
+ * exit calls (`-qq -e trace=%network`, `-qq -e trace=execve`).
  */
 
 import type { ProcessLookup } from '../../context/types.js';
@@ -33,6 +39,12 @@ import type { SessionCheck } from '../session.js';
 /** Calls the dynamic loader makes for every library it opens: a filter that keeps exits may still leave these out. */
 const MEMORY_CALLS = new Set(['mmap', 'mmap2', 'brk', 'mprotect', 'munmap', 'mremap']);
 const OPENS = new Set(['open', 'openat', 'openat2']);
+/** What a loader calls to make a library's relocated data read-only (RELRO). */
+const PROTECTS = new Set(['mprotect', 'pkey_mprotect']);
+/** A file mapped as code (`mmap(0x…, 1400832, PROT_READ|PROT_EXEC, MAP_PRIVATE|…, 3, 0x26000)`), not anonymous memory. */
+const CODE_MAPPING = /PROT_EXEC(?![^,]*,[^,]*MAP_ANON)/;
+/** The status a dynamic loader exits with when it cannot load the program (glibc, musl). */
+const LOADER_FAILED = 127;
 /** A successful open of the loader's cache or of a shared library (`"/lib/…/libc.so.6"`, `"…/ld.so.cache"`). */
 const LIBRARY_OPEN = /\.so(?:\.[\d.]+)?"|\/ld\.so\.cache"/;
 /** What `strace -e trace=%process` keeps (strace 6.1 showed kill, tgkill and clone3 under it too). */
@@ -103,6 +115,11 @@ export function filteredTraceCheck(severity: Severity): SessionCheck {
   let libraryOpen: SyscallEvent | undefined;
   let libraryInput: string | undefined;
   let exitCalls = 0;
+  let protects = 0;
+  /** The first mapping of a file as code, while no mprotect had been seen. */
+  let codeMapped: SyscallEvent | undefined;
+  let codeInput: string | undefined;
+  let loaderFailed = false;
   /** Classes every call so far other than process calls belongs to (0: two with none in common). */
   let classes = EVERY_CLASS;
   /** Calls seen other than process calls (while `classes` is not 0). */
@@ -132,6 +149,21 @@ export function filteredTraceCheck(severity: Severity): SessionCheck {
             processes = lookup;
           }
         }
+        if (protects === 0) {
+          if (PROTECTS.has(r.syscall)) protects++;
+          else if (
+            codeMapped === undefined &&
+            (r.syscall === 'mmap' || r.syscall === 'mmap2') &&
+            r.ret !== undefined &&
+            r.ret.charCodeAt(0) !== 45 /* - */ &&
+            CODE_MAPPING.test(r.args ?? '')
+          ) {
+            codeMapped = r;
+            codeInput = input;
+            processes = lookup;
+          }
+        }
+        if (r.syscall === 'exit_group' && r.args === String(LOADER_FAILED)) loaderFailed = true;
         if (exitCalls === 0 && (r.syscall === 'exit_group' || r.syscall === 'exit')) exitCalls++;
         else if (memoryCalls === 0) {
           if (MEMORY_CALLS.has(r.syscall)) memoryCalls++;
@@ -149,6 +181,7 @@ export function filteredTraceCheck(severity: Severity): SessionCheck {
         }
       } else if (r.kind === 'exit' && r.source === 'strace' && r.exitCode !== undefined) {
         exits++;
+        if (r.exitCode === LOADER_FAILED) loaderFailed = true;
         if (first === undefined) {
           first = r;
           firstInput = input;
@@ -178,6 +211,9 @@ export function filteredTraceCheck(severity: Severity): SessionCheck {
           const what = `a program started and ${startedInput ?? 'it'} holds only ${only} and ${names} calls, never a read, write or second kind of call`;
           out.push(filteredAlert(severity, what, started, processes, 1, 'one_class_of_calls'));
         }
+      } else if (protects === 0 && codeMapped !== undefined && (exitCalls > 0 || exits > 0) && !loaderFailed) {
+        const what = `a library's code was mapped and not one mprotect call is in ${codeInput ?? 'it'} (a loader makes what it relocated read-only)`;
+        out.push(filteredAlert(severity, what, codeMapped, processes, 1, 'library_never_protected'));
       }
     },
   };
