@@ -525,6 +525,27 @@ describe.skipIf(!hasStrace || !hasPython)('analyze: a trace that leaves calls ou
     });
   }
 
+  it('strace -qq -f -e trace=execve of a shell: its child exits unseen, a critical trace_lost', async () => {
+    const out = join(dir, 'filtered-qq-execve.strace');
+    const traced = spawnSync(
+      'strace',
+      ['-f', '-qq', '-o', out, '-e', 'trace=execve', 'sh', '-c', `python3 -c '${program}'; true`],
+      { encoding: 'utf8' },
+    );
+    expect(traced.status, traced.stderr).toBe(0);
+    expect(readFileSync(out, 'utf8')).not.toMatch(/ptrace\(|\+\+\+ exited/);
+    const r = await runCli(['analyze', '--format', 'json', out]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(JSON.parse(r.stdout).alerts).toContainEqual(
+      expect.objectContaining({
+        type: 'trace_lost',
+        severity: 'critical',
+        message: expect.stringMatching(/^the trace leaves calls out .*a traced child exited/),
+        details: expect.objectContaining({ reason: 'filtered_trace', tell: 'child_exit_unseen' }),
+      }),
+    );
+  });
+
   it('the whole trace of the same run names the ptrace, and no filter', async () => {
     const out = join(dir, 'unfiltered.strace');
     const traced = spawnSync('strace', ['-f', '-o', out, 'python3', '-c', program], { encoding: 'utf8' });

@@ -222,7 +222,11 @@ describe('a trace filtered to some calls', () => {
       }),
     ]);
     // The whole trace protects what it relocated.
-    const whole = [...loaded.slice(0, 6), 'mprotect(0x7f8b5fc63000, 16384, PROT_READ) = 0', ...loaded.slice(6)];
+    const whole = [
+      ...loaded.slice(0, 6),
+      'mprotect(0x7f8b5fc63000, 16384, PROT_READ) = 0',
+      ...loaded.slice(6),
+    ];
     expect(filtered([[...whole, ...end]])).toEqual([]);
     // Cut before the end: whole as far as it goes.
     expect(filtered([loaded])).toEqual([]);
@@ -248,6 +252,33 @@ describe('a trace filtered to some calls', () => {
         ],
       ]),
     ).toEqual([]);
+  });
+
+  it('-qq (no exit records) and a filter without the exit calls: a traced child exits, no exit call shows', () => {
+    // strace -o qq.log -qq -f -e trace=execve sh -c 'true; ls /nonexistent'
+    const sigchld = (pid: number) =>
+      `14409 --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=${pid}, si_uid=0, si_status=2, si_utime=0, si_stime=1 /* 0.01 s */} ---`;
+    const shell =
+      '14409 execve("/usr/bin/sh", ["sh", "-c", "true; ls /nonexistent"], 0x7ffdfc880540 /* 35 vars */) = 0';
+    const child = '14410 execve("/usr/bin/ls", ["ls", "/nonexistent"], 0x56328e4cbb38 /* 35 vars */) = 0';
+    expect(filtered([[shell, child, sigchld(14410)]])).toEqual([
+      expect.objectContaining({
+        severity: 'critical',
+        line: 3,
+        pid: 14409,
+        message: expect.stringMatching(
+          /\): a traced child exited \(its parent's SIGCHLD says so\) and not one exit or exit_group call is in t0; a ptrace/,
+        ),
+        details: expect.objectContaining({ reason: 'filtered_trace', tell: 'child_exit_unseen' }),
+      }),
+    ]);
+    // Without -f the child is not traced: a shell's trace cut before its own exit is no filter.
+    expect(filtered([[shell, sigchld(14416)]])).toEqual([]);
+    // The whole trace shows the child's exit_group before its parent hears of it.
+    const whole = [shell, '14409 brk(NULL) = 0x5563a1b2c000', child, '14410 write(2, "ls: cannot", 10) = 10'];
+    expect(filtered([[...whole, '14410 exit_group(2) = ?', sigchld(14410)]])).toEqual([]);
+    // A killed child makes no exit call.
+    expect(filtered([[shell, child, sigchld(14410).replace('CLD_EXITED', 'CLD_KILLED')]])).toEqual([]);
   });
 
   it('an exit_group cut short by another process (unfinished) still counts', () => {

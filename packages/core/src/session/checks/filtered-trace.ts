@@ -22,18 +22,24 @@
  *   relocated data read-only (RELRO) before the program runs, so this is a filter that keeps
  *   descriptor calls and not memory ones (`%process,%desc`, `%desc,%file`). A loader that
  *   fails (a library missing) exits 127 before it protects anything: a trace with such an
- *   exit is not judged by this tell.
+ *   exit is not judged by this tell;
+ * - a traced child's exit reaches its parent (`--- SIGCHLD {…, si_code=CLD_EXITED, si_pid=N, …}
+ *   ---`) and not one exit or exit_group call is in the trace: `-qq` drops the exit records
+ *   the first tell asks for, not the signals (`-qq -f -e trace=execve`). The child must have
+ *   shown calls of its own: an untraced child (no `-f`) of a trace cut before its parent's
+ *   exit is no filter.
  *
  * Not seen: filters that keep all of these (`trace=!ptrace`); a filter that keeps descriptor
  * calls in a trace of static programs only (an assembly hello world, whose whole trace is
  * `write` and `exit`, is whole); and `-qq` (no exit records) with a filter that drops the
- * exit calls (`-qq -e trace=%network`, `-qq -e trace=execve`).
+ * exit calls where no traced child's exit is signalled (`-qq -e trace=%network` of one
+ * process), or with `-e signal=none` as well.
  */
 
 import type { ProcessLookup } from '../../context/types.js';
 import type { Alert } from '../../detect/alert.js';
 import { cutSample } from '../../detect/verdict.js';
-import type { ExitRecord, ParsedRecord, Severity, SyscallEvent } from '../../types.js';
+import type { ExitRecord, ParsedRecord, Severity, SignalRecord, SyscallEvent } from '../../types.js';
 import type { SessionCheck } from '../session.js';
 
 /** Calls the dynamic loader makes for every library it opens: a filter that keeps exits may still leave these out. */
@@ -45,6 +51,10 @@ const PROTECTS = new Set(['mprotect', 'pkey_mprotect']);
 const CODE_MAPPING = /PROT_EXEC(?![^,]*,[^,]*MAP_ANON)/;
 /** The status a dynamic loader exits with when it cannot load the program (glibc, musl). */
 const LOADER_FAILED = 127;
+/** A parent told that a child exited of itself (killed children make no exit call): its pid. */
+const CHILD_EXITED = /si_code=CLD_EXITED, si_pid=(\d+)/;
+/** Most pids remembered while looking for a child whose exit call is missing (past it, only the tell is lost). */
+const MAX_TRACKED_PIDS = 4096;
 /** A successful open of the loader's cache or of a shared library (`"/lib/…/libc.so.6"`, `"…/ld.so.cache"`). */
 const LIBRARY_OPEN = /\.so(?:\.[\d.]+)?"|\/ld\.so\.cache"/;
 /** What `strace -e trace=%process` keeps (strace 6.1 showed kill, tgkill and clone3 under it too). */
@@ -120,6 +130,11 @@ export function filteredTraceCheck(severity: Severity): SessionCheck {
   let codeMapped: SyscallEvent | undefined;
   let codeInput: string | undefined;
   let loaderFailed = false;
+  /** Pids seen making calls, while not one exit call had been seen. */
+  const callers = new Set<number>();
+  /** The first SIGCHLD for a child seen making calls, while not one exit call had been seen. */
+  let childExited: SignalRecord | undefined;
+  let childInput: string | undefined;
   /** Classes every call so far other than process calls belongs to (0: two with none in common). */
   let classes = EVERY_CLASS;
   /** Calls seen other than process calls (while `classes` is not 0). */
@@ -164,8 +179,11 @@ export function filteredTraceCheck(severity: Severity): SessionCheck {
           }
         }
         if (r.syscall === 'exit_group' && r.args === String(LOADER_FAILED)) loaderFailed = true;
-        if (exitCalls === 0 && (r.syscall === 'exit_group' || r.syscall === 'exit')) exitCalls++;
-        else if (memoryCalls === 0) {
+        if (exitCalls === 0 && r.pid !== undefined && callers.size < MAX_TRACKED_PIDS) callers.add(r.pid);
+        if (exitCalls === 0 && (r.syscall === 'exit_group' || r.syscall === 'exit')) {
+          exitCalls++;
+          callers.clear();
+        } else if (memoryCalls === 0) {
           if (MEMORY_CALLS.has(r.syscall)) memoryCalls++;
           else if (
             libraryOpen === undefined &&
@@ -176,6 +194,15 @@ export function filteredTraceCheck(severity: Severity): SessionCheck {
           ) {
             libraryOpen = r;
             libraryInput = input;
+            processes = lookup;
+          }
+        }
+      } else if (r.kind === 'signal') {
+        if (exitCalls === 0 && childExited === undefined && r.signal === 'SIGCHLD' && r.source === 'strace') {
+          const child = CHILD_EXITED.exec(r.info ?? '');
+          if (child !== null && callers.has(Number(child[1]))) {
+            childExited = r;
+            childInput = input;
             processes = lookup;
           }
         }
@@ -193,6 +220,9 @@ export function filteredTraceCheck(severity: Severity): SessionCheck {
       if (exitCalls === 0 && first !== undefined) {
         const what = `${exits === 1 ? 'a process exits' : `${exits} processes exit`} and not one exit or exit_group call is in ${firstInput ?? 'it'}`;
         out.push(filteredAlert(severity, what, first, processes, exits));
+      } else if (exitCalls === 0 && childExited !== undefined) {
+        const what = `a traced child exited (its parent's SIGCHLD says so) and not one exit or exit_group call is in ${childInput ?? 'it'}`;
+        out.push(filteredAlert(severity, what, childExited, processes, 1, 'child_exit_unseen'));
       } else if (memoryCalls === 0 && libraryOpen !== undefined) {
         const what = `a shared library was opened and not one mmap, brk or mprotect call is in ${libraryInput ?? 'it'} (a loader maps what it opens)`;
         out.push(filteredAlert(severity, what, libraryOpen, processes, 1, 'library_never_mapped'));
@@ -211,7 +241,12 @@ export function filteredTraceCheck(severity: Severity): SessionCheck {
           const what = `a program started and ${startedInput ?? 'it'} holds only ${only} and ${names} calls, never a read, write or second kind of call`;
           out.push(filteredAlert(severity, what, started, processes, 1, 'one_class_of_calls'));
         }
-      } else if (protects === 0 && codeMapped !== undefined && (exitCalls > 0 || exits > 0) && !loaderFailed) {
+      } else if (
+        protects === 0 &&
+        codeMapped !== undefined &&
+        (exitCalls > 0 || exits > 0) &&
+        !loaderFailed
+      ) {
         const what = `a library's code was mapped and not one mprotect call is in ${codeInput ?? 'it'} (a loader makes what it relocated read-only)`;
         out.push(filteredAlert(severity, what, codeMapped, processes, 1, 'library_never_protected'));
       }
@@ -222,7 +257,7 @@ export function filteredTraceCheck(severity: Severity): SessionCheck {
 function filteredAlert(
   severity: Severity,
   what: string,
-  at: ExitRecord | SyscallEvent,
+  at: ExitRecord | SignalRecord | SyscallEvent,
   processes: ProcessLookup | undefined,
   count: number,
   tell?: string,
