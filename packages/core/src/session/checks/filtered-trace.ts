@@ -132,6 +132,7 @@ export function filteredTraceCheck(severity: Severity): SessionCheck {
   let loaderFailed = false;
   /** Pids seen making calls, while not one exit call had been seen. */
   const callers = new Set<number>();
+  let lastCaller: number | undefined;
   /** The first SIGCHLD for a child seen making calls, while not one exit call had been seen. */
   let childExited: SignalRecord | undefined;
   let childInput: string | undefined;
@@ -179,7 +180,16 @@ export function filteredTraceCheck(severity: Severity): SessionCheck {
           }
         }
         if (r.syscall === 'exit_group' && r.args === String(LOADER_FAILED)) loaderFailed = true;
-        if (exitCalls === 0 && r.pid !== undefined && callers.size < MAX_TRACKED_PIDS) callers.add(r.pid);
+        // (A run of one pid's calls adds it once: this runs on every call until an exit call shows.)
+        if (
+          exitCalls === 0 &&
+          r.pid !== lastCaller &&
+          r.pid !== undefined &&
+          callers.size < MAX_TRACKED_PIDS
+        ) {
+          callers.add(r.pid);
+          lastCaller = r.pid;
+        }
         if (exitCalls === 0 && (r.syscall === 'exit_group' || r.syscall === 'exit')) {
           exitCalls++;
           callers.clear();
