@@ -316,6 +316,42 @@ describe('strace: sockets', () => {
     expect(call('sendmsg').peer).toMatchObject({ address: '9.9.9.9', port: 53 });
   });
 
+  it('reads the sockaddrs strace -X raw prints as bytes and -X verbose names in comments', () => {
+    for (const lines of [
+      [
+        '19900 socket(0xa, 0x2|0x80000, 0) = 3',
+        '19900 sendto(3, "x", 1, 0, {sa_family=0xa, sin6_port="\\x01\\xbb", sin6_flowinfo="\\x00\\x00\\x00\\x00", sin6_addr="\\xfd\\x00\\x0e\\xc2\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x54", sin6_scope_id=0}, 28) = 1',
+        '19900 socket(0x1, 0x1|0x80000, 0) = 4',
+        '19900 connect(4, {sa_family=0x1, sun_path="/run/nonexistent.sock"}, 24) = -1 ENOENT (No such file or directory)',
+        '19900 socket(0x2, 0x1|0x80000, 0) = 5',
+        '19900 connect(5, {sa_family=0x2, sin_port="\\x00\\x50", sin_addr="\\xa9\\xfe\\xa9\\xfe"}, 16) = -1 EINPROGRESS (Operation now in progress)',
+      ],
+      [
+        '19947 socket(0xa /* AF_INET6 */, 0x2 /* SOCK_DGRAM */|0x80000 /* SOCK_CLOEXEC */, 0 /* IPPROTO_IP */) = 3',
+        '19947 sendto(3, "x", 1, 0, {sa_family=0xa /* AF_INET6 */, sin6_port="\\x01\\xbb" /* htons(443) */, sin6_flowinfo="\\x00\\x00\\x00\\x00" /* htonl(0) */, sin6_addr="\\xfd\\x00\\x0e\\xc2\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x54" /* inet_pton(AF_INET6, "fd00:ec2::254") */, sin6_scope_id=0}, 28) = 1',
+        '19947 socket(0x1 /* AF_UNIX */, 0x1 /* SOCK_STREAM */|0x80000 /* SOCK_CLOEXEC */, 0) = 4',
+        '19947 connect(4, {sa_family=0x1 /* AF_UNIX */, sun_path="/run/nonexistent.sock"}, 24) = -1 ENOENT (No such file or directory)',
+        '19947 socket(0x2 /* AF_INET */, 0x1 /* SOCK_STREAM */|0x80000 /* SOCK_CLOEXEC */, 0 /* IPPROTO_IP */) = 5',
+        '19947 connect(5, {sa_family=0x2 /* AF_INET */, sin_port="\\x00\\x50" /* htons(80) */, sin_addr="\\xa9\\xfe\\xa9\\xfe" /* inet_addr("169.254.169.254") */}, 16) = -1 EINPROGRESS (Operation now in progress)',
+      ],
+    ]) {
+      const { call } = track(lines.join('\n'));
+      expect(call('sendto').peer).toEqual({
+        family: 'inet6',
+        address: 'fd00:ec2::254',
+        port: 443,
+        protocol: 'udp',
+      });
+      expect(call('connect', 0).peer).toEqual({ family: 'unix', path: '/run/nonexistent.sock' });
+      expect(call('connect', 1).peer).toEqual({
+        family: 'inet',
+        address: '169.254.169.254',
+        port: 80,
+        protocol: 'tcp',
+      });
+    }
+  });
+
   it('reads -yy socket decorations and gives an accepted socket its peer', () => {
     const { call } = track(
       [

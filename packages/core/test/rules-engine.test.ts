@@ -3,7 +3,7 @@ import { openedElsewhere } from '../src/context/opened-path.js';
 import type { Alert } from '../src/detect/alert.js';
 import { isSyscanError } from '../src/errors.js';
 import { createRuleEvaluator, loadRules, toFalcoJson } from '../src/rules/index.js';
-import { openMode } from '../src/rules/syscall-args.js';
+import { argValue, openMode } from '../src/rules/syscall-args.js';
 import type { ProcessInfo, ProcessLookup, SyscallEvent } from '../src/types.js';
 
 const bash: ProcessInfo = {
@@ -291,6 +291,42 @@ describe('rule engine', () => {
     ).toMatchObject({ write: true, exec: true });
     expect(openMode('creat', '"x", 0600')).toEqual({ read: false, write: true, create: true, exec: false });
     expect(openMode('read', '3, "", 10')).toBeUndefined();
+  });
+
+  it('reads open flags strace -X raw prints as numbers, and -X verbose names in comments', () => {
+    // strace -X raw: `openat(-100, "x", 0x241, 0666)`; a path's digits cannot fake them.
+    expect(openMode('openat', '-100, "/tmp/s11/home/.ssh/id_rsa", 0')).toEqual({
+      read: true,
+      write: false,
+      create: false,
+      exec: false,
+    });
+    expect(openMode('openat', '-100, "x", 0x241, 0666')).toEqual({
+      read: false,
+      write: true,
+      create: true,
+      exec: false,
+    });
+    expect(openMode('open', '"/0x241", 02')).toMatchObject({ read: true, write: true });
+    expect(openMode('openat2', '-100, "x", {flags=0x80001, mode=0, resolve=0}, 24')).toMatchObject({
+      read: false,
+      write: true,
+    });
+    expect(
+      openMode('openat', '-100 /* AT_FDCWD */, "x", 0x241 /* O_WRONLY|O_CREAT|O_TRUNC */, 0755'),
+    ).toEqual({
+      read: false,
+      write: true,
+      create: true,
+      exec: true,
+    });
+    // -e raw: no path string, nothing to read the flags after.
+    expect(openMode('openat', '0xffffff9c, 0x7ffc749ddad2, 0, 0')).toBeUndefined();
+    expect(argValue('0x10 /* PTRACE_ATTACH */')).toBe('PTRACE_ATTACH');
+    expect(argValue('0x10020000 /* CLONE_NEWNS|CLONE_NEWUSER */|17 /* SIGCHLD */')).toBe(
+      'CLONE_NEWNS|CLONE_NEWUSER|SIGCHLD',
+    );
+    expect(argValue('0x7ffc0b237b78 /* 35 vars */')).toBe('0x7ffc0b237b78 /* 35 vars */');
   });
 
   it('knows which files the run wrote or made executable, through renames', () => {

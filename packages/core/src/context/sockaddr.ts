@@ -21,20 +21,34 @@ const FAMILIES: Record<string, SocketFamily> = {
   AF_NETLINK: 'netlink',
 };
 
-/** `socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_TCP)` → its family name. */
+/** `socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_TCP)` → its family name; `-X raw`'s `2` or `0x2` too. */
 export function familyOf(name: string): SocketFamily {
-  return FAMILIES[name] ?? 'other';
+  const named = FAMILIES[name];
+  if (named !== undefined) return named;
+  const n = leadingNumber(name);
+  return n === undefined ? 'other' : (AUDIT_FAMILIES[n] ?? 'other');
 }
 
-/** Layer-4 protocol of an inet socket from its type (and protocol) arguments. */
+/**
+ * Layer-4 protocol of an inet socket from its type (and protocol) arguments, by name or, as
+ * `-X raw` prints them, by number (`0x80001`: SOCK_STREAM with SOCK_CLOEXEC; `6`: TCP).
+ */
 export function protocolOf(family: SocketFamily, type: string, proto: string): Protocol {
   if (family !== 'inet' && family !== 'inet6') return undefined;
-  if (proto.startsWith('IPPROTO_TCP')) return 'tcp';
-  if (proto.startsWith('IPPROTO_UDP')) return 'udp';
-  if (type.startsWith('SOCK_STREAM')) return 'tcp';
-  if (type.startsWith('SOCK_DGRAM')) return 'udp';
-  if (type.startsWith('SOCK_RAW')) return 'raw';
+  const protoNumber = leadingNumber(proto);
+  if (proto.includes('IPPROTO_TCP') || protoNumber === 6) return 'tcp';
+  if (proto.includes('IPPROTO_UDP') || protoNumber === 17) return 'udp';
+  const base = (leadingNumber(type) ?? -1) & 0xf;
+  if (type.includes('SOCK_STREAM') || base === 1) return 'tcp';
+  if (type.includes('SOCK_DGRAM') || base === 2) return 'udp';
+  if (type.includes('SOCK_RAW') || base === 3) return 'raw';
   return 'other';
+}
+
+/** The number a text starts with (`0x2`, `17`, `0x1 /* SOCK_STREAM *\/`), or undefined. */
+function leadingNumber(text: string): number | undefined {
+  const m = /^(0x[0-9a-f]+|\d+)/.exec(text);
+  return m === null ? undefined : Number(m[1]);
 }
 
 /**
@@ -51,18 +65,32 @@ export function parseStraceSockaddr(
   const f = text.indexOf('sa_family=', at);
   if (f === -1 || f >= end) return undefined;
   let fe = f + 10;
-  while (fe < end && isNameChar(text.charCodeAt(fe))) fe++;
-  const family = familyOf(text.slice(f + 10, fe));
+  // `strace -X raw` / `-X verbose` print the family as a number (`sa_family=0x2 /* AF_INET */`).
+  const numbered = text.startsWith('0x', fe);
+  if (numbered) fe += 2;
+  while (fe < end && (isNameChar(text.charCodeAt(fe)) || (numbered && isHexLetter(text.charCodeAt(fe)))))
+    fe++;
+  const name = text.slice(f + 10, fe);
+  const family = numbered ? (AUDIT_FAMILIES[Number(name)] ?? 'other') : familyOf(name);
   if (family === 'inet' || family === 'inet6') {
-    const portKey = family === 'inet' ? 'sin_port=htons(' : 'sin6_port=htons(';
+    const v4 = family === 'inet';
+    const portKey = v4 ? 'sin_port=htons(' : 'sin6_port=htons(';
     const p = text.indexOf(portKey, fe);
-    const port = p !== -1 && p < end ? readInt(text, p + portKey.length) : undefined;
-    const addrKey = family === 'inet' ? 'inet_addr("' : 'inet_pton(AF_INET6, "';
+    let port = p !== -1 && p < end ? readInt(text, p + portKey.length) : undefined;
+    // Without names (-X raw, -X verbose) the port and address are their bytes, in network order.
+    if (port === undefined) {
+      const bytes = fieldBytes(text, v4 ? 'sin_port="' : 'sin6_port="', fe, end, 2);
+      if (bytes !== undefined) port = (bytes[0]! << 8) | bytes[1]!;
+    }
+    const addrKey = v4 ? 'inet_addr("' : 'inet_pton(AF_INET6, "';
     const a = text.indexOf(addrKey, fe);
     let address: string | undefined;
     if (a !== -1 && a < end) {
       const s = a + addrKey.length - 1;
       address = readCString(text, s, 64);
+    } else {
+      const bytes = fieldBytes(text, v4 ? 'sin_addr="' : 'sin6_addr="', fe, end, v4 ? 4 : 16);
+      if (bytes !== undefined) address = v4 ? bytes.join('.') : formatIpv6(Uint8Array.from(bytes));
     }
     return freezeAddress({ family, address, port, protocol });
   }
@@ -82,6 +110,52 @@ export function parseStraceSockaddr(
 
 function isNameChar(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+}
+
+function isHexLetter(c: number): boolean {
+  return c >= 97 && c <= 102;
+}
+
+/**
+ * The `length` bytes of the string field `key` (`sin_addr="\xa9\xfe\xa9\xfe"`, as `-X raw`
+ * prints a struct member without a name for it) in `text[from, end)`; undefined when absent,
+ * cut short or of another length.
+ */
+function fieldBytes(
+  text: string,
+  key: string,
+  from: number,
+  end: number,
+  length: number,
+): number[] | undefined {
+  const k = text.indexOf(key, from);
+  if (k === -1 || k >= end) return undefined;
+  const bytes: number[] = [];
+  let i = k + key.length;
+  while (i < end && bytes.length <= length) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) return bytes.length === length ? bytes : undefined;
+    if (c !== 92 /* \ */) {
+      bytes.push(c & 0xff);
+      i++;
+      continue;
+    }
+    const e = text.charCodeAt(i + 1);
+    if (e === 120 /* x */) {
+      bytes.push(Number.parseInt(text.slice(i + 2, i + 4), 16));
+      i += 4;
+    } else if (e >= 48 && e <= 55) {
+      let j = i + 1;
+      while (j < i + 4 && text.charCodeAt(j) >= 48 && text.charCodeAt(j) <= 55) j++;
+      bytes.push(Number.parseInt(text.slice(i + 1, j), 8) & 0xff);
+      i = j;
+    } else {
+      const simple: Record<number, number> = { 110: 10, 116: 9, 114: 13, 118: 11, 102: 12, 92: 92, 34: 34 };
+      bytes.push(simple[e] ?? e);
+      i += 2;
+    }
+  }
+  return undefined;
 }
 
 /** Both ends of a `-yy` socket decoration, or undefined when it is a path, not a socket. */

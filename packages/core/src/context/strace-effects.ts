@@ -208,9 +208,11 @@ function retFd(e: SyscallEvent): number | undefined {
 /** The leading symbolic word of an argument list (`AF_INET` of `AF_INET, SOCK_…`). */
 function firstWord(args: string): string {
   let i = 0;
+  // `-X raw` prints a family as `0x2`: names are upper case, so lower-case hex letters are a number's.
   while (i < args.length) {
     const c = args.charCodeAt(i);
-    if (!((c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95)) break;
+    if (!((c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 120 || (c >= 97 && c <= 102)))
+      break;
     i++;
   }
   return args.slice(0, i);

@@ -225,13 +225,30 @@ const CLONE_FLAG_CALLS = new Set(['clone', 'unshare']);
  */
 export function eventArgsText(f: Frame): string | undefined {
   const e = f.event;
-  if (e.source !== 'audit') return e.args;
+  if (e.source !== 'audit') return e.args === undefined ? undefined : namedCloneFlags(e.syscall, e.args);
   const list = args(f);
   if (list.length === 0) return undefined;
   if (!CLONE_FLAG_CALLS.has(e.syscall)) return list.join(', ');
   const bits = Number(BigInt(list[0]!) & 0xffffffffn);
   const names = cloneFlagNames(bits);
   return [`flags=${names.length > 0 ? names.join('|') : '0'}`, ...list.slice(1)].join(', ');
+}
+
+/** Where `strace -X raw` printed clone's, clone3's or unshare's flags as a number (`flags=0x10020000|17`, `unshare(0x10000000)`). */
+const NUMBERED_CLONE_FLAGS = /^(.*?flags=)(0x[0-9a-f]+)|^()(0x[0-9a-f]+)/;
+
+/**
+ * strace's text of a clone, clone3 or unshare with its flags by name as strace prints them
+ * by default (`flags=CLONE_NEWNS|CLONE_NEWUSER|17`), where `-X raw` left them a number: rules
+ * ask `evt.args contains CLONE_NEW`. Other calls, and named flags, as printed.
+ */
+function namedCloneFlags(syscall: string, text: string): string {
+  if (!(CLONE_FLAG_CALLS.has(syscall) || syscall === 'clone3') || text.includes('CLONE_')) return text;
+  const m = NUMBERED_CLONE_FLAGS.exec(text);
+  if (m === null || (syscall === 'unshare') !== (m[4] !== undefined)) return text;
+  const names = cloneFlagNames(Number.parseInt((m[2] ?? m[4]) as string, 16));
+  if (names.length === 0) return text;
+  return `${m[1] ?? ''}${names.join('|')}${text.slice(m[0].length)}`;
 }
 
 /** The executable the event's process runs (for execve: the file being executed). */

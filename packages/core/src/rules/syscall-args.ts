@@ -40,6 +40,13 @@ export function splitArgs(text: string): string[] {
   return out;
 }
 
+/**
+ * A number followed by the name of its constant in a C comment, as `strace -X verbose`
+ * prints constants (`0x10`, then `PTRACE_ATTACH` commented; `0x10020000`, then
+ * `CLONE_NEWNS|CLONE_NEWUSER`).
+ */
+const NAMED_NUMBER = /(?:0x[0-9a-f]+|-?\d+) \/\* ([A-Z][A-Z0-9_]*(?:\|[A-Z][A-Z0-9_]*)*) \*\//g;
+
 /** The text of a quoted strace string with C escapes decoded; other values as printed, without a `<…>` decoration. */
 export function argValue(raw: string): string {
   if (raw.startsWith('"')) {
@@ -67,6 +74,9 @@ export function argValue(raw: string): string {
     }
     return out;
   }
+  // `strace -X verbose` prints a constant as its number and its name: `0x10 /* PTRACE_ATTACH */`.
+  // The name is what strace prints by default, and what rules compare against.
+  if (raw.endsWith(' */') && raw.indexOf('"') === -1) return raw.replace(NAMED_NUMBER, '$1');
   const deco = raw.indexOf('<');
   return deco > 0 && raw.endsWith('>') ? raw.slice(0, deco) : raw;
 }
@@ -165,7 +175,7 @@ export function openMode(syscall: string, argsText: string): OpenMode | undefine
   if (syscall === 'creat')
     return { read: false, write: true, create: true, exec: execBits(argsText, from, syscall) };
   let at = argsText.indexOf('O_', from);
-  if (at < 0) return undefined;
+  if (at < 0) return from > 0 ? numberedOpenMode(syscall, argsText, from) : undefined;
   let wronly = false;
   let rdwr = false;
   let path = false;
@@ -186,6 +196,34 @@ export function openMode(syscall: string, argsText: string): OpenMode | undefine
   const read = !wronly && !path;
   const write = wronly || rdwr || (!read && trunc);
   return modeOf(read, write, create, create && execBits(argsText, from, syscall));
+}
+
+/**
+ * The open mode of flags printed as a number, as `strace -X raw` prints them
+ * (`openat(-100, "/x", 0x241, 0666)`, `openat2(-100, "/x", {flags=0x80000, …}, 24)`).
+ */
+function numberedOpenMode(syscall: string, argsText: string, from: number): OpenMode | undefined {
+  const at = syscall === 'openat2' ? argsText.indexOf('flags=', from) + 6 : argsText.indexOf(',', from) + 1;
+  if (at < from + 1) return undefined;
+  const token = /^\s*(0x[0-9a-f]+|\d+)/i.exec(argsText.slice(at, at + 24));
+  if (token === null) return undefined;
+  const text = token[1] as string;
+  const flags =
+    text.startsWith('0x') || text.startsWith('0X')
+      ? Number.parseInt(text, 16)
+      : Number.parseInt(text, text.startsWith('0') ? 8 : 10);
+  const { read, write, create } = flagsMode(flags);
+  return modeOf(read, write, create, create && execBits(argsText, from, syscall));
+}
+
+/** What open flags (a number) ask for: the same bits on every Linux arch syscan reads. */
+function flagsMode(flags: number): { read: boolean; write: boolean; create: boolean } {
+  const access = flags & O_ACCMODE;
+  const path = (flags & O_PATH) !== 0;
+  const read = access !== O_WRONLY && !path;
+  const create = (flags & (O_CREAT | O_TMPFILE)) !== 0;
+  const write = access === O_WRONLY || access === O_RDWR || (!read && (flags & O_TRUNC) !== 0);
+  return { read, write, create };
 }
 
 /** The 16 possible modes, made once: an open event costs no allocation. */
@@ -257,11 +295,7 @@ export function auditOpenMode(syscall: string, audit: AuditArgSource | undefined
   const at = AUDIT_OPEN_ARGS[syscall];
   const flags = at === undefined ? undefined : reg(at[0]);
   if (at === undefined || flags === undefined) return undefined;
-  const access = flags & O_ACCMODE;
-  const path = (flags & O_PATH) !== 0;
-  const read = access !== O_WRONLY && !path;
-  const create = (flags & (O_CREAT | O_TMPFILE)) !== 0;
-  const write = access === O_WRONLY || access === O_RDWR || (!read && (flags & O_TRUNC) !== 0);
+  const { read, write, create } = flagsMode(flags);
   return { read, write, create, exec: create && ((reg(at[1]) ?? 0) & 0o111) !== 0 };
 }
 

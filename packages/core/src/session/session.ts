@@ -18,6 +18,7 @@ import type { ParsedRecord, ParseOptions, ParseStats, Severity, SyscallEvent } f
 import { contextLossCheck } from './checks/context-loss.js';
 import { filteredTraceCheck } from './checks/filtered-trace.js';
 import { programOutputCheck } from './checks/program-output.js';
+import { rawArgumentsCheck } from './checks/raw-arguments.js';
 import { rulesCheck, shippedRules } from './checks/rules.js';
 import { sequenceCheck } from './checks/sequence.js';
 import { telemetryCheck } from './checks/telemetry.js';
@@ -151,6 +152,7 @@ export class AnalysisSession {
         programOutputCheck(this.config.severity.trace_lost, { unseen: options.ownStream !== true }),
       );
       builtin.push(filteredTraceCheck(this.config.severity.trace_lost));
+      builtin.push(rawArgumentsCheck(this.config.severity.trace_lost));
       if (this.context !== undefined)
         builtin.push(contextLossCheck(this.context, this.config.severity.trace_lost));
     }

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { createSession } from '../src/index.js';
+
+/** The raw_arguments alerts of a session over `lines` (what strace -e raw=… printed). */
+function raw(lines: string[]) {
+  const session = createSession({ rules: false });
+  session.beginInput('t0');
+  session.write(`${lines.join('\n')}\n`);
+  session.end();
+  return session.summary().alerts.filter((a) => a.details?.reason === 'raw_arguments');
+}
+
+describe('a trace printed with strace -e raw=…', () => {
+  it('a call that succeeded with its path printed as an address: one critical trace_lost', () => {
+    const alerts = raw([
+      '20001 execve("/usr/bin/cat", ["cat", "/root/.ssh/id_rsa"], 0x7ffd3c2a1e40 /* 1 var */) = 0',
+      '20001 openat(0xffffff9c, 0x7ffc749ddad2, 0, 0) = 0x3',
+      '20001 read(0x3, 0x7fe1fdc7c000, 0x20000) = 0x2',
+      '20001 openat(0xffffff9c, 0x7ffc749ddae0, 0, 0) = 0x4',
+    ]);
+    expect(alerts).toEqual([
+      expect.objectContaining({
+        type: 'trace_lost',
+        severity: 'critical',
+        line: 2,
+        pid: 20001,
+        syscall: 'openat',
+        message: expect.stringMatching(
+          /^the trace prints arguments raw \(strace -e raw=…; trace without it\): a call that succeeded \(openat\) names its file by address in t0/,
+        ),
+        process: expect.objectContaining({ exe: '/usr/bin/cat' }),
+      }),
+    ]);
+  });
+
+  it('not for a bad pointer the kernel refused (EFAULT), nor for -X raw, whose paths are quoted', () => {
+    expect(
+      raw([
+        'openat(AT_FDCWD, 0xdeadbeef, O_RDONLY) = -1 EFAULT (Bad address)',
+        'open(0x1, O_RDONLY) = -1 EFAULT (Bad address)',
+        'openat(-100, "/etc/hostname", 0) = 3',
+        'execve("/bin/true", ["true"], 0x7ffd /* 1 var */) = 0',
+      ]),
+    ).toEqual([]);
+  });
+});
