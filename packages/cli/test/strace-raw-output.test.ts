@@ -84,7 +84,7 @@ describe.skipIf(!hasStrace || !hasCc)("analyze: strace's raw and verbose argumen
     return JSON.parse(r.stdout) as Doc;
   }
 
-  for (const options of [[], ['-X', 'raw'], ['-X', 'verbose']]) {
+  for (const options of [[], ['-X', 'raw'], ['-X', 'verbose'], ['-e', 'raw=clone,ptrace']]) {
     it(`strace ${options.join(' ') || '(default)'}: every rule still fires`, async () => {
       const doc = await analyzed(options);
       const rules = new Set(doc.alerts.map((a) => a.rule));
@@ -92,8 +92,8 @@ describe.skipIf(!hasStrace || !hasCc)("analyze: strace's raw and verbose argumen
     });
   }
 
-  for (const option of ['raw=all', 'raw=openat']) {
-    it(`strace -e ${option}: a critical trace_lost says paths are printed as addresses`, async () => {
+  for (const option of ['raw=all', 'raw=openat', 'raw=connect']) {
+    it(`strace -e ${option}: a critical trace_lost says paths or peers are printed as addresses`, async () => {
       const doc = await analyzed(['-e', option]);
       expect(doc.alerts).toContainEqual(
         expect.objectContaining({

@@ -26,9 +26,22 @@ describe('a trace printed with strace -e raw=…', () => {
         pid: 20001,
         syscall: 'openat',
         message: expect.stringMatching(
-          /^the trace prints arguments raw \(strace -e raw=…; trace without it\): a call that succeeded \(openat\) names its file by address in t0/,
+          /^the trace prints arguments raw \(strace -e raw=…; trace without it\): openat\(\) names its file by address in t0/,
         ),
         process: expect.objectContaining({ exe: '/usr/bin/cat' }),
+      }),
+    ]);
+  });
+
+  it('a connect whose peer is an address (-e raw=connect), even one still in progress', () => {
+    expect(
+      raw(['438 connect(0x3, 0x7ffe836b3040, 0x10) = -1 EINPROGRESS (Operation now in progress)']),
+    ).toEqual([
+      expect.objectContaining({
+        severity: 'critical',
+        message: expect.stringMatching(
+          /\): connect\(\) names its peer by address in t0, so no rule on paths or peers/,
+        ),
       }),
     ]);
   });
@@ -38,6 +51,8 @@ describe('a trace printed with strace -e raw=…', () => {
       raw([
         'openat(AT_FDCWD, 0xdeadbeef, O_RDONLY) = -1 EFAULT (Bad address)',
         'open(0x1, O_RDONLY) = -1 EFAULT (Bad address)',
+        'connect(3, 0x10, 16) = -1 EFAULT (Bad address)',
+        'connect(3, {sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("10.0.0.1")}, 16) = 0',
         'openat(-100, "/etc/hostname", 0) = 3',
         'execve("/bin/true", ["true"], 0x7ffd /* 1 var */) = 0',
       ]),

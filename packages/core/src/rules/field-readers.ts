@@ -234,7 +234,7 @@ export function eventArgsText(f: Frame): string | undefined {
   return [`flags=${names.length > 0 ? names.join('|') : '0'}`, ...list.slice(1)].join(', ');
 }
 
-/** Where `strace -X raw` printed clone's, clone3's or unshare's flags as a number (`flags=0x10020000|17`, `unshare(0x10000000)`). */
+/** Where `strace -X raw` printed clone's, clone3's or unshare's flags as a number (`flags=0x10020000|17`, `unshare(0x10000000)`; `-e raw=clone`: `clone(0x10000011, 0, …)`). */
 const NUMBERED_CLONE_FLAGS = /^(.*?flags=)(0x[0-9a-f]+)|^()(0x[0-9a-f]+)/;
 
 /**
@@ -245,7 +245,8 @@ const NUMBERED_CLONE_FLAGS = /^(.*?flags=)(0x[0-9a-f]+)|^()(0x[0-9a-f]+)/;
 function namedCloneFlags(syscall: string, text: string): string {
   if (!(CLONE_FLAG_CALLS.has(syscall) || syscall === 'clone3') || text.includes('CLONE_')) return text;
   const m = NUMBERED_CLONE_FLAGS.exec(text);
-  if (m === null || (syscall === 'unshare') !== (m[4] !== undefined)) return text;
+  // Only clone's and unshare's first argument is the flags (clone3's is a struct).
+  if (m === null || (m[4] !== undefined && syscall === 'clone3')) return text;
   const names = cloneFlagNames(Number.parseInt((m[2] ?? m[4]) as string, 16));
   if (names.length === 0) return text;
   return `${m[1] ?? ''}${names.join('|')}${text.slice(m[0].length)}`;

@@ -1,10 +1,12 @@
 /**
  * A strace trace whose arguments are printed raw (`strace -e raw=all`, `-e raw=openat`):
- * `openat(0xffffff9c, 0x7ffc749ddad2, 0, 0) = 0x3` names no file, so no rule on paths (an SSH
- * key read, a write to a crontab) can match it, and the verdict would be `CLEAN`. The tell is
- * a call that succeeded with its path argument printed as an address: a path strace could not
- * read from the process's memory fails the call with EFAULT, so a hostile program passing a
- * bad pointer does not raise this. Raised once, at the first such call, as `trace_lost`.
+ * `openat(0xffffff9c, 0x7ffc749ddad2, 0, 0) = 0x3` names no file and `connect(0x3,
+ * 0x7ffe836b3040, 0x10)` no peer, so no rule on paths or addresses (an SSH key read, a
+ * connect to the metadata service) can match, and the verdict would be `CLEAN`. The tell is
+ * a call whose path or address argument is printed as an address and which the kernel did
+ * not refuse for a bad pointer (EFAULT): strace prints an address in place of a path only when
+ * it could not read it, and then neither could the kernel, so a hostile program passing a bad
+ * pointer does not raise this. Raised once, at the first such call, as `trace_lost`.
  *
  * `-X raw` (constants as numbers, paths still quoted) is read, not raised: the rules read
  * numbered open flags, clone flags, ptrace requests and socket addresses.
@@ -16,14 +18,16 @@ import { cutSample } from '../../detect/verdict.js';
 import type { ParsedRecord, Severity } from '../../types.js';
 import type { SessionCheck } from '../session.js';
 
-/** Calls rules judge by their path, and which argument holds it (0 or 1: after a dirfd). */
-const PATH_ARGUMENT: ReadonlyMap<string, 0 | 1> = new Map([
+/** Calls rules judge by the file or peer they name, and which argument names it (0, or 1 after an fd). */
+const NAMED_ARGUMENT: ReadonlyMap<string, 0 | 1> = new Map([
   ['open', 0],
   ['creat', 0],
   ['execve', 0],
   ['openat', 1],
   ['openat2', 1],
   ['execveat', 1],
+  ['connect', 1],
+  ['bind', 1],
 ]);
 
 export function rawArgumentsCheck(severity: Severity): SessionCheck {
@@ -35,15 +39,13 @@ export function rawArgumentsCheck(severity: Severity): SessionCheck {
     },
     record(r: ParsedRecord, out: Alert[], lookup: ProcessLookup): void {
       if (raised || r.kind !== 'syscall' || r.source !== 'strace') return;
-      const at = PATH_ARGUMENT.get(r.syscall);
-      if (at === undefined || r.ret === undefined || r.ret === '?' || r.ret.charCodeAt(0) === 45 /* - */)
-        return;
-      if (!pathIsAddress(r.args ?? '', at)) return;
+      const at = NAMED_ARGUMENT.get(r.syscall);
+      if (at === undefined || r.errno === 'EFAULT' || !isAddress(r.args ?? '', at)) return;
       raised = true;
       const alert: Alert = {
         type: 'trace_lost',
         severity,
-        message: `the trace prints arguments raw (strace -e raw=…; trace without it): a call that succeeded (${r.syscall}) names its file by address in ${input ?? 'it'}, so no rule on paths can judge it`,
+        message: `the trace prints arguments raw (strace -e raw=…; trace without it): ${r.syscall}() names its ${r.syscall === 'connect' || r.syscall === 'bind' ? 'peer' : 'file'} by address in ${input ?? 'it'}, so no rule on paths or peers can judge it`,
         count: 1,
         sample: cutSample(r.raw),
         syscall: r.syscall,
@@ -60,11 +62,11 @@ export function rawArgumentsCheck(severity: Severity): SessionCheck {
   };
 }
 
-/** Whether argument `at` (0 or 1) of `args` is a bare hex address (`0x7ffc749ddad2`), not a string. */
-function pathIsAddress(args: string, at: 0 | 1): boolean {
+/** Whether argument `at` (0 or 1) of `args` is a bare hex address (`0x7ffc749ddad2`), not a string or struct. */
+function isAddress(args: string, at: 0 | 1): boolean {
   let i = 0;
   if (at === 1) {
-    // The dirfd before it is never quoted: the first comma ends it.
+    // The fd or dirfd before it is never quoted: the first comma ends it.
     i = args.indexOf(',') + 1;
     if (i === 0) return false;
     while (args.charCodeAt(i) === 32) i++;
