@@ -65,8 +65,8 @@ describe('built-in checks', () => {
     const alerts = alertsOf(
       [
         'type=ANOM_ABEND msg=audit(1795853884.715:140): auid=4294967295 uid=0 gid=0 ses=4294967295 pid=12490 comm="seccompdemo" exe="/tmp/stw/bin/seccompdemo" sig=31 res=1',
-        'type=CONFIG_CHANGE msg=audit(1492732670.795:12517): auid=1001 ses=67 op="remove_rule" key="key=container-create" list=4 res=1',
-        'type=CONFIG_CHANGE msg=audit(1492732670.795:12518): auid=1001 ses=67 op=add_rule key="exec" list=4 res=1',
+        'type=CONFIG_CHANGE msg=audit(1492732670.795:141): auid=1001 ses=67 op="remove_rule" key="key=container-create" list=4 res=1',
+        'type=CONFIG_CHANGE msg=audit(1492732670.795:142): auid=1001 ses=67 op=add_rule key="exec" list=4 res=1',
       ].join('\n'),
     );
     expect(alerts.map((a) => [a.type, a.severity, a.message])).toEqual([

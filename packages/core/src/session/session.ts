@@ -15,6 +15,7 @@ import { createParser, type SyscallParser } from '../parse/index.js';
 import type { LoadedRule } from '../rules/types.js';
 import { atLeast, SEVERITIES } from '../severity.js';
 import type { ParsedRecord, ParseOptions, ParseStats, Severity, SyscallEvent } from '../types.js';
+import { auditLossCheck } from './checks/audit-loss.js';
 import { contextLossCheck } from './checks/context-loss.js';
 import { filteredTraceCheck } from './checks/filtered-trace.js';
 import { programOutputCheck } from './checks/program-output.js';
@@ -153,6 +154,7 @@ export class AnalysisSession {
       );
       builtin.push(filteredTraceCheck(this.config.severity.trace_lost));
       builtin.push(rawArgumentsCheck(this.config.severity.trace_lost));
+      builtin.push(auditLossCheck(this.config.severity.trace_lost));
       if (this.context !== undefined)
         builtin.push(contextLossCheck(this.context, this.config.severity.trace_lost));
     }

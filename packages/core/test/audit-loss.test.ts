@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { createSession } from '../src/index.js';
+
+/** An auditd event of serial `n`: a SYSCALL record (an openat by cat) and its EOE. */
+function event(n: number, node?: string): string {
+  const head = node === undefined ? '' : `node=${node} `;
+  const stamp = `msg=audit(1700000000.${String(n % 1000).padStart(3, '0')}:${n})`;
+  return [
+    `${head}type=SYSCALL ${stamp}: arch=c000003e syscall=257 success=yes exit=3 a0=ffffff9c a1=7ffd a2=0 a3=0 items=1 ppid=1 pid=${4000 + (n % 7)} auid=1000 uid=1000 gid=1000 euid=1000 suid=1000 fsuid=1000 egid=1000 sgid=1000 fsgid=1000 tty=pts0 ses=1 comm="cat" exe="/usr/bin/cat" key=(null)`,
+    `${head}type=EOE ${stamp}: `,
+  ].join('\n');
+}
+
+const range = (from: number, to: number): number[] =>
+  Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/** The audit_events_lost alerts of a session over `text`. */
+function lost(text: string) {
+  const session = createSession({ rules: false });
+  session.beginInput('audit.log');
+  session.write(`${text}\n`);
+  session.end();
+  return session.summary().alerts.filter((a) => a.details?.reason === 'audit_events_lost');
+}
+
+describe('audit events that never reached the log', () => {
+  it('a hole in the serials (events the kernel dropped): one critical trace_lost naming them', () => {
+    // What a flood past audit_backlog_limit leaves: serial 49, then 59.
+    const text = [...range(40, 49), ...range(59, 70)].map((n) => event(n)).join('\n');
+    expect(lost(text)).toEqual([
+      expect.objectContaining({
+        type: 'trace_lost',
+        severity: 'critical',
+        count: 9,
+        line: 21,
+        message: expect.stringMatching(
+          /^audit events lost: serials 50–58 \(9 events\) never reached audit\.log \(after line 19, before line 21\); the kernel drops events when its backlog or rate limit is exceeded/,
+        ),
+        details: expect.objectContaining({ reason: 'audit_events_lost', first: 50, last: 58 }),
+      }),
+    ]);
+  });
+
+  it('a hole at the very end is judged when the log ends', () => {
+    expect(lost([1, 2, 3, 5].map((n) => event(n)).join('\n'))).toEqual([
+      expect.objectContaining({
+        count: 1,
+        message: expect.stringMatching(/^audit events lost: serial 4 \(1 event\)/),
+      }),
+    ]);
+  });
+
+  it('not for whole logs: events out of order, several hosts, auditd’s own events, a reboot', () => {
+    // Written slightly out of order, as events of different CPUs can be.
+    expect(lost([1, 2, 4, 3, 5, 7, 6, 8].map((n) => event(n)).join('\n'))).toEqual([]);
+    // Two hosts, each without a hole.
+    expect(
+      lost(
+        range(1, 20)
+          .map((n) => `${event(100 + n, 'web')}\n${event(5000 + n, 'db')}`)
+          .join('\n'),
+      ),
+    ).toEqual([]);
+    // auditd numbers its own events itself (DAEMON_START 2461 amid kernel serials 548, 549).
+    expect(
+      lost(
+        [
+          'type=DAEMON_START msg=audit(1795853860.937:2461): op=start ver=3.0.9 format=enriched kernel=6.18.44 auid=4294967295 pid=12110 uid=0 ses=4294967295 res=success',
+          event(548),
+          event(549),
+        ].join('\n'),
+      ),
+    ).toEqual([]);
+    // A reboot starts the serials again.
+    expect(lost([...range(5000, 5010), ...range(1, 10)].map((n) => event(n)).join('\n'))).toEqual([]);
+    // Kernel lines through printk (no auditd) are a few kinds among many: not followed.
+    expect(
+      lost(
+        [
+          'audit: type=1400 audit(1700000000.100:100): apparmor="DENIED" operation="open" profile="ping" name="/etc/shadow" pid=1 comm="ping" requested_mask="r" denied_mask="r" fsuid=0 ouid=0',
+          'audit: type=1400 audit(1700000000.200:250): apparmor="DENIED" operation="open" profile="ping" name="/etc/shadow" pid=1 comm="ping" requested_mask="r" denied_mask="r" fsuid=0 ouid=0',
+        ].join('\n'),
+      ),
+    ).toEqual([]);
+  });
+});
