@@ -455,6 +455,8 @@ describe('audit EXECVE argc against the arguments that arrived', () => {
   const execve = (fields: string) =>
     'type=SYSCALL msg=audit(1700000000.123:50): arch=c000003e syscall=59 success=yes exit=0 a0=55d a1=55e a2=55f a3=0 items=2 ppid=1 pid=4243 auid=1000 uid=1000 gid=1000 euid=1000 suid=1000 fsuid=1000 egid=1000 sgid=1000 fsgid=1000 tty=pts0 ses=1 comm="crontab" exe="/usr/bin/crontab" key=(null)\n' +
     `type=EXECVE msg=audit(1700000000.123:50): ${fields}\n` +
+    'type=PATH msg=audit(1700000000.123:50): item=0 name="/usr/bin/crontab" inode=1 dev=08:01 mode=0104755 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL\n' +
+    'type=PATH msg=audit(1700000000.123:50): item=1 name="/lib64/ld-linux-x86-64.so.2" inode=2 dev=08:01 mode=0100755 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL\n' +
     'type=EOE msg=audit(1700000000.123:50): \n';
   const issues = (text: string) => audit(text).filter((r) => r.kind === 'issue');
 
@@ -470,6 +472,25 @@ describe('audit EXECVE argc against the arguments that arrived', () => {
     session.end();
     const lost = session.summary().alerts.find((a) => a.type === 'trace_lost');
     expect(lost?.message).toContain('could not be read (audit event 50: EXECVE says argc=4');
+  });
+
+  it('fewer PATH records than items= (a record lost): an issue, since the files it acted on are unknown', () => {
+    const [syscall, execveLine, , , eoe] = execve('argc=2 a0="crontab" a1="-l"').split('\n');
+    expect(issues([syscall, execveLine, eoe].join('\n'))).toEqual([
+      expect.objectContaining({
+        code: 'malformed_audit_record',
+        message: expect.stringContaining(
+          'audit event 50: SYSCALL says items=2 but no PATH records arrived (a record lost): the files it acted on are unknown',
+        ),
+      }),
+    ]);
+    const [, , first, second] = execve('argc=2 a0="crontab" a1="-l"').split('\n');
+    expect(issues([syscall, execveLine, first, eoe].join('\n'))).toEqual([
+      expect.objectContaining({
+        message: expect.stringContaining('items=2 but 1 PATH record arrived (a record lost): not every file'),
+      }),
+    ]);
+    expect(second).toContain('item=1');
   });
 
   it('all arguments there, chunked ones included, is no issue', () => {
@@ -529,7 +550,10 @@ describe('audit records an event holds once, repeated, or after its end', () => 
     const eoe = `type=EOE msg=${stamp}: `;
     const [syscall, ...rest] = openShadow({}).split('\n');
     const text = [syscall, eoe, ...rest].join('\n');
+    // The first half, ended early, lacks the PATH record its items= announced; the second
+    // came after the end.
     expect(issues(text)).toEqual([
+      expect.objectContaining({ message: expect.stringContaining('SYSCALL says items=1 but no PATH records') }),
       expect.objectContaining({
         code: 'malformed_audit_record',
         message: expect.stringContaining('records came after the event had ended (its EOE)'),

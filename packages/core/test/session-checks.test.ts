@@ -137,7 +137,7 @@ describe('a permissive SELinux AVC on a call that succeeded', () => {
     const alerts = alertsOf(
       [
         'type=AVC msg=audit(1700000000.100:7): avc:  denied  { execute } for  pid=900 comm="sh" name="ls" dev="dm-0" ino=1 scontext=user_u:user_r:user_t:s0 tcontext=system_u:object_r:bin_t:s0 tclass=file',
-        'type=SYSCALL msg=audit(1700000000.100:7): arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 items=1 ppid=899 pid=900 auid=1000 uid=1000 gid=1000 euid=1000 suid=1000 fsuid=1000 egid=1000 sgid=1000 fsgid=1000 tty=pts0 ses=3 comm="ls" exe="/usr/bin/ls" key=(null)',
+        'type=SYSCALL msg=audit(1700000000.100:7): arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 items=0 ppid=899 pid=900 auid=1000 uid=1000 gid=1000 euid=1000 suid=1000 fsuid=1000 egid=1000 sgid=1000 fsgid=1000 tty=pts0 ses=3 comm="ls" exe="/usr/bin/ls" key=(null)',
         'type=EOE msg=audit(1700000000.100:7):',
       ].join('\n'),
     );

@@ -39,6 +39,14 @@ export function emitEvent(
         `${p.repeated} record(s) the kernel writes once per event came again (first: a second ${p.firstRepeated}): a line that is not the kernel's was mixed in, so what the event acted on is in doubt`,
       ),
     );
+  const announced = p.syscallCount > 0 ? p.syscalls[0]?.items : undefined;
+  if (announced !== undefined && announced > p.pathCount && p.overflow === 0)
+    out.push(
+      eventIssue(
+        p,
+        `SYSCALL says items=${announced} but ${p.pathCount === 0 ? 'no' : p.pathCount} PATH record${p.pathCount === 1 ? '' : 's'} arrived (a record lost): ${p.pathCount === 0 ? 'the files it acted on are unknown' : 'not every file it acted on is known'}`,
+      ),
+    );
   const missing = missingArgs(p);
   if (missing > 0)
     out.push(

@@ -25,6 +25,8 @@ export interface SyscallRecord extends Identity {
   exit: string | undefined;
   /** `a0=… a1=… a2=… a3=…` as logged (hex): the call's first arguments (open flags, for one). */
   registers: string | undefined;
+  /** `items=`: how many PATH records the kernel wrote for the call. */
+  items: number | undefined;
   pid: number | undefined;
   /** SECCOMP `code=` and `sig=`. */
   code: string | undefined;
@@ -71,6 +73,7 @@ export class SyscallRecordReader {
     rec.syscall = undefined;
     rec.exit = undefined;
     rec.registers = undefined;
+    rec.items = undefined;
     rec.code = undefined;
     rec.sig = undefined;
     rec.comm = undefined;
@@ -92,6 +95,7 @@ export class SyscallRecordReader {
         success: undefined,
         exit: undefined,
         registers: undefined,
+        items: undefined,
         pid: undefined,
         code: undefined,
         sig: undefined,
@@ -111,6 +115,7 @@ export class SyscallRecordReader {
     rec.success = undefined;
     rec.exit = undefined;
     rec.registers = undefined;
+    rec.items = undefined;
     rec.pid = undefined;
     rec.code = undefined;
     rec.sig = undefined;
@@ -179,6 +184,14 @@ export class SyscallRecordReader {
       }
       rec.registers = text.slice(v - 3, end);
       at = end;
+    }
+    v = seekValue(text, 'items=', at, body, to);
+    if (v !== -1) {
+      const items = this.#number(text, v, to);
+      if (items >= 0) {
+        rec.items = items;
+        at = this.#numberEnd;
+      }
     }
     v = seekValue(text, 'pid=', at, body, to);
     if (v !== -1) {
