@@ -34,6 +34,7 @@ function randomBytes(n: number): Uint8Array {
 const STRACE = 'openat(AT_FDCWD, "/etc/passwd", O_RDONLY) = 3\nread(3, "x", 1) = 1\nclose(3) = 0\n';
 const AUDIT =
   'type=SYSCALL msg=audit(1700000000.123:42): arch=c000003e syscall=257 success=yes exit=3 a0=ffffff9c a1=7ffd a2=0 a3=0 items=1 ppid=1 pid=4242 auid=1000 uid=1000 gid=1000 euid=1000 suid=1000 fsuid=1000 egid=1000 sgid=1000 fsgid=1000 tty=pts0 ses=1 comm="cat" exe="/usr/bin/cat" key=(null)\n' +
+  'type=PATH msg=audit(1700000000.123:42): item=0 name="/etc/hostname" inode=1 dev=08:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL\n' +
   'type=EOE msg=audit(1700000000.123:42): \n';
 const JOURNALD_EXPORT = [
   '__CURSOR=s=6c1f1e0e9d2a4f1c8c3b;i=1a2b;b=0f3d;m=12a4f;t=5f8a1c2d3e4f5;x=9a8b7c6d',
@@ -107,7 +108,7 @@ describe('analyze: input without telemetry is an error (exit 2), unless --allow-
     const trace = file('run.strace', STRACE);
     const audit = file('audit.log', AUDIT);
     await expectNoTelemetry(['--source', 'audit', trace], trace, 3);
-    await expectNoTelemetry(['--source', 'strace', audit], audit, 2);
+    await expectNoTelemetry(['--source', 'strace', audit], audit, 3);
     // The right source (or auto) reads them.
     expect((await runCli(['analyze', '--source', 'strace', '--fail-on', 'critical', trace])).code).toBe(0);
     expect((await runCli(['analyze', '--source', 'audit', '--fail-on', 'critical', audit])).code).toBe(0);
