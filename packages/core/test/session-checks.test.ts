@@ -76,6 +76,70 @@ describe('built-in checks', () => {
     ]);
   });
 
+  it('alerts audit settings that make the kernel drop events, the setup for a flood that hides a call', () => {
+    const change = (n: number, fields: string) =>
+      `type=CONFIG_CHANGE msg=audit(1700000000.100:${n}): op=set ${fields} auid=1000 ses=1 subj=unconfined res=1`;
+    const alerts = alertsOf(
+      [
+        change(42, 'audit_backlog_limit=1 old=8192'),
+        change(43, 'audit_rate_limit=1 old=0'),
+        change(44, 'audit_failure=0 old=1'),
+        change(45, 'audit_backlog_wait_time=0 old=60000'),
+        change(46, 'audit_pid=0 old=812'),
+        // Boot: raising the backlog, registering auditd.
+        change(47, 'audit_backlog_limit=8192 old=64'),
+        change(48, 'audit_pid=812 old=0'),
+      ].join('\n'),
+    );
+    expect(alerts.map((a) => [a.type, a.severity, a.message])).toEqual([
+      [
+        'audit_tampering',
+        'high',
+        'audit backlog limit lowered (audit_backlog_limit 8192 → 1): the kernel drops events past it',
+      ],
+      [
+        'audit_tampering',
+        'high',
+        'audit rate limit set (audit_rate_limit 0 → 1): the kernel drops events past 1 a second',
+      ],
+      [
+        'audit_tampering',
+        'high',
+        'audit failures made silent (audit_failure 1 → 0): lost events go unreported',
+      ],
+      [
+        'audit_tampering',
+        'high',
+        'audit backlog wait shortened (audit_backlog_wait_time 60000 → 0): the kernel drops events sooner',
+      ],
+      [
+        'audit_tampering',
+        'high',
+        'audit daemon unregistered (audit_pid 812 → 0): events no longer reach the log',
+      ],
+      ['audit_tampering', 'low', 'audit rules changed (set)'],
+      ['audit_tampering', 'low', 'audit rules changed (set)'],
+    ]);
+  });
+
+  it('reads the same from the auditctl command when the event is its syscall (auditctl -r 100)', () => {
+    const alerts = alertsOf(
+      [
+        'type=CONFIG_CHANGE msg=audit(1700000000.200:60): op=set audit_rate_limit=100 old=0 auid=1000 ses=1 res=1',
+        'type=SYSCALL msg=audit(1700000000.200:60): arch=c000003e syscall=44 success=yes exit=60 a0=3 a1=7ffd a2=3c a3=0 items=0 ppid=1 pid=4000 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=1 comm="auditctl" exe="/usr/sbin/auditctl" key=(null)',
+        'type=PROCTITLE msg=audit(1700000000.200:60): proctitle=617564697463746C002D7200313030',
+        'type=EOE msg=audit(1700000000.200:60): ',
+      ].join('\n'),
+    );
+    expect(alerts.map((a) => [a.type, a.severity, a.message])).toEqual([
+      [
+        'audit_tampering',
+        'high',
+        'audit rate limit set to 100 a second (auditctl -r): the kernel drops events past it',
+      ],
+    ]);
+  });
+
   it('can be turned off (the seed detector alone)', () => {
     const session = createSession({ builtinChecks: false });
     expect(session.analyze('1 +++ killed by SIGSYS +++\n').kind).toBe('clean');

@@ -108,9 +108,11 @@ function tampering(type: string, r: AuditRecordEvent | SyscallEvent, severity: S
   const what =
     change.kind === 'disable'
       ? 'auditing disabled'
-      : change.op !== undefined
-        ? `audit rules changed (${change.op})`
-        : 'audit configuration changed';
+      : change.kind === 'weaken'
+        ? (change.what as string)
+        : change.op !== undefined
+          ? `audit rules changed (${change.op})`
+          : 'audit configuration changed';
   // Routine rule loads are low; removing rules, disabling auditing, or a change syscan cannot
   // tell apart stay at the configured severity (fail closed: it may have blinded the trail).
   const alert = withRecord(base('audit_tampering', change.kind === 'add' ? 'low' : severity, what), r);
@@ -124,12 +126,16 @@ function tampering(type: string, r: AuditRecordEvent | SyscallEvent, severity: S
  * carries the CONFIG_CHANGE: `-D`/`-d`/`-W` remove, `-e 0` disables, `-a`/`-A`/`-w` add).
  */
 function configChange(r: AuditRecordEvent | SyscallEvent): {
-  kind: 'add' | 'remove' | 'disable' | 'unknown';
+  kind: 'add' | 'remove' | 'disable' | 'weaken' | 'unknown';
   op?: string;
+  /** For `weaken`: what the change does to the trail. */
+  what?: string;
 } {
   if (r.raw.includes('CONFIG_CHANGE')) {
     const op = /\bop=("?)([A-Za-z_ -]+?)\1(?:\s|$)/.exec(r.raw)?.[2];
     if (/\baudit_enabled=0\b/.test(r.raw)) return { kind: 'disable', op };
+    const weakened = weakenedSetting(r.raw);
+    if (weakened !== undefined) return { kind: 'weaken', op, what: weakened };
     if (op === 'remove_rule' || op === 'remove rule' || op === 'trim') return { kind: 'remove', op };
     if (op === 'add_rule' || op === 'add rule' || op === 'set') return { kind: 'add', op };
     return { kind: 'unknown', op };
@@ -137,11 +143,62 @@ function configChange(r: AuditRecordEvent | SyscallEvent): {
   const argv = r.audit?.argv ?? r.audit?.proctitle?.split(' ') ?? [];
   const e = argv.indexOf('-e');
   if (e !== -1 && argv[e + 1] === '0') return { kind: 'disable', op: 'auditctl -e 0' };
+  const weakened = weakeningCommand(argv);
+  if (weakened !== undefined) return { kind: 'weaken', op: 'auditctl', what: weakened };
   if (argv.some((a) => a === '-D' || a === '-d' || a === '-W'))
     return { kind: 'remove', op: `auditctl ${argv.slice(1).join(' ')}`.slice(0, 120) };
   if (argv.some((a) => a === '-a' || a === '-A' || a === '-w' || a === '-b' || a === '-R'))
     return { kind: 'add', op: `auditctl ${argv.slice(1).join(' ')}`.slice(0, 120) };
   return { kind: 'unknown' };
+}
+
+/**
+ * A setting that makes the kernel drop events, or drop them silently, from a CONFIG_CHANGE
+ * line (`op=set audit_backlog_limit=1 old=8192`): a smaller backlog or wait, a rate limit,
+ * failures no longer reported, auditd unregistered (`audit_pid=0`). Set before a flood of
+ * calls, it lets the one that matters be lost (see the audit-loss check).
+ */
+function weakenedSetting(raw: string): string | undefined {
+  const m =
+    /\b(audit_backlog_limit|audit_rate_limit|audit_failure|audit_backlog_wait_time|audit_pid)=(\d+) old=(\d+)/.exec(
+      raw,
+    );
+  if (m === null) return undefined;
+  const [, name, to, from] = m as unknown as [string, string, string, string];
+  const now = Number(to);
+  const before = Number(from);
+  const change = `${name} ${before} → ${now}`;
+  if (name === 'audit_backlog_limit' && now < before)
+    return `audit backlog limit lowered (${change}): the kernel drops events past it`;
+  if (name === 'audit_backlog_wait_time' && now < before)
+    return `audit backlog wait shortened (${change}): the kernel drops events sooner`;
+  if (name === 'audit_rate_limit' && now > 0 && (before === 0 || now < before))
+    return `audit rate limit set (${change}): the kernel drops events past ${now} a second`;
+  if (name === 'audit_failure' && now < before)
+    return `audit failures made ${now === 0 ? 'silent' : 'quieter'} (${change}): lost events go unreported`;
+  if (name === 'audit_pid' && now === 0 && before !== 0)
+    return `audit daemon unregistered (${change}): events no longer reach the log`;
+  return undefined;
+}
+
+/** The same from an auditctl command line: `-b N` (small), `-r N`, `-f 0`, `--backlog_wait_time 0`. */
+function weakeningCommand(argv: readonly string[]): string | undefined {
+  const value = (flag: string): number | undefined => {
+    const i = argv.indexOf(flag);
+    const v = i === -1 ? undefined : argv[i + 1];
+    return v === undefined || !/^\d+$/.test(v) ? undefined : Number(v);
+  };
+  const backlog = value('-b');
+  // The kernel's default is 64 and distributions load 8192: a few hundred or less is a lowering.
+  if (backlog !== undefined && backlog < 320)
+    return `audit backlog limit set to ${backlog} (auditctl -b): the kernel drops events past it`;
+  const rate = value('-r');
+  if (rate !== undefined && rate > 0)
+    return `audit rate limit set to ${rate} a second (auditctl -r): the kernel drops events past it`;
+  if (value('-f') === 0) return 'audit failures made silent (auditctl -f 0): lost events go unreported';
+  if (value('--backlog_wait_time') === 0)
+    return 'audit backlog wait set to 0 (auditctl --backlog_wait_time 0): the kernel drops events sooner';
+  return undefined;
 }
 
 /** SELinux `avc: denied` in permissive mode, AppArmor `ALLOWED` (complain mode; `PERMITTING` in pre-2.6 logs). */
