@@ -553,7 +553,9 @@ describe('audit records an event holds once, repeated, or after its end', () => 
     // The first half, ended early, lacks the PATH record its items= announced; the second
     // came after the end.
     expect(issues(text)).toEqual([
-      expect.objectContaining({ message: expect.stringContaining('SYSCALL says items=1 but no PATH records') }),
+      expect.objectContaining({
+        message: expect.stringContaining('SYSCALL says items=1 but no PATH records'),
+      }),
       expect.objectContaining({
         code: 'malformed_audit_record',
         message: expect.stringContaining('records came after the event had ended (its EOE)'),

@@ -170,9 +170,7 @@ export function filteredTraceCheck(severity: Severity): SessionCheck {
           else if (
             codeMapped === undefined &&
             (r.syscall === 'mmap' || r.syscall === 'mmap2') &&
-            r.ret !== undefined &&
-            r.ret.charCodeAt(0) !== 45 /* - */ &&
-            CODE_MAPPING.test(r.args ?? '')
+            succeededWith(r, CODE_MAPPING)
           ) {
             codeMapped = r;
             codeInput = input;
@@ -195,13 +193,7 @@ export function filteredTraceCheck(severity: Severity): SessionCheck {
           callers.clear();
         } else if (memoryCalls === 0) {
           if (MEMORY_CALLS.has(r.syscall)) memoryCalls++;
-          else if (
-            libraryOpen === undefined &&
-            OPENS.has(r.syscall) &&
-            r.ret !== undefined &&
-            r.ret.charCodeAt(0) !== 45 /* - */ &&
-            LIBRARY_OPEN.test(r.args ?? '')
-          ) {
+          else if (libraryOpen === undefined && OPENS.has(r.syscall) && succeededWith(r, LIBRARY_OPEN)) {
             libraryOpen = r;
             libraryInput = input;
             processes = lookup;
@@ -262,6 +254,11 @@ export function filteredTraceCheck(severity: Severity): SessionCheck {
       }
     },
   };
+}
+
+/** A call that returned (not an error) with arguments matching `pattern`. */
+function succeededWith(r: SyscallEvent, pattern: RegExp): boolean {
+  return r.ret !== undefined && r.ret.charCodeAt(0) !== 45 /* - */ && pattern.test(r.args ?? '');
 }
 
 function filteredAlert(
