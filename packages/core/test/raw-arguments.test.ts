@@ -46,6 +46,26 @@ describe('a trace printed with strace -e raw=…', () => {
     ]);
   });
 
+  it('a sendto or sendmsg whose peer is an address (-e raw=sendto,sendmsg)', () => {
+    for (const line of [
+      '10529 sendto(0x3, 0x7ff3b3351f70, 0x1, 0, 0x7fff66a2b460, 0x10) = 0x1',
+      '10529 sendmsg(0x3, 0x7fff66a2b420, 0) = 0x1',
+    ])
+      expect(raw([line])).toEqual([
+        expect.objectContaining({
+          message: expect.stringMatching(/\): send(to|msg)\(\) names its peer by address/),
+        }),
+      ]);
+    // Decoded: a buffer (which may hold ", 0x…") and a NULL peer on a connected socket.
+    expect(
+      raw([
+        'sendto(3, "a, b, c, 0x1234", 14, 0, NULL, 0) = 14',
+        'sendto(3, "x", 1, 0, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("10.0.0.1")}, 16) = 1',
+        'sendmsg(3, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="x", iov_len=1}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, 0) = 1',
+      ]),
+    ).toEqual([]);
+  });
+
   it('not for a bad pointer the kernel refused (EFAULT), nor for -X raw, whose paths are quoted', () => {
     expect(
       raw([

@@ -18,8 +18,8 @@ import { cutSample } from '../../detect/verdict.js';
 import type { ParsedRecord, Severity } from '../../types.js';
 import type { SessionCheck } from '../session.js';
 
-/** Calls rules judge by the file or peer they name, and which argument names it (0, or 1 after an fd). */
-const NAMED_ARGUMENT: ReadonlyMap<string, 0 | 1> = new Map([
+/** Calls rules judge by the file or peer they name, and which argument names it. */
+const NAMED_ARGUMENT: ReadonlyMap<string, number> = new Map([
   ['open', 0],
   ['creat', 0],
   ['execve', 0],
@@ -28,7 +28,12 @@ const NAMED_ARGUMENT: ReadonlyMap<string, 0 | 1> = new Map([
   ['execveat', 1],
   ['connect', 1],
   ['bind', 1],
+  ['sendmsg', 1],
+  // After the buffer: read only when nothing is quoted (raw mode prints the buffer as an address).
+  ['sendto', 4],
 ]);
+
+const PEER_CALLS = new Set(['connect', 'bind', 'sendmsg', 'sendto']);
 
 export function rawArgumentsCheck(severity: Severity): SessionCheck {
   let raised = false;
@@ -45,7 +50,7 @@ export function rawArgumentsCheck(severity: Severity): SessionCheck {
       const alert: Alert = {
         type: 'trace_lost',
         severity,
-        message: `the trace prints arguments raw (strace -e raw=…; trace without it): ${r.syscall}() names its ${r.syscall === 'connect' || r.syscall === 'bind' ? 'peer' : 'file'} by address in ${input ?? 'it'}, so no rule on paths or peers can judge it`,
+        message: `the trace prints arguments raw (strace -e raw=…; trace without it): ${r.syscall}() names its ${PEER_CALLS.has(r.syscall) ? 'peer' : 'file'} by address in ${input ?? 'it'}, so no rule on paths or peers can judge it`,
         count: 1,
         sample: cutSample(r.raw),
         syscall: r.syscall,
@@ -62,14 +67,18 @@ export function rawArgumentsCheck(severity: Severity): SessionCheck {
   };
 }
 
-/** Whether argument `at` (0 or 1) of `args` is a bare hex address (`0x7ffc749ddad2`), not a string or struct. */
-function isAddress(args: string, at: 0 | 1): boolean {
+/**
+ * Whether argument `at` of `args` is a bare hex address (`0x7ffc749ddad2`), not a string or
+ * struct. The arguments before it are an fd or dirfd, never quoted, unless `at` is past a
+ * buffer: then a quote anywhere means strace decoded the call, and the commas are not counted.
+ */
+function isAddress(args: string, at: number): boolean {
+  if (at > 1 && args.indexOf('"') !== -1) return false;
   let i = 0;
-  if (at === 1) {
-    // The fd or dirfd before it is never quoted: the first comma ends it.
-    i = args.indexOf(',') + 1;
+  for (let n = 0; n < at; n++) {
+    i = args.indexOf(',', i) + 1;
     if (i === 0) return false;
-    while (args.charCodeAt(i) === 32) i++;
   }
+  while (args.charCodeAt(i) === 32) i++;
   return args.charCodeAt(i) === 48 /* 0 */ && args.charCodeAt(i + 1) === 120 /* x */;
 }
