@@ -471,7 +471,10 @@ describe('audit EXECVE argc against the arguments that arrived', () => {
     session.write(execve('argc=4 a0="crontab" a1="-l"'));
     session.end();
     const lost = session.summary().alerts.find((a) => a.type === 'trace_lost');
-    expect(lost?.message).toContain('could not be read (audit event 50: EXECVE says argc=4');
+    expect(lost?.message).toContain(
+      'the audit event at line 1 is incomplete or in doubt (audit event 50: EXECVE says argc=4',
+    );
+    expect(lost?.details?.reason).toBe('audit_event_incomplete');
   });
 
   it('fewer PATH records than items= (a record lost): an issue, since the files it acted on are unknown', () => {

@@ -49,6 +49,9 @@ function readerSays(r: ParsedRecord): string {
   return ` (${why.length > 160 ? `${why.slice(0, 159)}…` : why})`;
 }
 
+/** The audit reader's issues about a whole event (`line 3: audit event 41: …`), not an unreadable line. */
+const AUDIT_EVENT_ISSUE = /^line \d+: audit event /;
+
 /** strace's line for a leader whose thread ran execve: the thread's pid. */
 const SUPERSEDED = /\+\+\+ superseded by execve in pid (\d{1,10}) \+\+\+$/;
 
@@ -344,12 +347,17 @@ export class TraceIntegrityCheck implements SessionCheck {
     this.#lineAlerts++;
     const syscall = r.kind === 'syscall' ? r.syscall : undefined;
     const cut = r.kind === 'syscall' || (r.kind === 'issue' && r.code === 'line_truncated');
+    // The audit reader read the event's lines but found a record missing or one in doubt.
+    const incomplete =
+      r.kind === 'issue' && r.code === 'malformed_audit_record' && AUDIT_EVENT_ISSUE.test(r.message);
     out.push({
       type: 'trace_lost',
       severity: this.#severity,
       message: cut
         ? `trace line ${r.line ?? '?'} was cut${syscall ? ` (a ${syscall} call)` : ''}: calls in it or after it may be hidden`
-        : `trace line ${r.line ?? '?'} could not be read${readerSays(r)}: a call may be hidden in it`,
+        : incomplete
+          ? `the audit event at line ${r.line ?? '?'} is incomplete or in doubt${readerSays(r)}: what it did may be hidden`
+          : `trace line ${r.line ?? '?'} could not be read${readerSays(r)}: a call may be hidden in it`,
       syscall,
       count: 1,
       line: r.line,
@@ -357,7 +365,7 @@ export class TraceIntegrityCheck implements SessionCheck {
       sample: cutSample(r.raw),
       details: {
         check: 'trace_integrity',
-        reason: cut ? 'line_truncated' : 'line_unreadable',
+        reason: cut ? 'line_truncated' : incomplete ? 'audit_event_incomplete' : 'line_unreadable',
         ...(this.#lineAlerts === this.#maxLineAlerts ? { furtherLinesOnlyCounted: true } : {}),
       },
     });
