@@ -207,7 +207,9 @@ export type ParseIssueCode =
   /** Line longer than `maxLineBytes`: kept truncated. */
   | 'line_truncated'
   /** An audit record whose shape could not be read. */
-  | 'malformed_audit_record';
+  | 'malformed_audit_record'
+  /** The kernel said it dropped audit messages (`audit: backlog limit exceeded`, `kauditd_printk_skb: N callbacks suppressed`). */
+  | 'audit_messages_lost';
 
 export interface ParseIssue {
   kind: 'issue';

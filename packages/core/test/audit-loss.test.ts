@@ -83,4 +83,34 @@ describe('audit events that never reached the log', () => {
       ),
     ).toEqual([]);
   });
+
+  it('the kernel saying it dropped audit messages (dmesg, kern.log): one critical trace_lost', () => {
+    const session = createSession({ rules: false });
+    session.beginInput('kern.log');
+    session.write(
+      `${[
+        'Dec  2 06:00:01 web kernel: [12345.678901] audit: type=1400 audit(1764655201.100:71): apparmor="DENIED" operation="open" profile="/usr/sbin/tcpdump" name="/etc/shadow" pid=4242 comm="tcpdump" requested_mask="r" denied_mask="r" fsuid=0 ouid=0',
+        'Dec  2 06:00:02 web kernel: [12346.000001] audit: backlog limit exceeded',
+        'Dec  2 06:00:02 web kernel: [12346.000002] audit: audit_lost=5 audit_rate_limit=0 audit_backlog_limit=64',
+        'Dec  2 06:00:03 web kernel: [12347.000000] kauditd_printk_skb: 12 callbacks suppressed',
+      ].join('\n')}\n`,
+    );
+    session.end();
+    const summary = session.summary();
+    expect(summary.alerts.filter((a) => a.details?.reason === 'audit_messages_lost')).toEqual([
+      expect.objectContaining({
+        type: 'trace_lost',
+        severity: 'critical',
+        line: 2,
+        message:
+          'the kernel dropped audit messages (audit: backlog limit exceeded) at line 2: events it dropped are not in the input (a flood of calls can cause it on purpose)',
+      }),
+    ]);
+    expect(summary.alerts.map((a) => a.type)).toContain('access_denied');
+    // The kernel's status line with nothing lost says nothing.
+    const quiet = createSession({ rules: false });
+    quiet.write('[ 1.000000] audit: audit_lost=0 audit_rate_limit=0 audit_backlog_limit=8192\n');
+    quiet.end();
+    expect(quiet.summary().alerts.filter((a) => a.details?.reason === 'audit_messages_lost')).toEqual([]);
+  });
 });

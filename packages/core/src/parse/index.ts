@@ -141,7 +141,10 @@ class RecordParser implements SyscallParser {
   /** Hands `line` to the reader of its format; false when no reader recognised it. */
   #dispatch(line: string, lineNo: number, out: ParsedRecord[], truncated: boolean): boolean {
     if (this.#source !== 'auto')
-      return (this.#strace ?? this.#audit)!.parseLine(line, lineNo, out, truncated);
+      return (
+        (this.#strace ?? this.#audit)!.parseLine(line, lineNo, out, truncated) ||
+        (this.#audit !== undefined && kernelDroppedAudit(line, lineNo, out))
+      );
     // Auto: audit lines go to the audit reader first, so that a strace-looking fragment in an
     // audit value is never read as a syscall; everything else to strace first, so that
     // `syscall=` inside a strace argument is never read as the seed's loose audit form. The
@@ -152,7 +155,7 @@ class RecordParser implements SyscallParser {
     const second = auditFirst ? this.#strace! : this.#audit!;
     if (first.parseLine(line, lineNo, out, truncated)) this.#lastWasAudit = auditFirst;
     else if (second.parseLine(line, lineNo, out, truncated)) this.#lastWasAudit = !auditFirst;
-    else return false;
+    else return kernelDroppedAudit(line, lineNo, out);
     return true;
   }
 
@@ -165,6 +168,29 @@ class RecordParser implements SyscallParser {
       else this.stats.otherRecords++;
     }
   }
+}
+
+/**
+ * What the kernel prints (dmesg, kern.log, the journal) when it drops audit messages: its
+ * backlog or rate limit was exceeded, or printk's own limit suppressed records logged without
+ * auditd. Whatever was dropped is not in the input.
+ */
+const KERNEL_AUDIT_LOSS =
+  /\b(?:kauditd_printk_skb: \d+ callbacks suppressed|audit: (?:backlog limit exceeded|rate limit exceeded|printk limit exceeded|kauditd hold queue overflow|audit_lost=[1-9]\d*))/;
+
+/** A kernel line saying audit messages were dropped, as an issue (only lines no reader took: rare, so the search is cheap). */
+function kernelDroppedAudit(line: string, lineNo: number, out: ParsedRecord[]): boolean {
+  if (!line.includes('audit')) return false;
+  const m = KERNEL_AUDIT_LOSS.exec(line);
+  if (m === null) return false;
+  out.push({
+    kind: 'issue',
+    code: 'audit_messages_lost',
+    message: `line ${lineNo}: the kernel dropped audit messages (${m[0]})`,
+    raw: line.length > 240 ? line.slice(0, 240) : line,
+    line: lineNo,
+  });
+  return true;
 }
 
 function isBlank(line: string): boolean {

@@ -11,7 +11,7 @@ import type { ProcessLookup } from '../context/types.js';
 import { detach } from '../detach.js';
 import type { Alert } from '../detect/alert.js';
 import { cutSample } from '../detect/detector.js';
-import type { ParsedRecord, Severity, SummaryRow, SyscallEvent, TracerRecord } from '../types.js';
+import type { ParsedRecord, ParseIssue, Severity, SummaryRow, SyscallEvent, TracerRecord } from '../types.js';
 import type { SessionCheck } from './session.js';
 
 export interface TraceIntegrityOptions {
@@ -102,6 +102,8 @@ export class TraceIntegrityCheck implements SessionCheck {
   #untrackedPids = 0;
   #lineAlerts = 0;
   #linesLost = 0;
+  /** Kernel lines saying audit messages were dropped. */
+  #kernelDrops = 0;
   /**
    * Lines already counted lost: a cut line yields an issue, maybe its call's head (flagged),
    * and at the end an "never completed" issue; all one loss. Capped with the pid cap.
@@ -180,7 +182,8 @@ export class TraceIntegrityCheck implements SessionCheck {
         return;
       }
       case 'issue':
-        this.#lineLost(r, out);
+        if (r.code === 'audit_messages_lost') this.#kernelDropped(r, out);
+        else this.#lineLost(r, out);
         return;
       case 'tracer':
         if (r.summaryRow !== undefined) this.#summaryRow(r, r.summaryRow, out);
@@ -335,6 +338,21 @@ export class TraceIntegrityCheck implements SessionCheck {
     this.#live.set(pid, line);
     if (this.#expectExits === 'auto') this.#inputOfPid.set(pid, this.#inputNo);
     if (this.#samples.size < MAX_SAMPLED_PIDS) this.#samples.set(pid, detach(cutSample(raw)));
+  }
+
+  /** The kernel's own word that audit messages were dropped: raised once, then counted. */
+  #kernelDropped(r: ParseIssue, out: Alert[]): void {
+    this.#kernelDrops++;
+    if (this.#kernelDrops > 1) return;
+    out.push({
+      type: 'trace_lost',
+      severity: this.#severity,
+      message: `${r.message.replace(/^line \d+: /, '')} at line ${r.line ?? '?'}: events it dropped are not in the input (a flood of calls can cause it on purpose)`,
+      count: 1,
+      line: r.line,
+      sample: cutSample(r.raw),
+      details: { check: 'trace_integrity', reason: 'audit_messages_lost' },
+    });
   }
 
   #lineLost(r: ParsedRecord & { raw: string; line?: number | undefined }, out: Alert[]): void {
