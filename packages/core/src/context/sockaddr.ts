@@ -5,7 +5,7 @@
  * not show stays undefined).
  */
 
-import { readCString, readInt } from './strace-args.js';
+import { readCBytes, readCString, readInt } from './strace-args.js';
 import type { SocketAddress, SocketFamily } from './types.js';
 
 type Protocol = SocketAddress['protocol'];
@@ -118,8 +118,8 @@ function isHexLetter(c: number): boolean {
 
 /**
  * The `length` bytes of the string field `key` (`sin_addr="\xa9\xfe\xa9\xfe"`, as `-X raw`
- * prints a struct member without a name for it) in `text[from, end)`; undefined when absent,
- * cut short or of another length.
+ * prints a struct member without a name for it) in `text[from, end)`; undefined when absent
+ * or of another length.
  */
 function fieldBytes(
   text: string,
@@ -130,32 +130,8 @@ function fieldBytes(
 ): number[] | undefined {
   const k = text.indexOf(key, from);
   if (k === -1 || k >= end) return undefined;
-  const bytes: number[] = [];
-  let i = k + key.length;
-  while (i < end && bytes.length <= length) {
-    const c = text.charCodeAt(i);
-    if (c === 34 /* " */) return bytes.length === length ? bytes : undefined;
-    if (c !== 92 /* \ */) {
-      bytes.push(c & 0xff);
-      i++;
-      continue;
-    }
-    const e = text.charCodeAt(i + 1);
-    if (e === 120 /* x */) {
-      bytes.push(Number.parseInt(text.slice(i + 2, i + 4), 16));
-      i += 4;
-    } else if (e >= 48 && e <= 55) {
-      let j = i + 1;
-      while (j < i + 4 && text.charCodeAt(j) >= 48 && text.charCodeAt(j) <= 55) j++;
-      bytes.push(Number.parseInt(text.slice(i + 1, j), 8) & 0xff);
-      i = j;
-    } else {
-      const simple: Record<number, number> = { 110: 10, 116: 9, 114: 13, 118: 11, 102: 12, 92: 92, 34: 34 };
-      bytes.push(simple[e] ?? e);
-      i += 2;
-    }
-  }
-  return undefined;
+  const bytes = readCBytes(text, k + key.length - 1, length);
+  return bytes?.length === length ? bytes : undefined;
 }
 
 /** Both ends of a `-yy` socket decoration, or undefined when it is a path, not a socket. */

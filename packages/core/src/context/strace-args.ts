@@ -147,31 +147,60 @@ function unescapeC(s: string, from: number, to: number): string {
     }
   };
   for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i);
-    if (c !== BACKSLASH) {
+    if (s.charCodeAt(i) !== BACKSLASH) {
       flush();
       out += s[i];
       continue;
     }
-    const e = s.charCodeAt(++i);
-    let byte: number;
-    if (e >= 48 && e <= 55) {
-      // Octal: up to three digits.
-      byte = e - 48;
-      for (let k = 0; k < 2 && s.charCodeAt(i + 1) >= 48 && s.charCodeAt(i + 1) <= 55; k++) {
-        byte = byte * 8 + (s.charCodeAt(++i) - 48);
-      }
-    } else if (e === 120 /* x */ && isHexDigit(s.charCodeAt(i + 1))) {
-      byte = hexValue(s.charCodeAt(++i));
-      if (isHexDigit(s.charCodeAt(i + 1))) byte = byte * 16 + hexValue(s.charCodeAt(++i));
-    } else {
-      byte = SIMPLE_ESCAPES[e] ?? e;
-    }
     bytes ??= [];
-    bytes.push(byte & 0xff);
+    bytes.push(escapedByte(s, i));
+    i = escapeEnd;
   }
   flush();
   return out;
+}
+
+/**
+ * The bytes of the C-escaped string whose opening quote is at `at` (`"\xa9\xfe"`, as `-X raw`
+ * prints a struct's address bytes), undefined when `at` is not a string or it holds more
+ * than `maxBytes`.
+ */
+export function readCBytes(args: string, at: number, maxBytes: number): number[] | undefined {
+  if (args.charCodeAt(at) !== QUOTE) return undefined;
+  const close = skipString(args, at) - 1;
+  const bytes: number[] = [];
+  for (let i = at + 1; i < close; i++) {
+    if (bytes.length === maxBytes) return undefined;
+    if (args.charCodeAt(i) !== BACKSLASH) bytes.push(args.charCodeAt(i) & 0xff);
+    else {
+      bytes.push(escapedByte(args, i));
+      i = escapeEnd;
+    }
+  }
+  return bytes;
+}
+
+/** Where the escape {@link escapedByte} last read ends (its last character). */
+let escapeEnd = 0;
+
+/** The byte of the C escape whose backslash is at `i` (octal, `\x` hex, or a letter); sets escapeEnd. */
+function escapedByte(s: string, i: number): number {
+  const e = s.charCodeAt(++i);
+  let byte: number;
+  if (e >= 48 && e <= 55) {
+    // Octal: up to three digits.
+    byte = e - 48;
+    for (let k = 0; k < 2 && s.charCodeAt(i + 1) >= 48 && s.charCodeAt(i + 1) <= 55; k++) {
+      byte = byte * 8 + (s.charCodeAt(++i) - 48);
+    }
+  } else if (e === 120 /* x */ && isHexDigit(s.charCodeAt(i + 1))) {
+    byte = hexValue(s.charCodeAt(++i));
+    if (isHexDigit(s.charCodeAt(i + 1))) byte = byte * 16 + hexValue(s.charCodeAt(++i));
+  } else {
+    byte = SIMPLE_ESCAPES[e] ?? e;
+  }
+  escapeEnd = i;
+  return byte & 0xff;
 }
 
 const SIMPLE_ESCAPES: Record<number, number> = {

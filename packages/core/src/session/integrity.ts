@@ -102,8 +102,8 @@ export class TraceIntegrityCheck implements SessionCheck {
   #untrackedPids = 0;
   #lineAlerts = 0;
   #linesLost = 0;
-  /** Kernel lines saying audit messages were dropped. */
-  #kernelDrops = 0;
+  /** A kernel line saying audit messages were dropped was raised. */
+  #kernelDropRaised = false;
   /**
    * Lines already counted lost: a cut line yields an issue, maybe its call's head (flagged),
    * and at the end an "never completed" issue; all one loss. Capped with the pid cap.
@@ -340,10 +340,10 @@ export class TraceIntegrityCheck implements SessionCheck {
     if (this.#samples.size < MAX_SAMPLED_PIDS) this.#samples.set(pid, detach(cutSample(raw)));
   }
 
-  /** The kernel's own word that audit messages were dropped: raised once, then counted. */
+  /** The kernel's own word that audit messages were dropped: raised once. */
   #kernelDropped(r: ParseIssue, out: Alert[]): void {
-    this.#kernelDrops++;
-    if (this.#kernelDrops > 1) return;
+    if (this.#kernelDropRaised) return;
+    this.#kernelDropRaised = true;
     out.push({
       type: 'trace_lost',
       severity: this.#severity,

@@ -81,7 +81,8 @@ export function auditLossCheck(severity: Severity): SessionCheck {
       input = name;
     },
     record(r: ParsedRecord, out: Alert[]): void {
-      if (r.kind !== 'syscall' && r.kind !== 'audit') return;
+      // Raised once: after that, following the serials buys nothing.
+      if (raised || (r.kind !== 'syscall' && r.kind !== 'audit')) return;
       if (r.source !== 'audit' || r.audit === undefined) return;
       const serial = r.audit.serial;
       if (!Number.isSafeInteger(serial) || serial <= 0) return;
@@ -110,7 +111,7 @@ export function auditLossCheck(severity: Severity): SessionCheck {
       settle(out, host, s, false);
     },
     end(out: Alert[]): void {
-      for (const [host, s] of hosts) settle(out, host, s, true);
+      if (!raised) for (const [host, s] of hosts) settle(out, host, s, true);
     },
   };
 }
