@@ -66,6 +66,14 @@ describe('a trace printed with strace -e raw=…', () => {
     ).toEqual([]);
   });
 
+  it('a move into place whose paths are addresses (-e raw=renameat2): the rules on persistence are blind too', () => {
+    expect(raw(['5405 renameat2(0xffffff9c, 0x7ffd64851ad4, 0xffffff9c, 0x7ffd64851ae0, 0x1) = 0'])).toEqual([
+      expect.objectContaining({
+        message: expect.stringMatching(/\): renameat2\(\) names its file by address/),
+      }),
+    ]);
+  });
+
   it('not for a bad pointer the kernel refused (EFAULT), nor for -X raw, whose paths are quoted', () => {
     expect(
       raw([
