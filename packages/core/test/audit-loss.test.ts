@@ -84,6 +84,64 @@ describe('audit events that never reached the log', () => {
     ).toEqual([]);
   });
 
+  it('a log that merges hosts without node= (audisp-remote, name_format = NONE): their counters stay apart', () => {
+    // Two hosts' events interleaved, each whole: no loss, in either order of first events.
+    const merged = (a: number[], b: number[]): string =>
+      a.map((n, i) => `${event(n)}\n${b[i] === undefined ? '' : event(b[i] as number)}`).join('\n');
+    expect(lost(merged(range(1000, 1100), range(52000, 52100)))).toEqual([]);
+    expect(lost(merged(range(52000, 52100), range(1000, 1100)))).toEqual([]);
+    // A quiet host: five events, a long run of the other host's, then more of the quiet one.
+    const quiet = [...range(1, 5), ...range(9000, 9600), ...range(6, 20)];
+    expect(lost(quiet.map((n) => event(n)).join('\n'))).toEqual([]);
+    // A hole in one of them is still named, with that counter's numbers.
+    const holed = merged(range(1000, 1100), [...range(52000, 52040), ...range(52050, 52100)]);
+    expect(lost(holed)).toEqual([
+      expect.objectContaining({ count: 9, details: expect.objectContaining({ first: 52041, last: 52049 }) }),
+    ]);
+  });
+
+  it('a drop of more events than the reorder window: lost when the old counter never goes on', () => {
+    // 50 events, then the kernel dropped 949: the serials go on at 1000 and never come back.
+    const jump = [...range(1, 50), ...range(1000, 1400)];
+    expect(lost(jump.map((n) => event(n)).join('\n'))).toEqual([
+      expect.objectContaining({
+        severity: 'critical',
+        count: 949,
+        line: 101,
+        message: expect.stringMatching(
+          /^audit events lost: serials 51–999 \(949 events\) .*; a log that joins several hosts without node= looks the same \(set name_format in auditd\.conf\)$/,
+        ),
+      }),
+    ]);
+    // Two late events of the old counter (written after the jump) do not excuse the drop.
+    const late = [...range(1, 50), ...range(1000, 1010), 51, 52, ...range(1011, 1400)];
+    expect(lost(late.map((n) => event(n)).join('\n'))).toEqual([
+      expect.objectContaining({ details: expect.objectContaining({ first: 53, last: 999 }) }),
+    ]);
+  });
+
+  it('a live stream: a jump the old counter never comes back from is judged without waiting for the end', () => {
+    const session = createSession({ rules: false });
+    session.beginInput('audit.log');
+    session.write(
+      `${range(1, 50)
+        .map((n) => event(n))
+        .join('\n')}\n`,
+    );
+    // 70 000 events later (past STREAM_IDLE), before any end.
+    for (let from = 5000; from < 75_000; from += 10_000)
+      session.write(
+        `${range(from, from + 9_999)
+          .map((n) => event(n))
+          .join('\n')}\n`,
+      );
+    const alerts = session.summary().alerts.filter((a) => a.details?.reason === 'audit_events_lost');
+    expect(alerts).toEqual([
+      expect.objectContaining({ details: expect.objectContaining({ first: 51, last: 4999 }) }),
+    ]);
+    session.end();
+  });
+
   it('the kernel saying it dropped audit messages (dmesg, kern.log): one critical trace_lost', () => {
     const session = createSession({ rules: false });
     session.beginInput('kern.log');
