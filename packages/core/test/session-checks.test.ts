@@ -71,8 +71,8 @@ describe('built-in checks', () => {
     );
     expect(alerts.map((a) => [a.type, a.severity, a.message])).toEqual([
       ['process_crashed', 'high', 'process crashed: /tmp/stw/bin/seccompdemo (SIGSYS)'],
-      ['audit_tampering', 'high', 'audit rules changed (remove_rule)'],
-      ['audit_tampering', 'low', 'audit rules changed (add_rule)'],
+      ['audit_tampering', 'high', 'audit rules changed (remove_rule, key "key=container-create")'],
+      ['audit_tampering', 'low', 'audit rules changed (add_rule, key "exec")'],
     ]);
   });
 
@@ -122,7 +122,7 @@ describe('built-in checks', () => {
     ]);
   });
 
-  it('reads the same from the auditctl command when the event is its syscall (auditctl -r 100)', () => {
+  it('reads the same from the record when the event is auditctl’s syscall (auditctl -r 100)', () => {
     const alerts = alertsOf(
       [
         'type=CONFIG_CHANGE msg=audit(1700000000.200:60): op=set audit_rate_limit=100 old=0 auid=1000 ses=1 res=1',
@@ -135,7 +135,7 @@ describe('built-in checks', () => {
       [
         'audit_tampering',
         'high',
-        'audit rate limit set to 100 a second (auditctl -r): the kernel drops events past it',
+        'audit rate limit set (audit_rate_limit 0 → 100): the kernel drops events past 100 a second',
       ],
     ]);
   });
@@ -192,7 +192,51 @@ describe('audit tampering inside an auditctl event', () => {
       `${event(8, ['auditctl', '-a', 'always,exit', '-S', 'execve'])}\n${event(9, ['auditctl', '-D'])}\n`,
     ).filter((a) => a.type === 'audit_tampering');
     expect(alerts.map((a) => a.severity)).toEqual(['low', 'high']);
-    expect(alerts[1]!.message).toContain('auditctl -D');
+    expect(alerts[1]!.message).toBe('audit rules changed (remove_rule, key "exec")');
+    expect(alerts[1]!.process?.argv).toEqual(['auditctl', '-D']);
+  });
+
+  it('auditctl -D removing three rules in one event: one alert that counts them', () => {
+    const serial = 20;
+    const alerts = alertsOf(
+      [
+        ...['exec', 'access', 'shadow'].map(
+          (key) =>
+            `type=CONFIG_CHANGE msg=audit(1795853884.639:${serial}): auid=1000 ses=3 op=remove_rule key="${key}" list=4 res=1`,
+        ),
+        `type=SYSCALL msg=audit(1795853884.639:${serial}): arch=c000003e syscall=44 success=yes exit=1060 a0=4 a1=7ffd a2=424 a3=0 items=0 ppid=1 pid=12434 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=3 comm="auditctl" exe="/usr/sbin/auditctl" key=(null)`,
+        `type=PROCTITLE msg=audit(1795853884.639:${serial}): proctitle=617564697463746C002D44`,
+        `type=EOE msg=audit(1795853884.639:${serial}):`,
+      ].join('\n'),
+    ).filter((a) => a.type === 'audit_tampering');
+    expect(alerts.map((a) => [a.severity, a.message])).toEqual([
+      ['high', 'audit rules changed (remove_rule ×3, first key "exec")'],
+    ]);
+  });
+
+  it('any program’s own netlink message (not auditctl): what it did comes from the CONFIG_CHANGE record', () => {
+    // What a program that talks to the audit netlink socket itself leaves (python3 /tmp/x.py,
+    // no auditctl in its argv): the removal of the rule keyed "shadow", then auditing off.
+    const event = (serial: number, change: string) =>
+      [
+        `type=CONFIG_CHANGE msg=audit(1700000100.200:${serial}): ${change}`,
+        `type=SYSCALL msg=audit(1700000100.200:${serial}): arch=c000003e syscall=44 success=yes exit=1072 a0=3 a1=7ffc a2=430 a3=0 items=0 ppid=100 pid=4242 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=3 comm="python3" exe="/usr/bin/python3.11" key=(null)`,
+        `type=PROCTITLE msg=audit(1700000100.200:${serial}): proctitle=707974686F6E33002F746D702F782E7079`,
+        `type=EOE msg=audit(1700000100.200:${serial}): `,
+      ].join('\n');
+    const alerts = alertsOf(
+      [
+        event(901, 'auid=1000 ses=3 subj=unconfined op=remove_rule key="shadow" list=4 res=1'),
+        event(902, 'op=set audit_enabled=0 old=1 auid=1000 ses=3 subj=unconfined res=1'),
+        event(903, 'op=set audit_backlog_limit=1 old=8192 auid=1000 ses=3 subj=unconfined res=1'),
+      ].join('\n'),
+    ).filter((a) => a.type === 'audit_tampering');
+    expect(alerts.map((a) => [a.severity, a.message, a.key])).toEqual([
+      ['high', 'audit rules changed (remove_rule, key "shadow")', 'shadow'],
+      ['high', 'auditing disabled', undefined],
+      ['high', expect.stringMatching(/^audit backlog limit lowered/), undefined],
+    ]);
+    expect(alerts[0]!.process).toMatchObject({ exe: '/usr/bin/python3.11', argv: ['python3', '/tmp/x.py'] });
   });
 });
 

@@ -287,6 +287,7 @@ function usualDetails(
     p.avc !== undefined ||
     p.fields !== undefined ||
     p.saddr !== undefined ||
+    p.configChange !== undefined ||
     cwd === undefined ||
     p.pathCount === 0 ||
     proctitle === undefined ||
@@ -337,6 +338,7 @@ function details(p: PendingEvent, decoder: ValueDecoder): AuditDetails {
   if (p.avc !== undefined) d.avc = avcDetails(p.avc);
   if (p.avcs !== undefined) d.avcs = p.avcs.map(avcDetails);
   if (p.saddr !== undefined) d.saddr = p.saddr;
+  if (p.configChange !== undefined) d.configChange = p.configChange;
   if (p.fields !== undefined) d.fields = p.fields;
   return d;
 }

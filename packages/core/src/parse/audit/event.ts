@@ -72,6 +72,8 @@ export class PendingEvent {
   pathItems: number[] | undefined;
   proctitleSeen = false;
   proctitle: string | undefined;
+  /** The first CONFIG_CHANGE record's fields (a flat copy, capped). */
+  configChange: string | undefined;
   /** The first SOCKADDR `saddr=`, raw hex. */
   saddr: string | undefined;
   fields: Record<string, string> | undefined;
@@ -130,6 +132,7 @@ export class PendingEvent {
     this.proctitleSeen = false;
     this.proctitle = undefined;
     this.saddr = undefined;
+    this.configChange = undefined;
     this.node = undefined;
     this.fields = undefined;
   }

@@ -47,6 +47,8 @@ const AUX_TYPES: ReadonlySet<string> = new Set([
   'EOE',
 ]);
 
+/** Most characters of a CONFIG_CHANGE record kept (its fields are a few short ones). */
+const MAX_CONFIG_CHANGE = 400;
 /** Longest raw text an issue quotes. */
 const RAW_SAMPLE = 240;
 
@@ -155,6 +157,11 @@ export class AuditParser implements LineParser {
         break;
       case 'AVC_PATH':
         readAvcPath(p, text, body, rawEnd, decoder);
+        break;
+      case 'CONFIG_CHANGE':
+        // A flat copy: a slice would keep the line's whole read chunk alive.
+        p.configChange ??= ` ${text.slice(body, Math.min(rawEnd, body + MAX_CONFIG_CHANGE)).trim()}`.slice(1);
+        readSubjectRecord(p, text, raw, lineNo, body, rawEnd, type, decoder);
         break;
       default:
         if (!AUX_TYPES.has(type)) readSubjectRecord(p, text, raw, lineNo, body, rawEnd, type, decoder);

@@ -57,8 +57,13 @@ function recordTypes(
 ): void {
   const audit = r.audit;
   if (audit === undefined) return;
+  // One alert for an event's CONFIG_CHANGE records (auditctl -D writes one per rule it removes).
+  let configChanged = false;
   for (const type of audit.recordTypes) {
-    if (type === 'ANOM_ABEND') {
+    if (type === 'CONFIG_CHANGE') {
+      if (!configChanged) out.push(tampering(type, r, sev.audit_tampering));
+      configChanged = true;
+    } else if (type === 'ANOM_ABEND') {
       // The reader decodes `sig=` for SECCOMP records only; ANOM_ABEND's is in its raw line.
       const sig = audit.signal ?? Number(/\bsig=(\d{1,3})\b/.exec(r.raw)?.[1] ?? Number.NaN);
       const signal = Number.isNaN(sig) ? undefined : signalName(sig);
@@ -76,7 +81,7 @@ function recordTypes(
       );
     } else if (type.startsWith('ANOM_')) {
       out.push(withRecord(base('anomaly_record', sev.anomaly_record, `audit anomaly: ${type}`), r));
-    } else if (type === 'CONFIG_CHANGE' || type === 'DAEMON_END' || type === 'DAEMON_ABORT') {
+    } else if (type === 'DAEMON_END' || type === 'DAEMON_ABORT') {
       out.push(tampering(type, r, sev.audit_tampering));
     }
   }
@@ -105,19 +110,31 @@ function tampering(type: string, r: AuditRecordEvent | SyscallEvent, severity: S
     return withRecord(base('audit_tampering', severity, `audit daemon stopped (${type})`), r);
   }
   const change = configChange(r);
+  const key = ruleKey(r.audit?.configChange) ?? r.audit?.key;
+  // auditctl -D removes every rule in one event: one CONFIG_CHANGE record each.
+  const records = r.audit?.recordTypes.filter((t) => t === 'CONFIG_CHANGE').length ?? 0;
+  const times = records > 1 ? ` ×${records}` : '';
+  const rule = key === undefined ? '' : `, ${records > 1 ? 'first ' : ''}key "${key}"`;
   const what =
     change.kind === 'disable'
       ? 'auditing disabled'
       : change.kind === 'weaken'
         ? (change.what as string)
         : change.op !== undefined
-          ? `audit rules changed (${change.op})`
+          ? `audit rules changed (${change.op}${times}${rule})`
           : 'audit configuration changed';
   // Routine rule loads are low; removing rules, disabling auditing, or a change syscan cannot
   // tell apart stay at the configured severity (fail closed: it may have blinded the trail).
   const alert = withRecord(base('audit_tampering', change.kind === 'add' ? 'low' : severity, what), r);
-  if (r.audit?.key !== undefined) alert.key = r.audit.key;
+  // The rule's key: the CONFIG_CHANGE's own (`key="shadow"`: the rule removed or added), else the event's.
+  if (key !== undefined) alert.key = key;
   return alert;
+}
+
+/** `key="shadow"` of a CONFIG_CHANGE's fields; undefined for `key=(null)` or none. */
+function ruleKey(fields: string | undefined): string | undefined {
+  const m = fields === undefined ? null : /\bkey="([^"]*)"/.exec(fields);
+  return m === null ? undefined : m[1];
 }
 
 /**
@@ -131,10 +148,13 @@ function configChange(r: AuditRecordEvent | SyscallEvent): {
   /** For `weaken`: what the change does to the trail. */
   what?: string;
 } {
-  if (r.raw.includes('CONFIG_CHANGE')) {
-    const op = /\bop=("?)([A-Za-z_ -]+?)\1(?:\s|$)/.exec(r.raw)?.[2];
-    if (/\baudit_enabled=0\b/.test(r.raw)) return { kind: 'disable', op };
-    const weakened = weakenedSetting(r.raw);
+  // The record's own fields: kept in the details when a SYSCALL event carries it (the
+  // program's sendto of its netlink message), the event's line when it is the record alone.
+  const record = r.audit?.configChange ?? (r.raw.includes('CONFIG_CHANGE') ? r.raw : undefined);
+  if (record !== undefined) {
+    const op = /\bop=("?)([A-Za-z_ -]+?)\1(?:\s|$)/.exec(record)?.[2];
+    if (/\baudit_enabled=0\b/.test(record)) return { kind: 'disable', op };
+    const weakened = weakenedSetting(record);
     if (weakened !== undefined) return { kind: 'weaken', op, what: weakened };
     if (op === 'remove_rule' || op === 'remove rule' || op === 'trim') return { kind: 'remove', op };
     if (op === 'add_rule' || op === 'add rule' || op === 'set') return { kind: 'add', op };
