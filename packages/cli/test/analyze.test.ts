@@ -163,6 +163,32 @@ describe('syscan analyze', () => {
     expect(bare.alerts.find((a: { type: string }) => a.type === 'denied_syscall').process).toBeUndefined();
   });
 
+  it('names the user and the login user behind a sudo, as an ENRICHED audit log (auditd’s default) names them', async () => {
+    // alice (auid 1000) ran `sudo cat /etc/shadow`; ENRICHED logs append the names after a 0x1D byte.
+    const log = [
+      'type=SYSCALL msg=audit(1700000000.100:50): arch=c000003e syscall=257 success=yes exit=3 a0=ffffff9c a1=7ffd a2=0 a3=0 items=1 ppid=4000 pid=4001 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=3 comm="cat" exe="/usr/bin/cat" key="shadow"\x1dARCH=x86_64 SYSCALL=openat AUID="alice" UID="root" GID="root" EUID="root" SUID="root" FSUID="root" EGID="root" SGID="root" FSGID="root"',
+      'type=PATH msg=audit(1700000000.100:50): item=0 name="/etc/shadow" inode=1 dev=08:01 mode=0100640 ouid=0 ogid=42 rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0\x1dOUID="root" OGID="shadow"',
+      'type=PROCTITLE msg=audit(1700000000.100:50): proctitle=636174002F6574632F736861646F77',
+      'type=EOE msg=audit(1700000000.100:50): ',
+      '',
+    ].join('\n');
+    const text = await runCli(['analyze'], { input: log });
+    expect(text.stdout).toMatch(
+      /by cat \(\/usr\/bin\/cat\) argv cat \/etc\/shadow uid 0 \(root\) auid 1000 \(alice\)$/m,
+    );
+    const json = JSON.parse((await runCli(['analyze', '--format', 'json'], { input: log })).stdout);
+    expect(json.alerts[0].process).toMatchObject({ uid: 0, user: 'root', auid: 1000, loginUser: 'alice' });
+    // Rules can ask for them by Falco's names.
+    const rules = file(
+      'login-user.yaml',
+      '- rule: Shadow read by a logged-in user\n  desc: d\n  condition: fd.name = /etc/shadow and user.loginname = alice and user.name = root\n  output: "shadow read by %user.loginname as %user.name"\n  priority: WARNING\n',
+    );
+    const ruled = JSON.parse(
+      (await runCli(['analyze', '--format', 'json', '--rules', rules], { input: log })).stdout,
+    );
+    expect(ruled.alerts.map((a: { message: string }) => a.message)).toContain('shadow read by alice as root');
+  });
+
   it('colours only on a TTY or with FORCE_COLOR, never with NO_COLOR', async () => {
     const forced = await runCli(['analyze'], { input: TRACE, env: { FORCE_COLOR: '1' } });
     expect(forced.stdout).toContain('\x1b[');

@@ -58,6 +58,9 @@ export interface AuditDetails {
   key?: string;
   uid?: number;
   auid?: number;
+  /** The names the log's host gave `uid` and `auid` (ENRICHED `UID=`/`AUID=`, ausearch -i); none for `unset`. */
+  user?: string;
+  loginUser?: string;
   /** SOCKADDR record's `saddr=`, raw hex as logged (decoded into `peer` by the context tracker). */
   saddr?: string;
   /** For SECCOMP records: the action named from `code=` (`kill_process`, `kill_thread`, `trap`, `errno`, `trace`, `log`, `allow`, `user_notif`). */

@@ -280,6 +280,31 @@ describe('record forms', () => {
     expect([f!.syscall, f!.arch, f!.nr]).toEqual(['openat', 'aarch64', 56]);
   });
 
+  it('reads the user names an ENRICHED log (auditd’s default) or ausearch -i gives, beside the numbers', () => {
+    const [sudo] = syscalls(
+      'type=SYSCALL msg=audit(1.000:2): arch=c000003e syscall=257 success=yes exit=3 a0=ffffff9c a1=1 a2=0 a3=0 items=0 ppid=1 pid=7 auid=1000 uid=0 gid=0 euid=0 ses=3 comm="cat" exe="/usr/bin/cat" key=(null)\x1dARCH=x86_64 SYSCALL=openat AUID="alice" UID="root" GID="root" EUID="root"',
+    );
+    expect(sudo!.audit).toMatchObject({ uid: 0, auid: 1000, user: 'root', loginUser: 'alice' });
+    // Never logged in (unset), or no such user on the log's host: no name.
+    const [daemon] = syscalls(
+      'type=SYSCALL msg=audit(1.000:3): arch=c000003e syscall=257 success=yes exit=3 a0=ffffff9c a1=1 a2=0 a3=0 items=0 ppid=1 pid=8 auid=4294967295 uid=1234 ses=4294967295 comm="x" exe="/x" key=(null)\x1dAUID="unset" UID="unknown(1234)"',
+    );
+    expect(daemon!.audit?.user).toBeUndefined();
+    expect(daemon!.audit?.loginUser).toBeUndefined();
+    // ausearch -i writes the names in place of the numbers.
+    const [interpreted] = parseRecords(
+      'type=SYSCALL msg=audit(11/28/26 08:18:04.715:4) : arch=x86_64 syscall=openat success=no exit=EACCES(Permission denied) a0=AT_FDCWD a1=0x1 a2=O_RDONLY a3=0x0 items=1 ppid=1 pid=9 auid=alice uid=nobody gid=nogroup euid=nobody ses=3 comm=cat exe=/usr/bin/cat key=(null)',
+      { source: 'audit' },
+    );
+    expect((interpreted as SyscallEvent).audit).toMatchObject({ user: 'nobody', loginUser: 'alice' });
+    // A subject record of its own (ANOM_ABEND, AVC, USER_*) too.
+    const [abend] = parseRecords(
+      'type=ANOM_ABEND msg=audit(1.000:5): auid=1000 uid=0 gid=0 ses=3 pid=10 comm="x" exe="/x" sig=11 res=1\x1dAUID="alice" UID="root" GID="root"',
+      { source: 'audit' },
+    );
+    expect((abend as AuditRecordEvent).audit).toMatchObject({ user: 'root', loginUser: 'alice' });
+  });
+
   it("reads user records with msg='…' and emits them at once", () => {
     const parser = createParser({ source: 'audit' });
     const out = parser.push(

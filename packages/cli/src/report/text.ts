@@ -146,7 +146,14 @@ function actor(alert: SessionAlert): string | undefined {
   if (p.comm !== undefined) parts.push(printable(p.comm, 40));
   if (p.exe !== undefined && p.exe !== p.comm) parts.push(`(${printable(p.exe, 80)})`);
   if (p.argv !== undefined && p.argv.length > 1) parts.push(`argv ${argvText(p.argv, p)}`);
-  if (p.uid !== undefined) parts.push(`uid ${p.uid}`);
+  // The names the log's host gave (audit ENRICHED, ausearch -i), beside the numbers; the
+  // login user too when it differs (who is behind a sudo or su).
+  const name = (n: string | undefined) => (n === undefined ? '' : ` (${printable(n, 32)})`);
+  if (p.uid !== undefined) parts.push(`uid ${p.uid}${name(p.user)}`);
+  else if (p.user !== undefined) parts.push(`user ${printable(p.user, 32)}`);
+  if (p.auid !== undefined && p.auid !== p.uid) parts.push(`auid ${p.auid}${name(p.loginUser)}`);
+  else if (p.auid === undefined && p.loginUser !== undefined && p.loginUser !== p.user)
+    parts.push(`login ${printable(p.loginUser, 32)}`);
   return parts.length > 0 ? parts.join(' ') : undefined;
 }
 

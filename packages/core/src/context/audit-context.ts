@@ -100,6 +100,17 @@ export class AuditContext {
       proc.auid = d.auid;
       changed = true;
     }
+    // A record that gives an id gives its name or none: a name of an earlier uid is not kept.
+    const user = d.uid === undefined && d.user === undefined ? proc.user : d.user;
+    if (user !== proc.user) {
+      proc.user = user === undefined ? undefined : detach(user);
+      changed = true;
+    }
+    const loginUser = d.auid === undefined && d.loginUser === undefined ? proc.loginUser : d.loginUser;
+    if (loginUser !== proc.loginUser) {
+      proc.loginUser = loginUser === undefined ? undefined : detach(loginUser);
+      changed = true;
+    }
     if (d.exe !== undefined && d.exe !== proc.exe) {
       proc.exe = detach(d.exe);
       changed = true;

@@ -113,6 +113,8 @@ export class TrackedProcess {
   gid: number | undefined;
   egid: number | undefined;
   auid: number | undefined;
+  user: string | undefined;
+  loginUser: string | undefined;
   ses: number | undefined;
   tty: string | undefined;
   fs: FsState;
@@ -162,6 +164,8 @@ export class TrackedProcess {
     if (this.gid !== undefined) info.gid = this.gid;
     if (this.egid !== undefined) info.egid = this.egid;
     if (this.auid !== undefined) info.auid = this.auid;
+    if (this.user !== undefined) info.user = this.user;
+    if (this.loginUser !== undefined) info.loginUser = this.loginUser;
     if (this.ses !== undefined) info.ses = this.ses;
     if (this.tty !== undefined) info.tty = this.tty;
     const frozen = Object.freeze(info);
@@ -184,6 +188,8 @@ export class TrackedProcess {
     this.gid ??= parent.gid;
     this.egid ??= parent.egid;
     this.auid ??= parent.auid;
+    this.user ??= parent.user;
+    this.loginUser ??= parent.loginUser;
     this.ses ??= parent.ses;
     this.tty ??= parent.tty;
     this.changed();

@@ -35,6 +35,10 @@ export interface ProcessInfo {
   readonly egid?: number | undefined;
   /** Login uid (audit `auid=`; Falco's `user.loginuid`). Unset (4294967295) is left out. */
   readonly auid?: number | undefined;
+  /** Name of `uid` as the log's host named it (audit ENRICHED `UID=`, ausearch -i; Falco's `user.name`). */
+  readonly user?: string | undefined;
+  /** Name of `auid`, the user who logged in (Falco's `user.loginname`). */
+  readonly loginUser?: string | undefined;
   /** Audit session id. */
   readonly ses?: number | undefined;
   readonly tty?: string | undefined;

@@ -26,6 +26,11 @@ const processSchema = {
     gid: { type: 'integer', description: 'Falco group.gid, ECS group.id.' },
     egid: { type: 'integer', description: 'ECS group.effective.id.' },
     auid: { type: 'integer', description: 'Falco user.loginuid, ECS user.audit.id.' },
+    user: { type: 'string', description: "uid's name on the log's host: Falco user.name, ECS user.name." },
+    loginUser: {
+      type: 'string',
+      description: "auid's name on the log's host: Falco user.loginname, ECS user.audit.name.",
+    },
     ses: { type: 'integer', description: 'Audit session id (ECS process.session_leader.entity_id).' },
     tty: { type: 'string', description: 'Falco proc.tty, ECS process.tty.' },
   },

@@ -280,6 +280,15 @@ export const FIELDS: ReadonlyMap<string, FieldDef> = new Map<string, FieldDef>([
   ],
   ['user.uid', field('number', 'user id', (f) => proc(f)?.uid)],
   ['user.loginuid', field('number', 'login user id (audit auid)', (f) => proc(f)?.auid)],
+  [
+    'user.name',
+    field(
+      'string',
+      "user name of the uid, as the log's host named it (audit ENRICHED, ausearch -i)",
+      (f) => proc(f)?.user,
+    ),
+  ],
+  ['user.loginname', field('string', 'login user name (of the auid)', (f) => proc(f)?.loginUser)],
   ['group.gid', field('number', 'group id', (f) => proc(f)?.gid)],
   [
     'syscan.exe_written',

@@ -178,8 +178,12 @@ function syscallEvent(
       (p.avcDenied && success !== true);
   }
   let audit: AuditDetails | undefined;
-  if (base === undefined && success !== undefined && exit !== undefined)
+  if (base === undefined && success !== undefined && exit !== undefined) {
     audit = usualDetails(p, rec, success, exit, decoder);
+    // ENRICHED logs (auditd's default) name the user: a key or two past the literal.
+    if (audit !== undefined && rec.user !== undefined) audit.user = rec.user;
+    if (audit !== undefined && rec.loginUser !== undefined) audit.loginUser = rec.loginUser;
+  }
   if (audit === undefined) {
     audit = base === undefined ? details(p, decoder) : { ...base };
     applyIdentity(audit, rec);
@@ -391,4 +395,6 @@ function applyIdentity(d: AuditDetails, ids: Identity): void {
   if (ids.key !== undefined) d.key = ids.key;
   if (ids.uid !== undefined) d.uid = ids.uid;
   if (ids.auid !== undefined) d.auid = ids.auid;
+  if (ids.user !== undefined) d.user = ids.user;
+  if (ids.loginUser !== undefined) d.loginUser = ids.loginUser;
 }

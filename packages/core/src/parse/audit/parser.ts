@@ -21,7 +21,7 @@ import { EventGrouper } from './grouping.js';
 import { keepFields } from './keep-fields.js';
 import { MALFORMED, NO_RECORD, RecordCursor } from './locate.js';
 import { readLooseLine } from './loose.js';
-import { SyscallRecordReader } from './syscall-record.js';
+import { type Identity, SyscallRecordReader, userName } from './syscall-record.js';
 
 /** Record types that carry no subject fields worth a search. */
 const AUX_TYPES: ReadonlySet<string> = new Set([
@@ -46,6 +46,12 @@ const AUX_TYPES: ReadonlySet<string> = new Set([
   'URINGOP',
   'EOE',
 ]);
+
+/** The user names an ENRICHED record's interpreted part gives (`AUID="alice" UID="root"`), where none was read. */
+function enrichedNames(ids: Identity, text: string, rawEnd: number, recEnd: number): void {
+  ids.user ??= userName(rawField(text, 'UID=', rawEnd + 1, recEnd));
+  ids.loginUser ??= userName(rawField(text, 'AUID=', rawEnd + 1, recEnd));
+}
 
 /** Most characters of a CONFIG_CHANGE record kept (its fields are a few short ones). */
 const MAX_CONFIG_CHANGE = 400;
@@ -132,6 +138,7 @@ export class AuditParser implements LineParser {
         // ENRICHED-only values, where the raw part lacks them.
         if (rawEnd < recEnd) {
           if (rec.arch === undefined) rec.arch = rawField(text, 'ARCH=', rawEnd + 1, recEnd);
+          enrichedNames(rec, text, rawEnd, recEnd);
           if (rec.syscall === undefined && rec.nr < 0) {
             const s = rawField(text, 'SYSCALL=', rawEnd + 1, recEnd);
             if (s !== undefined && !s.startsWith('unknown')) rec.syscall = s;
@@ -162,9 +169,13 @@ export class AuditParser implements LineParser {
         // A flat copy: a slice would keep the line's whole read chunk alive.
         p.configChange ??= ` ${text.slice(body, Math.min(rawEnd, body + MAX_CONFIG_CHANGE)).trim()}`.slice(1);
         readSubjectRecord(p, text, raw, lineNo, body, rawEnd, type, decoder);
+        if (p.ids !== undefined && rawEnd < recEnd) enrichedNames(p.ids, text, rawEnd, recEnd);
         break;
       default:
-        if (!AUX_TYPES.has(type)) readSubjectRecord(p, text, raw, lineNo, body, rawEnd, type, decoder);
+        if (!AUX_TYPES.has(type)) {
+          readSubjectRecord(p, text, raw, lineNo, body, rawEnd, type, decoder);
+          if (p.ids !== undefined && rawEnd < recEnd) enrichedNames(p.ids, text, rawEnd, recEnd);
+        }
     }
     if (this.#keepFields) keepFields(p, text, type, body, rawEnd, decoder);
   }

@@ -41,6 +41,9 @@ export interface SyscallRecord extends Identity {
 export interface Identity {
   uid: number | undefined;
   auid: number | undefined;
+  /** The names the log's own host gave `uid` and `auid` (ENRICHED `UID="root"`, ausearch -i `uid=root`); `unset` is none. */
+  user: string | undefined;
+  loginUser: string | undefined;
   comm: string | undefined;
   exe: string | undefined;
   key: string | undefined;
@@ -101,6 +104,8 @@ export class SyscallRecordReader {
         sig: undefined,
         uid: undefined,
         auid: undefined,
+        user: undefined,
+        loginUser: undefined,
         comm: undefined,
         exe: undefined,
         key: undefined,
@@ -121,6 +126,8 @@ export class SyscallRecordReader {
     rec.sig = undefined;
     rec.uid = undefined;
     rec.auid = undefined;
+    rec.user = undefined;
+    rec.loginUser = undefined;
     rec.comm = undefined;
     rec.exe = undefined;
     rec.key = undefined;
@@ -204,12 +211,14 @@ export class SyscallRecordReader {
       const auid = this.#number(text, v, to);
       at = this.#numberEnd;
       rec.auid = auid >= 0 ? auid : idAt(text, v, at);
+      if (rec.auid === undefined && interpreted) rec.loginUser = userName(text.slice(v, at));
     }
     v = seekValue(text, 'uid=', at, body, to);
     if (v !== -1) {
       const uid = this.#number(text, v, to);
       at = this.#numberEnd;
       rec.uid = uid >= 0 ? uid : idAt(text, v, at);
+      if (rec.uid === undefined && interpreted) rec.user = userName(text.slice(v, at));
     }
     v = seekValue(text, 'comm=', at, body, to);
     if (v !== -1) {
@@ -292,6 +301,18 @@ function seekValue(line: string, keyEq: string, at: number, body: number, to: nu
   return v === -1 && at !== body ? findValue(line, keyEq, body, to) : v;
 }
 
+/**
+ * A user name as a log's host wrote it (`root`, `"alice"`), or undefined for none: `unset`
+ * (never logged in), `unknown(1234)` (no such user there), an empty or overlong value.
+ */
+export function userName(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const name = value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
+  if (name === '' || name === 'unset' || name.startsWith('unknown(') || name.length > 64) return undefined;
+  // A flat copy: the event is held longer than the read chunk it was sliced from.
+  return ` ${name}`.slice(1);
+}
+
 /** `uid=`/`auid=` value → number (as `idNumber` reads it). */
 function idAt(line: string, from: number, to: number): number | undefined {
   const n = digitsAt(line, from, to);
@@ -308,9 +329,17 @@ export function readIdentity(
   decoder: ValueDecoder,
 ): void {
   let v = findValue(line, 'uid=', from, to);
-  if (v !== -1) ids.uid = idAt(line, v, valueEnd(line, v, to));
+  if (v !== -1) {
+    const end = valueEnd(line, v, to);
+    ids.uid = idAt(line, v, end);
+    if (ids.uid === undefined && interpreted) ids.user = userName(line.slice(v, end));
+  }
   v = findValue(line, 'auid=', from, to);
-  if (v !== -1) ids.auid = idAt(line, v, valueEnd(line, v, to));
+  if (v !== -1) {
+    const end = valueEnd(line, v, to);
+    ids.auid = idAt(line, v, end);
+    if (ids.auid === undefined && interpreted) ids.loginUser = userName(line.slice(v, end));
+  }
   v = findValue(line, 'comm=', from, to);
   if (v !== -1) ids.comm = decoder.decodeAt(line, v, valueEnd(line, v, to), interpreted);
   v = findValue(line, 'exe=', from, to);
@@ -327,7 +356,15 @@ export function identity(
   interpreted: boolean,
   decoder: ValueDecoder,
 ): Identity {
-  const ids: Identity = { uid: undefined, auid: undefined, comm: undefined, exe: undefined, key: undefined };
+  const ids: Identity = {
+    uid: undefined,
+    auid: undefined,
+    user: undefined,
+    loginUser: undefined,
+    comm: undefined,
+    exe: undefined,
+    key: undefined,
+  };
   readIdentity(ids, line, from, to, interpreted, decoder);
   return ids;
 }
