@@ -393,7 +393,7 @@ describe('rule engine', () => {
       count: 1,
       syscall: 'openat',
       errno: 'EACCES',
-      process: cat,
+      process: { ...cat, user: 'root', loginUser: 'alice' },
       paths: ['/etc/shadow'],
       time: 1_796_119_184_110.5,
     };
@@ -409,6 +409,9 @@ describe('rule engine', () => {
         'proc.cmdline': 'cat /etc/shadow',
         'proc.ppid': 10,
         'user.uid': 0,
+        'user.name': 'root',
+        'user.loginuid': 1000,
+        'user.loginname': 'alice',
         'fd.name': '/etc/shadow',
         'evt.time': 1_796_119_184_110_500_000,
       },

@@ -73,6 +73,9 @@ function contextFields(alert: Alert): Record<string, string | number | boolean |
   if (p?.argv !== undefined) out['proc.cmdline'] = [p.comm ?? p.argv[0] ?? '', ...p.argv.slice(1)].join(' ');
   if (p?.ppid !== undefined) out['proc.ppid'] = p.ppid;
   if (p?.uid !== undefined) out['user.uid'] = p.uid;
+  if (p?.user !== undefined) out['user.name'] = p.user;
+  if (p?.auid !== undefined) out['user.loginuid'] = p.auid;
+  if (p?.loginUser !== undefined) out['user.loginname'] = p.loginUser;
   if (alert.paths?.[0] !== undefined) out['fd.name'] = alert.paths[0];
   if (alert.peer?.address !== undefined) out['fd.rip'] = alert.peer.address;
   if (alert.peer?.port !== undefined) out['fd.rport'] = alert.peer.port;
