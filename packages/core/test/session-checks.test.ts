@@ -224,19 +224,26 @@ describe('audit tampering inside an auditctl event', () => {
         `type=PROCTITLE msg=audit(1700000100.200:${serial}): proctitle=707974686F6E33002F746D702F782E7079`,
         `type=EOE msg=audit(1700000100.200:${serial}): `,
       ].join('\n');
-    const alerts = alertsOf(
-      [
-        event(901, 'auid=1000 ses=3 subj=unconfined op=remove_rule key="shadow" list=4 res=1'),
-        event(902, 'op=set audit_enabled=0 old=1 auid=1000 ses=3 subj=unconfined res=1'),
-        event(903, 'op=set audit_backlog_limit=1 old=8192 auid=1000 ses=3 subj=unconfined res=1'),
-      ].join('\n'),
-    ).filter((a) => a.type === 'audit_tampering');
+    const log = [
+      event(901, 'auid=1000 ses=3 subj=unconfined op=remove_rule key="shadow" list=4 res=1'),
+      event(902, 'op=set audit_enabled=0 old=1 auid=1000 ses=3 subj=unconfined res=1'),
+      event(903, 'op=set audit_backlog_limit=1 old=8192 auid=1000 ses=3 subj=unconfined res=1'),
+    ].join('\n');
+    const alerts = alertsOf(log).filter((a) => a.type === 'audit_tampering');
     expect(alerts.map((a) => [a.severity, a.message, a.key])).toEqual([
       ['high', 'audit rules changed (remove_rule, key "shadow")', 'shadow'],
       ['high', 'auditing disabled', undefined],
       ['high', expect.stringMatching(/^audit backlog limit lowered/), undefined],
     ]);
     expect(alerts[0]!.process).toMatchObject({ exe: '/usr/bin/python3.11', argv: ['python3', '/tmp/x.py'] });
+    // Each kind of change is its own entry of a report: "auditing disabled" is not folded
+    // under the rule change before it.
+    expect(alerts.map((a) => a.details?.reason)).toEqual([
+      'rules_removed',
+      'auditing_disabled',
+      'setting_weakened',
+    ]);
+    expect(summaryOf(log).groups.filter((g) => g.type === 'audit_tampering')).toHaveLength(3);
   });
 });
 

@@ -107,7 +107,9 @@ function crash(r: ExitRecord, severity: Severity, out: Alert[]): void {
  */
 function tampering(type: string, r: AuditRecordEvent | SyscallEvent, severity: Severity): Alert {
   if (type !== 'CONFIG_CHANGE') {
-    return withRecord(base('audit_tampering', severity, `audit daemon stopped (${type})`), r);
+    const stopped = withRecord(base('audit_tampering', severity, `audit daemon stopped (${type})`), r);
+    stopped.details = { reason: 'daemon_stopped' };
+    return stopped;
   }
   const change = configChange(r);
   const key = ruleKey(r.audit?.configChange) ?? r.audit?.key;
@@ -126,10 +128,21 @@ function tampering(type: string, r: AuditRecordEvent | SyscallEvent, severity: S
   // Routine rule loads are low; removing rules, disabling auditing, or a change syscan cannot
   // tell apart stay at the configured severity (fail closed: it may have blinded the trail).
   const alert = withRecord(base('audit_tampering', change.kind === 'add' ? 'low' : severity, what), r);
+  // The kind of change, so that reports keep "auditing disabled" apart from a rule change.
+  alert.details = { reason: TAMPERING_REASONS[change.kind] };
   // The rule's key: the CONFIG_CHANGE's own (`key="shadow"`: the rule removed or added), else the event's.
   if (key !== undefined) alert.key = key;
   return alert;
 }
+
+/** `details.reason` of a CONFIG_CHANGE alert, by what the change did. */
+const TAMPERING_REASONS = {
+  add: 'rules_added',
+  remove: 'rules_removed',
+  disable: 'auditing_disabled',
+  weaken: 'setting_weakened',
+  unknown: 'config_changed',
+} as const;
 
 /** `key="shadow"` of a CONFIG_CHANGE's fields; undefined for `key=(null)` or none. */
 function ruleKey(fields: string | undefined): string | undefined {
