@@ -83,12 +83,12 @@ export interface AuditDetails {
   /** Every AVC/AppArmor verdict of the event, in arrival order, when it has more than one (`avc` is the one that decided). */
   avcs?: Array<NonNullable<AuditDetails['avc']>>;
   /**
-   * The CONFIG_CHANGE record's fields as logged (`op=remove_rule key="shadow" list=4 res=1`, at
-   * most 400 characters), when the event holds one: what a rule change or setting did, also when
-   * the event is the SYSCALL of the program that made it (auditctl's, or any program's own
-   * netlink message).
+   * The CONFIG_CHANGE records' fields as logged (`op=remove_rule key="shadow" list=4 res=1`),
+   * when the event holds any: what a rule change or setting did, also when the event is the
+   * SYSCALL of the program that made it (auditctl's, or any program's own netlink message, which
+   * may carry several changes). At most 8 records of at most 400 characters each.
    */
-  configChange?: string;
+  configChange?: string[];
   /** All fields of all records, decoded, keyed `TYPE.field` for the first occurrence (e.g. `SYSCALL.a0`, `PATH.name`). Kept small: only present when the parser is asked for it (`auditFields: true`). */
   fields?: Record<string, string>;
 }

@@ -196,7 +196,7 @@ describe('audit tampering inside an auditctl event', () => {
     expect(alerts[1]!.process?.argv).toEqual(['auditctl', '-D']);
   });
 
-  it('auditctl -D removing three rules in one event: one alert that counts them', () => {
+  it('three rules removed in one event: one alert that counts them', () => {
     const serial = 20;
     const alerts = alertsOf(
       [
@@ -210,7 +210,31 @@ describe('audit tampering inside an auditctl event', () => {
       ].join('\n'),
     ).filter((a) => a.type === 'audit_tampering');
     expect(alerts.map((a) => [a.severity, a.message])).toEqual([
-      ['high', 'audit rules changed (remove_rule ×3, first key "exec")'],
+      ['high', 'audit rules changed (remove_rule, key "exec", and 2 more changes in the event)'],
+    ]);
+  });
+
+  it('one send that adds a rule and switches auditing off: judged by the worst of its changes', () => {
+    // A program's sendto can carry several netlink messages: one event, a CONFIG_CHANGE each.
+    const event = (changes: string[]) =>
+      [
+        ...changes.map((c) => `type=CONFIG_CHANGE msg=audit(1700000200.100:77): ${c}`),
+        'type=SYSCALL msg=audit(1700000200.100:77): arch=c000003e syscall=44 success=yes exit=2000 a0=3 a1=7ffc a2=7d0 a3=0 items=0 ppid=100 pid=4343 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=3 comm="python3" exe="/usr/bin/python3.11" key=(null)',
+        'type=EOE msg=audit(1700000200.100:77): ',
+      ].join('\n');
+    const add = 'auid=1000 ses=3 op=add_rule key="decoy" list=4 res=1';
+    const off = 'op=set audit_enabled=0 old=1 auid=1000 ses=3 res=1';
+    const mixed = alertsOf(event([add, off])).filter((a) => a.type === 'audit_tampering');
+    expect(mixed.map((a) => [a.severity, a.message])).toEqual([['high', 'auditing disabled']]);
+    // Past the records kept (8), rule loads alone are not taken as routine: what came after is unread.
+    const many = alertsOf(event(Array.from({ length: 12 }, () => add))).filter(
+      (a) => a.type === 'audit_tampering',
+    );
+    expect(many.map((a) => [a.severity, a.details?.reason])).toEqual([['high', 'config_changed']]);
+    // A few rule loads in one send are what they say.
+    const few = alertsOf(event([add, add])).filter((a) => a.type === 'audit_tampering');
+    expect(few.map((a) => [a.severity, a.message])).toEqual([
+      ['low', 'audit rules changed (add_rule, key "decoy", and 1 more change in the event)'],
     ]);
   });
 

@@ -72,8 +72,8 @@ export class PendingEvent {
   pathItems: number[] | undefined;
   proctitleSeen = false;
   proctitle: string | undefined;
-  /** The first CONFIG_CHANGE record's fields (a flat copy, capped). */
-  configChange: string | undefined;
+  /** The CONFIG_CHANGE records' fields (flat copies, capped in number and length). */
+  configChange: string[] | undefined;
   /** The first SOCKADDR `saddr=`, raw hex. */
   saddr: string | undefined;
   fields: Record<string, string> | undefined;

@@ -55,6 +55,8 @@ function enrichedNames(ids: Identity, text: string, rawEnd: number, recEnd: numb
 
 /** Most characters of a CONFIG_CHANGE record kept (its fields are a few short ones). */
 const MAX_CONFIG_CHANGE = 400;
+/** Most CONFIG_CHANGE records of one event kept. */
+const MAX_CONFIG_CHANGES = 8;
 /** Longest raw text an issue quotes. */
 const RAW_SAMPLE = 240;
 
@@ -166,8 +168,13 @@ export class AuditParser implements LineParser {
         readAvcPath(p, text, body, rawEnd, decoder);
         break;
       case 'CONFIG_CHANGE':
-        // A flat copy: a slice would keep the line's whole read chunk alive.
-        p.configChange ??= ` ${text.slice(body, Math.min(rawEnd, body + MAX_CONFIG_CHANGE)).trim()}`.slice(1);
+        // Every one (a netlink send may carry several changes, and the last may be the one that
+        // blinds the trail), up to a cap; flat copies: a slice would keep the line's read chunk alive.
+        p.configChange ??= [];
+        if (p.configChange.length < MAX_CONFIG_CHANGES)
+          p.configChange.push(
+            ` ${text.slice(body, Math.min(rawEnd, body + MAX_CONFIG_CHANGE)).trim()}`.slice(1),
+          );
         readSubjectRecord(p, text, raw, lineNo, body, rawEnd, type, decoder);
         if (p.ids !== undefined && rawEnd < recEnd) enrichedNames(p.ids, text, rawEnd, recEnd);
         break;

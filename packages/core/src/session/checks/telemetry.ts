@@ -112,18 +112,19 @@ function tampering(type: string, r: AuditRecordEvent | SyscallEvent, severity: S
     return stopped;
   }
   const change = configChange(r);
-  const key = ruleKey(r.audit?.configChange) ?? r.audit?.key;
-  // auditctl -D removes every rule in one event: one CONFIG_CHANGE record each.
+  const key = ruleKey(change.record) ?? r.audit?.key;
+  // One send can make several changes (a CONFIG_CHANGE record each): the alert names the one
+  // it was judged by and counts the rest.
   const records = r.audit?.recordTypes.filter((t) => t === 'CONFIG_CHANGE').length ?? 0;
-  const times = records > 1 ? ` ×${records}` : '';
-  const rule = key === undefined ? '' : `, ${records > 1 ? 'first ' : ''}key "${key}"`;
+  const rule = key === undefined ? '' : `, key "${key}"`;
+  const more = records > 1 ? `, and ${records - 1} more change${records > 2 ? 's' : ''} in the event` : '';
   const what =
     change.kind === 'disable'
       ? 'auditing disabled'
       : change.kind === 'weaken'
         ? (change.what as string)
         : change.op !== undefined
-          ? `audit rules changed (${change.op}${times}${rule})`
+          ? `audit rules changed (${change.op}${rule}${more})`
           : 'audit configuration changed';
   // Routine rule loads are low; removing rules, disabling auditing, or a change syscan cannot
   // tell apart stay at the configured severity (fail closed: it may have blinded the trail).
@@ -133,6 +134,22 @@ function tampering(type: string, r: AuditRecordEvent | SyscallEvent, severity: S
   // The rule's key: the CONFIG_CHANGE's own (`key="shadow"`: the rule removed or added), else the event's.
   if (key !== undefined) alert.key = key;
   return alert;
+}
+
+type ChangeKind = 'add' | 'remove' | 'disable' | 'weaken' | 'unknown';
+
+/** Which of an event's changes it is judged by: the one that blinds the trail most. */
+const CHANGE_RANK: Record<ChangeKind, number> = { add: 0, unknown: 1, remove: 2, weaken: 3, disable: 4 };
+
+/** What one CONFIG_CHANGE record did, from its fields (`op=remove_rule`, `audit_enabled=0`). */
+function recordChange(record: string): { kind: ChangeKind; op?: string; what?: string; record: string } {
+  const op = /\bop=("?)([A-Za-z_ -]+?)\1(?:\s|$)/.exec(record)?.[2];
+  if (/\baudit_enabled=0\b/.test(record)) return { kind: 'disable', op, record };
+  const weakened = weakenedSetting(record);
+  if (weakened !== undefined) return { kind: 'weaken', op, what: weakened, record };
+  if (op === 'remove_rule' || op === 'remove rule' || op === 'trim') return { kind: 'remove', op, record };
+  if (op === 'add_rule' || op === 'add rule' || op === 'set') return { kind: 'add', op, record };
+  return { kind: 'unknown', op, record };
 }
 
 /** `details.reason` of a CONFIG_CHANGE alert, by what the change did. */
@@ -156,22 +173,28 @@ function ruleKey(fields: string | undefined): string | undefined {
  * carries the CONFIG_CHANGE: `-D`/`-d`/`-W` remove, `-e 0` disables, `-a`/`-A`/`-w` add).
  */
 function configChange(r: AuditRecordEvent | SyscallEvent): {
-  kind: 'add' | 'remove' | 'disable' | 'weaken' | 'unknown';
+  kind: ChangeKind;
   op?: string;
   /** For `weaken`: what the change does to the trail. */
   what?: string;
+  /** The record's fields it was read from. */
+  record?: string;
 } {
-  // The record's own fields: kept in the details when a SYSCALL event carries it (the
-  // program's sendto of its netlink message), the event's line when it is the record alone.
-  const record = r.audit?.configChange ?? (r.raw.includes('CONFIG_CHANGE') ? r.raw : undefined);
-  if (record !== undefined) {
-    const op = /\bop=("?)([A-Za-z_ -]+?)\1(?:\s|$)/.exec(record)?.[2];
-    if (/\baudit_enabled=0\b/.test(record)) return { kind: 'disable', op };
-    const weakened = weakenedSetting(record);
-    if (weakened !== undefined) return { kind: 'weaken', op, what: weakened };
-    if (op === 'remove_rule' || op === 'remove rule' || op === 'trim') return { kind: 'remove', op };
-    if (op === 'add_rule' || op === 'add rule' || op === 'set') return { kind: 'add', op };
-    return { kind: 'unknown', op };
+  // The records' own fields: kept in the details (also when a SYSCALL event carries them, the
+  // program's sendto of its netlink message), else the event's line when it is the record.
+  const records = r.audit?.configChange ?? (r.raw.includes('CONFIG_CHANGE') ? [r.raw] : []);
+  if (records.length > 0) {
+    // One send can carry several changes: the event is what the worst of them did.
+    let worst: ReturnType<typeof recordChange> | undefined;
+    for (const record of records) {
+      const change = recordChange(record);
+      if (worst === undefined || CHANGE_RANK[change.kind] > CHANGE_RANK[worst.kind]) worst = change;
+    }
+    const change = worst as ReturnType<typeof recordChange>;
+    // Records past the cap were not read: rule loads alone are routine only if all were seen.
+    const present = r.audit?.recordTypes.filter((t) => t === 'CONFIG_CHANGE').length ?? 0;
+    if (change.kind === 'add' && present > records.length) return { ...change, kind: 'unknown' };
+    return change;
   }
   const argv = r.audit?.argv ?? r.audit?.proctitle?.split(' ') ?? [];
   const e = argv.indexOf('-e');
