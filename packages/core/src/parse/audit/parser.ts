@@ -53,6 +53,17 @@ function enrichedNames(ids: Identity, text: string, rawEnd: number, recEnd: numb
   ids.loginUser ??= userName(rawField(text, 'AUID=', rawEnd + 1, recEnd));
 }
 
+/**
+ * Keeps a CONFIG_CHANGE record's fields: every one, up to a cap (a netlink send may carry
+ * several changes, and the last may be the one that blinds the trail). Flat copies: a slice
+ * would keep the line's read chunk alive.
+ */
+function keepConfigChange(p: PendingEvent, text: string, body: number, rawEnd: number): void {
+  p.configChange ??= [];
+  if (p.configChange.length < MAX_CONFIG_CHANGES)
+    p.configChange.push(` ${text.slice(body, Math.min(rawEnd, body + MAX_CONFIG_CHANGE)).trim()}`.slice(1));
+}
+
 /** Most characters of a CONFIG_CHANGE record kept (its fields are a few short ones). */
 const MAX_CONFIG_CHANGE = 400;
 /** Most CONFIG_CHANGE records of one event kept. */
@@ -167,18 +178,8 @@ export class AuditParser implements LineParser {
       case 'AVC_PATH':
         readAvcPath(p, text, body, rawEnd, decoder);
         break;
-      case 'CONFIG_CHANGE':
-        // Every one (a netlink send may carry several changes, and the last may be the one that
-        // blinds the trail), up to a cap; flat copies: a slice would keep the line's read chunk alive.
-        p.configChange ??= [];
-        if (p.configChange.length < MAX_CONFIG_CHANGES)
-          p.configChange.push(
-            ` ${text.slice(body, Math.min(rawEnd, body + MAX_CONFIG_CHANGE)).trim()}`.slice(1),
-          );
-        readSubjectRecord(p, text, raw, lineNo, body, rawEnd, type, decoder);
-        if (p.ids !== undefined && rawEnd < recEnd) enrichedNames(p.ids, text, rawEnd, recEnd);
-        break;
       default:
+        if (type === 'CONFIG_CHANGE') keepConfigChange(p, text, body, rawEnd);
         if (!AUX_TYPES.has(type)) {
           readSubjectRecord(p, text, raw, lineNo, body, rawEnd, type, decoder);
           if (p.ids !== undefined && rawEnd < recEnd) enrichedNames(p.ids, text, rawEnd, recEnd);
