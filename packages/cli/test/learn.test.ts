@@ -133,7 +133,7 @@ describe.skipIf(!hasStrace)('learn → analyze round trip with real strace', () 
     expect(bad.code).toBe(2);
     expect(bad.stdout).toBe('');
     expect(errorLines(bad.stderr)).toEqual([
-      expect.stringMatching(/no channel 'setDiff' \(channels: meanCost, .*setDifference\)/),
+      expect.stringMatching(/no channel 'setDiff' \(channels: meanCost, .*setDifference, callSetCosine\)/),
     ]);
   });
 

@@ -89,7 +89,7 @@ describe.skipIf(!hasStrace || !hasCc)('syscan score on real strace traces', () =
 
   it('learns the sequence model into the baseline file under sequenceModel', () => {
     const doc = JSON.parse(readFileSync(baseline, 'utf8'));
-    expect(doc.sequenceModel).toMatchObject({ format: 'syscan-sequence-model', version: 4, order: 6 });
+    expect(doc.sequenceModel).toMatchObject({ format: 'syscan-sequence-model', version: 5, order: 6 });
     // Programs are named from the trace (the worker's execve); each run is one process.
     const programs = Object.entries(doc.sequenceModel.programs) as Array<[string, { processes: number }]>;
     expect(programs).toHaveLength(1);

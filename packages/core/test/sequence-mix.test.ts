@@ -71,7 +71,7 @@ describe('sequence model: the call mix', () => {
     const few = learn(normal.slice(0, 20));
     const c = few.programs.server!.calibration!;
     expect(c.weights[6]).toBe(0);
-    expect(model.programs.server!.calibration!.weights[6]).toBe(1);
+    expect(model.programs.server!.calibration!.weights[6]).toBe(0.5);
   });
 
   it('stores profiles compactly and reads back the same distances; refuses bytes it did not write', () => {

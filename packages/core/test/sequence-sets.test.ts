@@ -68,13 +68,13 @@ describe('sequence model: the set difference', () => {
   const runs = Array.from({ length: 80 }, normalRun);
   const model = learn(runs);
 
-  it('stores how many normal runs had each distinct set, and weighs the channel twice from 50 runs on', () => {
+  it('stores how many normal runs had each distinct set, and weighs the channel from 50 runs on', () => {
     const stored = model.programs.server!;
     expect(stored.exemplars.count).toBeLessThan(80);
     const copy = new LoadedSequenceModel(JSON.parse(JSON.stringify(model)) as SequenceModel);
     const weights = (copy.programs.get('server')!.exemplars.sets.weights ?? []) as number[];
     expect(weights.reduce((a, b) => a + b, 0)).toBe(80);
-    expect(stored.calibration!.weights[7]).toBe(2);
+    expect(stored.calibration!.weights[7]).toBe(0.5);
     expect(learn(runs.slice(0, 20)).programs.server!.calibration!.weights[7]).toBe(0);
   });
 

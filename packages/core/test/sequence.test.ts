@@ -239,21 +239,22 @@ describe('sequence model: serialisation', () => {
   };
 
   /**
-   * The model as an older syscan wrote it: version 3 has seven channels and sums rarities at
-   * one checkpoint; versions 1 and 2 six channels, no mix, no combination (1: no per-channel peaks).
+   * The model as an older syscan wrote it: version 4 has eight channels (no call-set cosine);
+   * version 3 seven and sums rarities at one checkpoint; versions 1 and 2 six channels, no mix,
+   * no combination (1: no per-channel peaks).
    */
-  const asVersion = (model: SequenceModel, version: 1 | 2 | 3): SequenceModel => {
+  const asVersion = (model: SequenceModel, version: 1 | 2 | 3 | 4): SequenceModel => {
     const old = unsealed(model);
-    const channels = version === 3 ? 7 : 6;
+    const channels = version === 4 ? 8 : version === 3 ? 7 : 6;
     old.version = version;
     old.channels = old.channels.slice(0, channels);
     for (const p of Object.values(old.programs)) {
-      p.exemplars.data = withoutExemplarWeights(p.exemplars.data, p.exemplars.count);
+      if (version < 4) p.exemplars.data = withoutExemplarWeights(p.exemplars.data, p.exemplars.count);
       if (version < 3) delete p.mix;
       const c = p.calibration;
       if (c === undefined) continue;
       if (version === 3) c.combination = 'sum';
-      else delete c.combination;
+      else if (version < 3) delete c.combination;
       c.mean = c.mean.slice(0, channels);
       c.spread = c.spread.slice(0, channels);
       c.weights = c.weights.slice(0, channels);
@@ -263,10 +264,10 @@ describe('sequence model: serialisation', () => {
     return old;
   };
 
-  it('reads version 1 (z-score mean), 2 (highest rarity) and 3 (sum at a checkpoint) models and scores them as they were learned; refuses per-channel peaks that are not lists', () => {
+  it('reads version 1 (z-score mean), 2 (highest rarity), 3 (sum at a checkpoint) and 4 (no call-set cosine) models and scores them as they were learned; refuses per-channel peaks that are not lists', () => {
     const model = learnNormal(40);
     const calls = attackRun(rng(9));
-    for (const version of [1, 2, 3] as const) {
+    for (const version of [1, 2, 3, 4] as const) {
       const old = asVersion(model, version);
       const score = scoreCalls(old, calls).score;
       expect(Number.isFinite(score)).toBe(true);
@@ -281,7 +282,7 @@ describe('sequence model: serialisation', () => {
     const broken = unsealed(model);
     broken.programs.server!.calibration!.channelScores = [[1, 0]];
     expect(() => new LoadedSequenceModel(broken)).toThrow(
-      /channelScores must be 8 non-empty ascending lists/,
+      /channelScores must be 9 non-empty ascending lists/,
     );
   });
 
@@ -289,7 +290,7 @@ describe('sequence model: serialisation', () => {
     const broken = unsealed(learnNormal(10));
     broken.programs.server!.calibration!.spread = [1, 2];
     expect(() => new LoadedSequenceModel(broken)).toThrow(
-      /calibration mean, spread and weights must be 8 numbers/,
+      /calibration mean, spread and weights must be 9 numbers/,
     );
     const zero = {
       meanCost: 0,
@@ -300,6 +301,7 @@ describe('sequence model: serialisation', () => {
       mismatchRate: 0,
       mixDistance: 0,
       setDifference: 0,
+      callSetCosine: 0,
     };
     expect(() => new SequenceLearner({ weights: zero })).toThrow(/at least one channel weight/);
   });

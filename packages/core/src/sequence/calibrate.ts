@@ -29,6 +29,7 @@ const SPREAD_FLOORS: Record<(typeof CHANNELS)[number], number> = {
   mismatchRate: 0.01,
   mixDistance: 0.02,
   setDifference: 0.5,
+  callSetCosine: 0.02,
 };
 
 /** Most calibration scores stored (as evenly spaced quantiles when there are more). */
@@ -46,7 +47,7 @@ const MAX_STORED_CHANNEL_SCORES = 200;
  * 0.964 again, while ADFA-LD-like sets (one model of hundreds of processes) keep it.
  */
 const NEED_MANY_PROCESSES: ReadonlySet<number> = new Set(
-  (['meanCost', 'mixDistance', 'setDifference'] as const).map((c) => CHANNELS.indexOf(c)),
+  (['meanCost', 'mixDistance', 'setDifference', 'callSetCosine'] as const).map((c) => CHANNELS.indexOf(c)),
 );
 
 export function calibrate(p: ProgramLearning, options: CalibrateOptions): Calibration | undefined {

@@ -7,7 +7,8 @@
 
 import { MIX_FINAL, MIX_FIRST_LEVEL } from './mix.js';
 import type { ProcessState } from './process-state.js';
-import { CHANNELS, type ChannelName, type ProgramModel } from './program-model.js';
+import { CHANNELS, type ChannelName, channelRarity, type ProgramModel } from './program-model.js';
+import { UNSEEN } from './vocabulary.js';
 
 /** One call of the explained window. */
 export interface ExplainedCall {
@@ -48,6 +49,23 @@ export interface SequenceExplanation {
         distance: number;
         at: number | 'end';
         calls: Array<{ syscall: string; share: number; normalShare: number }>;
+      }
+    | undefined;
+  /**
+   * The set of distinct calls against the nearest normal process's at the same point of its
+   * run (`at`: calls made, or `end`), counts aside: its cosine distance, how many distinct calls
+   * each made, and the first calls that run made and this one did not (`missing`) and this one
+   * made and that run did not (`added`). Absent for models before version 5 and before a
+   * process's first comparison (512 calls, or its end).
+   */
+  callSet?:
+    | {
+        distance: number;
+        at: number | 'end';
+        distinct: number;
+        normalDistinct: number;
+        missing: string[];
+        added: string[];
       }
     | undefined;
   /**
@@ -139,6 +157,8 @@ export function explainProcess(
     };
   });
   const mix = explainMix(model, state);
+  const callSet = explainCallSet(model, state);
+  const callSetRare = callSet !== undefined && channelRarityOf(model, 'callSetCosine', callSet.distance) >= 1;
   const sets = explainSets(model, state);
   const first = calls.find((x) => x.line !== undefined)?.line;
   const last = [...calls].reverse().find((x) => x.line !== undefined)?.line;
@@ -153,7 +173,7 @@ export function explainProcess(
     calls: state.calls,
     score: round(score),
     threshold: round(threshold),
-    summary: `${program} pid ${pid}: calls unlike normal (score ${round(score, 2)} > ${round(threshold, 2)}); most unusual ${calls.length} calls${where} cost ${round(meanCost, 2)} nats/call${novelText}${mixText(mix)}${setsText(sets)}`,
+    summary: `${program} pid ${pid}: calls unlike normal (score ${round(score, 2)} > ${round(threshold, 2)}); most unusual ${calls.length} calls${where} cost ${round(meanCost, 2)} nats/call${novelText}${callSetRare ? callSetText(callSet) : ''}${mixText(mix)}${setsText(sets)}`,
     window: {
       meanCost: round(meanCost),
       normalMeanCost: c === undefined ? undefined : round(c.mean[1] as number),
@@ -162,6 +182,7 @@ export function explainProcess(
     novel: { total: state.novelCount, calls: novelCalls, pairs: novelPairs },
     channels,
     ...(mix === undefined ? {} : { mix }),
+    ...(callSet === undefined ? {} : { callSet }),
     ...(sets === undefined ? {} : { sets }),
   };
 }
@@ -217,6 +238,55 @@ function explainSets(model: ProgramModel, state: ProcessState): SequenceExplanat
     }
   }
   return { differing: state.setNearest, missing, added };
+}
+
+/** How rare a channel's value is among the out-of-fold normal processes, in decades (0 without a calibration). */
+function channelRarityOf(model: ProgramModel, channel: ChannelName, value: number): number {
+  const c = model.calibration;
+  const i = CHANNELS.indexOf(channel);
+  const peaks = c?.channelScores?.[i];
+  if (c === undefined || peaks === undefined) return 0;
+  return channelRarity(peaks, value, c.spread[i] as number);
+}
+
+/** The call set in the summary line (shown when rarer than 90 % of normal runs'). */
+function callSetText(set: SequenceExplanation['callSet']): string {
+  if (set === undefined) return '';
+  const at = set.at === 'end' ? 'whole run' : `first ${set.at} calls`;
+  const lacks = set.missing.length === 0 ? '' : `, lacking ${set.missing.slice(0, 3).join(', ')}`;
+  const adds =
+    set.added.length === 0 ? '' : `${lacks === '' ? ',' : ';'} adding ${set.added.slice(0, 3).join(', ')}`;
+  return `; ${set.distinct} distinct call(s) against ${set.normalDistinct} of the nearest normal run (${at}, cosine distance ${round(set.distance, 2)})${lacks}${adds}`;
+}
+
+/** The process's distinct calls against the nearest normal run's at the comparison that set the call-set channel. */
+function explainCallSet(model: ProgramModel, state: ProcessState): SequenceExplanation['callSet'] {
+  const index = CHANNELS.indexOf('callSetCosine');
+  const c = model.calibration;
+  if (state.callSetExemplar < 0 || (c !== undefined && c.weights.length <= index)) return undefined;
+  const normal = model.mix.shares(state.callSetAt, state.callSetExemplar);
+  const missing: string[] = [];
+  const added: string[] = [];
+  for (const token of normal.keys())
+    if (!state.madeCall(token) && missing.length < SETS_LISTED) missing.push(model.vocabulary.name(token));
+  let distinct = 0;
+  state.counts.forEach((count, token) => {
+    if (count === 0) return;
+    if (token === UNSEEN) return;
+    distinct++;
+    if (!normal.has(token) && added.length < SETS_LISTED) added.push(model.vocabulary.name(token));
+  });
+  // Calls the program never made share one token: each counts, and the first are named by their novelties.
+  distinct += state.unseenCalls;
+  for (const n of state.novelties) if (n.name !== undefined && added.length < SETS_LISTED) added.push(n.name);
+  return {
+    distance: round(state.values[index] as number),
+    at: state.callSetAt === MIX_FINAL ? 'end' : MIX_FIRST_LEVEL * 2 ** state.callSetAt,
+    distinct,
+    normalDistinct: normal.size,
+    missing,
+    added,
+  };
 }
 
 /** The mix in the summary line, when a call's share differs by a tenth of all calls or more. */

@@ -34,6 +34,18 @@ interface Level {
   /** √count / ‖√counts‖, so that a dot product with a process's √counts is its cosine times ‖process‖. */
   weights: Float32Array;
   offsets: Int32Array;
+  /** Per profile, its distinct calls (for the cosine of the sets of calls made, counts aside). */
+  setSizes: Int32Array;
+}
+
+/** How near a process is to the normal processes at one comparison point (see {@link MixProfiles.nearest}). */
+export interface MixNearest {
+  /** Cosine distance of √counts to the nearest profile (0 = the same mix). */
+  distance: number;
+  exemplar: number;
+  /** Cosine distance of the sets of calls made (each call 1, made or not) to the nearest profile's set. */
+  setDistance: number;
+  setExemplar: number;
 }
 
 /** One normal process's counts at each comparison point it reached, and at its end. */
@@ -59,6 +71,8 @@ export class MixProfiles {
   /** Prefix levels some exemplar reached, then the final level (whole processes). */
   readonly #levels: Level[];
   readonly #roots = new Float64Array(256);
+  readonly #made = new Uint8Array(256);
+  readonly #nearest: MixNearest = { distance: 0, exemplar: -1, setDistance: 0, setExemplar: -1 };
 
   private constructor(exemplars: ExemplarCounts[], encoded?: Uint8Array) {
     this.#exemplars = encoded === undefined ? exemplars : undefined;
@@ -155,33 +169,63 @@ export class MixProfiles {
   }
 
   /**
-   * The distance (0 = a normal process had exactly this mix, 1 = no call in common) of the
-   * process whose call counts are `counts` (by token, `calls` in all) at comparison `level`
-   * (0 … MIX_LEVELS − 1 for the prefix of 16·2^level calls, MIX_FINAL for its end), and the
-   * nearest normal profile of that level (for {@link shares}); distance 0 and −1 when there is
-   * nothing to compare with.
+   * The distances (0 = a normal process had exactly this mix, or this set of calls; 1 = no
+   * call in common) of the process whose call counts are `counts` (by token, `calls` in all)
+   * at comparison `level` (0 … MIX_LEVELS − 1 for the prefix of 16·2^level calls, MIX_FINAL
+   * for its end), and the nearest normal profile of that level for each (for {@link shares});
+   * distances 0 and exemplars −1 when there is nothing to compare with. Both in one pass: the
+   * set's cosine is the mix's with every count made 1. `moreDistinct`: distinct calls the
+   * counts do not tell apart (calls the program never made share one token), added to the
+   * process's set.
    */
-  nearest(level: number, counts: Uint32Array, calls: number): { distance: number; exemplar: number } {
-    if (this.count === 0 || calls === 0) return { distance: 0, exemplar: -1 };
+  nearest(level: number, counts: Uint32Array, calls: number, moreDistinct = 0): Readonly<MixNearest> {
+    const out = this.#nearest;
+    out.distance = 0;
+    out.exemplar = -1;
+    out.setDistance = 0;
+    out.setExemplar = -1;
+    if (this.count === 0 || calls === 0) return out;
     const profiles = this.#levels[Math.min(level, this.#levels.length - 1)] as Level;
     const roots = this.#roots;
+    const made = this.#made;
     roots.fill(0);
-    for (let t = 0; t < counts.length; t++) roots[t] = Math.sqrt(counts[t] as number);
-    const { tokens, weights, offsets } = profiles;
+    made.fill(0);
+    let distinct = moreDistinct;
+    for (let t = 0; t < counts.length; t++) {
+      const count = counts[t] as number;
+      if (count === 0) continue;
+      roots[t] = Math.sqrt(count);
+      made[t] = 1;
+      distinct++;
+    }
+    const { tokens, weights, offsets, setSizes } = profiles;
     let best = -1;
-    let exemplar = -1;
+    // The set cosine is common/√(distinct·size): the nearest has the highest common²/size,
+    // in integers until the end, so an identical set is at distance 0 exactly.
+    let bestSet = -1;
     for (let e = 0; e < profiles.profiles; e++) {
       let dot = 0;
+      let common = 0;
       const end = offsets[e + 1] as number;
-      for (let j = offsets[e] as number; j < end; j++)
-        dot += (roots[tokens[j] as number] as number) * (weights[j] as number);
+      for (let j = offsets[e] as number; j < end; j++) {
+        const t = tokens[j] as number;
+        dot += (roots[t] as number) * (weights[j] as number);
+        common += made[t] as number;
+      }
       if (dot > best) {
         best = dot;
-        exemplar = e;
+        out.exemplar = e;
+      }
+      const set = (common * common) / (setSizes[e] as number);
+      if (set > bestSet) {
+        bestSet = set;
+        out.setExemplar = e;
       }
     }
-    // ‖√counts‖² is the number of calls.
-    return { distance: Math.min(1, Math.max(0, 1 - best / Math.sqrt(calls))), exemplar };
+    // ‖√counts‖² is the number of calls; ‖made‖² the number of distinct calls.
+    out.distance = Math.min(1, Math.max(0, 1 - best / Math.sqrt(calls)));
+    out.setDistance = Math.min(1, Math.max(0, 1 - Math.sqrt(bestSet / distinct)));
+    return out;
   }
 
   /** Each call's share of the calls of profile `e` of `level` (as {@link nearest} named it; for explanations). */
@@ -232,11 +276,13 @@ function buildLevel(
   const tokens = new Uint8Array(size);
   const weights = new Float32Array(size);
   const offsets = new Int32Array(lists.length + 1);
+  const setSizes = new Int32Array(lists.length);
   let j = 0;
   lists.forEach((list, i) => {
     let calls = 0;
     for (const [, count] of list) calls += count;
     const norm = Math.sqrt(calls);
+    setSizes[i] = Math.max(1, list.length);
     for (const [token, count] of list) {
       tokens[j] = token;
       weights[j] = Math.sqrt(count) / norm;
@@ -244,5 +290,5 @@ function buildLevel(
     }
     offsets[i + 1] = j;
   });
-  return { tokens, weights, offsets, profiles: lists.length };
+  return { tokens, weights, offsets, setSizes, profiles: lists.length };
 }

@@ -14,6 +14,7 @@ import {
   type Calibration,
   CHANNELS,
   CHANNELS_BEFORE_MIX,
+  CHANNELS_BEFORE_SET_COSINE,
   CHANNELS_BEFORE_SET_DIFFERENCE,
   ProgramModel,
 } from './program-model.js';
@@ -21,19 +22,21 @@ import { Vocabulary } from './vocabulary.js';
 
 export const SEQUENCE_MODEL_FORMAT = 'syscan-sequence-model';
 /**
- * 4: an eighth channel, the set difference to normal processes at a process's end, and each
+ * 5: a ninth channel, the cosine distance of the call set to the nearest normal process (from
+ * the mix's profiles; nothing new is stored). 4: an eighth channel, the set difference to normal processes at a process's end, and each
  * exemplar's count of normal processes (a varint after its pair list). 3: a seventh channel, the call mix against normal processes (`mix` per program), and
  * channel rarities that add up. 2: calibrations carry each channel's out-of-fold peaks
  * (`channelScores`) and combine channels by their highest rarity. Version 1 and 2 models are
  * still read and scored as they were learned (version 3 too).
  */
-export const SEQUENCE_MODEL_VERSION = 4;
+export const SEQUENCE_MODEL_VERSION = 5;
 /** Versions this syscan reads. */
-export const READABLE_SEQUENCE_MODEL_VERSIONS: readonly number[] = [1, 2, 3, SEQUENCE_MODEL_VERSION];
+export const READABLE_SEQUENCE_MODEL_VERSIONS: readonly number[] = [1, 2, 3, 4, SEQUENCE_MODEL_VERSION];
 
 /** The channels a model of `version` has (its calibration arrays have one entry per each). */
 export function channelsOf(version: number): readonly string[] {
-  if (version >= 4) return CHANNELS;
+  if (version >= 5) return CHANNELS;
+  if (version === 4) return CHANNELS_BEFORE_SET_COSINE;
   return version === 3 ? CHANNELS_BEFORE_SET_DIFFERENCE : CHANNELS_BEFORE_MIX;
 }
 
@@ -65,8 +68,8 @@ export interface StoredProgramModel {
 /** A learned sequence model (JSON-ready; `JSON.parse(JSON.stringify(m))` scores the same). */
 export interface SequenceModel {
   format: typeof SEQUENCE_MODEL_FORMAT;
-  /** {@link SEQUENCE_MODEL_VERSION} when learned by this syscan; 1 to 3 for older models (still read). */
-  version: 1 | 2 | 3 | typeof SEQUENCE_MODEL_VERSION;
+  /** {@link SEQUENCE_MODEL_VERSION} when learned by this syscan; 1 to 4 for older models (still read). */
+  version: 1 | 2 | 3 | 4 | typeof SEQUENCE_MODEL_VERSION;
   /** n-gram order of the language model (2…6). */
   order: number;
   /** Calls per window of the window channel and of explanations. */

@@ -11,6 +11,16 @@ import { MIX_FINAL, MIX_FIRST_LEVEL, MIX_LEVELS } from './mix.js';
 import { CHANNELS, type ProgramModel } from './program-model.js';
 import { UNSEEN } from './vocabulary.js';
 
+/**
+ * Calls before a running process's set of calls is compared with normal prefixes (then at
+ * every mix level after, and at its end). Earlier, which calls a process has made says more
+ * about where it is in its run than about what it does: on the ADFA-LD sample, comparing from
+ * 16 calls on took the channel's AUC from 0.775 to 0.730 and its detection at 10 % false
+ * alarms from 55 % to 27 %; from 512 on it is as good as comparing whole processes only, and
+ * a long-running process is still judged as it runs.
+ */
+export const CALL_SET_FIRST_CALLS = 512;
+
 /** Most novel calls or pairs an explanation lists per process (all are counted). */
 export const MAX_LISTED_NOVELTIES = 16;
 
@@ -82,6 +92,11 @@ export class ProcessState {
   /** Comparison point and nearest normal process of the mix value (for explanations). */
   mixAt = -1;
   mixExemplar = -1;
+  /** Cosine distance of the set of calls made to the nearest normal one at the same comparison point. */
+  #callSetCosine = 0;
+  /** Comparison point and nearest normal profile of that set (for explanations). */
+  callSetAt = -1;
+  callSetExemplar = -1;
   readonly values: Float64Array;
   /** Each channel's highest value so far (what version 4 models combine). */
   readonly peaks: Float64Array;
@@ -173,9 +188,10 @@ export class ProcessState {
     } else if (this.#names !== undefined) this.#names[slot] = undefined;
     this.counts[token] = (this.counts[token] as number) + 1;
     this.calls++;
-    if (this.calls === this.#nextMixAt) this.#compareMix();
     if (this.calls >= this.#window && this.#windowSum > this.bestMean * this.#window) this.#keepWindow();
     this.#sets(token, line, unseenName);
+    // After the sets: a call the program never made is then counted by name in the call set.
+    if (this.calls === this.#nextMixAt) this.#compareMix();
     if (this.calls % this.#window === 0) this.checkpoint();
     return cost;
   }
@@ -204,10 +220,16 @@ export class ProcessState {
   }
 
   #setMix(level: number): void {
-    const { distance, exemplar } = this.model.mix.nearest(level, this.counts, this.calls);
-    this.#mixDistance = distance;
+    // Calls the program never made share the UNSEEN token; each distinct one counts in the set.
+    const nearest = this.model.mix.nearest(level, this.counts, this.calls, Math.max(0, this.unseenCalls - 1));
+    this.#mixDistance = nearest.distance;
     this.mixAt = level;
-    this.mixExemplar = exemplar;
+    this.mixExemplar = nearest.exemplar;
+    if (level === MIX_FINAL || MIX_FIRST_LEVEL * 2 ** level >= CALL_SET_FIRST_CALLS) {
+      this.#callSetCosine = nearest.setDistance;
+      this.callSetExemplar = nearest.setExemplar;
+      this.callSetAt = level;
+    }
   }
 
   /** Called with the channel values at every checkpoint (calibration records them). */
@@ -242,7 +264,13 @@ export class ProcessState {
     v[5] = this.calls === 0 ? 0 : this.mismatches / this.calls;
     v[6] = this.#mixDistance;
     v[7] = this.#setDifference;
+    v[8] = this.#callSetCosine;
     return v;
+  }
+
+  /** Distinct calls the program never made (each counts once in the call set; they share the UNSEEN token). */
+  get unseenCalls(): number {
+    return this.#unseenNames?.size ?? 0;
   }
 
   /** Whether the process made call `token`. */

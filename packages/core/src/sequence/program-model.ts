@@ -30,6 +30,13 @@ export const CHANNELS = [
    * `Exemplars.difference`).
    */
   'setDifference',
+  /**
+   * Cosine distance of the set of distinct calls to the nearest normal process's at the same
+   * point of their runs (16, 32, … calls and the end, as the mix): 1 − |A∩B| / √(|A|·|B|). It
+   * counts what the process lacks as much as what it adds, relative to the sizes of both, so a
+   * process that makes only a few of its program's calls is far from runs that make many.
+   */
+  'callSetCosine',
 ] as const;
 export type ChannelName = (typeof CHANNELS)[number];
 
@@ -37,6 +44,8 @@ export type ChannelName = (typeof CHANNELS)[number];
 export const CHANNELS_BEFORE_MIX = CHANNELS.slice(0, 6) as readonly ChannelName[];
 /** Channels of version 3 models (before the set difference). */
 export const CHANNELS_BEFORE_SET_DIFFERENCE = CHANNELS.slice(0, 7) as readonly ChannelName[];
+/** Channels of version 4 models (before the call-set cosine). */
+export const CHANNELS_BEFORE_SET_COSINE = CHANNELS.slice(0, 8) as readonly ChannelName[];
 
 /**
  * How channels become one score. Version 4 models (`combination: 'sum-of-peaks'`): as in

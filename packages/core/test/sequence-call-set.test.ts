@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { createSequenceScorer, SequenceLearner, type SequenceModel } from '../src/index.js';
+import { MixProfiles } from '../src/sequence/mix.js';
+import { CALL_SET_FIRST_CALLS } from '../src/sequence/process-state.js';
+import { rng } from './helpers/rng.js';
+
+/** A daemon's normal run: setup, then requests that open, read, stat and write files, log, and wait. */
+function normalRun(random: () => number, requests = 6 + Math.floor(random() * 6)): string[] {
+  const calls = [
+    'execve',
+    'brk',
+    'mmap',
+    'openat',
+    'fstat',
+    'close',
+    'rt_sigaction',
+    'socket',
+    'bind',
+    'listen',
+  ];
+  for (let r = 0; r < requests; r++) {
+    calls.push('poll', 'accept', 'read', 'openat', 'fstat', 'read', 'close', 'write');
+    if (random() < 0.5) calls.push('sendto', 'clock_gettime');
+    calls.push('close');
+  }
+  return [...calls, 'exit_group'];
+}
+
+/**
+ * A stager in the daemon's clothes: after the same start it only polls, reads and writes
+ * (a command loop). Each call is one the daemon makes.
+ */
+function commandLoop(rounds: number): string[] {
+  const calls = ['execve', 'brk', 'mmap'];
+  for (let r = 0; r < rounds; r++) calls.push('poll', 'read', 'write', 'clock_gettime');
+  return calls;
+}
+
+function learn(runs: string[][], weights?: Record<string, number>): SequenceModel {
+  const learner = new SequenceLearner({ program: 'daemon', ...(weights ? { weights } : {}) });
+  runs.forEach((calls, i) => {
+    for (const call of calls) learner.observeCall(i + 1, 'daemon', call);
+    learner.endTrace();
+  });
+  return learner.toModel();
+}
+
+const ONLY_CALL_SET = {
+  meanCost: 0,
+  windowCost: 0,
+  novelty: 0,
+  callSetDistance: 0,
+  pairSetDistance: 0,
+  mismatchRate: 0,
+  mixDistance: 0,
+  setDifference: 0,
+  callSetCosine: 1,
+};
+
+describe('sequence model: the call-set cosine', () => {
+  const random = rng(11);
+  const normal = Array.from({ length: 90 }, () => normalRun(random));
+  const model = learn(normal.slice(0, 70));
+  const held = normal.slice(70);
+
+  it('is 0 for a normal set, 1 − √(k/n) for k of a normal run’s n calls, and counts calls the program never made one by one', () => {
+    const profiles = MixProfiles.fromProcesses([Uint8Array.from([2, 3, 4, 5, 2, 3, 4, 5])]);
+    const counts = (made: number[]) => {
+      const c = new Uint32Array(8);
+      for (const t of made) c[t] = (c[t] as number) + 1;
+      return c;
+    };
+    const final = 12; // MIX_FINAL
+    expect(profiles.nearest(final, counts([5, 4, 3, 2]), 4).setDistance).toBe(0);
+    expect(profiles.nearest(final, counts([2, 3]), 2).setDistance).toBeCloseTo(1 - Math.sqrt(2 / 4), 12);
+    // Two calls the program never made share one token (1); the second counts as well.
+    const withUnseen = profiles.nearest(final, counts([2, 3, 4, 5, 1]), 5, 1).setDistance;
+    expect(withUnseen).toBeCloseTo(1 - 4 / Math.sqrt(6 * 4), 12);
+  });
+
+  it('ranks a run that makes only a few of its program’s calls above every held-out normal run, and says which calls it lacks', () => {
+    const attack = commandLoop(40);
+    const scorer = createSequenceScorer(model, { program: 'daemon', falseAlarmRate: 0.05 });
+    for (const call of attack) scorer.observeCall(7, 'daemon', call);
+    const [result] = scorer.end();
+    for (const run of held) {
+      const s = createSequenceScorer(model, { program: 'daemon' });
+      for (const call of run) s.observeCall(8, 'daemon', call);
+      expect(s.end()[0]!.score).toBeLessThan(result!.score);
+    }
+    expect(result?.overThreshold).toBe(true);
+    const set = result?.explanation?.callSet;
+    expect(set?.at).toBe('end');
+    expect(set?.distinct).toBe(7);
+    expect(set?.normalDistinct).toBeGreaterThan(set!.distinct);
+    expect(set?.missing).toContain('accept');
+    expect(set?.added).toEqual([]);
+    expect(result?.explanation?.summary).toMatch(
+      /7 distinct call\(s\) against \d+ of the nearest normal run \(whole run, cosine distance 0\.\d+\), lacking /,
+    );
+  });
+
+  it(`judges a running process by its calls so far from ${CALL_SET_FIRST_CALLS} calls on, against normal runs at the same point`, () => {
+    const only = learn(normal.slice(0, 70), ONLY_CALL_SET);
+    const scorer = createSequenceScorer(only, { program: 'daemon', falseAlarmRate: 0.05 });
+    let firstOver = -1;
+    const calls = commandLoop(300);
+    calls.forEach((call, i) => {
+      const o = scorer.observeCall(7, 'daemon', call);
+      if (o.overThreshold && firstOver < 0) {
+        firstOver = i + 1;
+        expect(o.explanation?.callSet?.at).toBe(CALL_SET_FIRST_CALLS);
+      }
+    });
+    // Nothing is compared before 512 calls, and the first comparison already tells.
+    expect(firstOver).toBeGreaterThanOrEqual(CALL_SET_FIRST_CALLS);
+    expect(firstOver).toBeLessThan(2 * CALL_SET_FIRST_CALLS);
+  });
+
+  it('leaves the call set out of the score for programs learned from fewer than 50 distinct runs', () => {
+    const few = learn(normal.slice(0, 20));
+    expect(few.programs.daemon!.calibration!.weights[8]).toBe(0);
+    expect(model.programs.daemon!.calibration!.weights[8]).toBeGreaterThan(0);
+  });
+});
