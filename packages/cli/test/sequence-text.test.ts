@@ -4,7 +4,7 @@ import { renderSequenceExplanation } from '../src/report/sequence-text.js';
 import { createStyle } from '../src/report/style.js';
 
 /** A sequence alert as core writes it, trimmed to what the text report reads. */
-const alert = (mix: unknown, sets?: unknown): SessionAlert =>
+const alert = (mix: unknown, sets?: unknown, callSet?: unknown): SessionAlert =>
   ({
     type: 'sequence_anomaly',
     severity: 'medium',
@@ -22,6 +22,7 @@ const alert = (mix: unknown, sets?: unknown): SessionAlert =>
       channels: {},
       mix,
       sets,
+      callSet,
     },
   }) as unknown as SessionAlert;
 
@@ -81,5 +82,36 @@ describe('text report: the set difference of a sequence alert', () => {
     expect(renderSequenceExplanation(alert(undefined, { differing: 3 }), style).join('\n')).not.toContain(
       'differ',
     );
+  });
+});
+
+describe('text report: the call set of a sequence alert', () => {
+  const style = createStyle(false);
+  const set = (rarity: number, at: number | 'end' = 'end') => ({
+    distance: 0.36,
+    rarity,
+    at,
+    distinct: 7,
+    normalDistinct: 17,
+    missing: ['accept', 'openat', 'fstat'],
+    added: ['ptrace'],
+  });
+
+  it('says how many distinct calls it and the nearest normal run made, and which calls one made and the other not', () => {
+    const lines = renderSequenceExplanation(alert(undefined, undefined, set(2.3)), style);
+    expect(lines.at(-1)).toBe(
+      '            7 distinct calls, the nearest normal run 17 (at its end; cosine distance 0.36, rarer than 99% of normal runs): lacks accept, openat, fstat; adds ptrace',
+    );
+    const running = renderSequenceExplanation(alert(undefined, undefined, set(1.2, 1024)), style);
+    expect(running.at(-1)).toContain('(at 1,024 calls; cosine distance 0.36, rarer than 90% of normal runs)');
+  });
+
+  it('says nothing of a set as common as one normal run in ten, or of a malformed one', () => {
+    expect(renderSequenceExplanation(alert(undefined, undefined, set(0.8)), style).join('\n')).not.toContain(
+      'distinct calls',
+    );
+    expect(
+      renderSequenceExplanation(alert(undefined, undefined, { ...set(2), missing: 'x' }), style).join('\n'),
+    ).not.toContain('distinct calls');
   });
 });

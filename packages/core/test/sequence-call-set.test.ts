@@ -95,6 +95,7 @@ describe('sequence model: the call-set cosine', () => {
     expect(set?.normalDistinct).toBeGreaterThan(set!.distinct);
     expect(set?.missing).toContain('accept');
     expect(set?.added).toEqual([]);
+    expect(set?.rarity).toBeGreaterThanOrEqual(2);
     expect(result?.explanation?.summary).toMatch(
       /7 distinct call\(s\) against \d+ of the nearest normal run \(whole run, cosine distance 0\.\d+\), lacking /,
     );

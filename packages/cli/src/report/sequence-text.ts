@@ -47,6 +47,8 @@ export function renderSequenceExplanation(alert: SessionAlert, style: Style): st
       `${INDENT}${style.dim('never in a normal run:')} ${novel.slice(0, NOVEL_SHOWN).join(', ')}${more}`,
     );
   }
+  const callSet = callSetLine(x);
+  if (callSet !== undefined) out.push(`${INDENT}${style.dim(callSet.label)} ${callSet.text}`);
   const mix = mixLine(x);
   if (mix !== undefined) out.push(`${INDENT}${style.dim(mix.label)} ${mix.text}`);
   const sets = setsLine(x);
@@ -69,6 +71,25 @@ function setsLine(x: SequenceExplanation): { label: string; text: string } | und
   if (parts.length === 0) return undefined;
   return {
     label: `at its end ${num(sets.differing)} calls/pairs differ from the nearest normal run:`,
+    text: parts.join('; '),
+  };
+}
+
+/**
+ * `7 distinct calls, the nearest normal run 17 (at its end; cosine distance 0.36, rarer than
+ * 99% of normal runs): lacks accept, openat; adds ptrace`, when rarer than 90 % of normal runs'.
+ */
+function callSetLine(x: SequenceExplanation): { label: string; text: string } | undefined {
+  const set = x.callSet;
+  if (set === undefined || !Array.isArray(set.missing) || !Array.isArray(set.added) || !(set.rarity >= 1))
+    return undefined;
+  const when = set.at === 'end' ? 'at its end' : `at ${num(set.at)} calls`;
+  const rarer = set.rarity >= 2 ? 'rarer than 99% of normal runs' : 'rarer than 90% of normal runs';
+  const parts = [];
+  if (set.missing.length > 0) parts.push(`lacks ${set.missing.map((c) => printable(c, 32)).join(', ')}`);
+  if (set.added.length > 0) parts.push(`adds ${set.added.map((c) => printable(c, 32)).join(', ')}`);
+  return {
+    label: `${num(set.distinct)} distinct calls, the nearest normal run ${num(set.normalDistinct)} (${when}; cosine distance ${fixed(set.distance)}, ${rarer})${parts.length > 0 ? ':' : ''}`,
     text: parts.join('; '),
   };
 }

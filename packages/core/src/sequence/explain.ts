@@ -61,6 +61,8 @@ export interface SequenceExplanation {
   callSet?:
     | {
         distance: number;
+        /** How rare that distance is among normal runs, in decades (1 = rarer than 90 % of them, 2 = 99 %). */
+        rarity: number;
         at: number | 'end';
         distinct: number;
         normalDistinct: number;
@@ -158,7 +160,6 @@ export function explainProcess(
   });
   const mix = explainMix(model, state);
   const callSet = explainCallSet(model, state);
-  const callSetRare = callSet !== undefined && channelRarityOf(model, 'callSetCosine', callSet.distance) >= 1;
   const sets = explainSets(model, state);
   const first = calls.find((x) => x.line !== undefined)?.line;
   const last = [...calls].reverse().find((x) => x.line !== undefined)?.line;
@@ -173,7 +174,7 @@ export function explainProcess(
     calls: state.calls,
     score: round(score),
     threshold: round(threshold),
-    summary: `${program} pid ${pid}: calls unlike normal (score ${round(score, 2)} > ${round(threshold, 2)}); most unusual ${calls.length} calls${where} cost ${round(meanCost, 2)} nats/call${novelText}${callSetRare ? callSetText(callSet) : ''}${mixText(mix)}${setsText(sets)}`,
+    summary: `${program} pid ${pid}: calls unlike normal (score ${round(score, 2)} > ${round(threshold, 2)}); most unusual ${calls.length} calls${where} cost ${round(meanCost, 2)} nats/call${novelText}${callSetText(callSet)}${mixText(mix)}${setsText(sets)}`,
     window: {
       meanCost: round(meanCost),
       normalMeanCost: c === undefined ? undefined : round(c.mean[1] as number),
@@ -249,9 +250,9 @@ function channelRarityOf(model: ProgramModel, channel: ChannelName, value: numbe
   return channelRarity(peaks, value, c.spread[i] as number);
 }
 
-/** The call set in the summary line (shown when rarer than 90 % of normal runs'). */
+/** The call set in the summary line, when it is rarer than 90 % of normal runs'. */
 function callSetText(set: SequenceExplanation['callSet']): string {
-  if (set === undefined) return '';
+  if (set === undefined || set.rarity < 1) return '';
   const at = set.at === 'end' ? 'whole run' : `first ${set.at} calls`;
   const lacks = set.missing.length === 0 ? '' : `, lacking ${set.missing.slice(0, 3).join(', ')}`;
   const adds =
@@ -279,8 +280,10 @@ function explainCallSet(model: ProgramModel, state: ProcessState): SequenceExpla
   // Calls the program never made share one token: each counts, and the first are named by their novelties.
   distinct += state.unseenCalls;
   for (const n of state.novelties) if (n.name !== undefined && added.length < SETS_LISTED) added.push(n.name);
+  const distance = state.values[index] as number;
   return {
-    distance: round(state.values[index] as number),
+    distance: round(distance),
+    rarity: round(channelRarityOf(model, 'callSetCosine', distance), 2),
     at: state.callSetAt === MIX_FINAL ? 'end' : MIX_FIRST_LEVEL * 2 ** state.callSetAt,
     distinct,
     normalDistinct: normal.size,
