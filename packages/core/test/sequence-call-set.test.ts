@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createSequenceScorer, SequenceLearner, type SequenceModel } from '../src/index.js';
+import {
+  createSequenceScorer,
+  SEQUENCE_CHANNELS,
+  SequenceLearner,
+  type SequenceModel,
+} from '../src/index.js';
 import { MixProfiles } from '../src/sequence/mix.js';
 import { CALL_SET_FIRST_CALLS } from '../src/sequence/process-state.js';
 import { rng } from './helpers/rng.js';
@@ -45,17 +50,8 @@ function learn(runs: string[][], weights?: Record<string, number>): SequenceMode
   return learner.toModel();
 }
 
-const ONLY_CALL_SET = {
-  meanCost: 0,
-  windowCost: 0,
-  novelty: 0,
-  callSetDistance: 0,
-  pairSetDistance: 0,
-  mismatchRate: 0,
-  mixDistance: 0,
-  setDifference: 0,
-  callSetCosine: 1,
-};
+/** Every channel out of the score but the call set. */
+const ONLY_CALL_SET = Object.fromEntries(SEQUENCE_CHANNELS.map((c) => [c, c === 'callSetCosine' ? 1 : 0]));
 
 describe('sequence model: the call-set cosine', () => {
   const random = rng(11);
