@@ -114,9 +114,18 @@ describe('sequence model: the call-set cosine', () => {
     expect(firstOver).toBeLessThan(2 * CALL_SET_FIRST_CALLS);
   });
 
-  it('leaves the call set out of the score for programs learned from fewer than 50 distinct runs', () => {
-    const few = learn(normal.slice(0, 20));
-    expect(few.programs.daemon!.calibration!.weights[8]).toBe(0);
-    expect(model.programs.daemon!.calibration!.weights[8]).toBeGreaterThan(0);
+  it('weighs it from 50 normal runs on; a program of fewer gets the pair-set distance and the mismatch rate instead', () => {
+    const weightsOf = (m: SequenceModel) => m.programs.daemon!.calibration!.weights;
+    const few = weightsOf(learn(normal.slice(0, 20)));
+    const many = weightsOf(model);
+    const at = (name: string) => SEQUENCE_CHANNELS.indexOf(name as (typeof SEQUENCE_CHANNELS)[number]);
+    expect(few[at('callSetCosine')]).toBe(0);
+    expect([few[at('pairSetDistance')], few[at('mismatchRate')]]).toEqual([1, 1]);
+    expect(many[at('callSetCosine')]).toBe(6);
+    expect([many[at('pairSetDistance')], many[at('mismatchRate')]]).toEqual([0, 0.5]);
+    // Weights that leave a small program nothing of its defaults are used for it as given.
+    const own = weightsOf(learn(normal.slice(0, 20), { pairSetDistance: 0, mismatchRate: 0 }));
+    expect(own[at('mixDistance')]).toBe(0.5);
+    expect(own[at('callSetCosine')]).toBe(6);
   });
 });

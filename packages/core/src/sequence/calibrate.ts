@@ -17,6 +17,8 @@ export interface CalibrateOptions {
   window: number;
   folds: number;
   weights: number[];
+  /** The weights for a program of fewer than MIN_MIX_EXEMPLARS processes (default: `weights`). */
+  fewWeights?: number[] | undefined;
 }
 
 /** Least spread per channel, so a channel that never moved on normal data does not explode on the first change. */
@@ -79,8 +81,9 @@ export function calibrate(p: ProgramLearning, options: CalibrateOptions): Calibr
   });
   // Too few normal processes for the channels that need many to mean anything: left out.
   // (Unless the caller weighted nothing else: then they are all there is.)
-  const othersWeighted = options.weights.some((w, c) => !NEED_MANY_PROCESSES.has(c) && w > 0);
-  const weights = options.weights.map((w, c) =>
+  const given = n < MIN_MIX_EXEMPLARS ? (options.fewWeights ?? options.weights) : options.weights;
+  const othersWeighted = given.some((w, c) => !NEED_MANY_PROCESSES.has(c) && w > 0);
+  const weights = given.map((w, c) =>
     NEED_MANY_PROCESSES.has(c) && n < MIN_MIX_EXEMPLARS && othersWeighted ? 0 : w,
   );
   const calibration: Calibration = {

@@ -6,7 +6,12 @@
 export { sequenceAlert } from './alert.js';
 export type { ExplainedCall, SequenceExplanation } from './explain.js';
 export type { SequenceLearnerOptions } from './learn.js';
-export { DEFAULT_CHANNEL_WEIGHTS, learnSequenceModel, SequenceLearner } from './learn.js';
+export {
+  DEFAULT_CHANNEL_WEIGHTS,
+  DEFAULT_FEW_PROCESS_WEIGHTS,
+  learnSequenceModel,
+  SequenceLearner,
+} from './learn.js';
 export type { SequenceModel, StoredProgramModel } from './model.js';
 export { SEQUENCE_MODEL_FORMAT, SEQUENCE_MODEL_VERSION, sequenceModelProblem } from './model.js';
 export type { NumberedCallLayout, NumberedCallReader } from './numbered-calls.js';

@@ -44,23 +44,22 @@ export interface SequenceLearnerOptions {
  * Weights of the combined score unless told otherwise: each channel's rarity (decades) is
  * multiplied by its weight and they add up; 0 leaves a channel out (it is still measured and
  * explained: the costliest window is what an explanation shows). Chosen on five benches:
- * bench/sequence-adfa-ld.mjs (a 220-normal, 186-attack sample of ADFA-LD, the set issue 13's
+ * bench/sequence-adfa-ld.mjs (a 233-normal, 186-attack sample of ADFA-LD, the set issue 13's
  * target is stated in), bench/sequence-server-traces.mjs (an ADFA-LD-like set of real
  * sshd/vsftpd/web server traces, with and without verbatim repeats of training processes),
  * bench/sequence-eval.mjs (UNM) and bench/sequence-own-traces.mjs (everyday tools).
  *
  * The call-set cosine leads: on ADFA-LD's held-out traces (none repeats a training one) it is
- * the one channel well past stide (AUC 0.79 alone, stide 0.69; every other channel 0.45–0.70),
+ * the one channel well past stide (AUC 0.79 alone, stide 0.71; every other channel 0.45–0.71),
  * and on the server traces without repeats it is level with the best. The others break its
  * ties and catch what a set cannot: the mismatch rate (order), the mix (proportions) and the
  * set difference, which is what ranks verbatim repeats of normal processes lowest (server
  * traces with repeats 0.882 → 0.905). The previous default (pair-set distance 1, mismatch
  * rate 1, mix 1, set difference 2) scored 0.586 on the ADFA-LD sample, 0.905 / 0.653 on the
  * server traces with / without repeats, UNM 0.896 pooled / 0.753 per set, everyday tools
- * 0.964; these weights 0.785, 0.905 / 0.690, 0.893 / 0.747 and 0.964. The mean cost and the
- * pair-set distance add nothing once these count (ADFA-LD 0.785 → 0.78 either way). Programs
- * of fewer than 50 normal processes are scored without the nearest-neighbour channels (see
- * `calibrate.ts`), by the mismatch rate alone.
+ * 0.964; these weights 0.779, 0.905 / 0.690, 0.891 / 0.752 and 0.964. The mean cost and the
+ * pair-set distance add nothing once these count (ADFA-LD 0.78 → 0.77 with either). Programs
+ * of fewer than 50 normal processes have {@link DEFAULT_FEW_PROCESS_WEIGHTS} instead.
  */
 export const DEFAULT_CHANNEL_WEIGHTS: Readonly<Record<ChannelName, number>> = Object.freeze({
   meanCost: 0,
@@ -72,6 +71,26 @@ export const DEFAULT_CHANNEL_WEIGHTS: Readonly<Record<ChannelName, number>> = Ob
   mixDistance: 0.5,
   setDifference: 0.5,
   callSetCosine: 6,
+});
+
+/**
+ * The default weights of a program learned from fewer than 50 normal processes, which the
+ * nearest-neighbour channels (call set, mix, set difference) and the mean cost do not suit
+ * (see `calibrate.ts`): the pair-set distance and the mismatch rate, as before the call set.
+ * A new pair (read→socket in an exfiltrating loop) is what tells there: scored by the
+ * mismatch rate alone, the runner's kill test (test/sequence-kill.test.ts) saw the loop
+ * killed before its socket, or with the socket outside the explained window, one run in two.
+ */
+export const DEFAULT_FEW_PROCESS_WEIGHTS: Readonly<Record<ChannelName, number>> = Object.freeze({
+  meanCost: 0,
+  windowCost: 0,
+  novelty: 0,
+  callSetDistance: 0,
+  pairSetDistance: 1,
+  mismatchRate: 1,
+  mixDistance: 0,
+  setDifference: 0,
+  callSetCosine: 0,
 });
 
 /** What the learner keeps of one program. */
@@ -216,6 +235,9 @@ export class SequenceLearner {
   toModel(): SequenceModel {
     this.endTrace();
     const weights = CHANNELS.map((c) => this.#options.weights?.[c] ?? DEFAULT_CHANNEL_WEIGHTS[c]);
+    let fewWeights = CHANNELS.map((c) => this.#options.weights?.[c] ?? DEFAULT_FEW_PROCESS_WEIGHTS[c]);
+    // Weights that leave the few-process defaults nothing (pairSetDistance=0,mismatchRate=0) are the caller's for every program.
+    if (!fewWeights.some((w) => w > 0)) fewWeights = weights;
     const programs: SequenceModel['programs'] = {};
     for (const [name, learned] of [...this.#programs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       if (learned.processes === 0) continue;
@@ -226,6 +248,7 @@ export class SequenceLearner {
         window: this.window,
         folds: this.#options.folds ?? 5,
         weights,
+        fewWeights,
       });
       programs[name] = storeProgram({
         vocabulary: p.vocabulary,
