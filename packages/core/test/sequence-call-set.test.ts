@@ -92,6 +92,8 @@ describe('sequence model: the call-set cosine', () => {
     expect(set?.missing).toContain('accept');
     expect(set?.added).toEqual([]);
     expect(set?.rarity).toBeGreaterThanOrEqual(2);
+    // Containment, which the default score leaves out (and the scorer skips), is still explained: every call is a normal one.
+    expect(result?.explanation?.channels.callSetDistance.value).toBe(0);
     expect(result?.explanation?.summary).toMatch(
       /7 distinct call\(s\) against \d+ of the nearest normal run \(whole run, cosine distance 0\.\d+\), lacking /,
     );

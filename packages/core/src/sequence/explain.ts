@@ -146,7 +146,7 @@ export function explainProcess(
     if (n.tokens.length === 1) novelCalls.push({ syscall: n.name ?? (names[0] as string), line: n.line });
     else novelPairs.push({ syscalls: [names[0] as string, names[1] as string], line: n.line });
   }
-  const values = state.channels();
+  const values = state.channels(true);
   const c = model.calibration;
   const channels = {} as SequenceExplanation['channels'];
   CHANNELS.forEach((name, i) => {

@@ -40,6 +40,9 @@ export const CHANNELS = [
 ] as const;
 export type ChannelName = (typeof CHANNELS)[number];
 
+const CALL_SET_DISTANCE = CHANNELS.indexOf('callSetDistance');
+const PAIR_SET_DISTANCE = CHANNELS.indexOf('pairSetDistance');
+
 /** Channels of version 1 and 2 models (before the mix), whose calibrations have one entry per each. */
 export const CHANNELS_BEFORE_MIX = CHANNELS.slice(0, 6) as readonly ChannelName[];
 /** Channels of version 3 models (before the set difference). */
@@ -121,6 +124,15 @@ export class ProgramModel {
     for (const pair of parts.pairs) this.pairMap[pair] = 1;
     this.mix = parts.mix ?? MixProfiles.empty();
     this.calibration = parts.calibration;
+  }
+
+  /**
+   * Whether the score counts a containment distance (call-set or pair-set distance). An
+   * uncalibrated model (one being calibrated records every channel) always does.
+   */
+  get weighsContainment(): boolean {
+    const w = this.calibration?.weights;
+    return w === undefined || (w[CALL_SET_DISTANCE] ?? 0) > 0 || (w[PAIR_SET_DISTANCE] ?? 0) > 0;
   }
 
   /** The combined score of channel values (CHANNELS order); the raw window cost when uncalibrated. */
