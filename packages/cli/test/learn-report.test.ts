@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
+import { straceInto } from './helpers/strace.js';
 
 const hasStrace = spawnSync('strace', ['-V']).status === 0;
 const hasGit = spawnSync('git', ['--version']).status === 0;
@@ -13,10 +14,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Traces `argv` with the real strace (-f, plus `flags`), into `dir/name`. */
 function trace(name: string, argv: string[], flags: string[] = []): string {
-  const out = join(dir, name);
-  const r = spawnSync('strace', ['-f', '-o', out, ...flags, '--', ...argv], { encoding: 'utf8', cwd: dir });
-  if (!existsSync(out)) throw new Error(`strace failed: ${r.stderr}`);
-  return out;
+  return straceInto(dir, name, argv, flags);
 }
 
 /** A git repository with `files` committed and one of them changed. */

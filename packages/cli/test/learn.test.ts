@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorLines, runCli } from './helpers/cli.js';
+import { straceInto } from './helpers/strace.js';
 
 const hasStrace = spawnSync('strace', ['-V']).status === 0;
 const isRoot = process.getuid?.() === 0;
@@ -13,10 +14,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Traces `argv` with the real strace (-f), as a user would, into `dir/name`. */
 function trace(name: string, argv: string[]): string {
-  const out = join(dir, name);
-  const r = spawnSync('strace', ['-f', '-o', out, ...argv], { encoding: 'utf8', cwd: dir });
-  if (!existsSync(out)) throw new Error(`strace failed: ${r.stderr}`);
-  return out;
+  return straceInto(dir, name, argv);
 }
 
 describe.skipIf(!hasStrace)('learn → analyze round trip with real strace', () => {

@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ndjson, runCli } from './helpers/cli.js';
+import { straceInto } from './helpers/strace.js';
 
 const hasStrace = spawnSync('strace', ['-V']).status === 0;
 const hasCc = spawnSync('cc', ['--version']).status === 0;
@@ -55,10 +56,7 @@ int main(int argc, char **argv) {
 `;
 
 function trace(name: string, argv: string[]): string {
-  const out = join(dir, name);
-  const r = spawnSync('strace', ['-f', '-o', out, ...argv], { encoding: 'utf8', cwd: dir });
-  if (!existsSync(out)) throw new Error(`strace failed: ${r.stderr}`);
-  return out;
+  return straceInto(dir, name, argv);
 }
 
 describe.skipIf(!hasStrace || !hasCc)('syscan score on real strace traces', () => {
