@@ -106,6 +106,17 @@ describe('text report: the call set of a sequence alert', () => {
     expect(running.at(-1)).toContain('(at 1,024 calls; cosine distance 0.36, rarer than 90% of normal runs)');
   });
 
+  it('shows an alert raised in its first 512 calls the latest earlier comparison, unscored, when it adds calls', () => {
+    const early = { ...set(0, 64), scored: false };
+    expect(renderSequenceExplanation(alert(undefined, undefined, early), style).at(-1)).toBe(
+      '            7 distinct calls, the nearest normal run 17 (at 64 calls; cosine distance 0.36, not yet scored): lacks accept, openat, fstat; adds ptrace',
+    );
+    const nothingAdded = { ...early, added: [] };
+    expect(
+      renderSequenceExplanation(alert(undefined, undefined, nothingAdded), style).join('\n'),
+    ).not.toContain('distinct calls');
+  });
+
   it('says nothing of a set as common as one normal run in ten, or of a malformed one', () => {
     expect(renderSequenceExplanation(alert(undefined, undefined, set(0.8)), style).join('\n')).not.toContain(
       'distinct calls',

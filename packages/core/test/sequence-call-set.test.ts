@@ -116,6 +116,30 @@ describe('sequence model: the call-set cosine', () => {
     expect(firstOver).toBeLessThan(2 * CALL_SET_FIRST_CALLS);
   });
 
+  it('explains an alert raised before its first scored comparison by the latest earlier one, unscored, naming the calls it adds', () => {
+    // Scored by its novel calls alone, a loop that sends where the daemon never does crosses early.
+    const onlyNovelty = Object.fromEntries(SEQUENCE_CHANNELS.map((c) => [c, c === 'novelty' ? 1 : 0]));
+    const novelty = learn(normal.slice(0, 70), onlyNovelty);
+    const scorer = createSequenceScorer(novelty, { program: 'daemon', falseAlarmRate: 0.05 });
+    const calls = [...normalRun(rng(5), 3).slice(0, -1), 'connect', 'sendmsg', 'recvmsg', 'dup2', 'execve'];
+    for (let r = 0; r < 20; r++) calls.push('read', 'write', 'poll');
+    let explanation: NonNullable<ReturnType<typeof scorer.observeCall>['explanation']> | undefined;
+    for (const call of calls) {
+      const o = scorer.observeCall(9, 'daemon', call);
+      if (o.overThreshold && explanation === undefined) explanation = o.explanation;
+    }
+    expect(explanation).toBeDefined();
+    const set = explanation?.callSet;
+    expect(explanation!.calls).toBeLessThan(CALL_SET_FIRST_CALLS);
+    expect(set?.scored).toBe(false);
+    expect(set?.rarity).toBe(0);
+    expect(typeof set?.at === 'number' && set.at < CALL_SET_FIRST_CALLS).toBe(true);
+    expect(set?.added).toEqual(expect.arrayContaining(['connect', 'sendmsg']));
+    expect(explanation?.summary).toMatch(
+      /of the nearest normal run \(first \d+ calls, cosine distance [\d.]+\).*adding .*connect/,
+    );
+  });
+
   it('weighs it from 50 normal runs on; a program of fewer gets the pair-set distance and the mismatch rate instead', () => {
     const weightsOf = (m: SequenceModel) => m.programs.daemon!.calibration!.weights;
     const few = weightsOf(learn(normal.slice(0, 20)));

@@ -78,13 +78,21 @@ function setsLine(x: SequenceExplanation): { label: string; text: string } | und
 /**
  * `7 distinct calls, the nearest normal run 17 (at its end; cosine distance 0.36, rarer than
  * 99% of normal runs): lacks accept, openat; adds ptrace`, when rarer than 90 % of normal runs'.
+ * An alert raised before the score weighs the set (its first 512 calls) shows the latest earlier
+ * comparison when it adds calls: `… (at 64 calls; cosine distance 0.41, not yet scored): adds socket`.
  */
 function callSetLine(x: SequenceExplanation): { label: string; text: string } | undefined {
   const set = x.callSet;
-  if (set === undefined || !Array.isArray(set.missing) || !Array.isArray(set.added) || !(set.rarity >= 1))
-    return undefined;
+  if (set === undefined || !Array.isArray(set.missing) || !Array.isArray(set.added)) return undefined;
+  // Explanations written before `scored` existed were all of scored comparisons.
+  const scored = set.scored !== false;
+  if (scored ? !(set.rarity >= 1) : set.added.length === 0) return undefined;
   const when = set.at === 'end' ? 'at its end' : `at ${num(set.at)} calls`;
-  const rarer = set.rarity >= 2 ? 'rarer than 99% of normal runs' : 'rarer than 90% of normal runs';
+  const rarer = !scored
+    ? 'not yet scored'
+    : set.rarity >= 2
+      ? 'rarer than 99% of normal runs'
+      : 'rarer than 90% of normal runs';
   const parts = [];
   if (set.missing.length > 0) parts.push(`lacks ${set.missing.map((c) => printable(c, 32)).join(', ')}`);
   if (set.added.length > 0) parts.push(`adds ${set.added.map((c) => printable(c, 32)).join(', ')}`);

@@ -56,13 +56,19 @@ export interface SequenceExplanation {
    * run (`at`: calls made, or `end`), counts aside: its cosine distance, how many distinct calls
    * each made, and the first calls that run made and this one did not (`missing`) and this one
    * made and that run did not (`added`). Absent for models before version 5 and before a
-   * process's first comparison (512 calls, or its end).
+   * process's first comparison (16 calls, or its end).
    */
   callSet?:
     | {
         distance: number;
-        /** How rare that distance is among normal runs, in decades (1 = rarer than 90 % of them, 2 = 99 %). */
+        /** How rare that distance is among normal runs, in decades (1 = rarer than 90 % of them, 2 = 99 %); 0 when not scored. */
         rarity: number;
+        /**
+         * Whether the score weighed this comparison. It does from CALL_SET_FIRST_CALLS calls on
+         * and at the end; an alert raised earlier is explained by the latest earlier comparison
+         * (from 16 calls on), which the score leaves out.
+         */
+        scored: boolean;
         at: number | 'end';
         distinct: number;
         normalDistinct: number;
@@ -250,9 +256,12 @@ function channelRarityOf(model: ProgramModel, channel: ChannelName, value: numbe
   return channelRarity(peaks, value, c.spread[i] as number);
 }
 
-/** The call set in the summary line, when it is rarer than 90 % of normal runs'. */
+/**
+ * The call set in the summary line: when it is rarer than 90 % of normal runs', or, compared
+ * before the score weighs it, when it makes calls that run did not at the same point.
+ */
 function callSetText(set: SequenceExplanation['callSet']): string {
-  if (set === undefined || set.rarity < 1) return '';
+  if (set === undefined || (set.scored ? set.rarity < 1 : set.added.length === 0)) return '';
   const at = set.at === 'end' ? 'whole run' : `first ${set.at} calls`;
   const lacks = set.missing.length === 0 ? '' : `, lacking ${set.missing.slice(0, 3).join(', ')}`;
   const adds =
@@ -260,12 +269,20 @@ function callSetText(set: SequenceExplanation['callSet']): string {
   return `; ${set.distinct} distinct call(s) against ${set.normalDistinct} of the nearest normal run (${at}, cosine distance ${round(set.distance, 2)})${lacks}${adds}`;
 }
 
-/** The process's distinct calls against the nearest normal run's at the comparison that set the call-set channel. */
+/**
+ * The process's distinct calls against the nearest normal run's at the comparison that set the
+ * call-set channel; before the first such comparison (an alert raised in its first
+ * CALL_SET_FIRST_CALLS calls), at the latest earlier one, unscored.
+ */
 function explainCallSet(model: ProgramModel, state: ProcessState): SequenceExplanation['callSet'] {
   const index = CHANNELS.indexOf('callSetCosine');
   const c = model.calibration;
-  if (state.callSetExemplar < 0 || (c !== undefined && c.weights.length <= index)) return undefined;
-  const normal = model.mix.shares(state.callSetAt, state.callSetExemplar);
+  if (c !== undefined && c.weights.length <= index) return undefined;
+  const scored = state.callSetExemplar >= 0;
+  const at = scored ? state.callSetAt : state.latestCallSetAt;
+  const exemplar = scored ? state.callSetExemplar : state.latestCallSetExemplar;
+  if (exemplar < 0) return undefined;
+  const normal = model.mix.shares(at, exemplar);
   const missing: string[] = [];
   const added: string[] = [];
   for (const token of normal.keys())
@@ -280,11 +297,13 @@ function explainCallSet(model: ProgramModel, state: ProcessState): SequenceExpla
   // Calls the program never made share one token: each counts, and the first are named by their novelties.
   distinct += state.unseenCalls;
   for (const n of state.novelties) if (n.name !== undefined && added.length < SETS_LISTED) added.push(n.name);
-  const distance = state.values[index] as number;
+  const distance = scored ? (state.values[index] as number) : state.latestCallSetDistance;
   return {
     distance: round(distance),
-    rarity: round(channelRarityOf(model, 'callSetCosine', distance), 2),
-    at: state.callSetAt === MIX_FINAL ? 'end' : MIX_FIRST_LEVEL * 2 ** state.callSetAt,
+    // Normal runs were calibrated from CALL_SET_FIRST_CALLS calls on: an earlier distance has no rarity to give.
+    rarity: scored ? round(channelRarityOf(model, 'callSetCosine', distance), 2) : 0,
+    scored,
+    at: at === MIX_FINAL ? 'end' : MIX_FIRST_LEVEL * 2 ** at,
     distinct,
     normalDistinct: normal.size,
     missing,

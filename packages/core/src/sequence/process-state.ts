@@ -97,6 +97,14 @@ export class ProcessState {
   /** Comparison point and nearest normal profile of that set (for explanations). */
   callSetAt = -1;
   callSetExemplar = -1;
+  /**
+   * The latest comparison of the set at any point, those before CALL_SET_FIRST_CALLS included:
+   * the score leaves those out, but an alert raised that early can still say which calls set
+   * the process apart from the nearest normal run's same first calls.
+   */
+  latestCallSetAt = -1;
+  latestCallSetExemplar = -1;
+  latestCallSetDistance = 0;
   readonly values: Float64Array;
   /** Each channel's highest value so far (what version 4 models combine). */
   readonly peaks: Float64Array;
@@ -225,6 +233,9 @@ export class ProcessState {
     this.#mixDistance = nearest.distance;
     this.mixAt = level;
     this.mixExemplar = nearest.exemplar;
+    this.latestCallSetAt = level;
+    this.latestCallSetExemplar = nearest.setExemplar;
+    this.latestCallSetDistance = nearest.setDistance;
     if (level === MIX_FINAL || MIX_FIRST_LEVEL * 2 ** level >= CALL_SET_FIRST_CALLS) {
       this.#callSetCosine = nearest.setDistance;
       this.callSetExemplar = nearest.setExemplar;
