@@ -13,6 +13,7 @@ import {
   serviceArgv,
   serviceSkipReason,
   traceNormalRuns,
+  withFixedLayout,
 } from '../../../packages/cli/test/fixtures/sequence/service-traces.js';
 import { binPath, ensureBuilt, hasNamespaces, straceSkipReason } from './helpers.js';
 
@@ -82,9 +83,18 @@ describe.skipIf(skip !== undefined)(
       rmSync(join(rig.outputs, 'exfil.done'), { force: true });
       const argv = serviceArgv(rig, mode, count, port);
       return new Promise((resolve, reject) => {
+        // Laid out as the training runs were (see FIXED_LAYOUT): the runner's command inherits it.
         const child = spawn(
-          process.execPath,
-          [binPath, 'exec', '--json', ...isolation, ...flags, '--', ...argv],
+          ...withFixedLayout([
+            process.execPath,
+            binPath,
+            'exec',
+            '--json',
+            ...isolation,
+            ...flags,
+            '--',
+            ...argv,
+          ]),
           {
             cwd: rig.dir,
             stdio: ['ignore', 'pipe', 'pipe'],
