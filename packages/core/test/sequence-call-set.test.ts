@@ -121,7 +121,8 @@ describe('sequence model: the call-set cosine', () => {
     const onlyNovelty = Object.fromEntries(SEQUENCE_CHANNELS.map((c) => [c, c === 'novelty' ? 1 : 0]));
     const novelty = learn(normal.slice(0, 70), onlyNovelty);
     const scorer = createSequenceScorer(novelty, { program: 'daemon', falseAlarmRate: 0.05 });
-    const calls = [...normalRun(rng(5), 3).slice(0, -1), 'connect', 'sendmsg', 'recvmsg', 'dup2', 'execve'];
+    // A normal run's first 32 calls (compared at 32), then calls the daemon never makes.
+    const calls = [...normalRun(rng(5), 3).slice(0, 32), 'connect', 'sendmsg', 'recvmsg', 'dup2', 'execve'];
     for (let r = 0; r < 20; r++) calls.push('read', 'write', 'poll');
     let explanation: NonNullable<ReturnType<typeof scorer.observeCall>['explanation']> | undefined;
     for (const call of calls) {
@@ -135,6 +136,8 @@ describe('sequence model: the call-set cosine', () => {
     expect(set?.rarity).toBe(0);
     expect(typeof set?.at === 'number' && set.at < CALL_SET_FIRST_CALLS).toBe(true);
     expect(set?.added).toEqual(expect.arrayContaining(['connect', 'sendmsg']));
+    // Compared as the set stands when explained: what it lists as added counts in its distance.
+    expect(set?.distance).toBeGreaterThan(0);
     expect(explanation?.summary).toMatch(
       /of the nearest normal run \(first \d+ calls, cosine distance [\d.]+\).*adding .*connect/,
     );

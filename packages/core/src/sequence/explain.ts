@@ -53,7 +53,8 @@ export interface SequenceExplanation {
     | undefined;
   /**
    * The set of distinct calls against the nearest normal process's at the same point of its
-   * run (`at`: calls made, or `end`), counts aside: its cosine distance, how many distinct calls
+   * run (`at`: calls made, or `end`), counts aside, as the set stands when explained (the
+   * channel's value, in `channels`, is of the comparison at `at`): its cosine distance, how many distinct calls
    * each made, and the first calls that run made and this one did not (`missing`) and this one
    * made and that run did not (`added`). Absent for models before version 5 and before a
    * process's first comparison (16 calls, or its end).
@@ -280,7 +281,12 @@ function explainCallSet(model: ProgramModel, state: ProcessState): SequenceExpla
   if (c !== undefined && c.weights.length <= index) return undefined;
   const scored = state.callSetExemplar >= 0;
   const at = scored ? state.callSetAt : state.latestCallSetAt;
-  const exemplar = scored ? state.callSetExemplar : state.latestCallSetExemplar;
+  if ((scored ? state.callSetExemplar : state.latestCallSetExemplar) < 0) return undefined;
+  // Compared again as the set stands now, at the same point of normal runs: calls made since the
+  // comparison would otherwise be listed as added next to a distance that did not count them.
+  const now = model.mix.nearest(at, state.counts, state.calls, Math.max(0, state.unseenCalls - 1));
+  const exemplar = now.setExemplar;
+  const distance = now.setDistance;
   if (exemplar < 0) return undefined;
   const normal = model.mix.shares(at, exemplar);
   const missing: string[] = [];
@@ -297,7 +303,6 @@ function explainCallSet(model: ProgramModel, state: ProcessState): SequenceExpla
   // Calls the program never made share one token: each counts, and the first are named by their novelties.
   distinct += state.unseenCalls;
   for (const n of state.novelties) if (n.name !== undefined && added.length < SETS_LISTED) added.push(n.name);
-  const distance = scored ? (state.values[index] as number) : state.latestCallSetDistance;
   return {
     distance: round(distance),
     // Normal runs were calibrated from CALL_SET_FIRST_CALLS calls on: an earlier distance has no rarity to give.

@@ -104,7 +104,6 @@ export class ProcessState {
    */
   latestCallSetAt = -1;
   latestCallSetExemplar = -1;
-  latestCallSetDistance = 0;
   readonly values: Float64Array;
   /** Each channel's highest value so far (what version 4 models combine). */
   readonly peaks: Float64Array;
@@ -235,7 +234,6 @@ export class ProcessState {
     this.mixExemplar = nearest.exemplar;
     this.latestCallSetAt = level;
     this.latestCallSetExemplar = nearest.setExemplar;
-    this.latestCallSetDistance = nearest.setDistance;
     if (level === MIX_FINAL || MIX_FIRST_LEVEL * 2 ** level >= CALL_SET_FIRST_CALLS) {
       this.#callSetCosine = nearest.setDistance;
       this.callSetExemplar = nearest.setExemplar;
