@@ -1,4 +1,5 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -33,8 +34,21 @@ describe('bad input: one line on stderr, exit 2', () => {
     await expectOneLineError(['learn', 'nope.log'], "cannot read 'nope.log'");
   });
 
-  it('names a directory', async () => {
-    await expectOneLineError(['parse', dir], `cannot read '${dir}': is a directory`);
+  it('names a directory with no file in it, and a FIFO inside a directory', async () => {
+    const empty = mkdtempSync(join(dir, 'empty-'));
+    mkdirSync(join(empty, 'sub'));
+    await expectOneLineError(
+      ['parse', empty],
+      `'${empty}' is a directory with no file in it: nothing to read`,
+    );
+    await expectOneLineError(['learn', empty], 'is a directory with no file in it');
+    const withFifo = mkdtempSync(join(dir, 'fifo-'));
+    writeFileSync(join(withFifo, 'a.strace'), 'read(3, "x", 1) = 1\n');
+    execFileSync('mkfifo', [join(withFifo, 'b.pipe')]);
+    await expectOneLineError(
+      ['parse', withFifo],
+      `cannot read '${join(withFifo, 'b.pipe')}' in directory '${withFifo}': not a regular file`,
+    );
   });
 
   it('fails before any output when a later file is missing', async () => {

@@ -59,7 +59,10 @@ interface AnalyzeOptions extends InputOptions, RuleFileOptions {
 export function makeAnalyzeCommand(ctx: CliContext): Command {
   return ruleFileOptions(new Command('analyze'))
     .description('judge syscall telemetry against a baseline: exit 0 clean, 1 anomalies, 2 error')
-    .argument('[files...]', "strace output or audit logs; '-' or none reads stdin")
+    .argument(
+      '[files...]',
+      "strace output or audit logs (a directory: every file beneath it); '-' or none reads stdin",
+    )
     .addOption(
       new Option(
         '-f, --format <format>',

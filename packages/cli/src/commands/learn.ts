@@ -54,7 +54,10 @@ interface LearnOptions extends InputOptions, NumbersOptions {
 export function makeLearnCommand(ctx: CliContext): Command {
   return new Command('learn')
     .description('learn a baseline (syscalls seen, rate limits with headroom) from known-good traces')
-    .argument('[files...]', "strace output or audit logs of normal runs; '-' or none reads stdin")
+    .argument(
+      '[files...]',
+      "strace output or audit logs of normal runs (a directory: every file beneath it); '-' or none reads stdin",
+    )
     .option('-o, --output <file>', 'write the baseline here (default: stdout)')
     .option('--headroom <factor>', 'rate limits = busiest minute seen × factor (>= 1)', parseHeadroom, 1.5)
     .option('--no-sequence', 'do not learn the sequence model (sequenceModel key)')

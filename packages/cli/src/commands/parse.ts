@@ -22,7 +22,10 @@ interface ParseCommandOptions extends InputOptions {
 export function makeParseCommand(ctx: CliContext): Command {
   return new Command('parse')
     .description('print syscall events as NDJSON (default) or a JSON array')
-    .argument('[files...]', "strace output or audit logs; '-' or none reads stdin")
+    .argument(
+      '[files...]',
+      "strace output or audit logs (a directory: every file beneath it); '-' or none reads stdin",
+    )
     .addOption(
       new Option('-f, --format <format>', 'output format').choices(['ndjson', 'json']).default('ndjson'),
     )

@@ -67,7 +67,10 @@ interface FileScore {
 export function makeScoreCommand(ctx: CliContext): Command {
   return new Command('score')
     .description('score traces against the sequence model of a baseline: one JSON line per file')
-    .argument('[files...]', "strace output or audit logs; '-' or none reads stdin")
+    .argument(
+      '[files...]',
+      "strace output or audit logs (a directory: every file beneath it); '-' or none reads stdin",
+    )
     .requiredOption('-b, --baseline <file>', "a baseline from 'syscan learn' (its sequenceModel)")
     .addOption(
       new Option('-f, --format <format>', 'output format').choices(['ndjson', 'json']).default('ndjson'),

@@ -34,7 +34,7 @@ export function makeSeccompCommand(ctx: CliContext): Command {
     )
     .argument(
       '[traces...]',
-      "strace output or audit logs of normal runs; '-' or none (and no --baseline) reads stdin",
+      "strace output or audit logs of normal runs (a directory: every file beneath it); '-' or none (and no --baseline) reads stdin",
     )
     .option('-o, --output <file>', 'write the profile here (default: stdout)')
     .option('-b, --baseline <file>', "add a baseline from 'syscan learn' (repeatable)", collect)

@@ -1,5 +1,6 @@
-import { closeSync, constants, createReadStream, openSync, readSync } from 'node:fs';
-import { access, open, stat } from 'node:fs/promises';
+import { closeSync, constants, createReadStream, openSync, readSync, type Stats } from 'node:fs';
+import { access, open, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { createParser, type ParsedRecord, type ParseOptions, type ParseStats } from '@syscan/core';
@@ -40,9 +41,15 @@ const OTHER_COMPRESSIONS: ReadonlyArray<[name: string, magic: readonly number[],
 const startsWith = (head: Uint8Array, magic: readonly number[]): boolean =>
   head.length >= magic.length && magic.every((b, i) => head[i] === b);
 
+/** Files a command reads from the directories it is given; past it it fails rather than grow without bound. */
+export const MAX_DIRECTORY_FILES = 100_000;
+
 /**
  * Checks every path before any output is written, so that a typo in the third file fails
- * with one line and exit 2 instead of after two files of output. No file → stdin.
+ * with one line and exit 2 instead of after two files of output. No file → stdin. A
+ * directory stands for every file beneath it, in path order (a data set's folders:
+ * `syscan learn ADFA-LD/Training_Data_Master`); one with no file in it is an error, not an
+ * input of nothing.
  */
 export async function resolveInputs(paths: readonly string[]): Promise<InputSpec[]> {
   const list = paths.length === 0 ? ['-'] : paths;
@@ -53,37 +60,96 @@ export async function resolveInputs(paths: readonly string[]): Promise<InputSpec
       specs.push({ path, label: STDIN_LABEL, size: undefined });
       continue;
     }
-    // A regular file is opened to prove it is readable (and its first bytes read). A FIFO is
-    // only checked: opening it would wait for its writer (strace -o FIFO) and closing it again
-    // would kill that writer with SIGPIPE.
-    let head: Uint8Array = new Uint8Array(0);
-    let st: Awaited<ReturnType<typeof stat>>;
+    let st: FileStat;
     try {
       st = await stat(path);
-      if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-      if (st.isFile()) {
-        const handle = await open(path, 'r');
-        try {
-          const { buffer, bytesRead } = await handle.read(Buffer.alloc(8), 0, 8, 0);
-          head = buffer.subarray(0, bytesRead);
-        } finally {
-          await handle.close();
-        }
-      } else await access(path, constants.R_OK);
     } catch (error) {
       throw fileError('read', path, error);
     }
-    // Compressed: read as text it would only be "no telemetry". Gzip is read through
-    // gunzip (its size is not the text's: no progress bar); the others are named.
-    const other = OTHER_COMPRESSIONS.find(([, magic]) => startsWith(head, magic));
-    if (other !== undefined)
-      throw inputError(
-        `'${path}' is ${other[0]}-compressed: syscan reads gzip itself, not ${other[0]}; decompress it first (${other[2]} '${path}' | syscan … -)`,
-      );
-    if (startsWith(head, GZIP_MAGIC)) specs.push({ path, label: path, size: undefined, gzip: true });
-    else specs.push({ path, label: path, size: st.isFile() ? st.size : undefined });
+    if (!st.isDirectory()) {
+      specs.push(await inputSpec(path, st));
+      continue;
+    }
+    const files = await filesUnder(path, MAX_DIRECTORY_FILES - specs.length);
+    if (files.length === 0) throw inputError(`'${path}' is a directory with no file in it: nothing to read`);
+    for (const file of files) specs.push(await inputSpec(file.path, file.stat));
   }
   return specs;
+}
+
+type FileStat = Stats;
+
+/** One named file (or FIFO, or device): checked readable, gzip found out by its first bytes. */
+async function inputSpec(path: string, st: FileStat): Promise<InputSpec> {
+  // A regular file is opened to prove it is readable (and its first bytes read). A FIFO is
+  // only checked: opening it would wait for its writer (strace -o FIFO) and closing it again
+  // would kill that writer with SIGPIPE.
+  let head: Uint8Array = new Uint8Array(0);
+  try {
+    if (st.isFile()) {
+      const handle = await open(path, 'r');
+      try {
+        const { buffer, bytesRead } = await handle.read(Buffer.alloc(8), 0, 8, 0);
+        head = buffer.subarray(0, bytesRead);
+      } finally {
+        await handle.close();
+      }
+    } else await access(path, constants.R_OK);
+  } catch (error) {
+    throw fileError('read', path, error);
+  }
+  // Compressed: read as text it would only be "no telemetry". Gzip is read through
+  // gunzip (its size is not the text's: no progress bar); the others are named.
+  const other = OTHER_COMPRESSIONS.find(([, magic]) => startsWith(head, magic));
+  if (other !== undefined)
+    throw inputError(
+      `'${path}' is ${other[0]}-compressed: syscan reads gzip itself, not ${other[0]}; decompress it first (${other[2]} '${path}' | syscan … -)`,
+    );
+  if (startsWith(head, GZIP_MAGIC)) return { path, label: path, size: undefined, gzip: true };
+  return { path, label: path, size: st.isFile() ? st.size : undefined };
+}
+
+/**
+ * The regular files beneath `dir` (symbolic links followed, each directory once), sorted by
+ * path. Anything else beneath it (a FIFO, a socket, a device) is an error rather than skipped:
+ * a file left out is telemetry not read. At most `room` files.
+ */
+async function filesUnder(dir: string, room: number): Promise<Array<{ path: string; stat: FileStat }>> {
+  const out: Array<{ path: string; stat: FileStat }> = [];
+  const visited = new Set<string>();
+  const walk = async (at: string, st: FileStat): Promise<void> => {
+    const id = `${st.dev}:${st.ino}`;
+    if (visited.has(id)) return;
+    visited.add(id);
+    let names: string[];
+    try {
+      names = await readdir(at);
+    } catch (error) {
+      throw fileError('read', at, error);
+    }
+    for (const name of names) {
+      const path = join(at, name);
+      let entry: FileStat;
+      try {
+        entry = await stat(path);
+      } catch (error) {
+        throw fileError('read', path, error);
+      }
+      if (entry.isDirectory()) await walk(path, entry);
+      else if (entry.isFile()) {
+        if (out.length >= room)
+          throw inputError(
+            `'${dir}' holds more than ${MAX_DIRECTORY_FILES.toLocaleString('en-US')} files: name fewer directories or files at a time`,
+          );
+        out.push({ path, stat: entry });
+      } else
+        throw inputError(
+          `cannot read '${path}' in directory '${dir}': not a regular file (a FIFO, socket or device); name it on its own to read it`,
+        );
+    }
+  };
+  await walk(dir, await stat(dir));
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 /** Bytes read from a regular file between two turns of the event loop. */
