@@ -112,6 +112,10 @@ describe('bad input: one line on stderr, exit 2', () => {
 
   it('rejects --follow without exactly one file', async () => {
     await expectOneLineError(['analyze', '--follow'], '--follow needs exactly one file', '');
+    const two = mkdtempSync(join(dir, 'follow-'));
+    writeFileSync(join(two, 'a.strace'), 'read(3, "x", 1) = 1\n');
+    writeFileSync(join(two, 'b.strace'), 'read(3, "x", 1) = 1\n');
+    await expectOneLineError(['analyze', '--follow', two], `'${two}' is a directory of 2 files`);
   });
 
   it('exits 2 with help on stderr when no command is given', async () => {

@@ -137,6 +137,10 @@ export function makeAnalyzeCommand(ctx: CliContext): Command {
       const config = await loadDetectorConfig(opts);
       const rules = await sessionRules(ctx, opts);
       const inputs = await resolveInputs(files);
+      if (opts.follow && inputs.length !== 1)
+        throw usageError(
+          `--follow needs exactly one file; '${files[0]}' is a directory of ${inputs.length} files`,
+        );
       // A compressed file is not appended to: there is nothing to follow.
       if (opts.follow && inputs[0]?.gzip === true)
         throw usageError(
