@@ -271,17 +271,16 @@ function callSetText(set: SequenceExplanation['callSet']): string {
 }
 
 /**
- * The process's distinct calls against the nearest normal run's at the comparison that set the
- * call-set channel; before the first such comparison (an alert raised in its first
- * CALL_SET_FIRST_CALLS calls), at the latest earlier one, unscored.
+ * The process's distinct calls against the nearest normal run's at the latest comparison
+ * (`mixAt`, the set is compared with the mix); one made before the score weighs the set (an
+ * alert raised in its first CALL_SET_FIRST_CALLS calls) is marked unscored.
  */
 function explainCallSet(model: ProgramModel, state: ProcessState): SequenceExplanation['callSet'] {
   const index = CHANNELS.indexOf('callSetCosine');
   const c = model.calibration;
-  if (c !== undefined && c.weights.length <= index) return undefined;
+  if ((c !== undefined && c.weights.length <= index) || state.mixAt < 0) return undefined;
+  const at = state.mixAt;
   const scored = state.callSetExemplar >= 0;
-  const at = scored ? state.callSetAt : state.latestCallSetAt;
-  if ((scored ? state.callSetExemplar : state.latestCallSetExemplar) < 0) return undefined;
   // Compared again as the set stands now, at the same point of normal runs: calls made since the
   // comparison would otherwise be listed as added next to a distance that did not count them.
   const now = model.mix.nearest(at, state.counts, state.calls, Math.max(0, state.unseenCalls - 1));

@@ -94,16 +94,11 @@ export class ProcessState {
   mixExemplar = -1;
   /** Cosine distance of the set of calls made to the nearest normal one at the same comparison point. */
   #callSetCosine = 0;
-  /** Comparison point and nearest normal profile of that set (for explanations). */
-  callSetAt = -1;
-  callSetExemplar = -1;
   /**
-   * The latest comparison of the set at any point, those before CALL_SET_FIRST_CALLS included:
-   * the score leaves those out, but an alert raised that early can still say which calls set
-   * the process apart from the nearest normal run's same first calls.
+   * Nearest normal profile of that set, once the score weighs it (-1 before): the set is compared
+   * at every mix comparison (`mixAt`), from CALL_SET_FIRST_CALLS calls on for the score.
    */
-  latestCallSetAt = -1;
-  latestCallSetExemplar = -1;
+  callSetExemplar = -1;
   readonly values: Float64Array;
   /** Each channel's highest value so far (what version 4 models combine). */
   readonly peaks: Float64Array;
@@ -232,12 +227,9 @@ export class ProcessState {
     this.#mixDistance = nearest.distance;
     this.mixAt = level;
     this.mixExemplar = nearest.exemplar;
-    this.latestCallSetAt = level;
-    this.latestCallSetExemplar = nearest.setExemplar;
     if (level === MIX_FINAL || MIX_FIRST_LEVEL * 2 ** level >= CALL_SET_FIRST_CALLS) {
       this.#callSetCosine = nearest.setDistance;
       this.callSetExemplar = nearest.setExemplar;
-      this.callSetAt = level;
     }
   }
 
