@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { MAX_DIRECTORY_FILES, resolveInputs } from '../src/io/input.js';
 import { errorLines, runCli } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'syscan-cli-errors-'));
@@ -49,6 +50,19 @@ describe('bad input: one line on stderr, exit 2', () => {
       ['parse', withFifo],
       `cannot read '${join(withFifo, 'b.pipe')}' in directory '${withFifo}': not a regular file`,
     );
+  });
+
+  it('refuses more files under directories than it reads at once, counting the files before them', async () => {
+    // The cap's logic at a cap of 10 (the CLI's is MAX_DIRECTORY_FILES): a file, then a
+    // directory of 10, is one too many in all, and the error names that directory.
+    const many = mkdtempSync(join(dir, 'many-'));
+    for (let i = 0; i < 10; i++) writeFileSync(join(many, String(i)), '');
+    const one = file('one.strace', 'read(3, "x", 1) = 1\n');
+    await expect(resolveInputs([many], 10)).resolves.toHaveLength(10);
+    await expect(resolveInputs([one, many], 10)).rejects.toThrow(
+      `more than 10 files to read with '${many}': name fewer directories or files at a time`,
+    );
+    expect(MAX_DIRECTORY_FILES).toBe(100_000);
   });
 
   it('fails before any output when a later file is missing', async () => {

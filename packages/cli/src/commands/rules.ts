@@ -105,7 +105,10 @@ function makeTestCommand(ctx: CliContext): Command {
       .description(
         'run rules over traces: every match with its rule, message and trace line (exit 1 when any fired)',
       )
-      .argument('[files...]', 'rule files, then -- and the traces (strace output or audit logs)')
+      .argument(
+        '[files...]',
+        'rule files, then -- and the traces (strace output or audit logs; a directory: every file beneath it)',
+      )
       .addOption(
         new Option('-f, --format <format>', 'output format')
           .choices(['text', 'json', 'ndjson', 'falco'])

@@ -1,9 +1,15 @@
 import { closeSync, constants, createReadStream, openSync, readSync, type Stats } from 'node:fs';
-import { access, open, readdir, stat } from 'node:fs/promises';
+import { access, open, opendir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { createParser, type ParsedRecord, type ParseOptions, type ParseStats } from '@syscan/core';
+import {
+  createParser,
+  isSyscanError,
+  type ParsedRecord,
+  type ParseOptions,
+  type ParseStats,
+} from '@syscan/core';
 import { fileError, inputError, usageError } from '../errors.js';
 import type { Progress } from './progress.js';
 
@@ -51,7 +57,10 @@ export const MAX_DIRECTORY_FILES = 100_000;
  * `syscan learn ADFA-LD/Training_Data_Master`); one with no file in it is an error, not an
  * input of nothing.
  */
-export async function resolveInputs(paths: readonly string[]): Promise<InputSpec[]> {
+export async function resolveInputs(
+  paths: readonly string[],
+  maxDirectoryFiles = MAX_DIRECTORY_FILES,
+): Promise<InputSpec[]> {
   const list = paths.length === 0 ? ['-'] : paths;
   if (list.filter((p) => p === '-').length > 1) throw usageError("stdin ('-') can be read only once");
   const specs: InputSpec[] = [];
@@ -60,7 +69,7 @@ export async function resolveInputs(paths: readonly string[]): Promise<InputSpec
       specs.push({ path, label: STDIN_LABEL, size: undefined });
       continue;
     }
-    let st: FileStat;
+    let st: Stats;
     try {
       st = await stat(path);
     } catch (error) {
@@ -70,17 +79,15 @@ export async function resolveInputs(paths: readonly string[]): Promise<InputSpec
       specs.push(await inputSpec(path, st));
       continue;
     }
-    const files = await filesUnder(path, MAX_DIRECTORY_FILES - specs.length);
+    const files = await filesUnder(path, st, maxDirectoryFiles, specs.length);
     if (files.length === 0) throw inputError(`'${path}' is a directory with no file in it: nothing to read`);
     for (const file of files) specs.push(await inputSpec(file.path, file.stat));
   }
   return specs;
 }
 
-type FileStat = Stats;
-
 /** One named file (or FIFO, or device): checked readable, gzip found out by its first bytes. */
-async function inputSpec(path: string, st: FileStat): Promise<InputSpec> {
+async function inputSpec(path: string, st: Stats): Promise<InputSpec> {
   // A regular file is opened to prove it is readable (and its first bytes read). A FIFO is
   // only checked: opening it would wait for its writer (strace -o FIFO) and closing it again
   // would kill that writer with SIGPIPE.
@@ -112,43 +119,46 @@ async function inputSpec(path: string, st: FileStat): Promise<InputSpec> {
 /**
  * The regular files beneath `dir` (symbolic links followed, each directory once), sorted by
  * path. Anything else beneath it (a FIFO, a socket, a device) is an error rather than skipped:
- * a file left out is telemetry not read. At most `room` files.
+ * a file left out is telemetry not read. Past `limit` inputs in all (`before` of them named
+ * already) it fails; entries are read one at a time, so a huge directory fails at the cap
+ * instead of first listing all of it.
  */
-async function filesUnder(dir: string, room: number): Promise<Array<{ path: string; stat: FileStat }>> {
-  const out: Array<{ path: string; stat: FileStat }> = [];
+async function filesUnder(
+  dir: string,
+  st: Stats,
+  limit: number,
+  before: number,
+): Promise<Array<{ path: string; stat: Stats }>> {
+  const out: Array<{ path: string; stat: Stats }> = [];
   const visited = new Set<string>();
-  const walk = async (at: string, st: FileStat): Promise<void> => {
-    const id = `${st.dev}:${st.ino}`;
+  const walk = async (at: string, atStat: Stats): Promise<void> => {
+    const id = `${atStat.dev}:${atStat.ino}`;
     if (visited.has(id)) return;
     visited.add(id);
-    let names: string[];
     try {
-      names = await readdir(at);
-    } catch (error) {
-      throw fileError('read', at, error);
-    }
-    for (const name of names) {
-      const path = join(at, name);
-      let entry: FileStat;
-      try {
-        entry = await stat(path);
-      } catch (error) {
-        throw fileError('read', path, error);
-      }
-      if (entry.isDirectory()) await walk(path, entry);
-      else if (entry.isFile()) {
-        if (out.length >= room)
+      for await (const entry of await opendir(at)) {
+        const path = join(at, entry.name);
+        const entryStat = await stat(path).catch((error: unknown) => {
+          throw fileError('read', path, error);
+        });
+        if (entryStat.isDirectory()) await walk(path, entryStat);
+        else if (entryStat.isFile()) {
+          if (before + out.length >= limit)
+            throw inputError(
+              `more than ${limit.toLocaleString('en-US')} files to read with '${dir}': name fewer directories or files at a time`,
+            );
+          out.push({ path, stat: entryStat });
+        } else
           throw inputError(
-            `'${dir}' holds more than ${MAX_DIRECTORY_FILES.toLocaleString('en-US')} files: name fewer directories or files at a time`,
+            `cannot read '${path}' in directory '${dir}': not a regular file (a FIFO, socket or device); name it on its own to read it`,
           );
-        out.push({ path, stat: entry });
-      } else
-        throw inputError(
-          `cannot read '${path}' in directory '${dir}': not a regular file (a FIFO, socket or device); name it on its own to read it`,
-        );
+      }
+    } catch (error) {
+      // The entry's own error names the entry; one reading the listing names the directory.
+      throw isSyscanError(error) ? error : fileError('read', at, error);
     }
   };
-  await walk(dir, await stat(dir));
+  await walk(dir, st);
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
