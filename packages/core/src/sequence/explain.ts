@@ -53,11 +53,12 @@ export interface SequenceExplanation {
     | undefined;
   /**
    * The set of distinct calls against the nearest normal process's at the same point of its
-   * run (`at`: calls made, or `end`), counts aside, as the set stands when explained (the
-   * channel's value, in `channels`, is of the comparison at `at`): its cosine distance, how many distinct calls
-   * each made, and the first calls that run made and this one did not (`missing`) and this one
-   * made and that run did not (`added`). Absent for models before version 5 and before a
-   * process's first comparison (16 calls, or its end).
+   * run (`at`: calls made, or `end`), counts aside, at the latest comparison, everything as it
+   * was then: its cosine distance, how many distinct calls each had made, and the first calls
+   * that run had made and this one had not (`missing`) and the reverse (`added`). Calls made
+   * since are not in it: made later than the normal runs' same first calls, they would read as
+   * added whatever they were (the call window and `novelties` show them). Absent for models
+   * before version 5 and before a process's first comparison (16 calls, or its end).
    */
   callSet?:
     | {
@@ -271,37 +272,33 @@ function callSetText(set: SequenceExplanation['callSet']): string {
 }
 
 /**
- * The process's distinct calls against the nearest normal run's at the latest comparison
- * (`mixAt`, the set is compared with the mix); one made before the score weighs the set (an
- * alert raised in its first CALL_SET_FIRST_CALLS calls) is marked unscored.
+ * The process's distinct calls against the nearest normal run's at the latest comparison of its
+ * set (`mixAt`), all as they were then; one made before the score weighs the set (an alert
+ * raised in its first CALL_SET_FIRST_CALLS calls) is marked unscored.
  */
 function explainCallSet(model: ProgramModel, state: ProcessState): SequenceExplanation['callSet'] {
   const index = CHANNELS.indexOf('callSetCosine');
   const c = model.calibration;
-  if ((c !== undefined && c.weights.length <= index) || state.mixAt < 0) return undefined;
+  if ((c !== undefined && c.weights.length <= index) || state.callSetExemplar < 0) return undefined;
   const at = state.mixAt;
-  const scored = state.callSetExemplar >= 0;
-  // Compared again as the set stands now, at the same point of normal runs: calls made since the
-  // comparison would otherwise be listed as added next to a distance that did not count them.
-  const now = model.mix.nearest(at, state.counts, state.calls, Math.max(0, state.unseenCalls - 1));
-  const exemplar = now.setExemplar;
-  const distance = now.setDistance;
-  if (exemplar < 0) return undefined;
-  const normal = model.mix.shares(at, exemplar);
+  const scored = state.callSetScored;
+  const normal = model.mix.shares(at, state.callSetExemplar);
   const missing: string[] = [];
   const added: string[] = [];
   for (const token of normal.keys())
-    if (!state.madeCall(token) && missing.length < SETS_LISTED) missing.push(model.vocabulary.name(token));
+    if (!state.madeCallBySetComparison(token) && missing.length < SETS_LISTED)
+      missing.push(model.vocabulary.name(token));
   let distinct = 0;
-  state.counts.forEach((count, token) => {
-    if (count === 0) return;
-    if (token === UNSEEN) return;
+  for (let token = 0; token < state.counts.length; token++) {
+    if (token === UNSEEN || !state.madeCallBySetComparison(token)) continue;
     distinct++;
     if (!normal.has(token) && added.length < SETS_LISTED) added.push(model.vocabulary.name(token));
-  });
+  }
   // Calls the program never made share one token: each counts, and the first are named by their novelties.
-  distinct += state.unseenCalls;
-  for (const n of state.novelties) if (n.name !== undefined && added.length < SETS_LISTED) added.push(n.name);
+  distinct += state.callSetUnseen;
+  for (const n of state.novelties.slice(0, state.callSetNovelties))
+    if (n.name !== undefined && added.length < SETS_LISTED) added.push(n.name);
+  const distance = state.callSetDistance;
   return {
     distance: round(distance),
     // Normal runs were calibrated from CALL_SET_FIRST_CALLS calls on: an earlier distance has no rarity to give.

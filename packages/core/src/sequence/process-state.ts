@@ -92,13 +92,21 @@ export class ProcessState {
   /** Comparison point and nearest normal process of the mix value (for explanations). */
   mixAt = -1;
   mixExemplar = -1;
-  /** Cosine distance of the set of calls made to the nearest normal one at the same comparison point. */
+  /** Cosine distance of the set of calls made to the nearest normal one at the same comparison point (the channel: 0 until scored). */
   #callSetCosine = 0;
   /**
-   * Nearest normal profile of that set, once the score weighs it (-1 before): the set is compared
-   * at every mix comparison (`mixAt`), from CALL_SET_FIRST_CALLS calls on for the score.
+   * The latest comparison of the set, made with every mix comparison (at `mixAt`; the score
+   * weighs it from CALL_SET_FIRST_CALLS calls on): its distance, its nearest normal profile
+   * (-1 before the first), and the set as it was then (the calls' bits, the distinct calls the
+   * program never made, the novelties listed by then), so that an explanation describes that
+   * one comparison and not calls made since (which, made later than the normal runs' same
+   * first calls, would read as added).
    */
+  callSetDistance = 0;
   callSetExemplar = -1;
+  readonly #callSetBits: Uint32Array;
+  callSetUnseen = 0;
+  callSetNovelties = 0;
   readonly values: Float64Array;
   /** Each channel's highest value so far (what version 4 models combine). */
   readonly peaks: Float64Array;
@@ -123,7 +131,8 @@ export class ProcessState {
     const exemplars = model.exemplars.count;
     const bitsAt = 8 * floats;
     const countsAt = bitsAt + 4 * words;
-    const overlapsAt = countsAt + 4 * v;
+    const callSetBitsAt = countsAt + 4 * v;
+    const overlapsAt = callSetBitsAt + 4 * 8;
     const tokensAt = overlapsAt + 4 * exemplars;
     const size = tokensAt + 2 * w;
     let buffer: ArrayBuffer;
@@ -137,6 +146,7 @@ export class ProcessState {
     this.peaks.fill(Number.NEGATIVE_INFINITY);
     this.#bits = new Uint32Array(buffer, bitsAt, words);
     this.counts = new Uint32Array(buffer, countsAt, v);
+    this.#callSetBits = new Uint32Array(buffer, callSetBitsAt, 8);
     this.#overlaps = new Int32Array(buffer, overlapsAt, exemplars);
     this.#ringTokens = new Uint8Array(buffer, tokensAt, 2 * w);
   }
@@ -227,10 +237,20 @@ export class ProcessState {
     this.#mixDistance = nearest.distance;
     this.mixAt = level;
     this.mixExemplar = nearest.exemplar;
-    if (level === MIX_FINAL || MIX_FIRST_LEVEL * 2 ** level >= CALL_SET_FIRST_CALLS) {
-      this.#callSetCosine = nearest.setDistance;
-      this.callSetExemplar = nearest.setExemplar;
-    }
+    this.callSetDistance = nearest.setDistance;
+    this.callSetExemplar = nearest.setExemplar;
+    this.#callSetBits.set(this.#bits.subarray(0, 8));
+    this.callSetUnseen = this.unseenCalls;
+    this.callSetNovelties = this.novelties.length;
+    if (this.callSetScored) this.#callSetCosine = nearest.setDistance;
+  }
+
+  /** Whether the score weighs the latest comparison of the set (from CALL_SET_FIRST_CALLS calls on, and at the end). */
+  get callSetScored(): boolean {
+    return (
+      this.mixAt === MIX_FINAL ||
+      (this.mixAt >= 0 && MIX_FIRST_LEVEL * 2 ** this.mixAt >= CALL_SET_FIRST_CALLS)
+    );
   }
 
   /** Called with the channel values at every checkpoint (calibration records them). */
@@ -283,6 +303,11 @@ export class ProcessState {
   /** Whether the process made call `token`. */
   madeCall(token: number): boolean {
     return ((this.#bits[token >>> 5] as number) & (1 << (token & 31))) !== 0;
+  }
+
+  /** Whether the process had made call `token` at the latest comparison of its set. */
+  madeCallBySetComparison(token: number): boolean {
+    return ((this.#callSetBits[token >>> 5] as number) & (1 << (token & 31))) !== 0;
   }
 
   /** The process's distinct consecutive pairs as `first·256 + second` ids, ascending (for explanations). */
