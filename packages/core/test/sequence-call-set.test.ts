@@ -142,17 +142,20 @@ describe('sequence model: the call-set cosine', () => {
     expect(set?.distinct).toBeLessThanOrEqual(set?.at as number);
   });
 
-  it('describes the comparison it names, not calls made since: a normal run past its comparison adds nothing', () => {
+  it('describes the comparison it names, not calls made since: a normal run past its comparison adds nothing and has the mix it had', () => {
     // A held-out normal run explained a few calls past its comparison at 16 calls: its later
     // calls, made sooner than the normal runs' same first 16 had, were listed as added.
     const state = new ProcessState(new LoadedSequenceModel(model).programs.get('daemon')!);
     const run = held[0] as string[];
     for (const call of run.slice(0, 24)) state.observe(state.model.vocabulary.id(call), -1);
-    const set = explainProcess(state, 'daemon', 5, 1, 0).callSet;
+    const { callSet: set, mix } = explainProcess(state, 'daemon', 5, 1, 0);
     expect(set?.at).toBe(16);
     expect(set?.added).toEqual([]);
     expect(set?.distance).toBe(0);
     expect(set?.distinct).toBe(new Set(run.slice(0, 16)).size);
+    // The mix too: its shares are those of the first 16 calls, which a normal run had exactly.
+    expect(mix?.distance).toBe(0);
+    expect(mix?.calls.every((c) => c.share === c.normalShare)).toBe(true);
   });
 
   it('weighs it from 50 normal runs on; a program of fewer gets the pair-set distance and the mismatch rate instead', () => {

@@ -105,10 +105,15 @@ describe('sequence process state: memory', () => {
     for (const call of NORMAL) state.observe(model!.vocabulary.id(call), -1);
     const { buffer } = state.counts;
     expect(
-      [state.values, state.bestCosts, state.bestTokens, state.bestLines, state.bestContexts].map(
-        (a) => a.buffer,
-      ),
-    ).toEqual(Array(5).fill(buffer));
+      [
+        state.values,
+        state.bestCosts,
+        state.bestTokens,
+        state.bestLines,
+        state.bestContexts,
+        state.mixCounts,
+      ].map((a) => a.buffer),
+    ).toEqual(Array(6).fill(buffer));
   });
 
   it('names unseen calls in the costliest window, made after the ring first wrapped', () => {

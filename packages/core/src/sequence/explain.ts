@@ -41,8 +41,9 @@ export interface SequenceExplanation {
   channels: Record<ChannelName, { value: number; z?: number | undefined }>;
   /**
    * The call mix against the nearest normal process at the same point of its run (`at`:
-   * calls made, or `end`): the calls whose share differs most, this process's share next to
-   * that normal process's. Absent for models without mixes.
+   * calls made, or `end`), at the latest comparison and as the calls were then: the calls
+   * whose share differs most, this process's share next to that normal process's. Absent for
+   * models without mixes.
    */
   mix?:
     | {
@@ -285,15 +286,15 @@ function explainCallSet(model: ProgramModel, state: ProcessState): SequenceExpla
   const normal = model.mix.shares(at, state.callSetExemplar);
   const missing: string[] = [];
   const added: string[] = [];
+  const then = state.mixCounts;
   for (const token of normal.keys())
-    if (!state.madeCallBySetComparison(token) && missing.length < SETS_LISTED)
-      missing.push(model.vocabulary.name(token));
+    if (!((then[token] ?? 0) > 0) && missing.length < SETS_LISTED) missing.push(model.vocabulary.name(token));
   let distinct = 0;
-  for (let token = 0; token < state.counts.length; token++) {
-    if (token === UNSEEN || !state.madeCallBySetComparison(token)) continue;
+  then.forEach((count, token) => {
+    if (count === 0 || token === UNSEEN) return;
     distinct++;
     if (!normal.has(token) && added.length < SETS_LISTED) added.push(model.vocabulary.name(token));
-  }
+  });
   // Calls the program never made share one token: each counts, and the first are named by their novelties.
   distinct += state.callSetUnseen;
   for (const n of state.novelties.slice(0, state.callSetNovelties))
@@ -322,12 +323,12 @@ function mixText(mix: SequenceExplanation['mix']): string {
 
 /** The calls whose share of the process differs most from the nearest normal process's. */
 function explainMix(model: ProgramModel, state: ProcessState): SequenceExplanation['mix'] {
-  if (state.mixExemplar < 0 || state.calls === 0) return undefined;
+  if (state.mixExemplar < 0 || state.mixCalls === 0) return undefined;
   const normal = model.mix.shares(state.mixAt, state.mixExemplar);
   const own = new Map<number, number>();
-  // The counts are of the whole run so far; the comparison was at `mixAt` (the latest one).
-  state.counts.forEach((count, token) => {
-    if (count > 0) own.set(token, count / state.calls);
+  // As compared at `mixAt`, the latest comparison (the channel's value is of it too).
+  state.mixCounts.forEach((count, token) => {
+    if (count > 0) own.set(token, count / state.mixCalls);
   });
   const tokens = new Set([...own.keys(), ...normal.keys()]);
   const calls = [...tokens]

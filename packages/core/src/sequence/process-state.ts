@@ -92,19 +92,24 @@ export class ProcessState {
   /** Comparison point and nearest normal process of the mix value (for explanations). */
   mixAt = -1;
   mixExemplar = -1;
+  /**
+   * The counts and calls as they were at that comparison (`mixAt`), which the mix and the set
+   * were compared by: an explanation describes that one comparison, not calls made since
+   * (which, made later than the normal runs' same first calls, would read as shares or calls
+   * those runs lacked).
+   */
+  readonly mixCounts: Uint32Array;
+  mixCalls = 0;
   /** Cosine distance of the set of calls made to the nearest normal one at the same comparison point (the channel: 0 until scored). */
   #callSetCosine = 0;
   /**
-   * The latest comparison of the set, made with every mix comparison (at `mixAt`; the score
-   * weighs it from CALL_SET_FIRST_CALLS calls on): its distance, its nearest normal profile
-   * (-1 before the first), and the set as it was then (the calls' bits, the distinct calls the
-   * program never made, the novelties listed by then), so that an explanation describes that
-   * one comparison and not calls made since (which, made later than the normal runs' same
-   * first calls, would read as added).
+   * The latest comparison of the set, made with every mix comparison (at `mixAt`, of
+   * `mixCounts`; the score weighs it from CALL_SET_FIRST_CALLS calls on): its distance, its
+   * nearest normal profile (-1 before the first), the distinct calls the program never made
+   * and the novelties listed by then.
    */
   callSetDistance = 0;
   callSetExemplar = -1;
-  readonly #callSetBits: Uint32Array;
   callSetUnseen = 0;
   callSetNovelties = 0;
   readonly values: Float64Array;
@@ -131,8 +136,8 @@ export class ProcessState {
     const exemplars = model.exemplars.count;
     const bitsAt = 8 * floats;
     const countsAt = bitsAt + 4 * words;
-    const callSetBitsAt = countsAt + 4 * v;
-    const overlapsAt = callSetBitsAt + 4 * 8;
+    const mixCountsAt = countsAt + 4 * v;
+    const overlapsAt = mixCountsAt + 4 * v;
     const tokensAt = overlapsAt + 4 * exemplars;
     const size = tokensAt + 2 * w;
     let buffer: ArrayBuffer;
@@ -146,7 +151,7 @@ export class ProcessState {
     this.peaks.fill(Number.NEGATIVE_INFINITY);
     this.#bits = new Uint32Array(buffer, bitsAt, words);
     this.counts = new Uint32Array(buffer, countsAt, v);
-    this.#callSetBits = new Uint32Array(buffer, callSetBitsAt, 8);
+    this.mixCounts = new Uint32Array(buffer, mixCountsAt, v);
     this.#overlaps = new Int32Array(buffer, overlapsAt, exemplars);
     this.#ringTokens = new Uint8Array(buffer, tokensAt, 2 * w);
   }
@@ -239,7 +244,8 @@ export class ProcessState {
     this.mixExemplar = nearest.exemplar;
     this.callSetDistance = nearest.setDistance;
     this.callSetExemplar = nearest.setExemplar;
-    this.#callSetBits.set(this.#bits.subarray(0, 8));
+    this.mixCounts.set(this.counts);
+    this.mixCalls = this.calls;
     this.callSetUnseen = this.unseenCalls;
     this.callSetNovelties = this.novelties.length;
     if (this.callSetScored) this.#callSetCosine = nearest.setDistance;
@@ -303,11 +309,6 @@ export class ProcessState {
   /** Whether the process made call `token`. */
   madeCall(token: number): boolean {
     return ((this.#bits[token >>> 5] as number) & (1 << (token & 31))) !== 0;
-  }
-
-  /** Whether the process had made call `token` at the latest comparison of its set. */
-  madeCallBySetComparison(token: number): boolean {
-    return ((this.#callSetBits[token >>> 5] as number) & (1 << (token & 31))) !== 0;
   }
 
   /** The process's distinct consecutive pairs as `first·256 + second` ids, ascending (for explanations). */
