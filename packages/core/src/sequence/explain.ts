@@ -17,7 +17,10 @@ export interface ExplainedCall {
   line?: number | undefined;
   /** Its cost under the model: −ln P(call | the calls before it), nats. */
   cost: number;
-  /** What the model found likeliest there instead, likeliest first (for the window's costliest calls, where the call was not the likeliest). */
+  /**
+   * What the model found likeliest there instead, likeliest first (for the window's costliest
+   * calls, where the call was not the likeliest, and not right after a call no normal run made).
+   */
   expected?: Array<{ syscall: string; probability: number }> | undefined;
 }
 
@@ -356,7 +359,9 @@ function explainCall(
 ): ExplainedCall {
   const call: ExplainedCall = { syscall: model.vocabulary.name(token), cost: round(cost, 2) };
   if (line >= 0) call.line = line;
-  if (context === undefined) return call;
+  // Right after a call no normal run made, the model has no expectation of its own: what it
+  // would name is only how common each call is overall ("sendto: expected mmap 17 %").
+  if (context === undefined || context % 256 === UNSEEN) return call;
   const expected = model.language.expected(context, model.vocabulary.size, 3);
   if (expected[0] !== undefined && expected[0].token !== token) {
     call.expected = expected.map((e) => ({
