@@ -214,6 +214,8 @@ export interface AuditRecordEvent extends EventContext {
 export type ParseIssueCode =
   /** Looked like a syscall line but could not be read. */
   | 'unrecognised_syscall_line'
+  /** A syscall line the input ends inside (strace stopped, or the file was copied, while it wrote it). */
+  | 'trace_ends_mid_line'
   /** Line longer than `maxLineBytes`: kept truncated. */
   | 'line_truncated'
   /** An audit record whose shape could not be read. */

@@ -47,6 +47,25 @@ describe('trace integrity check', () => {
     expect(session.summary().verdict).toBe('clean');
   });
 
+  it('a line the trace ends inside stays critical, and says so; after a kill it says the kill cut it', () => {
+    const cutText = '10 read(0, "", 1) = 0\n10 sendto(3, "secret", 6, 0, {sa_family=AF_INET, ';
+    const cut = run(cutText, false).summary.alerts.find((a) => a.type === 'trace_lost');
+    expect(cut).toMatchObject({ severity: 'critical', line: 2, details: { reason: 'line_unreadable' } });
+    expect(cut?.message).toContain('the trace ends inside it');
+    const integrity = traceIntegrity({ expectExits: true });
+    const session = createSession({ config, checks: [integrity], parse: { source: 'strace' } });
+    session.write(cutText);
+    integrity.endedByCaller('policy');
+    session.end();
+    const killed = session.summary().alerts.find((a) => a.type === 'trace_lost');
+    // A call under way when the run was killed may still have sent: it is not played down.
+    expect(killed).toMatchObject({ severity: 'critical', line: 2, details: { reason: 'cut_when_stopped' } });
+    expect(killed?.message).toBe(
+      'the trace ends inside line 2, cut when the run was stopped (policy): the call it shows was under way and may have taken effect',
+    );
+    expect(killed?.sample).toContain('sendto(3, "secret"');
+  });
+
   it("a child counts from its parent's clone return: one silent until the end is lost too", () => {
     const { summary } = run(
       '10 clone(child_stack=NULL, flags=SIGCHLD) = 12\n10 exit_group(0) = ?\n10 +++ exited with 0 +++\n',

@@ -365,6 +365,10 @@ export class TraceIntegrityCheck implements SessionCheck {
     this.#lineAlerts++;
     const syscall = r.kind === 'syscall' ? r.syscall : undefined;
     const cut = r.kind === 'syscall' || (r.kind === 'issue' && r.code === 'line_truncated');
+    // The caller stopped the run (a kill) while strace wrote this line: no loss of its own
+    // making, but the call was under way and may have done what it was for.
+    const stopped =
+      this.#endedByCaller !== undefined && r.kind === 'issue' && r.code === 'trace_ends_mid_line';
     // The audit reader read the event's lines but found a record missing or one in doubt.
     const incomplete =
       r.kind === 'issue' && r.code === 'malformed_audit_record' && AUDIT_EVENT_ISSUE.test(r.message);
@@ -373,9 +377,11 @@ export class TraceIntegrityCheck implements SessionCheck {
       severity: this.#severity,
       message: cut
         ? `trace line ${r.line ?? '?'} was cut${syscall ? ` (a ${syscall} call)` : ''}: calls in it or after it may be hidden`
-        : incomplete
-          ? `the audit event at line ${r.line ?? '?'} is incomplete or in doubt${readerSays(r)}: what it did may be hidden`
-          : `trace line ${r.line ?? '?'} could not be read${readerSays(r)}: a call may be hidden in it`,
+        : stopped
+          ? `the trace ends inside line ${r.line ?? '?'}, cut when the run was stopped (${this.#endedByCaller}): the call it shows was under way and may have taken effect`
+          : incomplete
+            ? `the audit event at line ${r.line ?? '?'} is incomplete or in doubt${readerSays(r)}: what it did may be hidden`
+            : `trace line ${r.line ?? '?'} could not be read${readerSays(r)}: a call may be hidden in it`,
       syscall,
       count: 1,
       line: r.line,
@@ -383,7 +389,13 @@ export class TraceIntegrityCheck implements SessionCheck {
       sample: cutSample(r.raw),
       details: {
         check: 'trace_integrity',
-        reason: cut ? 'line_truncated' : incomplete ? 'audit_event_incomplete' : 'line_unreadable',
+        reason: cut
+          ? 'line_truncated'
+          : stopped
+            ? 'cut_when_stopped'
+            : incomplete
+              ? 'audit_event_incomplete'
+              : 'line_unreadable',
         ...(this.#lineAlerts === this.#maxLineAlerts ? { furtherLinesOnlyCounted: true } : {}),
       },
     });

@@ -103,7 +103,14 @@ export class StraceParser implements LineParser {
     if (this.#held !== undefined) {
       const held = this.#held;
       this.#held = undefined;
-      out.push(issue(held.raw, held.line, 'syscall line never completed (argument list not closed)'));
+      out.push(
+        issue(
+          held.raw,
+          held.line,
+          'syscall line never completed: the trace ends inside it',
+          'trace_ends_mid_line',
+        ),
+      );
     }
     this.#calls.end(out);
     this.#inSummary = false;

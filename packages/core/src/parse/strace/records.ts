@@ -62,10 +62,15 @@ export function tracer(
   return { kind: 'tracer', source: 'strace', event, pid, raw, line };
 }
 
-export function issue(raw: string, line: number, why: string): ParsedRecord {
+export function issue(
+  raw: string,
+  line: number,
+  why: string,
+  code: 'unrecognised_syscall_line' | 'trace_ends_mid_line' = 'unrecognised_syscall_line',
+): ParsedRecord {
   return {
     kind: 'issue',
-    code: 'unrecognised_syscall_line',
+    code,
     message: `line ${line}: unrecognised strace line: ${why}`,
     raw: raw.length > RAW_SAMPLE ? raw.slice(0, RAW_SAMPLE) : raw,
     line,
