@@ -1,11 +1,13 @@
+import { spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EVERYDAY_POLICY } from '@syscan/core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPolicy } from '../src/policy.js';
 import { runSandboxed } from '../src/run.js';
-import { hasPython, hasStrace, python } from './helpers.js';
+import { appDir, hasGcc, hasPython, hasStrace, python } from './helpers.js';
 
 // What `syscan learn` would write after runs of ordinary programs: the calls they made, nothing else.
 const normal = [...(EVERYDAY_POLICY.baselineSyscalls ?? [])];
@@ -39,6 +41,99 @@ describe.skipIf(!hasStrace || !hasPython)(
       expect(alert?.sample).not.toContain('PER_LINUX');
       expect(r.killed?.reason).toBe('policy');
       expect(r.signal).toBe('SIGKILL');
+    });
+  },
+);
+
+// Killing on an unknown syscall once its trace line is read lets the call run first: a
+// service's first `socket` returned, its `sendto` sent what it had read, and only then did the
+// kill land (a datagram out on most runs here). Where the policy kills for every call outside
+// the baseline, strace now refuses all of them at entry.
+describe.skipIf(!hasStrace || !hasGcc)(
+  'a baseline whose every unknown call kills refuses them at entry',
+  () => {
+    const program = join(dir, 'exfil-after-read');
+    let learned: string[];
+    let policy: ReturnType<typeof loadPolicy>['config'];
+    beforeAll(async () => {
+      const built = spawnSync(
+        'gcc',
+        ['-O1', '-o', program, join(appDir, 'test', 'attacks', 'exfil-after-read.c')],
+        {
+          encoding: 'utf8',
+        },
+      );
+      if (built.status !== 0) throw new Error(`gcc: ${built.stderr}`);
+      // Learned as `syscan learn` would: the calls a normal run made, under the runner itself.
+      const normalRun = await runSandboxed({
+        argv: [program, '20'],
+        policy: loadPolicy().config,
+        timeoutMs: 20_000,
+      });
+      learned = Object.keys(normalRun.summary.syscalls).sort();
+      const file = join(dir, 'exfil-after-read.baseline.json');
+      writeFileSync(file, JSON.stringify({ baselineSyscalls: learned, maxTotalEventsPerMinute: 0 }));
+      // The runner's default policy with the baseline on top, as `--baseline FILE` gives it.
+      policy = loadPolicy(undefined, file).config;
+    });
+
+    async function listen(): Promise<{ port: number; received: () => number; close: () => void }> {
+      const socket = createSocket('udp4');
+      let received = 0;
+      socket.on('message', () => received++);
+      await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+      return { port: socket.address().port, received: () => received, close: () => socket.close() };
+    }
+
+    it('the exfiltrating run is killed at its first socket, before anything is sent', async () => {
+      const sink = await listen();
+      try {
+        const r = await runSandboxed({
+          argv: [program, '20', String(sink.port)],
+          policy,
+          enforce: true,
+          failOn: 'medium',
+          timeoutMs: 20_000,
+        });
+        expect(r.killed?.reason).toBe('policy');
+        expect(r.signal).toBe('SIGKILL');
+        const socketAlert = r.alerts.find((a) => a.syscall === 'socket');
+        expect(socketAlert?.type).toBe('unknown_syscall');
+        // Refused at entry: `socket(…) = ?` then killed, never `= 3`.
+        expect(socketAlert?.sample).toMatch(/= \?|<unfinished|\(INJECTED\)/);
+        expect(r.summary.syscalls.sendto ?? 0).toBe(0);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect(sink.received()).toBe(0);
+      } finally {
+        sink.close();
+      }
+    });
+
+    it('a normal run is not touched, and monitor mode says which calls it would let run', async () => {
+      const normal = await runSandboxed({
+        argv: [program, '5'],
+        policy,
+        enforce: true,
+        failOn: 'medium',
+        timeoutMs: 20_000,
+      });
+      expect(normal.killed).toBeNull();
+      expect(normal.exitCode).toBe(0);
+      const sink = await listen();
+      try {
+        const dry = await runSandboxed({
+          argv: [program, '3', String(sink.port)],
+          policy,
+          dryRun: true,
+          failOn: 'medium',
+          timeoutMs: 20_000,
+        });
+        expect(dry.killed).toBeNull();
+        expect(dry.dryRun?.wouldAllowOnly).toEqual(learned);
+        expect(dry.dryRun?.refusableCalls).toMatchObject({ socket: 3, sendto: 3 });
+      } finally {
+        sink.close();
+      }
     });
   },
 );

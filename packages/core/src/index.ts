@@ -84,7 +84,7 @@ export type {
 export { decodeAuditSockaddr } from './context/sockaddr.js';
 
 // The analysis session: records → context → checks → detector → verdicts, summary, gates.
-export { createSession, AnalysisSession, refusedAtEntry } from './session/index.js';
+export { createSession, AnalysisSession, onlyAllowedAtEntry, refusedAtEntry } from './session/index.js';
 export { traceIntegrity, TraceIntegrityCheck, type TraceIntegrityOptions } from './session/integrity.js';
 export { filteredTraceCheck } from './session/checks/filtered-trace.js';
 export { type ProgramOutputOptions, programOutputCheck } from './session/checks/program-output.js';

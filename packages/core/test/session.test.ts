@@ -7,6 +7,7 @@ import {
   DEFAULT_DANGEROUS_SYSCALLS,
   learnSequenceModel,
   mergeConfigs,
+  onlyAllowedAtEntry,
   parseRecords,
   refusedAtEntry,
   SyscallAnomalyDetector,
@@ -255,6 +256,38 @@ describe('refusedAtEntry', () => {
     const session = createSession({ config: merged });
     expect(session.refusedAtEntry('high')).toContain('kcmp');
     expect(session.config.baselineSyscalls).toEqual(['read']);
+  });
+});
+
+describe('onlyAllowedAtEntry', () => {
+  const learned = {
+    baselineSyscalls: ['read', 'write', 'execve'],
+    programs: { '/usr/bin/curl': { baselineSyscalls: ['read', 'socket', 'connect'] } },
+  };
+
+  it('lets run only the calls some baseline knows when every other call alerts at the threshold', () => {
+    // unknown_syscall is medium by default: enforcing at medium, every unknown call kills.
+    expect(onlyAllowedAtEntry(learned, 'medium')).toEqual(['connect', 'execve', 'read', 'socket', 'write']);
+    expect(createSession({ config: learned }).onlyAllowedAtEntry('low')).toEqual([
+      'connect',
+      'execve',
+      'read',
+      'socket',
+      'write',
+    ]);
+  });
+
+  it('is undefined where an unknown call would not kill: above its severity, unknown calls not alerted, detector off', () => {
+    expect(onlyAllowedAtEntry(learned, 'high')).toBeUndefined();
+    expect(onlyAllowedAtEntry({ ...learned, severity: { unknown_syscall: 'high' } }, 'high')).toEqual([
+      'connect',
+      'execve',
+      'read',
+      'socket',
+      'write',
+    ]);
+    expect(onlyAllowedAtEntry({ ...learned, alertOnUnknownSyscall: false }, 'info')).toBeUndefined();
+    expect(onlyAllowedAtEntry({ ...learned, enabled: false }, 'info')).toBeUndefined();
   });
 });
 

@@ -15,14 +15,32 @@ export class Enforcement {
   readonly dryRun: boolean;
   /** Syscalls refused at entry (given to strace only when applied). */
   readonly preempted: ReadonlySet<string>;
+  /**
+   * When every call outside a baseline kills (unknown syscalls at `failOn` or above), the only
+   * calls let run: strace refuses every other at entry, so none of them runs. Undefined else.
+   */
+  readonly allowOnly: ReadonlySet<string> | undefined;
   #wouldKill: WouldKill | null = null;
 
-  constructor(o: { enforce: boolean; dryRun: boolean; failOn: Severity; refusedAtEntry: () => string[] }) {
+  constructor(o: {
+    enforce: boolean;
+    dryRun: boolean;
+    failOn: Severity;
+    refusedAtEntry: () => string[];
+    onlyAllowedAtEntry?: () => string[] | undefined;
+  }) {
     this.failOn = o.failOn;
     this.dryRun = o.dryRun;
     this.judging = o.enforce || o.dryRun;
     this.applied = this.judging && !o.dryRun;
     this.preempted = new Set(this.judging ? o.refusedAtEntry() : []);
+    const allowed = this.judging ? o.onlyAllowedAtEntry?.() : undefined;
+    this.allowOnly = allowed === undefined ? undefined : new Set(allowed);
+  }
+
+  /** Whether strace refuses `syscall` at entry under this policy (when applied). */
+  refusesAtEntry(syscall: string): boolean {
+    return this.preempted.has(syscall) || (this.allowOnly !== undefined && !this.allowOnly.has(syscall));
   }
 
   /**
@@ -35,7 +53,7 @@ export class Enforcement {
     if (atLeast(alert.severity, this.failOn)) return true;
     if (alert.type !== 'rule') return false;
     if (alert.action === 'kill') return true;
-    return alert.action === 'deny' && alert.syscall !== undefined && this.preempted.has(alert.syscall);
+    return alert.action === 'deny' && alert.syscall !== undefined && this.refusesAtEntry(alert.syscall);
   }
 
   /** Monitor mode: keeps the first breach, the kill that was not made. */
@@ -54,10 +72,10 @@ export class Enforcement {
   report(syscalls: Readonly<Record<string, number>>): DryRunReport {
     const wouldRefuseAtEntry = [...this.preempted].sort();
     const refusableCalls: Record<string, number> = {};
-    for (const name of wouldRefuseAtEntry) {
-      const n = syscalls[name] ?? 0;
-      if (n > 0) refusableCalls[name] = n;
-    }
-    return { wouldKill: this.#wouldKill, wouldRefuseAtEntry, refusableCalls };
+    for (const [name, n] of Object.entries(syscalls))
+      if (n > 0 && this.refusesAtEntry(name)) refusableCalls[name] = n;
+    const report: DryRunReport = { wouldKill: this.#wouldKill, wouldRefuseAtEntry, refusableCalls };
+    if (this.allowOnly !== undefined) report.wouldAllowOnly = [...this.allowOnly].sort();
+    return report;
   }
 }

@@ -125,6 +125,7 @@ class Run {
       dryRun: req.dryRun ?? false,
       failOn,
       refusedAtEntry: () => this.#session.refusedAtEntry(failOn),
+      onlyAllowedAtEntry: () => this.#session.onlyAllowedAtEntry(failOn),
     });
     const cap = req.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     this.#stdout = new OutputCapture(cap);
@@ -139,7 +140,9 @@ class Run {
   async run(straceBin: string, trace: TraceFifo): Promise<ExecResult> {
     const started = performance.now();
     const refuse = this.#policy.applied ? [...this.#policy.preempted] : [];
-    const child = spawnTraced(this.#plan, straceBin, trace.fifo, this.#req, refuse);
+    const allowOnly =
+      this.#policy.applied && this.#policy.allowOnly ? [...this.#policy.allowOnly] : undefined;
+    const child = spawnTraced(this.#plan, straceBin, trace.fifo, this.#req, refuse, allowOnly);
     const spawned = new Promise<Error | undefined>((resolve) => {
       child.once('error', resolve);
       child.once('spawn', () => {
@@ -355,7 +358,7 @@ class Run {
       // Already over. When the breach is a preempted call, strace refused it at entry and
       // killed the caller itself (`-e inject=…:signal=SIGKILL`) before its line was read
       // here: the policy did stop the command. Any other late breach stopped nothing.
-      if (reason === 'policy' && alert?.syscall !== undefined && this.#policy.preempted.has(alert.syscall))
+      if (reason === 'policy' && alert?.syscall !== undefined && this.#policy.refusesAtEntry(alert.syscall))
         this.#killed = { reason, alert, message };
       return;
     }

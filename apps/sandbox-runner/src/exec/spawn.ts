@@ -89,8 +89,9 @@ export function commandLine(
   fifo: string,
   req: Pick<ExecRequest, 'argv' | 'env' | 'cpus'>,
   preempted: readonly string[],
+  allowOnly?: readonly string[],
 ): { file: string; args: string[] } {
-  const strace = straceArgs(fifo, req.argv, preempted, req.env ?? process.env);
+  const strace = straceArgs(fifo, req.argv, preempted, req.env ?? process.env, allowOnly);
   let command = { file: straceBin, args: strace };
   if (plan.mode !== 'none') {
     const w = wrapperArgs(plan);
@@ -107,8 +108,9 @@ export function spawnTraced(
   fifo: string,
   req: ExecRequest,
   preempted: readonly string[],
+  allowOnly?: readonly string[],
 ): ChildProcess {
-  const { file, args } = commandLine(plan, straceBin, fifo, req, preempted);
+  const { file, args } = commandLine(plan, straceBin, fifo, req, preempted, allowOnly);
   try {
     return spawn(file, args, {
       // argv0 `strace`: its messages then read `strace: …` whatever path it was found at.

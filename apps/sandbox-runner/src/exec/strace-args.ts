@@ -27,13 +27,19 @@ export function straceArgs(
   argv: readonly string[],
   preempt: readonly string[],
   env: NodeJS.ProcessEnv,
+  allowOnly?: readonly string[],
 ): string[] {
   const args = ['-f', '-q', '-y', '-I', '4', '-o', fifo, '-e', 'verbose=!%%stat'];
   // Enforce mode: syscalls the policy would kill for anyway are refused at syscall *entry*
   // (EPERM) and the caller gets SIGKILL, so they never run. `?` makes strace skip names
-  // this arch does not have instead of refusing to start.
-  if (preempt.length > 0)
-    args.push('-e', `inject=${preempt.map((s) => `?${s}`).join(',')}:error=EPERM:signal=SIGKILL`);
+  // this arch does not have instead of refusing to start. With `allowOnly` (every call
+  // outside a baseline kills), all other calls are refused (`!…`), and of `preempt` only
+  // those inside it need naming: two injections of one call are not asked of strace.
+  const refuse = allowOnly === undefined ? preempt : preempt.filter((s) => allowOnly.includes(s));
+  if (refuse.length > 0)
+    args.push('-e', `inject=${refuse.map((s) => `?${s}`).join(',')}:error=EPERM:signal=SIGKILL`);
+  if (allowOnly !== undefined)
+    args.push('-e', `inject=!${allowOnly.map((s) => `?${s}`).join(',')}:error=EPERM:signal=SIGKILL`);
   args.push(...envArgs(env));
   args.push('--', ...argv);
   return args;

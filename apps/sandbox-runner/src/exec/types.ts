@@ -123,7 +123,12 @@ export interface DryRunReport {
   wouldKill: WouldKill | null;
   /** Syscalls strace would have refused at entry (killing the caller), sorted. */
   wouldRefuseAtEntry: string[];
-  /** Calls the command made to those syscalls, per name: each would have been refused. */
+  /**
+   * When every call outside the baseline would have killed: the only syscalls strace would
+   * have let run (every other refused at entry), sorted. Absent otherwise.
+   */
+  wouldAllowOnly?: string[] | undefined;
+  /** Calls the command made that would have been refused at entry, per name. */
   refusableCalls: Record<string, number>;
 }
 

@@ -30,3 +30,23 @@ export function refusedAtEntry(
   }
   return [...out].filter((s) => SYSCALL_NAME.test(s)).sort();
 }
+
+/**
+ * The only syscalls to let run, when the policy alerts at or above `failOn` on every other
+ * one whatever its arguments: unknown syscalls (outside the baseline, and outside every listed
+ * program's baseline too, since a call known to any program may be that program's) at a
+ * severity that reaches `failOn`. A tracer refuses the rest at entry, so that a stager's first
+ * `socket` never returns a socket to `sendto` on. Undefined when the policy is not that.
+ */
+export function onlyAllowedAtEntry(
+  config: DetectorConfig | ResolvedDetectorConfig,
+  failOn: Severity,
+): string[] | undefined {
+  const c = resolveDetectorConfig(config);
+  if (!c.enabled || !c.alertOnUnknownSyscall || !atLeast(c.severity.unknown_syscall, failOn))
+    return undefined;
+  const known = new Set(c.baselineSyscalls);
+  for (const program of Object.values(c.programs)) for (const s of program.baselineSyscalls) known.add(s);
+  // A name strace could not take is left out: no call of it can be let run by name anyway.
+  return [...known].filter((s) => SYSCALL_NAME.test(s)).sort();
+}

@@ -1,4 +1,4 @@
-export { refusedAtEntry } from './entry.js';
+export { onlyAllowedAtEntry, refusedAtEntry } from './entry.js';
 export type { SessionCheck, SessionOptions } from './session.js';
 export { AnalysisSession, createSession } from './session.js';
 export type {

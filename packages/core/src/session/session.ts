@@ -23,7 +23,7 @@ import { rawArgumentsCheck } from './checks/raw-arguments.js';
 import { rulesCheck, shippedRules } from './checks/rules.js';
 import { sequenceCheck } from './checks/sequence.js';
 import { telemetryCheck } from './checks/telemetry.js';
-import { refusedAtEntry } from './entry.js';
+import { onlyAllowedAtEntry, refusedAtEntry } from './entry.js';
 import { TraceIntegrityCheck, traceIntegrity } from './integrity.js';
 import {
   addInputStats,
@@ -306,6 +306,14 @@ export class AnalysisSession {
     const extra: string[] = [];
     for (const check of this.#checks) if (check.refusedAtEntry) extra.push(...check.refusedAtEntry(failOn));
     return refusedAtEntry(this.config, failOn, extra);
+  }
+
+  /**
+   * The only syscalls this session's policy lets pass at or above `failOn` whatever their
+   * arguments, when it alerts on every other (see `onlyAllowedAtEntry`); undefined otherwise.
+   */
+  onlyAllowedAtEntry(failOn: Severity): string[] | undefined {
+    return onlyAllowedAtEntry(this.config, failOn);
   }
 
   /** The run so far, JSON-ready and bounded. */
