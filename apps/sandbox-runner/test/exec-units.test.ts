@@ -49,6 +49,14 @@ describe('strace command line', () => {
     expect(args).toContain('inject=?personality,?ptrace:error=EPERM:signal=SIGKILL');
   });
 
+  it('with only some calls allowed, refuses every other at entry, and names no call twice', () => {
+    const args = straceArgs('/f', ['true'], ['kcmp', 'ptrace'], {}, ['execve', 'kcmp', 'read']);
+    expect(args).toContain('inject=!?execve,?kcmp,?read:error=EPERM:signal=SIGKILL');
+    // ptrace is refused by the negation already; kcmp, allowed as a call, is still forbidden.
+    expect(args).toContain('inject=?kcmp:error=EPERM:signal=SIGKILL');
+    expect(args.filter((a) => a.startsWith('inject='))).toHaveLength(2);
+  });
+
   it('gives the env to the command only (-E), removing what the tools carry unless asked for', () => {
     expect(envArgs({ LD_PRELOAD: '/x.so', A: 'b=c' })).toEqual([
       '-E',
