@@ -419,6 +419,27 @@ describe('sequence model: explanations', () => {
   });
 });
 
+describe('sequence model: an alert raised at the end of a process', () => {
+  it('says where its last call was and who made it, as the crossing alert does of its call', () => {
+    // A process judged only at its end (an exec, an exit, the end of the input) has no call
+    // that took it over: the alert had no line, no program, no argv.
+    const scorer = createSequenceScorer(learnNormal(60), { program: 'server' });
+    const calls = attackRun(rng(11)).slice(0, 12);
+    const observed = events(9, calls, 100, 'server').map((e) => ({
+      ...e,
+      process: { pid: 9, exe: 'server', argv: ['server', '--port', '8080'], uid: 33 },
+    }));
+    for (const e of observed) scorer.observe(e);
+    const [result] = scorer.end();
+    expect(result?.overThreshold).toBe(true);
+    expect(result?.line).toBe(100 + calls.length - 1);
+    const alert = sequenceAlert(result!);
+    expect(alert.line).toBe(100 + calls.length - 1);
+    expect(alert.process).toMatchObject({ exe: 'server', argv: ['server', '--port', '8080'], uid: 33 });
+    expect(alert.syscall).toBeUndefined();
+  });
+});
+
 describe('sequence model: bounded memory', () => {
   it('keeps at most maxProcesses open in a scorer, reporting the ones it ends', () => {
     const scorer = createSequenceScorer(learnNormal(10), { program: 'server', maxProcesses: 1000 });

@@ -25,6 +25,11 @@ export function sequenceAlert(
     threshold: result.threshold,
     pid: result.pid,
   };
+  if (event === undefined && !('processScore' in result)) {
+    // Raised at the process's end: where its last call was, and who made it.
+    if (result.line !== undefined) alert.line = result.line;
+    if (result.process !== undefined) alert.process = result.process;
+  }
   if (event !== undefined) {
     if (event.syscall !== undefined) alert.syscall = event.syscall;
     if (event.line !== undefined) alert.line = event.line;

@@ -6,6 +6,7 @@
  * calibrated at learn time for the chosen false-alarm rate. The call that first takes a
  * process over its threshold carries the explanation.
  */
+import type { ProcessInfo } from '../context/types.js';
 import type { SyscallEvent } from '../types.js';
 import { explainProcess, type SequenceExplanation } from './explain.js';
 import { MAX_UNNAMED_PREFIX } from './learn.js';
@@ -82,6 +83,12 @@ export interface ProcessSequenceScore {
   overThreshold: boolean;
   /** Present when the process is over its threshold. */
   explanation?: SequenceExplanation | undefined;
+  /**
+   * Who made the process's last call and that call's trace line, as the scorer saw them: an
+   * alert raised at the end (an exec, an exit, end of input) has no call of its own to say so.
+   */
+  process?: ProcessInfo | undefined;
+  line?: number | undefined;
 }
 
 /** What one call did to its process's score. The object is reused: copy what you keep. */
@@ -111,6 +118,9 @@ interface Tracked {
   /** Raw peak of the state and its rarity (the reported score), cached. */
   peak: number;
   score: number;
+  /** Who made the last call (the event's process, before any exec renames the pid) and its line. */
+  process: ProcessInfo | undefined;
+  line: number | undefined;
 }
 
 export interface SequenceScorer {
@@ -201,6 +211,8 @@ export function createSequenceScorer(
       peak: Number.NEGATIVE_INFINITY,
       score: Number.NEGATIVE_INFINITY,
       prefix: program === fallback ? [] : undefined,
+      process: undefined,
+      line: undefined,
     };
     open.set(pid, tracked);
     return tracked;
@@ -234,6 +246,8 @@ export function createSequenceScorer(
       overThreshold: over,
     };
     if (over) out.explanation = explain(t, pid, score);
+    if (t.process !== undefined) out.process = t.process;
+    if (t.line !== undefined) out.line = t.line;
     // The result and its explanation are copies: nothing reads the state again.
     if (t.state !== undefined) recycle(t.state);
     t.state = undefined;
@@ -286,6 +300,8 @@ export function createSequenceScorer(
     return onlyFallback ? fallback : (p?.exe ?? p?.comm ?? fallback);
   };
 
+  /** The process the latest call went to (for `observe` to note who made it). */
+  let touched: Tracked | undefined;
   const observeCall = (pid: number, program: string, syscall: string, line?: number): SequenceObservation => {
     let t = open.get(pid);
     if (t !== undefined && t.program !== program) {
@@ -305,6 +321,8 @@ export function createSequenceScorer(
     }
     t.calls++;
     t.active = true;
+    t.line = line;
+    touched = t;
     result.pid = pid;
     result.program = program;
     result.calls = t.calls;
@@ -330,7 +348,11 @@ export function createSequenceScorer(
   };
 
   return {
-    observe: (event) => observeCall(event.pid ?? 0, resolve(event), event.syscall, event.line),
+    observe: (event) => {
+      const o = observeCall(event.pid ?? 0, resolve(event), event.syscall, event.line);
+      (touched as Tracked).process = event.process;
+      return o;
+    },
     observeCall,
     endProcess(pid) {
       const out = endOne(pid);
