@@ -158,6 +158,21 @@ describe('sequence model: the call-set cosine', () => {
     expect(mix?.calls.every((c) => c.share === c.normalShare)).toBe(true);
   });
 
+  it('does not say a running process lacks the call that ends it, against normal runs that ended sooner', () => {
+    // Normal runs end within 128 calls: compared at 128, a longer run still going read
+    // "lacks exit_group", a call it cannot have made yet.
+    const state = new ProcessState(new LoadedSequenceModel(model).programs.get('daemon')!);
+    const longRun = normalRun(rng(3), 16).slice(0, -1);
+    expect(longRun.length).toBeGreaterThan(130);
+    for (const call of longRun.slice(0, 130)) state.observe(state.model.vocabulary.id(call), -1);
+    const set = explainProcess(state, 'daemon', 5, 1, 0).callSet;
+    expect(set?.at).toBe(128);
+    expect(set?.missing).not.toContain('exit_group');
+    // At its end, a process that never exited does lack it.
+    state.finish();
+    expect(explainProcess(state, 'daemon', 5, 1, 0).callSet?.missing).toContain('exit_group');
+  });
+
   it('weighs it from 50 normal runs on; a program of fewer gets the pair-set distance and the mismatch rate instead', () => {
     const weightsOf = (m: SequenceModel) => m.programs.daemon!.calibration!.weights;
     const few = weightsOf(learn(normal.slice(0, 20)));

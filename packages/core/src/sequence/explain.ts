@@ -275,6 +275,9 @@ function callSetText(set: SequenceExplanation['callSet']): string {
   return `; ${set.distinct} distinct call(s) against ${set.normalDistinct} of the nearest normal run (${at}, cosine distance ${round(set.distance, 2)})${lacks}${adds}`;
 }
 
+/** Calls that end a process: one still running has not made them. */
+const ENDING_CALLS = new Set(['exit', 'exit_group']);
+
 /**
  * The process's distinct calls against the nearest normal run's at the latest comparison of its
  * set (`mixAt`), all as they were then; one made before the score weighs the set (an alert
@@ -290,8 +293,14 @@ function explainCallSet(model: ProgramModel, state: ProcessState): SequenceExpla
   const missing: string[] = [];
   const added: string[] = [];
   const then = state.mixCounts;
-  for (const token of normal.keys())
-    if (!((then[token] ?? 0) > 0) && missing.length < SETS_LISTED) missing.push(model.vocabulary.name(token));
+  for (const token of normal.keys()) {
+    if ((then[token] ?? 0) > 0 || missing.length >= SETS_LISTED) continue;
+    const name = model.vocabulary.name(token);
+    // Compared while it ran, against a normal run that had ended by then: the process cannot
+    // have made the call that ends it yet ("lacks exit_group" at 128 calls).
+    if (at !== MIX_FINAL && ENDING_CALLS.has(name)) continue;
+    missing.push(name);
+  }
   let distinct = 0;
   then.forEach((count, token) => {
     if (count === 0 || token === UNSEEN) return;
