@@ -85,16 +85,14 @@ describe.skipIf(!hasStrace || !hasGcc)(
       return { port: socket.address().port, received: () => received, close: () => socket.close() };
     }
 
+    /** The program under the learned baseline, every unknown call killing (`--fail-on medium`). */
+    const run = (args: string[], mode: { enforce: true } | { dryRun: true }) =>
+      runSandboxed({ argv: [program, ...args], policy, ...mode, failOn: 'medium', timeoutMs: 20_000 });
+
     it('the exfiltrating run is killed at its first socket, before anything is sent', async () => {
       const sink = await listen();
       try {
-        const r = await runSandboxed({
-          argv: [program, '20', String(sink.port)],
-          policy,
-          enforce: true,
-          failOn: 'medium',
-          timeoutMs: 20_000,
-        });
+        const r = await run(['20', String(sink.port)], { enforce: true });
         expect(r.killed?.reason).toBe('policy');
         expect(r.signal).toBe('SIGKILL');
         const socketAlert = r.alerts.find((a) => a.syscall === 'socket');
@@ -110,24 +108,12 @@ describe.skipIf(!hasStrace || !hasGcc)(
     });
 
     it('a normal run is not touched, and monitor mode says which calls it would let run', async () => {
-      const normal = await runSandboxed({
-        argv: [program, '5'],
-        policy,
-        enforce: true,
-        failOn: 'medium',
-        timeoutMs: 20_000,
-      });
+      const normal = await run(['5'], { enforce: true });
       expect(normal.killed).toBeNull();
       expect(normal.exitCode).toBe(0);
       const sink = await listen();
       try {
-        const dry = await runSandboxed({
-          argv: [program, '3', String(sink.port)],
-          policy,
-          dryRun: true,
-          failOn: 'medium',
-          timeoutMs: 20_000,
-        });
+        const dry = await run(['3', String(sink.port)], { dryRun: true });
         expect(dry.killed).toBeNull();
         expect(dry.dryRun?.wouldAllowOnly).toEqual(learned);
         expect(dry.dryRun?.refusableCalls).toMatchObject({ socket: 3, sendto: 3 });
