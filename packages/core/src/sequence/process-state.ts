@@ -2,9 +2,10 @@
  * One process's calls as they stream in, reduced to the channels a program model scores
  * (see CHANNELS in `program-model.ts`) plus what an explanation needs: the costliest window
  * of calls seen so far (tokens, trace lines, costs, the n-gram context before each) and the
- * first calls and pairs no normal process made. Memory is fixed per process: a window-sized
- * ring, a pair bitset over the program's vocabulary, one overlap counter per exemplar, all
- * views of one buffer (see {@link ProcessState}).
+ * first calls and pairs no normal process made, and the call counts as they were at the latest
+ * comparison with normal runs. Memory is fixed per process: a window-sized ring, a pair bitset
+ * over the program's vocabulary, two counters per call it knows, one overlap counter per
+ * exemplar, all views of one buffer (see {@link ProcessState}).
  */
 import { pushToken } from './gram-key.js';
 import { MIX_FINAL, MIX_FIRST_LEVEL, MIX_LEVELS } from './mix.js';
