@@ -371,6 +371,27 @@ describe('sequence model: scoring', () => {
     expect(result?.overThreshold).toBe(true);
   });
 
+  it('takes a comm for the program only where the exe is unknown: a process names itself', () => {
+    // A model keyed by comm (learned from traces that never showed an exec), and a normal run.
+    const learner = new SequenceLearner({ program: 'worker' });
+    for (let i = 0; i < 60; i++) {
+      for (const call of normalRun(rng(i + 1))) learner.observeCall(100 + i, 'worker', call);
+      learner.endTrace();
+    }
+    const model = learner.toModel();
+    const scoreAs = (process: { exe?: string; comm: string }) => {
+      const scorer = createSequenceScorer(model, { program: 'other' });
+      for (const e of events(9, normalRun(rng(99))))
+        scorer.observe({ ...e, process: { pid: 9, ...process } });
+      return scorer.end()[0]!;
+    };
+    expect(scoreAs({ comm: 'worker' })).toMatchObject({ program: 'worker', overThreshold: false });
+    // An executable the model never learned, renamed (prctl PR_SET_NAME) to a learned comm.
+    const renamed = scoreAs({ exe: '/tmp/x/payload', comm: 'worker' });
+    expect(renamed).toMatchObject({ program: '/tmp/x/payload', overThreshold: true });
+    expect(renamed.explanation?.summary).toMatch(/no sequence model for this program/);
+  });
+
   it('treats a program the model never learned as anomalous (fail closed)', () => {
     const scorer = createSequenceScorer(learnNormal(10));
     const o = scorer.observe(events(3, ['read'], 1, '/usr/bin/unknown')[0]!);

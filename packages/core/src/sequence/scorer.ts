@@ -293,7 +293,10 @@ export function createSequenceScorer(
   const resolve = (event: SyscallEvent): string => {
     const p = event.process;
     if (p?.exe !== undefined && loaded.programs.has(p.exe)) return p.exe;
-    if (p?.comm !== undefined && loaded.programs.has(p.comm)) return p.comm;
+    // comm only where the exe is unknown: a process names itself (prctl PR_SET_NAME), so an
+    // executable the model never learned could take a learned program's comm and be judged
+    // as that program instead of as one the model never learned.
+    if (p?.exe === undefined && p?.comm !== undefined && loaded.programs.has(p.comm)) return p.comm;
     if (p?.exe === undefined && p?.comm === undefined) return fallback;
     // A model learned without process context knows only the fallback name: everything is it.
     // Otherwise a named program the model never learned is unknown (fail closed).
