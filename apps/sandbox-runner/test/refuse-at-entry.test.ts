@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EVERYDAY_POLICY } from '@syscan/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import buildCliIfStale from '../../../packages/cli/test/helpers/global-setup.js';
 import { loadPolicy } from '../src/policy.js';
 import { runSandboxed } from '../src/run.js';
 import { appDir, hasGcc, hasPython, hasStrace, python } from './helpers.js';
@@ -95,12 +96,53 @@ describe.skipIf(!hasStrace || !hasGcc)(
         const r = await run(['20', String(sink.port)], { enforce: true });
         expect(r.killed?.reason).toBe('policy');
         expect(r.signal).toBe('SIGKILL');
+        // Put down to the refused call, not to the sequence alert its process's end then raised.
+        expect(r.killed?.alert?.syscall).toBe('socket');
         const socketAlert = r.alerts.find((a) => a.syscall === 'socket');
         expect(socketAlert?.type).toBe('unknown_syscall');
         // Refused at entry: `socket(…) = ?` then killed, never `= 3`.
         expect(socketAlert?.sample).toMatch(/= \?|<unfinished|\(INJECTED\)/);
         expect(r.summary.syscalls.sendto ?? 0).toBe(0);
         await new Promise((resolve) => setTimeout(resolve, 200));
+        expect(sink.received()).toBe(0);
+      } finally {
+        sink.close();
+      }
+    });
+
+    it('a kill by a refused call is put down to that call, not to the sequence alert the end of its process raised', async () => {
+      // A baseline with a sequence model, learned with the built `syscan learn` from strace
+      // runs: the killed process, judged at its end, raises sequence_anomaly in the same batch
+      // as the refused socket, and a check's alert comes first in a batch.
+      buildCliIfStale();
+      const traces = [1, 2, 3, 4, 5].map((i) => {
+        const out = join(dir, `exfil-normal-${i}.strace`);
+        const traced = spawnSync('strace', ['-f', '-o', out, program, String(4 + i)], { encoding: 'utf8' });
+        if (traced.status !== 0) throw new Error(`strace: ${traced.stderr}`);
+        return out;
+      });
+      const withModel = join(dir, 'exfil-after-read.sequence.json');
+      const cli = join(appDir, '..', '..', 'packages', 'cli', 'dist', 'bin.mjs');
+      const learnt = spawnSync(
+        process.execPath,
+        [cli, 'learn', '--no-progress', ...traces, '-o', withModel],
+        {
+          encoding: 'utf8',
+        },
+      );
+      if (learnt.status !== 0) throw new Error(`syscan learn: ${learnt.stderr}`);
+      const sink = await listen();
+      try {
+        const r = await runSandboxed({
+          argv: [program, '20', String(sink.port)],
+          policy: loadPolicy(undefined, withModel).config,
+          enforce: true,
+          failOn: 'medium',
+          timeoutMs: 20_000,
+        });
+        expect(r.alerts.some((a) => a.type === 'sequence_anomaly')).toBe(true);
+        expect(r.killed?.alert).toMatchObject({ type: 'unknown_syscall', syscall: 'socket' });
+        expect(r.killed?.message).toMatch(/^medium unknown_syscall: unknown syscall 'socket'/);
         expect(sink.received()).toBe(0);
       } finally {
         sink.close();

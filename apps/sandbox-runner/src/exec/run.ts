@@ -340,9 +340,29 @@ class Run {
   }
 
   #onAlert(alert: SessionAlert): void {
-    if (this.#killed || !this.#policy.breaches(alert)) return;
-    const what = alert.rule === undefined ? alert.type : `rule '${alert.rule}' (${alert.action ?? 'alert'})`;
-    this.#breach(alert, `${alert.severity} ${what}: ${alert.message}`);
+    if (this.#killed) {
+      this.#refusedFirst(alert);
+      return;
+    }
+    if (!this.#policy.breaches(alert)) return;
+    this.#breach(alert, breachMessage(alert));
+  }
+
+  /**
+   * A call strace refused at entry is what stopped its process. A batch's alerts come checks
+   * first (the sequence model, rules), then the detector's; so the kill can have been put down
+   * to a check's alert about the same process, judged at the end the refusal brought, when the
+   * refused call's own alert came just after it. Only the account changes: the kill is made.
+   */
+  #refusedFirst(alert: SessionAlert): void {
+    const killed = this.#killed;
+    const before = killed?.alert;
+    if (killed?.reason !== 'policy' || before === undefined || alert.pid !== before.pid) return;
+    const refused = (a: Alert) => a.syscall !== undefined && this.#policy.refusesAtEntry(a.syscall);
+    if (!refused(alert) || refused(before) || !this.#policy.breaches(alert)) return;
+    if ((alert.line ?? Number.POSITIVE_INFINITY) > (before.line ?? Number.NEGATIVE_INFINITY)) return;
+    killed.alert = alert;
+    killed.message = breachMessage(alert);
   }
 
   /** A breach: killed under enforce; in monitor mode, noted as what would have been done. */
@@ -379,6 +399,12 @@ class Run {
     const child = this.#child!;
     await drainStreams([child.stdout, child.stderr], DRAIN_GRACE_MS);
   }
+}
+
+/** What the result and the summary say a breach was: `medium unknown_syscall: unknown syscall 'socket' …`. */
+function breachMessage(alert: Alert): string {
+  const what = alert.rule === undefined ? alert.type : `rule '${alert.rule}' (${alert.action ?? 'alert'})`;
+  return `${alert.severity} ${what}: ${alert.message}`;
 }
 
 /** A loss only the runner sees, as a critical trace_lost alert. */
