@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { type AlertGroup, createSession, isResolvedDetectorConfig, type SyscanError } from '@syscan/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { killTree, runMembers, waitGone } from '../src/exec/enforce.js';
+import { Enforcement } from '../src/exec/enforcement.js';
 import { resolveIsolation, wrapperArgs } from '../src/exec/isolation.js';
 import { loadPolicy } from '../src/exec/policy.js';
 import {
@@ -72,6 +73,24 @@ describe('strace command line', () => {
     expect(envArgs({ 'BAD=NAME': 'x', GONE: undefined })).toEqual(['-E', 'PATH', '-E', 'PWD']);
     // strace and the isolation tool get PATH alone: no LD_PRELOAD, nothing of the request.
     expect(toolEnv({ PATH: '/p', LD_PRELOAD: '/x.so' })).toEqual({ PATH: '/p' });
+  });
+});
+
+describe('monitor mode with only the baseline allowed', () => {
+  it("counts the calls it would have refused, by name, and not the summary's (other)", () => {
+    const policy = new Enforcement({
+      enforce: false,
+      dryRun: true,
+      failOn: 'medium',
+      refusedAtEntry: () => ['ptrace'],
+      onlyAllowedAtEntry: () => ['read', 'write'],
+    });
+    expect(policy.refusesAtEntry('socket')).toBe(true);
+    expect(policy.refusesAtEntry('read')).toBe(false);
+    const report = policy.report({ read: 9, socket: 2, ptrace: 1, '(other)': 40 });
+    expect(report.refusableCalls).toEqual({ socket: 2, ptrace: 1 });
+    expect(report.wouldAllowOnly).toEqual(['read', 'write']);
+    expect(report.wouldRefuseAtEntry).toEqual(['ptrace']);
   });
 });
 

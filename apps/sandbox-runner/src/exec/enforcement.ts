@@ -3,7 +3,7 @@
  * stopping it. The run asks `breaches(alert)`; under enforce it kills, in monitor mode it
  * notes the first breach here, and the result carries `report()`.
  */
-import { type Alert, atLeast, type Severity } from '@syscan/core';
+import { type Alert, atLeast, OVERFLOW_SYSCALL_KEY, type Severity } from '@syscan/core';
 import type { DryRunReport, WouldKill } from './types.js';
 
 export class Enforcement {
@@ -72,8 +72,9 @@ export class Enforcement {
   report(syscalls: Readonly<Record<string, number>>): DryRunReport {
     const wouldRefuseAtEntry = [...this.preempted].sort();
     const refusableCalls: Record<string, number> = {};
+    // `(other)` holds the calls of names past the summary's cap: not one name, nor known to be refused.
     for (const [name, n] of Object.entries(syscalls))
-      if (n > 0 && this.refusesAtEntry(name)) refusableCalls[name] = n;
+      if (n > 0 && name !== OVERFLOW_SYSCALL_KEY && this.refusesAtEntry(name)) refusableCalls[name] = n;
     const report: DryRunReport = { wouldKill: this.#wouldKill, wouldRefuseAtEntry, refusableCalls };
     if (this.allowOnly !== undefined) report.wouldAllowOnly = [...this.allowOnly].sort();
     return report;
