@@ -149,6 +149,25 @@ describe.skipIf(!hasStrace || !hasGcc)(
       }
     });
 
+    it('a call strace has no name for is not refused by name, but still alerts: never clean', async () => {
+      const numbered = join(dir, 'unknown-syscall-number');
+      const source = join(appDir, 'test', 'attacks', 'unknown-syscall-number.c');
+      const built = spawnSync('gcc', ['-O1', '-o', numbered, source], { encoding: 'utf8' });
+      if (built.status !== 0) throw new Error(`gcc: ${built.stderr}`);
+      const r = await runSandboxed({
+        argv: [numbered],
+        policy,
+        enforce: true,
+        failOn: 'medium',
+        timeoutMs: 20_000,
+      });
+      const unknown = r.alerts.find(
+        (a) => a.type === 'unknown_syscall' && a.syscall?.startsWith('syscall_0x'),
+      );
+      expect(unknown?.severity).toBe('medium');
+      expect(r.verdict).not.toBe('clean');
+    });
+
     it('a normal run is not touched, and monitor mode says which calls it would let run', async () => {
       const normal = await run(['5'], { enforce: true });
       expect(normal.killed).toBeNull();
