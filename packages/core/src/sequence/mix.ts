@@ -10,6 +10,7 @@
  * so the value can be read while the process runs and still means the same for every length.
  */
 import { ByteReader, ByteWriter } from './codec.js';
+import { popcount32 } from './exemplars.js';
 
 /** Calls at the first comparison; each next one is at twice as many. */
 export const MIX_FIRST_LEVEL = 16;
@@ -26,6 +27,19 @@ export const MIN_MIX_EXEMPLARS = 50;
 /** Most distinct normal processes whose call mix a program model keeps. */
 export const MAX_MIX_EXEMPLARS = 2000;
 
+/**
+ * Profiles a level needs before its search uses pivots (below, a plain pass is as quick), and
+ * the most pivots it takes (each costs one comparison per search and 8 bytes per profile).
+ */
+const PIVOTS_FROM = 32;
+const MAX_PIVOTS = 6;
+/**
+ * Radians a bound may be off and a profile still be compared: the weights are float32, so a
+ * dot product of unit vectors is off by up to ~1e-7 relative, which near a cosine of 1 is
+ * √(2·1e-7) ≈ 5e-4 rad. Twice that keeps the pruned search's answer the full pass's.
+ */
+const ANGLE_SLACK = 2e-3;
+
 /** One comparison point: exemplar e's profile is tokens/weights[offsets[e] .. offsets[e + 1]]. */
 interface Level {
   /** Distinct profiles at this level. */
@@ -36,6 +50,23 @@ interface Level {
   offsets: Int32Array;
   /** Per profile, its distinct calls (for the cosine of the sets of calls made, counts aside). */
   setSizes: Int32Array;
+  /** Profiles whose angles to every profile are kept (none below PIVOTS_FROM profiles). */
+  pivots: Int32Array;
+  /** Per pivot, the norm of its float32 weights (1 within ~1e-7), for exact angles to it. */
+  pivotNorms: Float64Array;
+  /**
+   * Angle of each profile's mix (√counts) to each pivot's, at [e · pivots + k]: by the
+   * triangle inequality, |angle(process, pivot) − angle(profile, pivot)| is a lower bound of
+   * the process's angle to the profile, which skips profiles that cannot be nearer.
+   */
+  mixAngles: Float32Array;
+  /**
+   * With pivots, each profile's set of calls as a bitset of `words` words at [e · words]:
+   * the set cosine of every profile is then a few AND and bit counts, not a pass over its
+   * calls (pivots do not prune the set well: many profiles share one set, and the first wins).
+   */
+  words: number;
+  setBits: Uint32Array;
 }
 
 /** How near a process is to the normal processes at one comparison point (see {@link MixProfiles.nearest}). */
@@ -73,6 +104,9 @@ export class MixProfiles {
   readonly #roots = new Float64Array(256);
   readonly #made = new Uint8Array(256);
   readonly #nearest: MixNearest = { distance: 0, exemplar: -1, setDistance: 0, setExemplar: -1 };
+  /** The process's mix and set angles to each pivot of the level being searched. */
+  readonly #toPivot = new Float64Array(MAX_PIVOTS);
+  readonly #madeBits = new Uint32Array(8);
 
   private constructor(exemplars: ExemplarCounts[], encoded?: Uint8Array) {
     this.#exemplars = encoded === undefined ? exemplars : undefined;
@@ -198,34 +232,111 @@ export class MixProfiles {
       made[t] = 1;
       distinct++;
     }
-    const { tokens, weights, offsets, setSizes } = profiles;
+    const { tokens, weights, offsets, setSizes, pivots } = profiles;
     let best = -1;
     // The set cosine is common/√(distinct·size): the nearest has the highest common²/size,
     // in integers until the end, so an identical set is at distance 0 exactly.
     let bestSet = -1;
-    for (let e = 0; e < profiles.profiles; e++) {
-      let dot = 0;
-      let common = 0;
-      const end = offsets[e + 1] as number;
-      for (let j = offsets[e] as number; j < end; j++) {
-        const t = tokens[j] as number;
-        dot += (roots[t] as number) * (weights[j] as number);
-        common += made[t] as number;
+    if (pivots.length === 0) {
+      for (let e = 0; e < profiles.profiles; e++) {
+        let dot = 0;
+        let common = 0;
+        const end = offsets[e + 1] as number;
+        for (let j = offsets[e] as number; j < end; j++) {
+          const t = tokens[j] as number;
+          dot += (roots[t] as number) * (weights[j] as number);
+          common += made[t] as number;
+        }
+        if (dot > best) {
+          best = dot;
+          out.exemplar = e;
+        }
+        const set = (common * common) / (setSizes[e] as number);
+        if (set > bestSet) {
+          bestSet = set;
+          out.setExemplar = e;
+        }
       }
-      if (dot > best) {
-        best = dot;
-        out.exemplar = e;
-      }
-      const set = (common * common) / (setSizes[e] as number);
-      if (set > bestSet) {
-        bestSet = set;
-        out.setExemplar = e;
-      }
+    } else {
+      best = this.#nearestMixByPivots(profiles, calls);
+      bestSet = this.#nearestSetByBits(profiles);
     }
     // ‖√counts‖² is the number of calls; ‖made‖² the number of distinct calls.
     out.distance = Math.min(1, Math.max(0, 1 - best / Math.sqrt(calls)));
     out.setDistance = Math.min(1, Math.max(0, 1 - Math.sqrt(bestSet / distinct)));
     return out;
+  }
+
+  /**
+   * The highest dot product of √counts (in `#roots`) with a profile of `level`, its profile in
+   * `#nearest.exemplar`: the pivots first, then only profiles their angles cannot rule out.
+   * The same profile as one pass in order finds (ties go to the first).
+   */
+  #nearestMixByPivots(level: Level, calls: number): number {
+    const { tokens, weights, offsets, pivots, pivotNorms, mixAngles } = level;
+    const roots = this.#roots;
+    const out = this.#nearest;
+    const norm = Math.sqrt(calls);
+    const k = pivots.length;
+    const toPivot = this.#toPivot;
+    let best = -1;
+    let nextPivot = 0;
+    for (let round = 0; round < 2; round++) {
+      for (let e = 0; e < level.profiles; e++) {
+        const isPivot = nextPivot < k && e === pivots[nextPivot];
+        if (isPivot) nextPivot++;
+        if (round === 0 && !isPivot) continue;
+        if (round === 1) {
+          if (isPivot) continue;
+          // Compared unless its angle to some pivot says it is farther than the nearest so far.
+          const limit = angle(best / norm) + ANGLE_SLACK;
+          const at = e * k;
+          let far = false;
+          for (let p = 0; p < k; p++)
+            if (Math.abs((toPivot[p] as number) - (mixAngles[at + p] as number)) > limit) {
+              far = true;
+              break;
+            }
+          if (far) continue;
+        }
+        let dot = 0;
+        const end = offsets[e + 1] as number;
+        for (let j = offsets[e] as number; j < end; j++)
+          dot += (roots[tokens[j] as number] as number) * (weights[j] as number);
+        if (round === 0) toPivot[nextPivot - 1] = angle(dot / (norm * (pivotNorms[nextPivot - 1] as number)));
+        if (dot > best || (dot === best && e < out.exemplar)) {
+          best = dot;
+          out.exemplar = e;
+        }
+      }
+      nextPivot = 0;
+    }
+    return best;
+  }
+
+  /** The highest common²/size of the calls made (in `#made`) with a profile of `level`, its profile in `#nearest.setExemplar`. */
+  #nearestSetByBits(level: Level): number {
+    const { words, setBits, setSizes } = level;
+    const made = this.#made;
+    const bits = this.#madeBits;
+    bits.fill(0);
+    for (let t = 0; t < 32 * words; t++)
+      if (made[t] === 1) bits[t >>> 5] = (bits[t >>> 5] as number) | (1 << (t & 31));
+    const out = this.#nearest;
+    let bestCommon = -1;
+    let bestSize = 1;
+    for (let e = 0, at = 0; e < level.profiles; e++, at += words) {
+      let common = 0;
+      for (let w = 0; w < words; w++) common += popcount32((bits[w] as number) & (setBits[at + w] as number));
+      const size = setSizes[e] as number;
+      // common²/size > best²/bestSize, in integers (exact, as the plain pass's float division is for these sizes).
+      if (common * common * bestSize > bestCommon * bestCommon * size || bestCommon < 0) {
+        bestCommon = common;
+        bestSize = size;
+        out.setExemplar = e;
+      }
+    }
+    return (bestCommon * bestCommon) / bestSize;
   }
 
   /** Each call's share of the calls of profile `e` of `level` (as {@link nearest} named it; for explanations). */
@@ -290,5 +401,100 @@ function buildLevel(
     }
     offsets[i + 1] = j;
   });
-  return { tokens, weights, offsets, setSizes, profiles: lists.length };
+  return {
+    tokens,
+    weights,
+    offsets,
+    setSizes,
+    profiles: lists.length,
+    ...pivotsOf(tokens, weights, offsets, setSizes),
+  };
+}
+
+/** The angle (radians) of a cosine, clamped to one: rounding can take a cosine a little past it. */
+function angle(cosine: number): number {
+  return Math.acos(Math.min(1, Math.max(-1, cosine)));
+}
+
+/**
+ * Pivots of one level's profiles, spread out (each the profile farthest by mix from the ones
+ * before it), every profile's mix angle to each, and every profile's set as bits: see {@link Level}.
+ */
+function pivotsOf(
+  tokens: Uint8Array,
+  weights: Float32Array,
+  offsets: Int32Array,
+  setSizes: Int32Array,
+): Pick<Level, 'pivots' | 'pivotNorms' | 'mixAngles' | 'words' | 'setBits'> {
+  const n = setSizes.length;
+  if (n < PIVOTS_FROM)
+    return {
+      pivots: new Int32Array(0),
+      pivotNorms: new Float64Array(0),
+      mixAngles: new Float32Array(0),
+      words: 0,
+      setBits: new Uint32Array(0),
+    };
+  const norms = new Float64Array(n);
+  for (let e = 0; e < n; e++) {
+    let sum = 0;
+    for (let j = offsets[e] as number; j < (offsets[e + 1] as number); j++)
+      sum += (weights[j] as number) ** 2;
+    norms[e] = Math.sqrt(sum);
+  }
+  const dense = new Float64Array(256);
+  /** Mix angles of every profile to profile `p`. */
+  const anglesTo = (p: number): Float64Array => {
+    dense.fill(0);
+    for (let j = offsets[p] as number; j < (offsets[p + 1] as number); j++)
+      dense[tokens[j] as number] = weights[j] as number;
+    const out = new Float64Array(n);
+    for (let e = 0; e < n; e++) {
+      let dot = 0;
+      for (let j = offsets[e] as number; j < (offsets[e + 1] as number); j++)
+        dot += (weights[j] as number) * (dense[tokens[j] as number] as number);
+      out[e] = angle(dot / ((norms[e] as number) * (norms[p] as number)));
+    }
+    return out;
+  };
+  const chosen: Array<{ pivot: number; angles: Float64Array }> = [];
+  const nearestPivot = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
+  // The first pivot is the profile farthest from profile 0; each next the farthest from all so far.
+  let next = argMax(anglesTo(0));
+  while (chosen.length < MAX_PIVOTS) {
+    const angles = anglesTo(next);
+    chosen.push({ pivot: next, angles });
+    for (let e = 0; e < n; e++) nearestPivot[e] = Math.min(nearestPivot[e] as number, angles[e] as number);
+    next = argMax(nearestPivot);
+    if ((nearestPivot[next] as number) < 1e-6) break; // every profile has a pivot's mix
+  }
+  // In profile order, so that a search passes the pivots as it goes.
+  chosen.sort((a, b) => a.pivot - b.pivot);
+  const k = chosen.length;
+  const mixAngles = new Float32Array(n * k);
+  chosen.forEach(({ angles }, p) => {
+    for (let e = 0; e < n; e++) mixAngles[e * k + p] = angles[e] as number;
+  });
+  let highest = 0;
+  for (const t of tokens) highest = Math.max(highest, t);
+  const words = (highest >>> 5) + 1;
+  const setBits = new Uint32Array(n * words);
+  for (let e = 0; e < n; e++)
+    for (let j = offsets[e] as number; j < (offsets[e + 1] as number); j++) {
+      const t = tokens[j] as number;
+      setBits[e * words + (t >>> 5)] = (setBits[e * words + (t >>> 5)] as number) | (1 << (t & 31));
+    }
+  return {
+    pivots: Int32Array.from(chosen, (c) => c.pivot),
+    pivotNorms: Float64Array.from(chosen, (c) => norms[c.pivot] as number),
+    mixAngles,
+    words,
+    setBits,
+  };
+}
+
+function argMax(values: Float64Array): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if ((values[i] as number) > (values[best] as number)) best = i;
+  return best;
 }
