@@ -10,7 +10,7 @@
  * level interpolates with a uniform distribution over the vocabulary, so a syscall the
  * program never made still gets a finite, large cost.
  */
-import { GRAM_POWERS, gramSuffix, pushToken } from './gram-key.js';
+import { gramSuffix, pushToken } from './gram-key.js';
 import { GramTable } from './gram-table.js';
 import { BOS, UNSEEN } from './vocabulary.js';
 
@@ -102,7 +102,7 @@ export class KneserNeyModel {
     let acc = 0;
     this.lastSeen = false;
     for (let k = this.order; k >= 1; k--) {
-      const gram = k === this.order ? key : key % (GRAM_POWERS[k] as number);
+      const gram = k === this.order ? key : gramSuffix(key, k);
       const nll = (this.#grams[k] as GramTable).get(gram);
       if (!Number.isNaN(nll)) {
         // not NaN: seen at this order
