@@ -13,7 +13,8 @@
 // `all` pools every process of every set. Then: model size and learn/score speed.
 // --single learns one model for all programs (as when traces do not say which program ran).
 // Env: SYSCAN_CORE (another build of core), SYSCAN_SHARED (the shared/ folder),
-// SEQ_WEIGHTS (JSON channel weights), SEQ_ORDER, SEQ_WINDOW.
+// SEQ_WEIGHTS (JSON channel weights), SEQ_ORDER, SEQ_WINDOW; SYSCAN_CORE_AGAINST (a second
+// build of core whose scoring speed is measured in turn with this one's, as a ratio).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -295,14 +296,31 @@ if (!flag('--no-speed')) {
   const loaded = new LoadedSequenceModel(JSON.parse(json));
   const loadSeconds = Number(process.hrtime.bigint() - t1) / 1e9;
   console.log(
-    `\nmodel: ${Object.keys(model.programs).length} programs, ${calls} calls learned in ${learnSeconds.toFixed(2)} s CPU (${learnWall.toFixed(2)} s wall; ${(calls / learnSeconds / 1e6).toFixed(2)} M calls/s, 5-fold calibration included); ` +
+    `\nmodel: ${loaded.programs.size} programs, ${calls} calls learned in ${learnSeconds.toFixed(2)} s CPU (${learnWall.toFixed(2)} s wall; ${(calls / learnSeconds / 1e6).toFixed(2)} M calls/s, 5-fold calibration included); ` +
       `JSON ${(json.length / 1024).toFixed(0)} KiB; load ${(loadSeconds * 1000).toFixed(0)} ms`,
   );
   // Scoring speed, one core: every call as a SyscallEvent through observe(event). Normal
-  // processes alone (no alert, the common case), then all, where every process over its
-  // threshold also gets its explanation built (twice: at the crossing and at its end).
-  const speed = (kinds) => {
-    const perSet = SETS.map((s) => {
+  // processes the model learned (no alert, the common case); held-out ones (every 5th normal
+  // process of each set, scored by a model learned without them: they are near a learned run,
+  // not one of them, so the search for the nearest run prunes less); then all, where every
+  // process over its threshold also gets its explanation built (twice: at the crossing and at
+  // its end). With SYSCAN_CORE_AGAINST (another build of core, e.g. the last release's), each
+  // round runs both builds in turn, so the machine's slow spells hit both alike, and the
+  // median ratio of the pairs is printed.
+  const against = process.env.SYSCAN_CORE_AGAINST
+    ? await import(pathToFileURL(process.env.SYSCAN_CORE_AGAINST).href)
+    : undefined;
+  const heldOut = SETS.map((s) => ({ ...s, held: s.normal.filter((_, i) => i % 5 === 0) }));
+  const learnWithout = new SequenceLearner(learnOptions);
+  for (const s of SETS)
+    s.normal.forEach((p, i) => {
+      if (i % 5 === 0) return;
+      for (const c of p.calls) learnWithout.observeCall(p.pid, SINGLE ? 'default' : s.name, c);
+      learnWithout.endTrace();
+    });
+  const modelWithout = JSON.stringify(learnWithout.toModel());
+  const speed = (kinds, modelJson, sets = SETS) => {
+    const perSet = sets.map((s) => {
       let line = 0;
       const processes = kinds
         .flatMap((kind) => s[kind])
@@ -321,23 +339,37 @@ if (!flag('--no-speed')) {
       return { program: SINGLE ? 'default' : s.name, processes };
     });
     const total = perSet.reduce((n, s) => n + s.processes.reduce((m, p) => m + p.events.length, 0), 0);
-    let best = 0;
+    const builds = [core, ...(against ? [against] : [])].map((c) => ({
+      core: c,
+      loaded: new c.LoadedSequenceModel(JSON.parse(modelJson)),
+      rates: [],
+    }));
     let over = 0;
-    for (let round = 0; round < 5; round++) {
+    const round = ({ core: c, loaded: l, rates }) => {
       over = 0;
       const c2 = cpu();
       for (const s of perSet) {
-        const scorer = createSequenceScorer(loaded, { program: s.program });
+        const scorer = c.createSequenceScorer(l, { program: s.program });
         for (const p of s.processes) {
           for (const e of p.events) scorer.observe(e);
           if (scorer.endProcess(p.pid)?.overThreshold) over++;
         }
       }
-      best = Math.max(best, total / (cpu() - c2));
+      rates.push(total / (cpu() - c2));
+    };
+    // Two rounds each to warm up, then the measured ones (5 alone, 11 pairs against another build).
+    const rounds = against ? 13 : 7;
+    for (let r = 0; r < rounds; r++) (r % 2 === 0 ? builds : [...builds].reverse()).forEach(round);
+    const [mine, theirs] = builds.map((b) => b.rates.slice(2));
+    let out = `${(Math.max(...mine) / 1e6).toFixed(1)} M calls/s over ${total} calls (${over} processes over threshold)`;
+    if (theirs !== undefined) {
+      const ratios = mine.map((m, i) => m / theirs[i]).sort((a, b) => a - b);
+      out += ` [against: ${(Math.max(...theirs) / 1e6).toFixed(1)}; median ratio ${ratios[ratios.length >> 1].toFixed(2)}]`;
     }
-    return `${(best / 1e6).toFixed(1)} M calls/s over ${total} calls (${over} processes over threshold)`;
+    return out;
   };
   console.log(
-    `scoring, CPU time on one core, best of 5: normal processes ${speed(['normal'])}; all ${speed(['normal', 'intrusion'])}`,
+    `scoring, CPU time on one core, best of ${against ? 'the paired rounds' : '5'}: learned normal processes ${speed(['normal'], json)}; ` +
+      `held-out normal processes ${speed(['held'], modelWithout, heldOut)}; all ${speed(['normal', 'intrusion'], json)}`,
   );
 }
