@@ -142,3 +142,32 @@ describe.skipIf(!hasStrace || !hasGit)('syscan learn says what it learned, per p
     },
   );
 });
+
+describe.skipIf(!hasStrace)('syscan learn says when a threshold cannot hold its false-alarm rate', () => {
+  if (!hasStrace) it.skip('strace not installed; skipped', () => {});
+  const runs: string[] = [];
+  beforeAll(() => {
+    for (let i = 0; i < 12; i++) runs.push(trace(`few-${i}.strace`, ['ls', '-la', i % 2 === 0 ? dir : '/']));
+  });
+
+  it('names the program, how many runs its threshold comes from and how often normal runs will pass it', async () => {
+    const out = join(dir, 'few.json');
+    const r = await runCli(['learn', ...runs, '-o', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /^syscan: sequence model: 1 program learned from too few normal processes to hold 1 % false alarms: \S*\/ls 12 \(about 1 in 13 normal runs will alert\); learn 99 or more runs of each, or pass a higher --false-alarm-rate$/m,
+    );
+    const ls = Object.keys(JSON.parse(readFileSync(out, 'utf8')).programs)[0];
+    expect(JSON.parse(readFileSync(out, 'utf8')).learned.sequence).toMatchObject({
+      falseAlarmRate: 0.01,
+      rateNotHeld: [{ program: ls, heldOutScores: 12, expectedFalseAlarmRate: 0.0769 }],
+    });
+  });
+
+  it('is quiet when the rate asked for is one the runs can hold', async () => {
+    const r = await runCli(['learn', '--false-alarm-rate', '0.1', ...runs, '-o', join(dir, 'few10.json')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^syscan: sequence model: 1 program, 1 calibrated$/m);
+    expect(r.stderr).not.toMatch(/too few normal processes to hold/);
+  });
+});

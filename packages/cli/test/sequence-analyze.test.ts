@@ -100,7 +100,8 @@ describe.skipIf(serviceSkipReason !== undefined)(
       expect(block.length).toBeLessThanOrEqual(11);
       const text = block.join('\n');
       expect(text).toMatch(
-        /MEDIUM\s+\S*python3: calls unlike its normal runs \(score \d+\.\d\d > threshold \d+\.\d\d\)/,
+        // 24 runs cannot hold the 1 % asked for, and the headline says what the threshold is worth.
+        /MEDIUM\s+\S*python3: calls unlike its normal runs \(score \d+\.\d\d > threshold \d+\.\d\d, from 24 normal runs: about 1 in 25 normal runs passes it\)/,
       );
       expect(text).toMatch(/exfilt\.strace:\d+ pid \d+/);
       expect(text).toMatch(/by python3 \(\S*python3\) argv .*service\.py exfilt .* uid \d+/);

@@ -2,25 +2,40 @@
  * What `syscan learn` says it learned, and from how much: a few lines on stderr, and the same
  * facts in the baseline's `learned` (inputs, the sequence model's programs and calibration).
  */
-import { type Baseline, MIN_CALIBRATION_PROCESSES, type SequenceModel } from '@syscan/core';
+import {
+  type Baseline,
+  MIN_CALIBRATION_PROCESSES,
+  type SequenceModel,
+  sequenceCalibration,
+} from '@syscan/core';
 
 /** Programs named one by one in the report; the rest are counted. */
 const LISTED_PROGRAMS = 8;
 /** Allowed denials shown one by one. */
 const LISTED_DENIALS = 3;
 
-/** The sequence model's programs that have a threshold: the scorer refuses to score the others. */
+/** The sequence model's programs that have a threshold (the scorer scores no others), and those that cannot hold its false-alarm rate. */
 export function sequenceFacts(model: SequenceModel): NonNullable<Baseline['learned']['sequence']> {
-  const programs = Object.values(model.programs);
-  // As ProgramModel.threshold: out-of-fold scores of at least MIN_CALIBRATION_PROCESSES processes.
-  const calibrated = programs.filter((p) => {
-    const c = p.calibration;
-    return c !== undefined && c.method !== 'in-sample' && c.scores.length >= MIN_CALIBRATION_PROCESSES;
-  }).length;
-  return { programs: programs.length, calibrated, minCalibrationProcesses: MIN_CALIBRATION_PROCESSES };
+  const programs = sequenceCalibration(model);
+  const rateNotHeld = programs
+    .filter((p) => p.scored && !p.rateHeld)
+    .sort((a, b) => b.expectedFalseAlarmRate - a.expectedFalseAlarmRate)
+    .map((p) => ({
+      program: p.program,
+      heldOutScores: p.heldOutScores,
+      expectedFalseAlarmRate: Number(p.expectedFalseAlarmRate.toPrecision(3)),
+    }));
+  return {
+    programs: programs.length,
+    calibrated: programs.filter((p) => p.scored).length,
+    minCalibrationProcesses: MIN_CALIBRATION_PROCESSES,
+    falseAlarmRate: model.falseAlarmRate,
+    ...(rateNotHeld.length > 0 ? { rateNotHeld } : {}),
+  };
 }
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+const percent = (rate: number): string => `${Number((rate * 100).toPrecision(3))} %`;
 
 /** The report's lines (no trailing newline), each starting `syscan: `. */
 export function learnReport(baseline: Baseline, wrote: string | undefined): string[] {
@@ -92,6 +107,23 @@ export function learnReport(baseline: Baseline, wrote: string | undefined): stri
           ? `; ${uncalibrated} with fewer than ${seq.minCalibrationProcesses} normal processes are not scored (learn more runs of them)`
           : ''),
     );
+    const notHeld = seq.rateNotHeld ?? [];
+    if (notHeld.length > 0 && seq.falseAlarmRate !== undefined) {
+      // 1/rate − 1 held-out runs put the threshold at the highest of them and hold the rate.
+      const needed = Math.ceil(1 / seq.falseAlarmRate - 1);
+      lines.push(
+        `sequence model: ${plural(notHeld.length, 'program')} learned from too few normal processes to hold ${percent(seq.falseAlarmRate)} false alarms: ` +
+          notHeld
+            .slice(0, LISTED_PROGRAMS)
+            .map(
+              (p) =>
+                `${p.program} ${p.heldOutScores} (about 1 in ${Math.round(1 / p.expectedFalseAlarmRate)} normal runs will alert)`,
+            )
+            .join(', ') +
+          (notHeld.length > LISTED_PROGRAMS ? `, and ${notHeld.length - LISTED_PROGRAMS} more` : '') +
+          `; learn ${needed} or more runs of each, or pass a higher --false-alarm-rate`,
+      );
+    }
   }
   return lines.map((line) => `syscan: ${line}`);
 }

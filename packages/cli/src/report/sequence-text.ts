@@ -17,7 +17,15 @@ const INDENT = '            ';
 export function sequenceHeadline(alert: SessionAlert): string | undefined {
   const x = explanationOf(alert);
   if (x === undefined || !Number.isFinite(x.score)) return undefined;
-  return `${printable(x.program, 80)}: calls unlike its normal runs (score ${fixed(x.score)} > threshold ${fixed(x.threshold)})`;
+  return `${printable(x.program, 80)}: calls unlike its normal runs (score ${fixed(x.score)} > threshold ${fixed(x.threshold)}${thresholdWorth(x)})`;
+}
+
+/** `, from 12 normal runs: about 1 in 13 normal runs passes it`, when the threshold cannot hold its rate. */
+function thresholdWorth(x: SequenceExplanation): string {
+  const f = x.falseAlarms;
+  if (f === undefined || f.held !== false || !(f.expected > 0) || !Number.isFinite(f.heldOutScores))
+    return '';
+  return `, from ${num(f.heldOutScores)} normal runs: about 1 in ${num(Math.round(1 / f.expected))} normal runs passes it`;
 }
 
 export function renderSequenceExplanation(alert: SessionAlert, style: Style): string[] {

@@ -57,8 +57,19 @@ export interface LearnedFacts {
   unnamedEvents?: number;
   /** Inputs (files, stdin) learned from; set by the CLI. */
   inputs?: number;
-  /** The sequence model learned alongside (set by the CLI): its programs and how many have a calibrated threshold. */
-  sequence?: { programs: number; calibrated: number; minCalibrationProcesses: number };
+  /**
+   * The sequence model learned alongside (set by the CLI): its programs, how many have a
+   * calibrated threshold, and those whose threshold cannot hold the model's false-alarm rate
+   * (too few normal runs: see `sequenceCalibration`), each with the share of normal runs
+   * expected over it.
+   */
+  sequence?: {
+    programs: number;
+    calibrated: number;
+    minCalibrationProcesses: number;
+    falseAlarmRate?: number;
+    rateNotHeld?: Array<{ program: string; heldOutScores: number; expectedFalseAlarmRate: number }>;
+  };
 }
 
 /** A learned baseline: a valid detector config plus what was learned. */

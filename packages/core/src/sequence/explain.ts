@@ -7,7 +7,13 @@
 
 import { MIX_FINAL, MIX_FIRST_LEVEL } from './mix.js';
 import type { ProcessState } from './process-state.js';
-import { CHANNELS, type ChannelName, channelRarity, type ProgramModel } from './program-model.js';
+import {
+  CHANNELS,
+  type ChannelName,
+  channelRarity,
+  type ProgramModel,
+  RATE_NOT_HELD_FACTOR,
+} from './program-model.js';
 import { UNSEEN } from './vocabulary.js';
 
 /** One call of the explained window. */
@@ -32,6 +38,14 @@ export interface SequenceExplanation {
   threshold: number;
   /** One line for people. */
   summary: string;
+  /**
+   * The false-alarm rate the threshold was set for, and the share of the program's normal runs
+   * expected over it (see `ProgramModel.expectedFalseAlarmRate`), from `heldOutScores` held-out
+   * normal scores. Well above the rate when the program was learned from too few runs to hold
+   * it (its threshold is then the highest of their scores): how much an alert of it means.
+   * Absent for a program the model never learned (no threshold: every process of it alerts).
+   */
+  falseAlarms?: { rate: number; expected: number; heldOutScores: number; held: boolean } | undefined;
   /** The most unusual window of consecutive calls (the whole process when it is shorter). */
   window: { meanCost: number; normalMeanCost: number | undefined; calls: ExplainedCall[] };
   /** Calls and consecutive pairs no normal process of the program made (first ones listed, all counted). */
@@ -97,6 +111,15 @@ export interface SequenceExplanation {
     | undefined;
 }
 
+/**
+ * Said of the threshold only when it does not hold its rate: "a threshold from 20 normal runs,
+ * which about 1 in 21 normal runs passes".
+ */
+function thresholdText(f: NonNullable<SequenceExplanation['falseAlarms']>): string {
+  if (f.held || !(f.expected > 0)) return '';
+  return `, a threshold from ${f.heldOutScores} normal runs, which about 1 in ${Math.round(1 / f.expected)} normal runs passes`;
+}
+
 /** Calls and pairs listed per side of a set explanation. */
 const SETS_LISTED = 4;
 
@@ -117,6 +140,7 @@ export function explainProcess(
   pid: number,
   score: number,
   threshold: number,
+  falseAlarmRate = 0.01,
 ): SequenceExplanation {
   const model = state.model;
   const full = state.calls >= model.window;
@@ -180,13 +204,21 @@ export function explainProcess(
     state.novelCount === 0
       ? ''
       : `; ${state.novelCount} call(s)/pair(s) no normal process made, first: ${[...novelCalls.map((n) => n.syscall), ...novelPairs.map((p) => p.syscalls.join('→'))].slice(0, 3).join(', ')}`;
+  const expected = model.expectedFalseAlarmRate(falseAlarmRate);
+  const falseAlarms = {
+    rate: falseAlarmRate,
+    expected: round(expected, 4),
+    heldOutScores: model.calibration?.scores.length ?? 0,
+    held: expected < RATE_NOT_HELD_FACTOR * falseAlarmRate,
+  };
   return {
     program,
     pid,
     calls: state.calls,
     score: round(score),
     threshold: round(threshold),
-    summary: `${program} pid ${pid}: calls unlike normal (score ${round(score, 2)} > ${round(threshold, 2)}); most unusual ${calls.length} calls${where} cost ${round(meanCost, 2)} nats/call${novelText}${callSetText(callSet)}${mixText(mix)}${setsText(sets)}`,
+    summary: `${program} pid ${pid}: calls unlike normal (score ${round(score, 2)} > ${round(threshold, 2)}${thresholdText(falseAlarms)}); most unusual ${calls.length} calls${where} cost ${round(meanCost, 2)} nats/call${novelText}${callSetText(callSet)}${mixText(mix)}${setsText(sets)}`,
+    falseAlarms,
     window: {
       meanCost: round(meanCost),
       normalMeanCost: c === undefined ? undefined : round(c.mean[1] as number),

@@ -4,6 +4,8 @@
  */
 
 export { sequenceAlert } from './alert.js';
+export type { SequenceProgramCalibration } from './calibration-facts.js';
+export { sequenceCalibration } from './calibration-facts.js';
 export type { ExplainedCall, SequenceExplanation } from './explain.js';
 export type { SequenceLearnerOptions } from './learn.js';
 export {

@@ -231,7 +231,7 @@ export function createSequenceScorer(
   const explain = (t: Tracked, pid: number, score: number): SequenceExplanation =>
     t.state === undefined
       ? unknownProgram(t, pid, [...loaded.programs.keys()])
-      : explainProcess(t.state, t.program, pid, score, t.threshold);
+      : explainProcess(t.state, t.program, pid, score, t.threshold, rate);
 
   const finish = (pid: number, t: Tracked): ProcessSequenceScore => {
     if (t.state !== undefined) t.state.finish();
