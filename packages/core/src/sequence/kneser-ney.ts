@@ -96,17 +96,27 @@ export class KneserNeyModel {
 
   /** Whether the full n-gram of the last {@link cost} call was seen while learning (stide's question). */
   lastSeen = false;
+  /** The longest suffix of the last {@link cost} call's key that was seen (0: not even its token). */
+  lastOrder = 0;
 
-  /** NLL (nats) of the newest token of the order-gram `key` given the tokens before it. */
-  cost(key: number): number {
+  /**
+   * NLL (nats) of the newest token of the order-gram `key` given the tokens before it.
+   * `highest`: the longest suffix worth looking up. A k-gram can have been seen only if its
+   * first k − 1 tokens were seen as a gram ending at the call before, so a caller that knows
+   * that call's {@link lastOrder} m passes m + 1: longer suffixes would miss, and so would
+   * their contexts' backoffs (a context is such a gram too), so the cost is the same with a
+   * lookup or two instead of up to twelve. Not after a process start, whose context is padding.
+   */
+  cost(key: number, highest = this.order): number {
     let acc = 0;
     this.lastSeen = false;
-    for (let k = this.order; k >= 1; k--) {
+    for (let k = Math.min(highest, this.order); k >= 1; k--) {
       const gram = k === this.order ? key : gramSuffix(key, k);
       const nll = (this.#grams[k] as GramTable).get(gram);
       if (!Number.isNaN(nll)) {
         // not NaN: seen at this order
         if (k === this.order) this.lastSeen = true;
+        this.lastOrder = k;
         return acc + nll;
       }
       if (k > 1) {
@@ -114,6 +124,7 @@ export class KneserNeyModel {
         if (!Number.isNaN(backoff)) acc += backoff;
       }
     }
+    this.lastOrder = 0;
     return acc + this.unseenCost;
   }
 

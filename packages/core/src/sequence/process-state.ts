@@ -54,6 +54,8 @@ export class ProcessState {
   novelCount = 0;
 
   #key = 0; // BOS-padded: a process starts after order-1 BOS tokens (id 0)
+  /** The longest seen suffix of the last call's n-gram: the next call looks up one longer at most (see `KneserNeyModel.cost`); any at the start. */
+  #seenOrder: number;
   #previous = -1;
   readonly #window: number;
   /**
@@ -127,6 +129,7 @@ export class ProcessState {
    */
   constructor(model: ProgramModel, recycled?: ArrayBuffer) {
     this.model = model;
+    this.#seenOrder = model.order;
     const w = model.window;
     this.#window = w;
     const v = model.vocabulary.size;
@@ -189,8 +192,10 @@ export class ProcessState {
     const context = this.#key;
     const key = pushToken(context, token, model.order);
     this.#key = key;
-    const cost = model.language.cost(key);
-    if (!model.language.lastSeen) this.mismatches++;
+    const language = model.language;
+    const cost = language.cost(key, this.#seenOrder + 1);
+    this.#seenOrder = language.lastOrder;
+    if (!language.lastSeen) this.mismatches++;
     this.totalCost += cost;
     const w = this.#window;
     const slot = this.calls % w;
