@@ -12,7 +12,7 @@ const processes = (min: number) =>
     maxLength: 12,
   });
 
-describe('sequence model: the n-gram cost with the lookups a call can skip', () => {
+describe('sequence model: the n-gram cost and expectations with the lookups a call can skip', () => {
   it('is the cost of looking up every order, call for call, when each looks one past the last seen suffix', () => {
     fc.assert(
       fc.property(
@@ -33,6 +33,7 @@ describe('sequence model: the n-gram cost with the lookups a call can skip', () 
             let key = 0;
             let seenOrder = ORDER;
             for (const token of tokens) {
+              const before = key;
               key = pushToken(key, token, ORDER);
               const full = model.cost(key);
               const fullSeen = model.lastSeen;
@@ -40,6 +41,13 @@ describe('sequence model: the n-gram cost with the lookups a call can skip', () 
               seenOrder = model.lastOrder;
               expect(skipping).toBe(full);
               expect(model.lastSeen).toBe(fullSeen);
+              // What it expected after the calls before: every token by the full lookup.
+              const context = key - (key % 256);
+              const want = Array.from({ length: VOCABULARY - 2 }, (_, i) => ({
+                token: i + 2,
+                probability: Math.exp(-model.cost(context + i + 2)),
+              })).sort((a, b) => b.probability - a.probability);
+              expect(model.expected(before, VOCABULARY, 3)).toEqual(want.slice(0, 3));
             }
           }
         },

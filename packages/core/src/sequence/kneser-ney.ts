@@ -141,12 +141,24 @@ export class KneserNeyModel {
     limit: number,
   ): Array<{ token: number; probability: number }> {
     const context = gramSuffix(key, this.order - 1) * 256;
-    const out: Array<{ token: number; probability: number }> = [];
+    // As in a scored process: no gram longer than one past the context's longest seen suffix
+    // was learned (see cost), which spares most lookups where the model is surprised, the only
+    // calls asked about. Any length after padding (a process's first call).
+    let seen = this.order - 1;
+    if (gramSuffix(key, 1) !== BOS)
+      while (seen > 0 && Number.isNaN((this.#grams[seen] as GramTable).get(gramSuffix(key, seen)))) seen--;
+    // The `limit` likeliest kept in order as they come (ties in token order, as a stable sort
+    // of all would leave them): an explanation asks for three of a vocabulary of fifty or more.
+    const best: Array<{ token: number; probability: number }> = [];
     for (let token = UNSEEN + 1; token < vocabularySize; token++) {
-      out.push({ token, probability: Math.exp(-this.cost(context + token)) });
+      const probability = Math.exp(-this.cost(context + token, seen + 1));
+      if (best.length >= limit && probability <= (best[best.length - 1]?.probability ?? 0)) continue;
+      let at = best.length;
+      while (at > 0 && (best[at - 1] as { probability: number }).probability < probability) at--;
+      best.splice(at, 0, { token, probability });
+      if (best.length > limit) best.pop();
     }
-    out.sort((a, b) => b.probability - a.probability);
-    return out.slice(0, limit);
+    return best;
   }
 }
 
