@@ -8,7 +8,7 @@
 import { ExemplarCollector, type ProcessSets } from './exemplars.js';
 import { addCounts } from './kneser-ney.js';
 import type { ProgramLearning } from './learn.js';
-import { MAX_MIX_EXEMPLARS, MIN_MIX_EXEMPLARS, MixProfiles } from './mix.js';
+import { type ExemplarCounts, MAX_MIX_EXEMPLARS, MIN_MIX_EXEMPLARS, MixProfiles } from './mix.js';
 import { ProcessState } from './process-state.js';
 import { type Calibration, CHANNELS, ProgramModel } from './program-model.js';
 
@@ -117,6 +117,12 @@ function record(model: ProgramModel, tokens: Uint8Array): { final: Float64Array;
   return { final: state.channels().slice(), peaks: state.peaks.slice() };
 }
 
+/**
+ * Mix counts of kept processes, made once for every fold and the final model (each profiles
+ * the same arrays, which the learner never changes once kept); gone with the arrays.
+ */
+export const keptMixCounts = new WeakMap<Uint8Array, ExemplarCounts>();
+
 /** A model of the program without the kept processes `held(i)` selects. */
 function foldModel(
   p: ProgramLearning,
@@ -145,6 +151,7 @@ function foldModel(
   const mix = MixProfiles.fromProcesses(
     p.kept.filter((_, i) => !held(i)),
     MAX_MIX_EXEMPLARS,
+    keptMixCounts,
   );
   return new ProgramModel({
     vocabulary: p.vocabulary,

@@ -6,7 +6,7 @@
  * normal processes the model did not see, as it will meet them.
  */
 import type { SyscallEvent } from '../types.js';
-import { calibrate } from './calibrate.js';
+import { calibrate, keptMixCounts } from './calibrate.js';
 import { inCanonicalOrder } from './canonical.js';
 import { ExemplarCollector, type ProcessSets, setsOf } from './exemplars.js';
 import { MAX_ORDER } from './gram-key.js';
@@ -259,7 +259,7 @@ export class SequenceLearner {
         pairs: p.pairs,
         processes: p.processes,
         totalCalls: p.totalCalls,
-        mix: MixProfiles.fromProcesses(p.kept, MAX_MIX_EXEMPLARS),
+        mix: MixProfiles.fromProcesses(p.kept, MAX_MIX_EXEMPLARS, keptMixCounts),
         calibration,
       });
     }

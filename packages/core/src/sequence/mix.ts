@@ -80,7 +80,7 @@ export interface MixNearest {
 }
 
 /** One normal process's counts at each comparison point it reached, and at its end. */
-interface ExemplarCounts {
+export interface ExemplarCounts {
   length: number;
   /** Sparse counts per prefix level reached (L < length), then the whole process: [token, count] pairs. */
   prefixes: Array<Array<[number, number]>>;
@@ -121,31 +121,31 @@ export class MixProfiles {
     this.#levels.push(buildLevel(exemplars, (e) => e.final));
   }
 
-  /** Profiles of the token sequences of normal processes; identical sequences once, at most `cap`. */
-  static fromProcesses(processes: Iterable<Uint8Array>, cap = MAX_MIX_EXEMPLARS): MixProfiles {
+  /**
+   * Profiles of the token sequences of normal processes; identical sequences once, at most
+   * `cap`. `memo`: counts already made of these very arrays, kept and reused (calibration
+   * profiles the same processes once per fold).
+   */
+  static fromProcesses(
+    processes: Iterable<Uint8Array>,
+    cap = MAX_MIX_EXEMPLARS,
+    memo?: WeakMap<Uint8Array, ExemplarCounts>,
+  ): MixProfiles {
     const seen = new Set<string>();
     const exemplars: ExemplarCounts[] = [];
     const counts = new Uint32Array(256);
     for (const tokens of processes) {
       if (exemplars.length >= cap) break;
       if (tokens.length === 0) continue;
-      counts.fill(0);
-      const prefixes: Array<Array<[number, number]>> = [];
-      let next = MIX_FIRST_LEVEL;
-      for (let i = 0; i < tokens.length; i++) {
-        const t = tokens[i] as number;
-        counts[t] = (counts[t] as number) + 1;
-        // A prefix exactly as long as the process is its end, not a prefix.
-        if (i + 1 === next && i + 1 < tokens.length && prefixes.length < MIX_LEVELS) {
-          prefixes.push(sparse(counts));
-          next *= 2;
-        }
-      }
-      const final = sparse(counts);
       const key = sequenceKey(tokens);
       if (seen.has(key)) continue;
       seen.add(key);
-      exemplars.push({ length: tokens.length, prefixes, final });
+      let exemplar = memo?.get(tokens);
+      if (exemplar === undefined) {
+        exemplar = exemplarCounts(tokens, counts);
+        memo?.set(tokens, exemplar);
+      }
+      exemplars.push(exemplar);
     }
     return new MixProfiles(exemplars);
   }
@@ -349,6 +349,23 @@ export class MixProfiles {
     }
     return out;
   }
+}
+
+/** A process's counts at each comparison point it reached and at its end (`counts`: scratch, 256 zeroed or not). */
+function exemplarCounts(tokens: Uint8Array, counts: Uint32Array): ExemplarCounts {
+  counts.fill(0);
+  const prefixes: Array<Array<[number, number]>> = [];
+  let next = MIX_FIRST_LEVEL;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i] as number;
+    counts[t] = (counts[t] as number) + 1;
+    // A prefix exactly as long as the process is its end, not a prefix.
+    if (i + 1 === next && i + 1 < tokens.length && prefixes.length < MIX_LEVELS) {
+      prefixes.push(sparse(counts));
+      next *= 2;
+    }
+  }
+  return { length: tokens.length, prefixes, final: sparse(counts) };
 }
 
 /** Length and two 32-bit FNV-1a hashes of a token sequence: equal for equal sequences, and practically only for them. */
