@@ -106,3 +106,22 @@ describe('sequence model: the search for the nearest normal mix', () => {
     expect(searchedWithPivots).toBeGreaterThan(200);
   });
 });
+
+describe('sequence model: the nearest-mix search on a stored model with a profile of no calls', () => {
+  it('still finds a real profile at finite distances (the empty one has no angle to anything)', () => {
+    const runs = Array.from({ length: 40 }, (_, i) => Uint8Array.from([2, 3, 4, ...Array(i + 1).fill(5), 6]));
+    const stored = MixProfiles.fromProcesses(runs);
+    // One more exemplar, first, one call long, whose counts list is empty: decode takes it.
+    const bytes = Uint8Array.from([1, 0, ...stored.encode()]);
+    const profiles = MixProfiles.decode(bytes, stored.count + 1);
+    for (const run of [runs[7] as Uint8Array, Uint8Array.from([2, 9, 9, 9])]) {
+      const counts = new Uint32Array(256);
+      for (const t of run) counts[t] = (counts[t] as number) + 1;
+      const got = { ...profiles.nearest(MIX_FINAL, counts, run.length) };
+      const want = stored.nearest(MIX_FINAL, counts, run.length);
+      // The same profiles, one further on.
+      expect(got).toEqual({ ...want, exemplar: want.exemplar + 1, setExemplar: want.setExemplar + 1 });
+      expect(Number.isFinite(got.distance) && Number.isFinite(got.setDistance)).toBe(true);
+    }
+  });
+});

@@ -500,7 +500,9 @@ function pivotsOf(
     chosen.push({ pivot: next, angles });
     for (let e = 0; e < n; e++) nearestPivot[e] = Math.min(nearestPivot[e] as number, angles[e] as number);
     next = argMax(nearestPivot);
-    if ((nearestPivot[next] as number) < 1e-6) break; // every profile has a pivot's mix
+    // Every profile has a pivot's mix, or the angles are not numbers (a stored profile of no
+    // calls): a pivot twice would leave the search a stale angle.
+    if (!((nearestPivot[next] as number) >= 1e-6) || chosen.some((c) => c.pivot === next)) break;
   }
   // In profile order, so that a search passes the pivots as it goes.
   chosen.sort((a, b) => a.pivot - b.pivot);
