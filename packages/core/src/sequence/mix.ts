@@ -104,7 +104,7 @@ export class MixProfiles {
   readonly #roots = new Float64Array(256);
   readonly #made = new Uint8Array(256);
   readonly #nearest: MixNearest = { distance: 0, exemplar: -1, setDistance: 0, setExemplar: -1 };
-  /** The process's mix and set angles to each pivot of the level being searched. */
+  /** The process's mix angle to each pivot of the level being searched. */
   readonly #toPivot = new Float64Array(MAX_PIVOTS);
   readonly #madeBits = new Uint32Array(8);
 
