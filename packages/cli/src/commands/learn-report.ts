@@ -117,7 +117,7 @@ export function learnReport(baseline: Baseline, wrote: string | undefined): stri
             .slice(0, LISTED_PROGRAMS)
             .map(
               (p) =>
-                `${p.program} ${p.heldOutScores} (about 1 in ${Math.round(1 / p.expectedFalseAlarmRate)} normal runs will alert)`,
+                `${p.program} (${plural(p.heldOutScores, 'run')}: about 1 in ${Math.round(1 / p.expectedFalseAlarmRate)} normal runs will alert)`,
             )
             .join(', ') +
           (notHeld.length > LISTED_PROGRAMS ? `, and ${notHeld.length - LISTED_PROGRAMS} more` : '') +
