@@ -14,7 +14,8 @@
 // --single learns one model for all programs (as when traces do not say which program ran).
 // Env: SYSCAN_CORE (another build of core), SYSCAN_SHARED (the shared/ folder),
 // SEQ_WEIGHTS (JSON channel weights), SEQ_ORDER, SEQ_WINDOW; SYSCAN_CORE_AGAINST (a second
-// build of core whose scoring speed is measured in turn with this one's, as a ratio).
+// build of core whose scoring speed is measured in turn with this one's, as a ratio, and
+// whose scores and explanations are compared with this one's, process by process).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -361,10 +362,23 @@ if (!flag('--no-speed')) {
     const rounds = against ? 13 : 7;
     for (let r = 0; r < rounds; r++) (r % 2 === 0 ? builds : [...builds].reverse()).forEach(round);
     const [mine, theirs] = builds.map((b) => b.rates.slice(2));
+    // What each build said of every process (score and explanation), to tell a change that
+    // is only faster from one that also scores differently.
+    const said = ({ core: c, loaded: l }) =>
+      perSet.flatMap((s) => {
+        const scorer = c.createSequenceScorer(l, { program: s.program });
+        return s.processes.map((p) => {
+          for (const e of p.events) scorer.observe(e);
+          const r = scorer.endProcess(p.pid);
+          return JSON.stringify([r?.score, r?.explanation]);
+        });
+      });
     let out = `${(Math.max(...mine) / 1e6).toFixed(1)} M calls/s over ${total} calls (${over} processes over threshold)`;
     if (theirs !== undefined) {
       const ratios = mine.map((m, i) => m / theirs[i]).sort((a, b) => a - b);
-      out += ` [against: ${(Math.max(...theirs) / 1e6).toFixed(1)}; median ratio ${ratios[ratios.length >> 1].toFixed(2)}]`;
+      const [a, b] = builds.map(said);
+      const same = a.filter((x, i) => x === b[i]).length;
+      out += ` [against: ${(Math.max(...theirs) / 1e6).toFixed(1)}; median ratio ${ratios[ratios.length >> 1].toFixed(2)}; same score and explanation for ${same} of ${a.length} processes]`;
     }
     return out;
   };
