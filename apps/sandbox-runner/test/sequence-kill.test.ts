@@ -35,6 +35,8 @@ interface RunResult {
     details?: SequenceExplanation;
   }>;
   killed: { reason: string; alert?: { type: string; severity: string } } | null;
+  /** What the runner itself wrote on stderr (its warnings; the command's output is in the JSON). */
+  stderrText: string;
 }
 
 /**
@@ -113,6 +115,7 @@ describe.skipIf(skip !== undefined)(
             reject(new Error(`no JSON result from syscan-sandbox: ${err}`));
             return;
           }
+          result.stderrText = err;
           // The service's datagrams queue before one sent now: once it is read, all are counted.
           barrier().then(() => resolve(result), reject);
         });
@@ -126,6 +129,15 @@ describe.skipIf(skip !== undefined)(
       expect(r.killed).toBeNull();
       expect(r.status).toBe(0);
       expect(r.stdout.text).toBe('handled 5 inputs\n');
+    });
+
+    it('warns before the run that 24 runs cannot hold 1 % false alarms, and that such normal runs are killed', async () => {
+      const r = await exec(['--enforce', '--baseline', killPolicy], 'normal', 5);
+      expect(r.stderrText).toMatch(
+        /^syscan-sandbox: warning: the sequence model was learned from too few runs to hold 1 % false alarms for \S*python3 \(24 runs: about 1 in 25\): that share of their normal runs will raise sequence_anomaly and be killed \(--fail-on high\); learn more runs of them$/m,
+      );
+      const noKill = await exec(['--baseline', baseline, '--fail-on', 'critical'], 'normal', 5);
+      expect(noKill.stderrText).toMatch(/will raise sequence_anomaly; learn more runs of them$/m);
     });
 
     it('kills the exfiltrating run mid-way under the kill policy, naming the sequence alert', async () => {

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { CPUS_HELP, parseCpuList } from '../exec/cpus.js';
 import { ISOLATION_MODES, type IsolationMode } from '../exec/isolation.js';
-import { loadPolicy } from '../exec/policy.js';
+import { loadPolicy, sequenceRateWarning } from '../exec/policy.js';
 import { formatSummary } from '../exec/report.js';
 import { collectFiles, loadRunRules, parseNetworks } from '../exec/rules.js';
 import { runSandboxed } from '../exec/run.js';
@@ -90,7 +90,9 @@ export function makeExecCommand(): Command {
         defaultRules: flags.defaultRules,
         egressAllow: flags.egressAllow,
       });
-      for (const w of rules.warnings) process.stderr.write(`syscan-sandbox: warning: ${w}\n`);
+      const weakSequence = sequenceRateWarning(policy.config, failOn);
+      for (const w of [...rules.warnings, ...(weakSequence === undefined ? [] : [weakSequence])])
+        process.stderr.write(`syscan-sandbox: warning: ${w}\n`);
       const live = !flags.json;
       // Ctrl-C or a TERM reaches us, not the command (it runs in its own session): end the
       // whole run, report it, and exit, rather than die and leave the command running.

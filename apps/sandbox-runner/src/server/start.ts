@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import { SyscanError } from '@syscan/core';
 import type { ServeFlags } from '../commands/serve.js';
 import { loadRunRules } from '../exec/rules.js';
-import { loadPolicy } from '../policy.js';
+import { loadPolicy, sequenceRateWarning } from '../policy.js';
 import { describeIsolation } from '../run.js';
 import { parseSeverity } from '../severity.js';
 import { createSandboxApp } from './app.js';
@@ -44,6 +44,8 @@ export async function startServer(flags: ServeFlags): Promise<void> {
     egressAllow: flags.egressAllow,
   });
   for (const warning of rules.warnings) log('rules_warning', { warning });
+  const weakSequence = sequenceRateWarning(policy.config, failOn);
+  if (weakSequence !== undefined) log('sequence_rate_warning', { warning: weakSequence });
   const sandbox = createSandboxApp({
     policy: policy.config,
     auth,
