@@ -134,10 +134,10 @@ describe.skipIf(skip !== undefined)(
     it('warns before the run that 24 runs cannot hold 1 % false alarms, and that such normal runs are killed', async () => {
       const r = await exec(['--enforce', '--baseline', killPolicy], 'normal', 5);
       expect(r.stderrText).toMatch(
-        /^syscan-sandbox: warning: the sequence model was learned from too few runs to hold 1 % false alarms for \S*python3 \(24 runs: about 1 in 25\): that share of their normal runs will raise sequence_anomaly and be killed \(--fail-on high\); learn more runs of them$/m,
+        /^syscan-sandbox: warning: the sequence model has programs learned from too few normal runs to hold 1 % false alarms: \S*python3 \(24 runs: about 1 in 25 normal runs will alert\); at --fail-on high each such run is killed; learn more runs of them$/m,
       );
       const noKill = await exec(['--baseline', baseline, '--fail-on', 'critical'], 'normal', 5);
-      expect(noKill.stderrText).toMatch(/will raise sequence_anomaly; learn more runs of them$/m);
+      expect(noKill.stderrText).toMatch(/normal runs will alert\); learn more runs of them$/m);
     });
 
     it('kills the exfiltrating run mid-way under the kill policy, naming the sequence alert', async () => {

@@ -155,7 +155,7 @@ describe.skipIf(!hasStrace)('syscan learn says when a threshold cannot hold its 
     const r = await runCli(['learn', ...runs, '-o', out]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(
-      /^syscan: sequence model: 1 program learned from too few normal processes to hold 1 % false alarms: \S*\/ls \(12 runs: about 1 in 13 normal runs will alert\); learn 99 or more runs of each, or pass a higher --false-alarm-rate$/m,
+      /^syscan: sequence model: 1 program learned from too few normal runs to hold 1 % false alarms: \S*\/ls \(12 runs: about 1 in 13 normal runs will alert\); learn 99 or more runs of each, or pass a higher --false-alarm-rate$/m,
     );
     const ls = Object.keys(JSON.parse(readFileSync(out, 'utf8')).programs)[0];
     expect(JSON.parse(readFileSync(out, 'utf8')).learned.sequence).toMatchObject({
@@ -168,6 +168,6 @@ describe.skipIf(!hasStrace)('syscan learn says when a threshold cannot hold its 
     const r = await runCli(['learn', '--false-alarm-rate', '0.1', ...runs, '-o', join(dir, 'few10.json')]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/^syscan: sequence model: 1 program, 1 calibrated$/m);
-    expect(r.stderr).not.toMatch(/too few normal processes to hold/);
+    expect(r.stderr).not.toMatch(/too few normal runs to hold/);
   });
 });

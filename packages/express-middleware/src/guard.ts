@@ -3,7 +3,10 @@ import {
   type AnalysisSession,
   DetectorRegistry,
   type DetectorStore,
+  rateNotHeldText,
+  type SequenceModel,
   SyscanError,
+  sequenceCalibration,
 } from '@syscan/core';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import {
@@ -69,6 +72,7 @@ export function syscanGuard(options?: SyscanGuardOptions): SyscanGuard {
     }
   };
   const notify = notifier(o);
+  warnOfWeakSequenceModel(o.detector);
   const keepHeaders = new Set([...o.keepHeaders, VERDICT_HEADER.toLowerCase()]);
   /** Responses this guard is watching (for its error path). */
   const watches = new WeakMap<Response, ResponseWatch>();
@@ -253,6 +257,24 @@ function statusOf(err: unknown): number {
   const e = err as { status?: unknown; statusCode?: unknown } | null;
   const s = e?.status ?? e?.statusCode;
   return typeof s === 'number' && Number.isInteger(s) && s >= 400 && s <= 599 ? s : 500;
+}
+
+/**
+ * One process warning when the detector's sequence model has programs learned from too few
+ * runs to hold its false-alarm rate (core's `sequenceCalibration`): about 1 normal response
+ * in n + 1 of theirs will be flagged, which in block mode refuses it.
+ */
+function warnOfWeakSequenceModel(detector: ResolvedGuardOptions['detector']): void {
+  if (detector.sequenceModel === undefined) return;
+  const weak = rateNotHeldText(sequenceCalibration(detector.sequenceModel as unknown as SequenceModel));
+  if (weak === undefined) return;
+  process.emitWarning(
+    `syscanGuard: the sequence model has programs learned from ${weak}; learn more runs of them`,
+    {
+      type: 'SyscanWarning',
+      code: 'SYSCAN_SEQUENCE_RATE',
+    },
+  );
 }
 
 type Notify = ((verdict: GuardVerdict, req: Request, res: Response) => void) & {

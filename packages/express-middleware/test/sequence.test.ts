@@ -226,4 +226,26 @@ describe('syscanGuard judges the end of a run too', () => {
     expect(passed.status).toBe(200);
     expect(passed.headers['syscan-verdict']).toBe('clean');
   });
+
+  it('warns once, when made, that a model of 6 runs cannot hold 1 % false alarms', async () => {
+    const run = (pid: number) =>
+      parseRecords(
+        Array.from({ length: 30 }, (_, i) => `${pid} ${['read', 'write'][i % 2]}(3) = 0`).join('\n'),
+      ).filter((r) => r.kind === 'syscall') as SyscallEvent[];
+    const warnings: Array<Error & { code?: string }> = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      syscanGuard({
+        detector: { sequenceModel: learnSequenceModel([1, 2, 3, 4, 5, 6].map(run)) as never },
+        rules: false,
+      });
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => w.code === 'SYSCAN_SEQUENCE_RATE').map((w) => w.message)).toEqual([
+      'syscanGuard: the sequence model has programs learned from too few normal runs to hold 1 % false alarms: default (6 runs: about 1 in 7 normal runs will alert); learn more runs of them',
+    ]);
+  });
 });

@@ -13,6 +13,7 @@ import {
   EVERYDAY_POLICY,
   mergeConfigs,
   type ResolvedDetectorConfig,
+  rateNotHeldText,
   type SequenceModel,
   type Severity,
   SyscanError,
@@ -64,9 +65,6 @@ export function loadPolicy(file?: string, baselineFile?: string): Policy {
   };
 }
 
-/** Programs named one by one in the warning; the rest are counted. */
-const LISTED_WEAK_PROGRAMS = 4;
-
 /**
  * A warning when the policy's sequence model has programs learned from too few runs to hold
  * its false-alarm rate (see core's `sequenceCalibration`): their thresholds are the highest of
@@ -75,21 +73,10 @@ const LISTED_WEAK_PROGRAMS = 4;
  */
 export function sequenceRateWarning(config: ResolvedDetectorConfig, failOn: Severity): string | undefined {
   if (config.sequenceModel === undefined) return undefined;
-  const weak = sequenceCalibration(config.sequenceModel as unknown as SequenceModel)
-    .filter((p) => p.scored && !p.rateHeld)
-    .sort((a, b) => b.expectedFalseAlarmRate - a.expectedFalseAlarmRate);
-  const first = weak[0];
-  if (first === undefined) return undefined;
-  const kills = atLeast(config.severity.sequence_anomaly, failOn);
-  const listed = weak
-    .slice(0, LISTED_WEAK_PROGRAMS)
-    .map(
-      (p) => `${p.program} (${p.heldOutScores} runs: about 1 in ${Math.round(1 / p.expectedFalseAlarmRate)})`,
-    )
-    .join(', ');
-  const more = weak.length > LISTED_WEAK_PROGRAMS ? `, and ${weak.length - LISTED_WEAK_PROGRAMS} more` : '';
-  return (
-    `the sequence model was learned from too few runs to hold ${Number((first.falseAlarmRate * 100).toPrecision(3))} % false alarms for ${listed}${more}: ` +
-    `that share of their normal runs will raise sequence_anomaly${kills ? ` and be killed (--fail-on ${failOn})` : ''}; learn more runs of them`
-  );
+  const weak = rateNotHeldText(sequenceCalibration(config.sequenceModel as unknown as SequenceModel));
+  if (weak === undefined) return undefined;
+  const kills = atLeast(config.severity.sequence_anomaly, failOn)
+    ? `; at --fail-on ${failOn} each such run is killed`
+    : '';
+  return `the sequence model has programs learned from ${weak}${kills}; learn more runs of them`;
 }

@@ -5,6 +5,7 @@
 import {
   type Baseline,
   MIN_CALIBRATION_PROCESSES,
+  rateNotHeldText,
   type SequenceModel,
   sequenceCalibration,
 } from '@syscan/core';
@@ -35,7 +36,6 @@ export function sequenceFacts(model: SequenceModel): NonNullable<Baseline['learn
 }
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
-const percent = (rate: number): string => `${Number((rate * 100).toPrecision(3))} %`;
 
 /** The report's lines (no trailing newline), each starting `syscan: `. */
 export function learnReport(baseline: Baseline, wrote: string | undefined): string[] {
@@ -107,21 +107,24 @@ export function learnReport(baseline: Baseline, wrote: string | undefined): stri
           ? `; ${uncalibrated} with fewer than ${seq.minCalibrationProcesses} normal processes are not scored (learn more runs of them)`
           : ''),
     );
-    const notHeld = seq.rateNotHeld ?? [];
-    if (notHeld.length > 0 && seq.falseAlarmRate !== undefined) {
+    const rate = seq.falseAlarmRate;
+    const notHeld =
+      rate === undefined
+        ? undefined
+        : rateNotHeldText(
+            (seq.rateNotHeld ?? []).map((p) => ({
+              ...p,
+              falseAlarmRate: rate,
+              processes: 0,
+              scored: true,
+              rateHeld: false,
+            })),
+          );
+    if (notHeld !== undefined && rate !== undefined) {
       // 1/rate − 1 held-out runs put the threshold at the highest of them and hold the rate.
-      const needed = Math.ceil(1 / seq.falseAlarmRate - 1);
+      const needed = Math.ceil(1 / rate - 1);
       lines.push(
-        `sequence model: ${plural(notHeld.length, 'program')} learned from too few normal processes to hold ${percent(seq.falseAlarmRate)} false alarms: ` +
-          notHeld
-            .slice(0, LISTED_PROGRAMS)
-            .map(
-              (p) =>
-                `${p.program} (${plural(p.heldOutScores, 'run')}: about 1 in ${Math.round(1 / p.expectedFalseAlarmRate)} normal runs will alert)`,
-            )
-            .join(', ') +
-          (notHeld.length > LISTED_PROGRAMS ? `, and ${notHeld.length - LISTED_PROGRAMS} more` : '') +
-          `; learn ${needed} or more runs of each, or pass a higher --false-alarm-rate`,
+        `sequence model: ${plural(seq.rateNotHeld?.length ?? 0, 'program')} learned from ${notHeld}; learn ${needed} or more runs of each, or pass a higher --false-alarm-rate`,
       );
     }
   }

@@ -45,3 +45,29 @@ export function sequenceCalibration(
     };
   });
 }
+
+/** Programs a {@link rateNotHeldText} names one by one; the rest are counted. */
+const LISTED_PROGRAMS = 4;
+
+/**
+ * The programs of `calibration` that do not hold their rate, for a person, worst first:
+ * `too few normal runs to hold 1 % false alarms: /usr/bin/ls (12 runs: about 1 in 13 normal
+ * runs will alert), …`. Undefined when every scored program holds it. Each adapter says what
+ * follows from it (learn more runs; a kill policy kills that many normal runs).
+ */
+export function rateNotHeldText(calibration: readonly SequenceProgramCalibration[]): string | undefined {
+  const weak = calibration
+    .filter((p) => p.scored && !p.rateHeld)
+    .sort((a, b) => b.expectedFalseAlarmRate - a.expectedFalseAlarmRate);
+  const first = weak[0];
+  if (first === undefined) return undefined;
+  const listed = weak
+    .slice(0, LISTED_PROGRAMS)
+    .map(
+      (p) =>
+        `${p.program} (${p.heldOutScores} ${p.heldOutScores === 1 ? 'run' : 'runs'}: about 1 in ${Math.round(1 / p.expectedFalseAlarmRate)} normal runs will alert)`,
+    )
+    .join(', ');
+  const more = weak.length > LISTED_PROGRAMS ? `, and ${weak.length - LISTED_PROGRAMS} more` : '';
+  return `too few normal runs to hold ${Number((first.falseAlarmRate * 100).toPrecision(3))} % false alarms: ${listed}${more}`;
+}

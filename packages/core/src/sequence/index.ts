@@ -5,7 +5,7 @@
 
 export { sequenceAlert } from './alert.js';
 export type { SequenceProgramCalibration } from './calibration-facts.js';
-export { sequenceCalibration } from './calibration-facts.js';
+export { rateNotHeldText, sequenceCalibration } from './calibration-facts.js';
 export type { ExplainedCall, SequenceExplanation } from './explain.js';
 export type { SequenceLearnerOptions } from './learn.js';
 export {
