@@ -115,7 +115,6 @@ export function learnReport(baseline: Baseline, wrote: string | undefined): stri
             (seq.rateNotHeld ?? []).map((p) => ({
               ...p,
               falseAlarmRate: rate,
-              processes: 0,
               scored: true,
               rateHeld: false,
             })),

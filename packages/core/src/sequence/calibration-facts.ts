@@ -55,7 +55,9 @@ const LISTED_PROGRAMS = 4;
  * runs will alert), …`. Undefined when every scored program holds it. Each adapter says what
  * follows from it (learn more runs; a kill policy kills that many normal runs).
  */
-export function rateNotHeldText(calibration: readonly SequenceProgramCalibration[]): string | undefined {
+export function rateNotHeldText(
+  calibration: ReadonlyArray<Omit<SequenceProgramCalibration, 'processes'>>,
+): string | undefined {
   const weak = calibration
     .filter((p) => p.scored && !p.rateHeld)
     .sort((a, b) => b.expectedFalseAlarmRate - a.expectedFalseAlarmRate);
