@@ -41,6 +41,28 @@ describe('sequence scorer: open processes past its cap', () => {
     expect(first?.explanation?.summary).toMatch(/^server pid 1:/);
   });
 
+  it('counts a process pushed out while still running that calls again as cut in two', () => {
+    const scorer = createSequenceScorer(serverModel(), { program: 'server', maxProcesses: 3 });
+    for (const pid of [1, 2, 3]) scorer.observeCall(pid, 'server', 'openat', pid);
+    scorer.observeCall(1, 'server', 'read', 4);
+    scorer.observeCall(4, 'server', 'openat', 5); // full: pid 1 goes (the first sweep clears every mark)
+    expect(scorer.splitCount).toBe(0);
+    scorer.observeCall(1, 'server', 'fstat', 6); // pid 1 was still running
+    expect(scorer.splitCount).toBe(1);
+    expect(scorer.firstSplit).toEqual({ pid: 1, program: 'server', calls: 2, line: 6 });
+  });
+
+  it('does not count a pushed-out pid that exited, or that came back as another program, as cut in two', () => {
+    const scorer = createSequenceScorer(serverModel(), { maxProcesses: 2 });
+    for (const pid of [1, 2, 3, 4]) scorer.observeCall(pid, 'server', 'openat');
+    // pids 1 and 2 were pushed out: 1 exits, then its pid goes to a new process; 2 runs another program.
+    expect(scorer.endProcess(1)).toBeUndefined();
+    scorer.observeCall(1, 'server', 'openat');
+    scorer.observeCall(2, 'client', 'openat');
+    expect(scorer.splitCount).toBe(0);
+    expect(scorer.firstSplit).toBeUndefined();
+  });
+
   it('hands the processes it pushed out to a caller that never ends, once each', () => {
     const scorer = createSequenceScorer(serverModel(), { program: 'server', maxProcesses: 3 });
     for (let pid = 1; pid <= 6; pid++) for (const call of NORMAL) scorer.observeCall(pid, 'server', call);

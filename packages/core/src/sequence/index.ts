@@ -25,5 +25,6 @@ export type {
   SequenceObservation,
   SequenceScorer,
   SequenceScorerOptions,
+  SequenceSplit,
 } from './scorer.js';
 export { createSequenceScorer, LoadedSequenceModel, loadSequenceModel } from './scorer.js';

@@ -31,6 +31,9 @@ export interface SequenceScorerOptions {
   maxProcesses?: number | undefined;
 }
 
+/** Processes a scorer scores at once unless told otherwise (`maxProcesses`). */
+export const DEFAULT_MAX_PROCESSES = 4096;
+
 /** Buffers of ended process states a scorer keeps per program for the next processes. */
 const MAX_SPARE_BUFFERS = 16;
 
@@ -141,6 +144,28 @@ export interface SequenceScorer {
   takeEnded(): ProcessSequenceScore[];
   /** How many results `takeEnded()` would return now (cheap to test per record). */
   readonly endedCount: number;
+  /**
+   * Processes cut in two so far: pushed out past `maxProcesses` while still running, they made
+   * a call again, and that call began a new process to the scorer (cheap to test per record).
+   */
+  readonly splitCount: number;
+  /** The first such process, at the call it came back with. */
+  readonly firstSplit: SequenceSplit | undefined;
+}
+
+/**
+ * A process the scorer cut in two: its calls up to `calls` were scored as one process (ended
+ * when it was pushed out), those from `line` on as another, so the order across the cut is not
+ * judged. A program that keeps more processes running at once than the scorer holds can make
+ * this happen on purpose, which is why a session reports it (`trace_lost`).
+ */
+export interface SequenceSplit {
+  pid: number;
+  program: string;
+  /** Calls scored before the cut. */
+  calls: number;
+  /** Trace line of the call it came back with, when known. */
+  line?: number | undefined;
 }
 
 /**
@@ -165,10 +190,17 @@ export function createSequenceScorer(
   if (!(rate > 0 && rate < 1)) throw new RangeError('falseAlarmRate must be between 0 and 1');
   const fallback = options.program ?? 'default';
   const onlyFallback = loaded.programs.size === 1 && loaded.programs.has(fallback);
-  const maxProcesses = options.maxProcesses ?? 4096;
+  const maxProcesses = options.maxProcesses ?? DEFAULT_MAX_PROCESSES;
   const maxResults = options.maxProcesses ?? 8192;
   const thresholds = new Map<ProgramModel, number>();
   const open = new Map<number, Tracked>();
+  // Processes pushed out of `open` and not known to have ended (pid → program and calls), oldest
+  // first, as many as `open` holds: a call from one of them is a process cut in two. Bounded so
+  // that a pid the kernel hands out again long after (an audit log of thousands of processes)
+  // is not taken for its old owner.
+  const pushedOut = new Map<number, { program: string; calls: number }>();
+  let splitCount = 0;
+  let firstSplit: SequenceSplit | undefined;
   const ended: ProcessSequenceScore[] = [];
   /** Results of processes whose alert an observation already carried. */
   const announced = new WeakSet<ProcessSequenceScore>();
@@ -189,8 +221,16 @@ export function createSequenceScorer(
     overThreshold: false,
   };
 
-  const start = (pid: number, program: string): Tracked => {
+  const start = (pid: number, program: string, line: number | undefined): Tracked => {
     if (open.size >= maxProcesses) evictOne();
+    const before = pushedOut.get(pid);
+    if (before !== undefined) {
+      pushedOut.delete(pid);
+      if (before.program === program) {
+        splitCount++;
+        firstSplit ??= { pid, program, calls: before.calls, line };
+      }
+    }
     const programModel = loaded.programs.get(program);
     let threshold = Number.POSITIVE_INFINITY;
     if (programModel !== undefined) {
@@ -291,6 +331,8 @@ export function createSequenceScorer(
     for (const [pid, t] of open) {
       if (!t.active) {
         endOne(pid);
+        if (pushedOut.size >= maxProcesses) pushedOut.delete(pushedOut.keys().next().value as number);
+        pushedOut.set(pid, { program: t.program, calls: t.calls });
         return;
       }
       t.active = false;
@@ -326,7 +368,7 @@ export function createSequenceScorer(
       } else endOne(pid);
       t = open.get(pid);
     }
-    if (t === undefined) t = start(pid, program);
+    if (t === undefined) t = start(pid, program, line);
     lastPid = pid;
     lastTracked = t;
     if (t.prefix !== undefined) {
@@ -369,6 +411,9 @@ export function createSequenceScorer(
     },
     observeCall,
     endProcess(pid) {
+      // A process pushed out earlier ended without another call: not cut in two, and its pid
+      // may go to a new process.
+      pushedOut.delete(pid);
       const out = endOne(pid);
       if (out !== undefined) ended.pop();
       return out;
@@ -378,6 +423,12 @@ export function createSequenceScorer(
     },
     get endedCount() {
       return ended.length;
+    },
+    get splitCount() {
+      return splitCount;
+    },
+    get firstSplit() {
+      return firstSplit;
     },
     end() {
       const out = ended.splice(0, ended.length);

@@ -4,12 +4,22 @@
  * raises `sequence_anomaly` with the score, the threshold and the explanation (the most
  * unusual window of calls and what the model expected). A process judged only at its end
  * (exit record, pushed out past the scorer's cap of open processes, or end of input) alerts then.
+ * A process pushed out while still running is cut in two, which a program that keeps more
+ * processes running than the scorer holds can do on purpose: the first one raises `trace_lost`.
  */
 import type { Alert } from '../../detect/alert.js';
 import type { ResolvedDetectorConfig } from '../../detect/config.js';
+import { cutSample } from '../../detect/verdict.js';
 import { sequenceAlert } from '../../sequence/alert.js';
 import type { SequenceModel } from '../../sequence/model.js';
-import { createSequenceScorer, loadSequenceModel, type ProcessSequenceScore } from '../../sequence/scorer.js';
+import {
+  createSequenceScorer,
+  DEFAULT_MAX_PROCESSES,
+  loadSequenceModel,
+  type ProcessSequenceScore,
+  type SequenceScorer,
+} from '../../sequence/scorer.js';
+import type { SyscallEvent } from '../../types.js';
 import type { SessionCheck } from '../session.js';
 
 /** Processes remembered as already alerted (one alert per process). */
@@ -33,10 +43,15 @@ export function sequenceCheck(config: ResolvedDetectorConfig): SessionCheck | un
   const atEnd = (result: ProcessSequenceScore | undefined, out: Alert[]): void => {
     if (result?.overThreshold && once(result.pid)) out.push(sequenceAlert(result, undefined, severity));
   };
+  let splitReported = false;
   return {
     record(record, out) {
       if (record.kind === 'syscall') {
         const o = scorer.observe(record);
+        if (!splitReported && scorer.splitCount > 0) {
+          splitReported = true;
+          out.push(splitAlert(scorer, record, config.severity.trace_lost));
+        }
         if (o.explanation !== undefined && once(o.pid)) out.push(sequenceAlert(o, record, severity));
       } else if (record.kind === 'exit' && record.pid !== undefined) {
         atEnd(scorer.endProcess(record.pid), out);
@@ -49,4 +64,30 @@ export function sequenceCheck(config: ResolvedDetectorConfig): SessionCheck | un
       for (const result of scorer.end()) atEnd(result, out);
     },
   };
+}
+
+/** `trace_lost` for the first process the scorer cut in two, at the call it came back with. */
+function splitAlert(scorer: SequenceScorer, event: SyscallEvent, severity: Alert['severity']): Alert {
+  const split = scorer.firstSplit as NonNullable<SequenceScorer['firstSplit']>;
+  const alert: Alert = {
+    type: 'trace_lost',
+    severity,
+    message:
+      `sequence context lost: ${split.program} pid ${split.pid} was pushed out of the ${DEFAULT_MAX_PROCESSES} processes the sequence model ` +
+      `scores at once while still running, and made a call again: its first ${split.calls} calls and the rest are scored as two processes`,
+    count: scorer.splitCount,
+    pid: split.pid,
+    syscall: event.syscall,
+    details: {
+      check: 'sequence',
+      reason: 'sequence_table_full',
+      lost: scorer.splitCount,
+      calls: split.calls,
+    },
+  };
+  if (event.line !== undefined) alert.line = event.line;
+  if (event.time !== undefined) alert.time = event.time;
+  if (event.process !== undefined) alert.process = event.process;
+  alert.sample = cutSample(event.raw);
+  return alert;
 }

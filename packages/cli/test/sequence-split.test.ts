@@ -1,0 +1,91 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SessionAlert } from '@syscan/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './helpers/cli.js';
+import { straceInto } from './helpers/strace.js';
+
+const hasStrace = spawnSync('strace', ['-V']).status === 0;
+const hasCc = spawnSync('cc', ['--version']).status === 0;
+const dir = mkdtempSync(join(tmpdir(), 'syscan-cli-split-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/**
+ * `crowd N`: N children that all wait on one pipe at once, then read, getppid and exit when the
+ * parent closes it. Past the 4096 processes the sequence scorer holds, it must push out a
+ * process still running (the parent, between two forks), whose next call starts over: the
+ * order across the cut is lost, which a hostile program can bring about on purpose.
+ */
+const CROWD = `
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  int children = atoi(argv[1]);
+  int p[2];
+  char c;
+  if (pipe(p) != 0) return 2;
+  for (int k = 0; k < children; k++) {
+    pid_t child = fork();
+    if (child < 0) return 3;
+    if (child == 0) {
+      close(p[1]);
+      read(p[0], &c, 1);
+      getppid();
+      _exit(0);
+    }
+  }
+  close(p[1]);
+  while (wait(NULL) > 0) {}
+  return 0;
+}
+`;
+
+describe.skipIf(!hasStrace || !hasCc)('more processes at once than the sequence model scores', () => {
+  if (!hasStrace || !hasCc)
+    it.skip('strace or a C compiler missing (apt-get install strace gcc); split tests skipped', () => {});
+  const baseline = join(dir, 'baseline.json');
+  let crowd = '';
+  let small = '';
+
+  beforeAll(async () => {
+    writeFileSync(join(dir, 'crowd.c'), CROWD);
+    const cc = spawnSync('cc', ['-O1', '-o', join(dir, 'crowd'), join(dir, 'crowd.c')], { encoding: 'utf8' });
+    if (cc.status !== 0) throw new Error(`cc failed: ${cc.stderr}`);
+    const program = join(dir, 'crowd');
+    const normal = [1, 2, 3, 4, 5, 6].map((i) => straceInto(dir, `normal-${i}.strace`, [program, '12']));
+    small = straceInto(dir, 'small.strace', [program, '12']);
+    crowd = straceInto(dir, 'crowd.strace', [program, '4200']);
+    const r = await runCli(['learn', ...normal, '-o', baseline]);
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  it('says which process it cut in two (trace_lost), at the call it came back with', async () => {
+    const r = await runCli(['analyze', '-b', baseline, '--format', 'json', crowd]);
+    expect(r.code, r.stderr).toBe(1);
+    const alerts = (JSON.parse(r.stdout) as { alerts: SessionAlert[] }).alerts;
+    const lost = alerts.filter((a) => a.type === 'trace_lost');
+    expect(lost).toHaveLength(1);
+    const [alert] = lost;
+    expect(alert).toMatchObject({
+      severity: 'critical',
+      details: { check: 'sequence', reason: 'sequence_table_full', calls: expect.any(Number) },
+      // (strace cuts the path at 32 characters)
+      process: { argv: [expect.stringContaining('syscan-cli-split-'), '4200'] },
+    });
+    expect(alert?.message).toMatch(
+      /^sequence context lost: \S*crowd pid \d+ was pushed out of the 4096 processes the sequence model scores at once while still running, and made a call again: its first \d+ calls and the rest are scored as two processes$/,
+    );
+    // The line is the call the process came back with, by that pid.
+    const line = readFileSync(crowd, 'utf8').split('\n')[(alert?.line ?? 0) - 1];
+    expect(line).toMatch(new RegExp(`^${alert?.pid}\\s+${alert?.syscall}\\(`));
+  });
+
+  it('says nothing of the kind when every process fits', async () => {
+    const r = await runCli(['analyze', '-b', baseline, '--format', 'json', small]);
+    const alerts = (JSON.parse(r.stdout) as { alerts: SessionAlert[] }).alerts;
+    expect(alerts.filter((a) => a.type === 'trace_lost')).toEqual([]);
+  });
+});
