@@ -551,6 +551,20 @@ describe('sequence model: processes named late', () => {
     expect(results[0]).toMatchObject({ program: '/bin/sh', calls: 6, overThreshold: false });
   });
 
+  it('announces a process its first calls take over the threshold once they are replayed under its name', () => {
+    const model = learnSequenceModel([events(1, ['read', 'write'], 1, '/bin/cat')]);
+    const scorer = createSequenceScorer(model);
+    for (const e of events(9, ['set_robust_list', 'read']))
+      expect(scorer.observe(e).explanation).toBeUndefined(); // waiting for its name
+    // Named as a program the model never learned: the replayed calls are over the threshold,
+    // and the call that named it says so (the replay reaches no caller).
+    const [named] = events(9, ['socket'], 3, '/tmp/implant');
+    const o = scorer.observe(named!);
+    expect(o.explanation?.summary).toMatch(/^\/tmp\/implant pid 9: no sequence model for this program/);
+    const [result] = scorer.end();
+    expect(result).toMatchObject({ program: '/tmp/implant', calls: 3, overThreshold: true, announced: true });
+  });
+
   it('still fails closed on a process that is never named, when the model knows only named programs', () => {
     const model = learnSequenceModel([events(1, ['read', 'write'], 1, '/bin/cat')]);
     const scorer = createSequenceScorer(model);

@@ -10,6 +10,7 @@ import {
   onlyAllowedAtEntry,
   parseRecords,
   refusedAtEntry,
+  SequenceLearner,
   SyscallAnomalyDetector,
   type SyscallEvent,
 } from '../src/index.js';
@@ -199,6 +200,50 @@ describe('createSession', () => {
     expect(crowd.kind).toBe('alert');
     const pushed = session.summary().alerts.find((a) => a.type === 'sequence_anomaly' && a.pid === 9);
     expect(pushed).toBeDefined();
+  });
+
+  it('alerts once per process, not per pid: a pid that execs another program, or is handed to a new process, alerts again', () => {
+    // Two programs learned, both normally open, read and close.
+    const learner = new SequenceLearner();
+    for (let run = 0; run < 60; run++)
+      for (const exe of ['/usr/bin/a', '/usr/bin/b']) {
+        const pid = run + (exe === '/usr/bin/a' ? 1000 : 2000);
+        for (let i = 0; i < 30 + (run % 7); i++)
+          learner.observeCall(pid, exe, ['openat', 'read', 'close'][i % 3] as string);
+      }
+    learner.endTrace();
+    const config = { sequenceModel: learner.toModel() as never, alertOnUnknownSyscall: false };
+    const execve = (exe: string, argv: string) => `9 execve("${exe}", [${argv}], 0x7ffd0 /* 0 vars */) = 0`;
+    const odd = Array.from(
+      { length: 40 },
+      (_, i) => `9 ${['socket', 'connect', 'dup2', 'getpid'][i % 4]}(3) = 0`,
+    );
+    const alertsOf = (lines: string[]) => {
+      const verdict = createSession({ config, rules: false }).analyzeRun(lines.join('\n'));
+      return (verdict.kind === 'alert' ? verdict.alerts : [])
+        .filter((a) => a.type === 'sequence_anomaly')
+        .map((a) => [a.pid, a.process?.exe, a.process?.argv?.join(' ')]);
+    };
+    // The odd process execs another program, which is odd too.
+    expect(alertsOf([execve('/usr/bin/a', '"a"'), ...odd, execve('/usr/bin/b', '"b"'), ...odd])).toEqual([
+      [9, '/usr/bin/a', 'a'],
+      [9, '/usr/bin/b', 'b'],
+    ]);
+    // The odd process exits and its pid goes to a new one, odd as well.
+    const exit = '9 +++ exited with 0 +++';
+    expect(
+      alertsOf([
+        execve('/usr/bin/a', '"a"'),
+        ...odd,
+        exit,
+        execve('/usr/bin/a', '"a", "again"'),
+        ...odd,
+        exit,
+      ]),
+    ).toEqual([
+      [9, '/usr/bin/a', 'a'],
+      [9, '/usr/bin/a', 'a again'],
+    ]);
   });
 
   it('counts every target of merged alerts', () => {

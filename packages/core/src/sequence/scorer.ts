@@ -84,6 +84,11 @@ export interface ProcessSequenceScore {
   score: number;
   threshold: number;
   overThreshold: boolean;
+  /**
+   * Whether an observation already carried this process's alert (the call that took it over):
+   * a caller that raised it then raises nothing more for it here.
+   */
+  announced: boolean;
   /** Present when the process is over its threshold. */
   explanation?: SequenceExplanation | undefined;
   /**
@@ -202,8 +207,6 @@ export function createSequenceScorer(
   let splitCount = 0;
   let firstSplit: SequenceSplit | undefined;
   const ended: ProcessSequenceScore[] = [];
-  /** Results of processes whose alert an observation already carried. */
-  const announced = new WeakSet<ProcessSequenceScore>();
   // Buffers of ended processes' states, per program, for the next ones: on an audit log a
   // process ends (is pushed out) for nearly every one that starts.
   const spare = new Map<ProgramModel, ArrayBuffer[]>();
@@ -284,6 +287,7 @@ export function createSequenceScorer(
       score,
       threshold: t.threshold,
       overThreshold: over,
+      announced: t.alerted,
     };
     if (over) out.explanation = explain(t, pid, score);
     if (t.process !== undefined) out.process = t.process;
@@ -314,10 +318,9 @@ export function createSequenceScorer(
     // so it goes only when nothing else is left.
     if (ended.length >= maxResults) {
       let drop = ended.findIndex((r) => !r.overThreshold);
-      if (drop < 0) drop = ended.findIndex((r) => announced.has(r));
+      if (drop < 0) drop = ended.findIndex((r) => r.announced);
       ended.splice(Math.max(drop, 0), 1);
     }
-    if (t.alerted) announced.add(out);
     ended.push(out);
     return out;
   };
@@ -356,6 +359,9 @@ export function createSequenceScorer(
 
   /** The process the latest call went to (for `observe` to note who made it). */
   let touched: Tracked | undefined;
+  // While a process's first calls are replayed under its name, no observation reaches the
+  // caller: one that takes it over its threshold is announced by the call that named it.
+  let replaying = false;
   const observeCall = (pid: number, program: string, syscall: string, line?: number): SequenceObservation => {
     let t = pid === lastPid ? lastTracked : open.get(pid);
     if (t !== undefined && t.program !== program) {
@@ -364,7 +370,9 @@ export function createSequenceScorer(
         // (a child's first call printed before its parent's clone returned). Replay them.
         const prefix = t.prefix;
         close(pid);
+        replaying = true;
         for (const [name, at] of prefix) observeCall(pid, program, name, at);
+        replaying = false;
       } else endOne(pid);
       t = open.get(pid);
     }
@@ -395,7 +403,7 @@ export function createSequenceScorer(
     // before it counts as an unknown program (at its end it does, if it never got one).
     const pending = state === undefined && t.prefix !== undefined;
     result.overThreshold = !pending && (state === undefined || score > t.threshold);
-    if (result.overThreshold && !t.alerted) {
+    if (result.overThreshold && !t.alerted && !replaying) {
       t.alerted = true;
       t.explanation = explain(t, pid, score);
       result.explanation = t.explanation;

@@ -22,9 +22,6 @@ import {
 import type { SyscallEvent } from '../../types.js';
 import type { SessionCheck } from '../session.js';
 
-/** Processes remembered as already alerted (one alert per process). */
-const MAX_ALERTED = 65_536;
-
 /** The check for `config.sequenceModel`, or undefined when the config has none. */
 export function sequenceCheck(config: ResolvedDetectorConfig): SessionCheck | undefined {
   const model = config.sequenceModel;
@@ -33,15 +30,10 @@ export function sequenceCheck(config: ResolvedDetectorConfig): SessionCheck | un
   // when the config was resolved, so this does not throw.
   const scorer = createSequenceScorer(loadSequenceModel(model as unknown as SequenceModel));
   const severity = config.severity.sequence_anomaly;
-  const alerted = new Set<number>();
-  const once = (pid: number): boolean => {
-    if (alerted.has(pid)) return false;
-    if (alerted.size >= MAX_ALERTED) alerted.delete(alerted.values().next().value as number);
-    alerted.add(pid);
-    return true;
-  };
+  // One alert per process, not per pid: a pid that execs another program, or that the kernel
+  // hands to a new process, is a new process to the scorer, which may alert again.
   const atEnd = (result: ProcessSequenceScore | undefined, out: Alert[]): void => {
-    if (result?.overThreshold && once(result.pid)) out.push(sequenceAlert(result, undefined, severity));
+    if (result?.overThreshold && !result.announced) out.push(sequenceAlert(result, undefined, severity));
   };
   let splitReported = false;
   return {
@@ -52,7 +44,7 @@ export function sequenceCheck(config: ResolvedDetectorConfig): SessionCheck | un
           splitReported = true;
           out.push(splitAlert(scorer, record, config.severity.trace_lost));
         }
-        if (o.explanation !== undefined && once(o.pid)) out.push(sequenceAlert(o, record, severity));
+        if (o.explanation !== undefined) out.push(sequenceAlert(o, record, severity));
       } else if (record.kind === 'exit' && record.pid !== undefined) {
         atEnd(scorer.endProcess(record.pid), out);
       }
