@@ -343,6 +343,28 @@ describe('<unfinished ...> and <... resumed>', () => {
     expect(e).toMatchObject({ syscall: 'rseq', resumedOnly: true, ret: '0' });
   });
 
+  it("strace's `???(` and `<... ??? resumed>` (a call it could not decode) are unreadable lines, whatever the prefix", () => {
+    // Seen under load: a Python thread killed entering a call as a sibling exits the process.
+    const text = [
+      '10060 01:37:16.212 ???( <unfinished ...>',
+      '10061 ???( <unfinished ...>',
+      '[pid 10062] ???(',
+      '10063 <... ??? resumed>) = 0',
+      '10060 +++ exited with 0 +++',
+    ].join('\n');
+    const rs = records(text);
+    expect(rs.filter((r) => r.kind === 'syscall')).toEqual([]);
+    expect(issues(text).map((r) => [r.line, r.code])).toEqual([
+      [1, 'unrecognised_syscall_line'],
+      [2, 'unrecognised_syscall_line'],
+      [3, 'unrecognised_syscall_line'],
+      [4, 'unrecognised_syscall_line'],
+    ]);
+    expect(issues(text)[1]).toMatchObject({
+      message: expect.stringMatching(/strace could not decode this call \('\?\?\?'/),
+    });
+  });
+
   it('a process that exits flushes its pending half before the exit record', () => {
     const rs = records('12 read(0,  <unfinished ...>\n12 +++ killed by SIGKILL +++\n13 getpid() = 13');
     expect(rs.map((r) => r.kind)).toEqual(['syscall', 'exit', 'syscall']);

@@ -40,6 +40,15 @@ import {
   summaryRowName,
 } from './summary.js';
 
+/**
+ * `???(`, and `<... ??? resumed>`: strace's name for a call it could not decode (it failed to
+ * read the call's number or registers; a thread that a sibling's exit_group kills as it enters
+ * a call is one way, under load). No call of that name exists: it is a call syscan cannot see,
+ * read as an unreadable line (fail closed), not as a syscall named `???` or program output.
+ */
+const UNDECODED_CALL = '???(';
+const UNDECODED_WHY = "strace could not decode this call ('???': a thread killed as it entered a call, say)";
+
 /** A syscall line split by the program's own output is rejoined over at most this many lines … */
 const MAX_CONTINUATION_LINES = 8;
 /** … and this many characters. */
@@ -165,6 +174,11 @@ export class StraceParser implements LineParser {
       out.push(tracer('message', raw, lineNo, readInt(text, p + 14)));
       return Read.Done;
     }
+    // strace's own word for a call it could not decode, whatever the prefix (`12 ???(`).
+    if (c === 63 && text.startsWith(UNDECODED_CALL, p)) {
+      out.push(issue(raw, lineNo, UNDECODED_WHY));
+      return Read.Done;
+    }
     // `12 files` is program output; `[pid 12] ???` or `12:00:01 ???` is broken strace.
     if (!prefix.strongPrefix) return this.#readOther(text, raw, lineNo, out);
     out.push(issue(raw, lineNo, 'strace prefix followed by something that is not a syscall, signal or exit'));
@@ -236,13 +250,17 @@ export class StraceParser implements LineParser {
     return Read.Done;
   }
 
-  /** `<... NAME resumed>REST) = RET`: completes the pending half of the same pid. */
+  /** `<... NAME resumed>REST) = RET`: completes the pending half of the same pid (`???`: see UNDECODED_CALL). */
   #readResumed(s: string, raw: string, lineNo: number, out: ParsedRecord[], p: number): Read {
     const prefix = this.#prefix;
     const nameStart = p + 5;
     const nameEnd = s.indexOf(' resumed>', nameStart);
     if (nameEnd === -1 || nameEnd - nameStart > MAX_NAME_LENGTH) {
       out.push(issue(raw, lineNo, 'malformed "<... NAME resumed>" marker'));
+      return Read.Done;
+    }
+    if (nameEnd - nameStart === 3 && s.startsWith('???', nameStart)) {
+      out.push(issue(raw, lineNo, UNDECODED_WHY));
       return Read.Done;
     }
     const name = intern(s, nameStart, nameEnd);
