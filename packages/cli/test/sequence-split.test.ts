@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SessionAlert } from '@syscan/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './helpers/cli.js';
+import { ndjson, runCli } from './helpers/cli.js';
 import { straceInto } from './helpers/strace.js';
 
 const hasStrace = spawnSync('strace', ['-V']).status === 0;
@@ -81,6 +81,26 @@ describe.skipIf(!hasStrace || !hasCc)('more processes at once than the sequence 
     // The line is the call the process came back with, by that pid.
     const line = readFileSync(crowd, 'utf8').split('\n')[(alert?.line ?? 0) - 1];
     expect(line).toMatch(new RegExp(`^${alert?.pid}\\s+${alert?.syscall}\\(`));
+  });
+
+  it('score: lists each part of a process it cut in two, and says how many it cut', async () => {
+    const r = await runCli(['score', '-b', baseline, crowd]);
+    const [line] = ndjson(r.stdout);
+    expect(line?.splitProcesses).toBeGreaterThanOrEqual(1);
+    const processes = line?.processes as Array<{ pid: number }>;
+    // 4200 children and the parent, one entry more for each process cut in two.
+    expect(processes.length).toBe(4201 + (line?.splitProcesses as number));
+  });
+
+  it('score: lists every process of a file of more processes than it holds, none dropped', async () => {
+    // An audit log has no exits: every process stays open until pushed out (14 000 here,
+    // past the 4096 open and the 8192 results the scorer keeps waiting).
+    const many = join(dir, 'many-pids.strace');
+    writeFileSync(many, Array.from({ length: 14_000 }, (_, i) => `${100_000 + i} getppid() = 1\n`).join(''));
+    const r = await runCli(['score', '-b', baseline, many]);
+    const [line] = ndjson(r.stdout);
+    expect((line?.processes as unknown[]).length).toBe(14_000);
+    expect(line?.splitProcesses).toBeUndefined();
   });
 
   it('says nothing of the kind when every process fits', async () => {

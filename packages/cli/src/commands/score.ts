@@ -55,6 +55,11 @@ interface FileScore {
   }>;
   /** Lines that looked like telemetry but could not be read (they were not scored). */
   unreadLines?: number;
+  /**
+   * Processes the scorer had to cut in two: pushed out of the 4096 it scores at once while still
+   * running, they called again, and each part is listed as a process of its own.
+   */
+  splitProcesses?: number;
   error?: string;
 }
 
@@ -107,6 +112,9 @@ export function makeScoreCommand(ctx: CliContext): Command {
         "Scores are decades of rarity among normal processes (2: rarer than 99 % of them). A file's",
         "score and threshold are its most anomalous process's; it is over threshold when any of its",
         "processes is over its own program's. A program the model never learned scores 1e9.",
+        'What could not be scored as it ran is counted on the line: `unreadLines` (lines that could',
+        'not be read) and `splitProcesses` (processes pushed out of the 4096 scored at once while',
+        'still running, then listed in two parts).',
       ].join('\n'),
     )
     .action(async (files: string[], opts: ScoreOptions) => {
@@ -134,8 +142,12 @@ export function makeScoreCommand(ctx: CliContext): Command {
           for await (const batch of stats) {
             for (const record of batch) {
               tracker?.observe(record);
-              if (record.kind === 'syscall') scorer.observe(record);
-              else if (record.kind === 'exit' && record.pid !== undefined) {
+              if (record.kind === 'syscall') {
+                scorer.observe(record);
+                // A process pushed out past the scorer's cap waits in it, which keeps only so
+                // many results: taken at once, none is dropped from the file's line.
+                if (scorer.endedCount > 0) ended.push(...scorer.takeEnded());
+              } else if (record.kind === 'exit' && record.pid !== undefined) {
                 const done = scorer.endProcess(record.pid);
                 if (done !== undefined) ended.push(done);
               } else if (record.kind === 'issue') unread++;
@@ -153,6 +165,7 @@ export function makeScoreCommand(ctx: CliContext): Command {
             })`;
           }
           if (unread > 0) result.unreadLines = unread;
+          if (scorer.splitCount > 0) result.splitProcesses = scorer.splitCount;
           if (result.score === null) {
             status = EXIT_ERROR;
             ctx.io.stderr.write(`syscan: '${input.label}': ${result.error}\n`);
