@@ -61,6 +61,12 @@ describe('sequence scorer: open processes past its cap', () => {
     scorer.observeCall(2, 'client', 'openat');
     expect(scorer.splitCount).toBe(0);
     expect(scorer.firstSplit).toBeUndefined();
+    // Nor, after the end of input, a pid it had pushed out.
+    const again = createSequenceScorer(serverModel(), { maxProcesses: 2 });
+    for (const pid of [1, 2, 3]) again.observeCall(pid, 'server', 'openat');
+    again.end();
+    again.observeCall(1, 'server', 'openat');
+    expect(again.splitCount).toBe(0);
   });
 
   it('hands the processes it pushed out to a caller that never ends, once each', () => {

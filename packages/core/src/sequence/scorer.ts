@@ -439,6 +439,8 @@ export function createSequenceScorer(
       return firstSplit;
     },
     end() {
+      // End of input ends the processes pushed out too: none of them can call again.
+      pushedOut.clear();
       const out = ended.splice(0, ended.length);
       for (const [pid, t] of [...open]) {
         close(pid);
