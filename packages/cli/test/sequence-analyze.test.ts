@@ -79,6 +79,13 @@ describe.skipIf(serviceSkipReason !== undefined)(
       for (const call of window)
         expect(trace[(call.line ?? 0) - 1]).toMatch(new RegExp(`^\\d+\\s+${call.syscall}\\(`));
       expect(window.some((c) => c.syscall === 'sendto' && (c.expected?.length ?? 0) > 0)).toBe(true);
+      // Each call that named a file or a peer is on it, as that line of the trace says; the
+      // message names them too.
+      const sendto = window.find((c) => c.syscall === 'sendto');
+      expect(sendto?.target).toMatch(/^127\.0\.0\.1:\d+$/);
+      for (const call of window.filter((c) => c.syscall === 'openat'))
+        expect(trace[(call.line ?? 0) - 1]).toContain(`"${call.target}"`);
+      expect(alert?.message).toMatch(/; in that window: .*127\.0\.0\.1:\d+ \(sendto :\d+\)/);
       // Sending what was just read is what no normal run did.
       const pairs = details.novel.pairs.map((p) => p.syscalls.join('→'));
       expect(pairs).toContain('read→sendto');
@@ -96,8 +103,9 @@ describe.skipIf(serviceSkipReason !== undefined)(
       const head = lines.findIndex((l) => l.includes('calls unlike its normal runs'));
       expect(head, r.stdout).toBeGreaterThan(0);
       const block = lines.slice(head, lines.indexOf('', head));
-      // Head, where, who, the window and its three costliest calls, the novel pairs, the call set, the line.
-      expect(block.length).toBeLessThanOrEqual(11);
+      // Head, where, who, the window and its three costliest calls, what they were on, the novel
+      // pairs, the call set, the line.
+      expect(block.length).toBeLessThanOrEqual(12);
       const text = block.join('\n');
       expect(text).toMatch(
         // 24 runs cannot hold the 1 % asked for, and the headline says what the threshold is worth.
@@ -108,7 +116,9 @@ describe.skipIf(serviceSkipReason !== undefined)(
       expect(text).toMatch(
         /most unusual \d+ calls, lines \d+–\d+ \(\d+\.\d\d nats\/call, normal \d+\.\d\d\):/,
       );
-      expect(text).toMatch(/:\d+ sendto \(cost \d+\.\d\d; expected \w+ \d+%/);
+      // The costliest call, and the peer it sent to (from the trace's process context).
+      expect(text).toMatch(/:\d+ sendto 127\.0\.0\.1:\d+ \(cost \d+\.\d\d; expected \w+ \d+%/);
+      expect(text).toMatch(/\bon: .*input-\d+\.txt :\d+.*127\.0\.0\.1:\d+ :\d+/);
       expect(text).toMatch(/never in a normal run: .*read→sendto :\d+/);
     });
 

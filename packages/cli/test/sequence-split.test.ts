@@ -99,7 +99,7 @@ describe.skipIf(!hasStrace || !hasCc)('more processes at once than the sequence 
     writeFileSync(many, Array.from({ length: 14_000 }, (_, i) => `${100_000 + i} getppid() = 1\n`).join(''));
     const r = await runCli(['score', '-b', baseline, many]);
     const [line] = ndjson(r.stdout);
-    expect((line?.processes as unknown[]).length).toBe(14_000);
+    expect(line?.processes).toHaveLength(14_000);
     expect(line?.splitProcesses).toBeUndefined();
   });
 

@@ -156,6 +156,29 @@ describe('createSession', () => {
     expect(alert!.details).toBeDefined();
   });
 
+  it('names the file or peer of each call of the explained window, in it and in the message', () => {
+    const session = createSession({
+      config: { sequenceModel: openReadCloseModel() as never, alertOnUnknownSyscall: false },
+      rules: false,
+    });
+    const odd = Array.from({ length: 40 }, (_, i) =>
+      i % 2 === 0
+        ? '9 openat(AT_FDCWD, "/etc/shadow", O_RDONLY) = 3'
+        : '9 connect(4, {sa_family=AF_INET, sin_port=htons(4444), sin_addr=inet_addr("10.0.0.5")}, 16) = 0',
+    );
+    const verdict = session.analyzeRun(odd.join('\n'));
+    const alert = (verdict.kind === 'alert' ? verdict.alerts : []).find((a) => a.type === 'sequence_anomaly');
+    expect(alert).toBeDefined();
+    const details = alert!.details as { window: { calls: Array<{ syscall: string; target?: string }> } };
+    const window = details.window.calls;
+    expect(window.length).toBeGreaterThan(0);
+    for (const call of window)
+      expect(call.target).toBe(call.syscall === 'openat' ? '/etc/shadow' : '10.0.0.5:4444');
+    expect(alert?.message).toMatch(
+      /; in that window: (\/etc\/shadow \(openat :\d+\), 10\.0\.0\.5:4444 \(connect :\d+\)|10\.0\.0\.5:4444 \(connect :\d+\), \/etc\/shadow \(openat :\d+\))$/,
+    );
+  });
+
   it('analyzeRun judges a whole run, its end included: a short odd process no exit closed is not clean', () => {
     const model = openReadCloseModel();
     const config = { sequenceModel: model as never, alertOnUnknownSyscall: false };

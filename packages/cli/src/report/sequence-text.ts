@@ -44,6 +44,8 @@ export function renderSequenceExplanation(alert: SessionAlert, style: Style): st
     .sort((a, b) => b.cost - a.cost)
     .slice(0, SURPRISES_SHOWN);
   for (const c of surprises) out.push(`${INDENT}  ${surprise(c, style)}`);
+  const on = windowTargets(calls);
+  if (on !== undefined) out.push(`${INDENT}${style.dim('on:')} ${on}`);
   const novel = [
     ...x.novel.calls.map((n) => `${printable(n.syscall, 32)}${at(n.line)}`),
     ...x.novel.pairs.map((p) => `${printable(p.syscalls.join('→'), 64)}${at(p.line)}`),
@@ -131,7 +133,22 @@ function surprise(c: ExplainedCall, style: Style): string {
     .map((e) => `${printable(e.syscall, 32)} ${Math.round(e.probability * 100)}%`)
     .join(', ');
   const where = c.line === undefined ? '' : `:${c.line} `;
-  return `${where}${style.bold(printable(c.syscall, 32))} ${style.dim(`(cost ${fixed(c.cost)}; expected ${expected || 'something else'})`)}`;
+  const on = typeof c.target === 'string' ? ` ${printable(c.target, 120)}` : '';
+  return `${where}${style.bold(printable(c.syscall, 32))}${on} ${style.dim(`(cost ${fixed(c.cost)}; expected ${expected || 'something else'})`)}`;
+}
+
+/** Targets listed for the window (the rest are counted). */
+const TARGETS_SHOWN = 4;
+
+/** `/etc/shadow :528, 10.0.0.5:4444 :590`: the files and peers the window's calls were on, first line each. */
+function windowTargets(calls: readonly ExplainedCall[]): string | undefined {
+  const first = new Map<string, number | undefined>();
+  for (const c of calls)
+    if (typeof c.target === 'string' && !first.has(c.target)) first.set(c.target, c.line);
+  if (first.size === 0) return undefined;
+  const listed = [...first].slice(0, TARGETS_SHOWN).map(([t, line]) => `${printable(t, 120)}${at(line)}`);
+  const more = first.size > TARGETS_SHOWN ? `, … ${num(first.size)} in all` : '';
+  return `${listed.join(', ')}${more}`;
 }
 
 const at = (line: number | undefined): string => (line === undefined ? '' : ` :${line}`);

@@ -28,6 +28,11 @@ export interface ExplainedCall {
    * calls, where the call was not the likeliest, and not right after a call no normal run made).
    */
   expected?: Array<{ syscall: string; probability: number }> | undefined;
+  /**
+   * The file or peer the call was on (`/etc/shadow`, `10.0.0.5:4444`), when the trace shows it:
+   * a session adds it from its process context (the model itself sees only call names).
+   */
+  target?: string | undefined;
 }
 
 export interface SequenceExplanation {
