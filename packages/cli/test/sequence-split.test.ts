@@ -109,3 +109,19 @@ describe.skipIf(!hasStrace || !hasCc)('more processes at once than the sequence 
     expect(alerts.filter((a) => a.type === 'trace_lost')).toEqual([]);
   });
 });
+
+describe('learn from more processes at once than the sequence learner follows', () => {
+  it('warns that it learned a process in two parts', async () => {
+    // 65 537 processes without exits (an audit log has none), then the first calls again: it was
+    // ended to make room while it still ran.
+    const many = join(dir, 'crowded-learn.strace');
+    const lines = Array.from({ length: 65_537 }, (_, i) => `${100_000 + i} getppid() = 1\n`);
+    lines.push('100000 getpid() = 100000\n');
+    writeFileSync(many, lines.join(''));
+    const r = await runCli(['learn', many, '-o', join(dir, 'crowded.json')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /^syscan: warning: the sequence model learned 1 process\(es\) in two parts: more ran at once than it follows \(65 536\)/m,
+    );
+  });
+});

@@ -479,6 +479,21 @@ describe('sequence model: bounded memory', () => {
     expect(model.programs.p?.calls).toBe(500);
   });
 
+  it('counts a process it ended past maxOpenProcesses that calls again as learned in two parts', () => {
+    const learner = new SequenceLearner({ program: 'p', maxOpenProcesses: 2 });
+    for (const pid of [1, 2, 3]) learner.observeCall(pid, 'p', 'read'); // pid 1 is ended
+    learner.observeCall(1, 'p', 'write'); // …while it still ran
+    expect(learner.splitProcesses).toBe(1);
+    // An exit clears it: the pid may go to a new process. So does the end of a trace.
+    learner.observeCall(4, 'p', 'read'); // pid 2 ended
+    learner.endProcess(2);
+    learner.observeCall(2, 'p', 'read');
+    learner.observeCall(5, 'p', 'read'); // pid 4 ended (pid 1 was, by pid 2's return)
+    learner.endTrace();
+    learner.observeCall(1, 'p', 'read');
+    expect(learner.splitProcesses).toBe(1);
+  });
+
   it('learns at most maxPrograms programs; the calls of the others are counted, and score as unknown', () => {
     const learner = new SequenceLearner({ maxPrograms: 2 });
     for (const [pid, exe] of [

@@ -124,6 +124,8 @@ export class SequenceLearner {
   readonly #options: SequenceLearnerOptions;
   readonly #programs = new Map<string, ProgramLearning>();
   readonly #open = new Map<number, OpenProcess>();
+  /** Pids ended past `maxOpenProcesses` that have not exited, oldest first, as many as `#open` holds. */
+  readonly #pushedOut = new Map<number, ProgramLearning>();
   readonly #defaultProgram: string;
   readonly #maxOpen: number;
   #budget: number;
@@ -177,7 +179,9 @@ export class SequenceLearner {
       return;
     }
     if (open === undefined) {
-      if (this.#open.size >= this.#maxOpen) this.endProcess(this.#open.keys().next().value as number);
+      if (this.#open.size >= this.#maxOpen) this.#pushOut();
+      if (this.#pushedOut.get(pid) === learning) this.splitProcesses++;
+      this.#pushedOut.delete(pid);
       open = { program: learning, tokens: new Uint8Array(64), length: 0 };
       this.#open.set(pid, open);
     }
@@ -200,8 +204,19 @@ export class SequenceLearner {
     return Array.from(open.tokens.subarray(0, open.length), (t) => open.program.vocabulary.name(t));
   }
 
+  /** Ends the oldest open process to make room, remembering it in case it was still running. */
+  #pushOut(): void {
+    const pid = this.#open.keys().next().value as number;
+    const program = (this.#open.get(pid) as OpenProcess).program;
+    this.endProcess(pid);
+    if (this.#pushedOut.size >= this.#maxOpen)
+      this.#pushedOut.delete(this.#pushedOut.keys().next().value as number);
+    this.#pushedOut.set(pid, program);
+  }
+
   /** A process ended (its exit record, or the end of its trace). */
   endProcess(pid: number): void {
+    this.#pushedOut.delete(pid);
     const open = this.#open.get(pid);
     if (open === undefined) return;
     this.#open.delete(pid);
@@ -229,6 +244,7 @@ export class SequenceLearner {
   /** The end of one trace: its pids are ended (pids of the next trace are other processes). */
   endTrace(): void {
     for (const pid of [...this.#open.keys()]) this.endProcess(pid);
+    this.#pushedOut.clear();
   }
 
   /** The model of everything learned (open processes are ended first). */
@@ -276,6 +292,12 @@ export class SequenceLearner {
 
   /** Calls not learned because their program came past `maxPrograms`. */
   droppedCalls = 0;
+
+  /**
+   * Processes learned in two parts: ended past `maxOpenProcesses` while still running (no exit
+   * yet), they made a call again, which began another run of their program.
+   */
+  splitProcesses = 0;
 
   #program(name: string): ProgramLearning | undefined {
     let p = this.#programs.get(name);
