@@ -76,7 +76,7 @@ describe.skipIf(!hasStrace || !hasCc)('more processes at once than the sequence 
       process: { argv: [expect.stringContaining('syscan-cli-split-'), '4200'] },
     });
     expect(alert?.message).toMatch(
-      /^sequence context lost: \S*crowd pid \d+ was pushed out of the 4096 processes the sequence model scores at once while still running, and made a call again: its first \d+ calls and the rest are scored as two processes$/,
+      /^sequence context lost: \S*crowd pid \d+ was pushed out of the 4096 processes the sequence model scores at once while still running, and made a call again: its first \d+ calls and the rest are scored as two processes \(raise sequenceMaxProcesses in the config to hold more\)$/,
     );
     // The line is the call the process came back with, by that pid.
     const line = readFileSync(crowd, 'utf8').split('\n')[(alert?.line ?? 0) - 1];
@@ -101,6 +101,18 @@ describe.skipIf(!hasStrace || !hasCc)('more processes at once than the sequence 
     const [line] = ndjson(r.stdout);
     expect(line?.processes).toHaveLength(14_000);
     expect(line?.splitProcesses).toBeUndefined();
+  });
+
+  it('holds them all with a larger sequenceMaxProcesses in the config', async () => {
+    const config = join(dir, 'more-processes.json');
+    writeFileSync(config, JSON.stringify({ sequenceMaxProcesses: 8192 }));
+    const r = await runCli(['analyze', '-c', config, '-b', baseline, '--format', 'json', crowd]);
+    const alerts = (JSON.parse(r.stdout) as { alerts: SessionAlert[] }).alerts;
+    expect(alerts.filter((a) => a.type === 'trace_lost')).toEqual([]);
+    writeFileSync(config, JSON.stringify({ sequenceMaxProcesses: 8 }));
+    const bad = await runCli(['analyze', '-c', config, '-b', baseline, crowd]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/sequenceMaxProcesses must be an integer from 16 to 1048576, got 8/);
   });
 
   it('says nothing of the kind when every process fits', async () => {

@@ -365,6 +365,13 @@ export const CONFIG_KEYS = {
       return undefined;
     },
   } satisfies KeySpec<Readonly<Record<string, unknown>> | undefined>,
+  sequenceMaxProcesses: integer(
+    4096,
+    16,
+    1_048_576,
+    'an integer from 16 to 1048576',
+    'Processes the sequence model scores at once (a few KiB each); past it the least recently active one is ended, and one still running that calls again raises trace_lost (sequence_table_full).',
+  ),
 } as const;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;

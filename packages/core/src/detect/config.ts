@@ -69,6 +69,12 @@ export interface DetectorConfig {
   programs?: ProgramBaselines | undefined;
   /** A learned sequence model (`syscan learn` writes it); scored by the session, ignored by the detector. */
   sequenceModel?: Readonly<Record<string, unknown>> | undefined;
+  /**
+   * Processes the sequence model scores at once (a few KiB each). Past it the least recently
+   * active one is ended; one that was still running and calls again raises `trace_lost`
+   * (`sequence_table_full`). Defaults to `4096`.
+   */
+  sequenceMaxProcesses?: number | undefined;
 }
 
 /** A config with every default filled in, validated and frozen. */
@@ -89,6 +95,7 @@ export interface ResolvedDetectorConfig {
   readonly now: () => number;
   readonly severity: Readonly<Record<AlertType, Severity>>;
   readonly sequenceModel: Readonly<Record<string, unknown>> | undefined;
+  readonly sequenceMaxProcesses: number;
   readonly allowedDenials: readonly AllowedDenial[];
   readonly ratesWithoutTimestamps: boolean;
   readonly programs: ProgramBaselines;

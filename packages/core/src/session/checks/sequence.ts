@@ -14,7 +14,6 @@ import { sequenceAlert } from '../../sequence/alert.js';
 import type { SequenceModel } from '../../sequence/model.js';
 import {
   createSequenceScorer,
-  DEFAULT_MAX_PROCESSES,
   loadSequenceModel,
   type ProcessSequenceScore,
   type SequenceScorer,
@@ -29,9 +28,10 @@ export function sequenceCheck(config: ResolvedDetectorConfig): SessionCheck | un
   if (model === undefined) return undefined;
   // Built once per baseline object (a guard makes a session per request); already checked
   // when the config was resolved, so this does not throw.
-  const scorer = createSequenceScorer(loadSequenceModel(model as unknown as SequenceModel));
+  const maxProcesses = config.sequenceMaxProcesses;
+  const scorer = createSequenceScorer(loadSequenceModel(model as unknown as SequenceModel), { maxProcesses });
   const severity = config.severity.sequence_anomaly;
-  const targets = new WindowTargets(DEFAULT_MAX_PROCESSES);
+  const targets = new WindowTargets(maxProcesses);
   /** The alert of a process over its threshold, its window's calls named with their files and peers. */
   const alertOf = (result: Parameters<typeof sequenceAlert>[0], event: SyscallEvent | undefined): Alert => {
     if (result.explanation !== undefined) targets.annotate(result.pid, result.explanation);
@@ -50,7 +50,7 @@ export function sequenceCheck(config: ResolvedDetectorConfig): SessionCheck | un
         const o = scorer.observe(record);
         if (!splitReported && scorer.splitCount > 0) {
           splitReported = true;
-          out.push(splitAlert(scorer, record, config.severity.trace_lost));
+          out.push(splitAlert(scorer, maxProcesses, record, config.severity.trace_lost));
         }
         if (o.explanation !== undefined) out.push(alertOf(o, record));
       } else if (record.kind === 'exit' && record.pid !== undefined) {
@@ -68,14 +68,20 @@ export function sequenceCheck(config: ResolvedDetectorConfig): SessionCheck | un
 }
 
 /** `trace_lost` for the first process the scorer cut in two, at the call it came back with. */
-function splitAlert(scorer: SequenceScorer, event: SyscallEvent, severity: Alert['severity']): Alert {
+function splitAlert(
+  scorer: SequenceScorer,
+  maxProcesses: number,
+  event: SyscallEvent,
+  severity: Alert['severity'],
+): Alert {
   const split = scorer.firstSplit as NonNullable<SequenceScorer['firstSplit']>;
   const alert: Alert = {
     type: 'trace_lost',
     severity,
     message:
-      `sequence context lost: ${split.program} pid ${split.pid} was pushed out of the ${DEFAULT_MAX_PROCESSES} processes the sequence model ` +
-      `scores at once while still running, and made a call again: its first ${split.calls} calls and the rest are scored as two processes`,
+      `sequence context lost: ${split.program} pid ${split.pid} was pushed out of the ${maxProcesses} processes the sequence model ` +
+      `scores at once while still running, and made a call again: its first ${split.calls} calls and the rest are scored as two processes ` +
+      '(raise sequenceMaxProcesses in the config to hold more)',
     count: scorer.splitCount,
     pid: split.pid,
     syscall: event.syscall,
