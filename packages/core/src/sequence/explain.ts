@@ -30,7 +30,8 @@ export interface ExplainedCall {
   expected?: Array<{ syscall: string; probability: number }> | undefined;
   /**
    * The file or peer the call was on (`/etc/shadow`, `10.0.0.5:4444`), when the trace shows it:
-   * a session adds it from its process context (the model itself sees only call names).
+   * the scorer takes it from the events' process context (`observe(event)`; the model itself
+   * sees only call names).
    */
   target?: string | undefined;
 }

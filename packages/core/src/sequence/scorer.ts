@@ -8,6 +8,7 @@
  */
 import type { ProcessInfo } from '../context/types.js';
 import type { SyscallEvent } from '../types.js';
+import { callTarget, RecentTargets, TargetCopies } from './call-targets.js';
 import { explainProcess, type SequenceExplanation } from './explain.js';
 import { MAX_UNNAMED_PREFIX } from './learn.js';
 import { loadProgram, type SequenceModel, sequenceModelProblem } from './model.js';
@@ -129,6 +130,8 @@ interface Tracked {
   /** Who made the last call (the event's process, before any exec renames the pid) and its line. */
   process: ProcessInfo | undefined;
   line: number | undefined;
+  /** Files and peers of its latest calls that named one (events with process context only). */
+  targets: RecentTargets | undefined;
 }
 
 export interface SequenceScorer {
@@ -256,6 +259,7 @@ export function createSequenceScorer(
       prefix: program === fallback ? [] : undefined,
       process: undefined,
       line: undefined,
+      targets: undefined,
     };
     open.set(pid, tracked);
     return tracked;
@@ -271,10 +275,15 @@ export function createSequenceScorer(
     return t.score;
   };
 
-  const explain = (t: Tracked, pid: number, score: number): SequenceExplanation =>
-    t.state === undefined
-      ? unknownProgram(t, pid, [...loaded.programs.keys()])
-      : explainProcess(t.state, t.program, pid, score, t.threshold, rate);
+  const explain = (t: Tracked, pid: number, score: number): SequenceExplanation => {
+    const explanation =
+      t.state === undefined
+        ? unknownProgram(t, pid, [...loaded.programs.keys()])
+        : explainProcess(t.state, t.program, pid, score, t.threshold, rate);
+    t.targets?.annotate(explanation);
+    return explanation;
+  };
+  const copies = new TargetCopies();
 
   const finish = (pid: number, t: Tracked): ProcessSequenceScore => {
     if (t.state !== undefined) t.state.finish();
@@ -362,7 +371,16 @@ export function createSequenceScorer(
   // While a process's first calls are replayed under its name, no observation reaches the
   // caller: one that takes it over its threshold is announced by the call that named it.
   let replaying = false;
-  const observeCall = (pid: number, program: string, syscall: string, line?: number): SequenceObservation => {
+  const observeCall = (pid: number, program: string, syscall: string, line?: number): SequenceObservation =>
+    observeOne(pid, program, syscall, line, undefined);
+  /** One call; `target` is the file or peer it named, when its event says so. */
+  const observeOne = (
+    pid: number,
+    program: string,
+    syscall: string,
+    line: number | undefined,
+    target: string | undefined,
+  ): SequenceObservation => {
     let t = pid === lastPid ? lastTracked : open.get(pid);
     if (t !== undefined && t.program !== program) {
       if (t.program === fallback && t.prefix !== undefined && t.prefix.length <= MAX_UNNAMED_PREFIX) {
@@ -386,6 +404,8 @@ export function createSequenceScorer(
     t.calls++;
     t.active = true;
     t.line = line;
+    if (target !== undefined && line !== undefined)
+      (t.targets ??= new RecentTargets()).note(line, copies.copy(target));
     touched = t;
     result.pid = pid;
     result.program = program;
@@ -413,7 +433,7 @@ export function createSequenceScorer(
 
   return {
     observe: (event) => {
-      const o = observeCall(event.pid ?? 0, resolve(event), event.syscall, event.line);
+      const o = observeOne(event.pid ?? 0, resolve(event), event.syscall, event.line, callTarget(event));
       (touched as Tracked).process = event.process;
       return o;
     },

@@ -20,7 +20,6 @@ import {
 } from '../../sequence/scorer.js';
 import type { SyscallEvent } from '../../types.js';
 import type { SessionCheck } from '../session.js';
-import { WindowTargets } from './sequence-targets.js';
 
 /** The check for `config.sequenceModel`, or undefined when the config has none. */
 export function sequenceCheck(config: ResolvedDetectorConfig): SessionCheck | undefined {
@@ -31,31 +30,23 @@ export function sequenceCheck(config: ResolvedDetectorConfig): SessionCheck | un
   const maxProcesses = config.sequenceMaxProcesses;
   const scorer = createSequenceScorer(loadSequenceModel(model as unknown as SequenceModel), { maxProcesses });
   const severity = config.severity.sequence_anomaly;
-  const targets = new WindowTargets(maxProcesses);
-  /** The alert of a process over its threshold, its window's calls named with their files and peers. */
-  const alertOf = (result: Parameters<typeof sequenceAlert>[0], event: SyscallEvent | undefined): Alert => {
-    if (result.explanation !== undefined) targets.annotate(result.pid, result.explanation);
-    return sequenceAlert(result, event, severity);
-  };
   // One alert per process, not per pid: a pid that execs another program, or that the kernel
   // hands to a new process, is a new process to the scorer, which may alert again.
   const atEnd = (result: ProcessSequenceScore | undefined, out: Alert[]): void => {
-    if (result?.overThreshold && !result.announced) out.push(alertOf(result, undefined));
+    if (result?.overThreshold && !result.announced) out.push(sequenceAlert(result, undefined, severity));
   };
   let splitReported = false;
   return {
     record(record, out) {
       if (record.kind === 'syscall') {
-        targets.note(record);
         const o = scorer.observe(record);
         if (!splitReported && scorer.splitCount > 0) {
           splitReported = true;
           out.push(splitAlert(scorer, maxProcesses, record, config.severity.trace_lost));
         }
-        if (o.explanation !== undefined) out.push(alertOf(o, record));
+        if (o.explanation !== undefined) out.push(sequenceAlert(o, record, severity));
       } else if (record.kind === 'exit' && record.pid !== undefined) {
         atEnd(scorer.endProcess(record.pid), out);
-        targets.forget(record.pid);
       }
       // Processes pushed out past the scorer's cap were scored as ended: they alert now, not
       // only when the input ends (a followed audit log may never end).
