@@ -49,6 +49,7 @@ describe.skipIf(!hasStrace || !hasCc)('more processes at once than the sequence 
   const baseline = join(dir, 'baseline.json');
   let crowd = '';
   let small = '';
+  let crowdTooFew: string | undefined;
 
   beforeAll(async () => {
     writeFileSync(join(dir, 'crowd.c'), CROWD);
@@ -58,11 +59,15 @@ describe.skipIf(!hasStrace || !hasCc)('more processes at once than the sequence 
     const normal = [1, 2, 3, 4, 5, 6].map((i) => straceInto(dir, `normal-${i}.strace`, [program, '12']));
     small = straceInto(dir, 'small.strace', [program, '12']);
     crowd = straceInto(dir, 'crowd.strace', [program, '4200']);
+    // A machine that caps processes (a container's pids.max) fails some forks: say so, not fail.
+    const exits = readFileSync(crowd, 'utf8').match(/^\d+\s+\+\+\+ exited with 0 \+\+\+$/gm)?.length ?? 0;
+    if (exits < 4201) crowdTooFew = `only ${exits - 1} of 4200 children ran here (a process limit?)`;
     const r = await runCli(['learn', ...normal, '-o', baseline]);
     expect(r.code, r.stderr).toBe(0);
   });
 
-  it('says which process it cut in two (trace_lost), at the call it came back with', async () => {
+  it('says which process it cut in two (trace_lost), at the call it came back with', async (ctx) => {
+    if (crowdTooFew !== undefined) ctx.skip(crowdTooFew);
     const r = await runCli(['analyze', '-b', baseline, '--format', 'json', crowd]);
     expect(r.code, r.stderr).toBe(1);
     const alerts = (JSON.parse(r.stdout) as { alerts: SessionAlert[] }).alerts;
@@ -83,7 +88,8 @@ describe.skipIf(!hasStrace || !hasCc)('more processes at once than the sequence 
     expect(line).toMatch(new RegExp(`^${alert?.pid}\\s+${alert?.syscall}\\(`));
   });
 
-  it('score: lists each part of a process it cut in two, and says how many it cut', async () => {
+  it('score: lists each part of a process it cut in two, and says how many it cut', async (ctx) => {
+    if (crowdTooFew !== undefined) ctx.skip(crowdTooFew);
     const r = await runCli(['score', '-b', baseline, crowd]);
     const [line] = ndjson(r.stdout);
     expect(line?.splitProcesses).toBeGreaterThanOrEqual(1);
@@ -103,7 +109,8 @@ describe.skipIf(!hasStrace || !hasCc)('more processes at once than the sequence 
     expect(line?.splitProcesses).toBeUndefined();
   });
 
-  it('holds them all with a larger sequenceMaxProcesses in the config', async () => {
+  it('holds them all with a larger sequenceMaxProcesses in the config', async (ctx) => {
+    if (crowdTooFew !== undefined) ctx.skip(crowdTooFew);
     const config = join(dir, 'more-processes.json');
     writeFileSync(config, JSON.stringify({ sequenceMaxProcesses: 8192 }));
     const r = await runCli(['analyze', '-c', config, '-b', baseline, '--format', 'json', crowd]);
