@@ -25,9 +25,9 @@ import type { SessionCheck } from '../session.js';
 export function sequenceCheck(config: ResolvedDetectorConfig): SessionCheck | undefined {
   const model = config.sequenceModel;
   if (model === undefined) return undefined;
+  const maxProcesses = config.sequenceMaxProcesses;
   // Built once per baseline object (a guard makes a session per request); already checked
   // when the config was resolved, so this does not throw.
-  const maxProcesses = config.sequenceMaxProcesses;
   const scorer = createSequenceScorer(loadSequenceModel(model as unknown as SequenceModel), { maxProcesses });
   const severity = config.severity.sequence_anomaly;
   // One alert per process, not per pid: a pid that execs another program, or that the kernel
