@@ -118,7 +118,7 @@ describe.skipIf(serviceSkipReason !== undefined)(
       );
       // The costliest call, and the peer it sent to (from the trace's process context).
       expect(text).toMatch(/:\d+ sendto 127\.0\.0\.1:\d+ \(cost \d+\.\d\d; expected \w+ \d+%/);
-      expect(text).toMatch(/\bon: .*input-\d+\.txt :\d+.*127\.0\.0\.1:\d+ :\d+/);
+      expect(text).toMatch(/window on: .*input-\d+\.txt :\d+.*127\.0\.0\.1:\d+ :\d+/);
       expect(text).toMatch(/never in a normal run: .*read→sendto :\d+/);
     });
 

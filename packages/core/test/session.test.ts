@@ -174,6 +174,9 @@ describe('createSession', () => {
     expect(window.length).toBeGreaterThan(0);
     for (const call of window)
       expect(call.target).toBe(call.syscall === 'openat' ? '/etc/shadow' : '10.0.0.5:4444');
+    // The call that took it over is named as any alert's call is: with its file or its peer.
+    if (alert!.syscall === 'openat') expect(alert!.paths).toEqual(['/etc/shadow']);
+    else expect(alert!.peer).toMatchObject({ address: '10.0.0.5', port: 4444 });
     expect(alert?.message).toMatch(
       /; in that window: (\/etc\/shadow \(openat :\d+\), 10\.0\.0\.5:4444 \(connect :\d+\)|10\.0\.0\.5:4444 \(connect :\d+\), \/etc\/shadow \(openat :\d+\))$/,
     );

@@ -45,7 +45,7 @@ export function renderSequenceExplanation(alert: SessionAlert, style: Style): st
     .slice(0, SURPRISES_SHOWN);
   for (const c of surprises) out.push(`${INDENT}  ${surprise(c, style)}`);
   const on = windowTargets(calls);
-  if (on !== undefined) out.push(`${INDENT}${style.dim('on:')} ${on}`);
+  if (on !== undefined) out.push(`${INDENT}${style.dim('window on:')} ${on}`);
   const novel = [
     ...x.novel.calls.map((n) => `${printable(n.syscall, 32)}${at(n.line)}`),
     ...x.novel.pairs.map((p) => `${printable(p.syscalls.join('→'), 64)}${at(p.line)}`),

@@ -1,5 +1,5 @@
 import type { Alert } from '../detect/alert.js';
-import { cutSample } from '../detect/verdict.js';
+import { describeEvent } from '../detect/verdict.js';
 import type { Severity, SyscallEvent } from '../types.js';
 import type { ProcessSequenceScore, SequenceObservation } from './scorer.js';
 
@@ -31,11 +31,9 @@ export function sequenceAlert(
     if (result.process !== undefined) alert.process = result.process;
   }
   if (event !== undefined) {
+    // The call that took it over, as every alert names its call: line, who, and its file or peer.
     if (event.syscall !== undefined) alert.syscall = event.syscall;
-    if (event.line !== undefined) alert.line = event.line;
-    if (event.time !== undefined) alert.time = event.time;
-    if (event.process !== undefined) alert.process = event.process;
-    alert.sample = cutSample(event.raw);
+    describeEvent(alert, event);
   }
   if (explanation !== undefined) alert.details = explanation as unknown as Record<string, unknown>;
   return alert;
