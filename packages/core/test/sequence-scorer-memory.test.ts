@@ -52,6 +52,15 @@ describe('sequence scorer: open processes past its cap', () => {
     expect(scorer.firstSplit).toEqual({ pid: 1, program: 'server', calls: 2, line: 6 });
   });
 
+  it('still counts it when more running processes than it holds were pushed out after it', () => {
+    // The way to make it forget: push out a cap's worth of other live processes (they never
+    // exit, or are killed without a call) before the cut one comes back.
+    const scorer = createSequenceScorer(serverModel(), { program: 'server', maxProcesses: 3 });
+    for (let pid = 1; pid <= 3 + 8; pid++) scorer.observeCall(pid, 'server', 'openat', pid);
+    scorer.observeCall(1, 'server', 'read', 100);
+    expect(scorer.firstSplit).toMatchObject({ pid: 1, line: 100 });
+  });
+
   it('does not count a pushed-out pid that exited, or that came back as another program, as cut in two', () => {
     const scorer = createSequenceScorer(serverModel(), { maxProcesses: 2 });
     for (const pid of [1, 2, 3, 4]) scorer.observeCall(pid, 'server', 'openat');

@@ -152,7 +152,7 @@ export function makeLearnCommand(ctx: CliContext): Command {
       const split = sequences?.splitProcesses ?? 0;
       if (split > 0)
         ctx.io.stderr.write(
-          `syscan: warning: the sequence model learned ${split} process(es) in two parts: more ran at once than it follows (65 536), so the oldest was ended while still running and its later calls learned as another run; learn from traces of fewer processes at once\n`,
+          `syscan: warning: the sequence model learned ${split} process(es) in two parts: more ran at once than it follows (${sequences?.maxOpenProcesses.toLocaleString('en-US').replace(/,/g, ' ')}), so the oldest was ended while still running and its later calls learned as another run; learn from traces of fewer processes at once\n`,
         );
       const leftOut = filtered.warning(
         'the baseline knows only the calls the filter kept, and later runs will alert on the rest',

@@ -299,6 +299,11 @@ export class SequenceLearner {
    */
   splitProcesses = 0;
 
+  /** Processes followed at once (the option, or its default). */
+  get maxOpenProcesses(): number {
+    return this.#maxOpen;
+  }
+
   #program(name: string): ProgramLearning | undefined {
     let p = this.#programs.get(name);
     if (p === undefined) {

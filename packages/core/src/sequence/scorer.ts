@@ -203,10 +203,13 @@ export function createSequenceScorer(
   const thresholds = new Map<ProgramModel, number>();
   const open = new Map<number, Tracked>();
   // Processes pushed out of `open` and not known to have ended (pid → program and calls), oldest
-  // first, as many as `open` holds: a call from one of them is a process cut in two. Bounded so
-  // that a pid the kernel hands out again long after (an audit log of thousands of processes)
-  // is not taken for its old owner.
+  // first: a call from one of them is a process cut in two. Eight times as many as `open`
+  // holds (32 768 by default, the context tracker's process table): a program that makes the
+  // scorer forget one this way runs more live processes than that table holds, which raises
+  // trace_lost of its own. Bounded so that a pid the kernel hands out again long after (an
+  // audit log of thousands of processes) is not taken for its old owner.
   const pushedOut = new Map<number, { program: string; calls: number }>();
+  const maxPushedOut = 8 * maxProcesses;
   let splitCount = 0;
   let firstSplit: SequenceSplit | undefined;
   const ended: ProcessSequenceScore[] = [];
@@ -343,7 +346,7 @@ export function createSequenceScorer(
     for (const [pid, t] of open) {
       if (!t.active) {
         endOne(pid);
-        if (pushedOut.size >= maxProcesses) pushedOut.delete(pushedOut.keys().next().value as number);
+        if (pushedOut.size >= maxPushedOut) pushedOut.delete(pushedOut.keys().next().value as number);
         pushedOut.set(pid, { program: t.program, calls: t.calls });
         return;
       }
